@@ -1,0 +1,2 @@
+/** SMAPI: the storage plugin interface (issue 3). */
+package org.xsm.api;

@@ -1,0 +1,2 @@
+/** iSCSI backend: LUNs on an array (issue 8). */
+package org.xsm.iscsi;

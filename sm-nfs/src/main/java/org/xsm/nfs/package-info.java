@@ -1,0 +1,2 @@
+/** NFS backend: VHD trees on an NFS export (issue 7). */
+package org.xsm.nfs;

@@ -1,0 +1,95 @@
+package org.xsm.plugins.vhd;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** Big-endian field access and the VHD checksum and clock. */
+final class Be {
+  /** 2000-01-01T00:00:00Z, the VHD epoch, in Unix seconds. */
+  static final long VHD_EPOCH_UNIX_SECONDS = 946_684_800L;
+
+  private Be() {}
+
+  static int u16(byte[] b, int off) {
+    return ((b[off] & 0xff) << 8) | (b[off + 1] & 0xff);
+  }
+
+  static int i32(byte[] b, int off) {
+    return ((b[off] & 0xff) << 24)
+        | ((b[off + 1] & 0xff) << 16)
+        | ((b[off + 2] & 0xff) << 8)
+        | (b[off + 3] & 0xff);
+  }
+
+  static long u32(byte[] b, int off) {
+    return Integer.toUnsignedLong(i32(b, off));
+  }
+
+  static long i64(byte[] b, int off) {
+    return ((long) i32(b, off) << 32) | u32(b, off + 4);
+  }
+
+  static void put16(byte[] b, int off, int v) {
+    b[off] = (byte) (v >>> 8);
+    b[off + 1] = (byte) v;
+  }
+
+  static void put32(byte[] b, int off, int v) {
+    b[off] = (byte) (v >>> 24);
+    b[off + 1] = (byte) (v >>> 16);
+    b[off + 2] = (byte) (v >>> 8);
+    b[off + 3] = (byte) v;
+  }
+
+  static void put64(byte[] b, int off, long v) {
+    put32(b, off, (int) (v >>> 32));
+    put32(b, off + 4, (int) v);
+  }
+
+  static UUID uuid(byte[] b, int off) {
+    return new UUID(i64(b, off), i64(b, off + 8));
+  }
+
+  static void putUuid(byte[] b, int off, UUID u) {
+    put64(b, off, u.getMostSignificantBits());
+    put64(b, off + 8, u.getLeastSignificantBits());
+  }
+
+  static boolean isNil(UUID u) {
+    return u.getMostSignificantBits() == 0 && u.getLeastSignificantBits() == 0;
+  }
+
+  /** One's complement of the byte sum, with the 4-byte checksum field at {@code skip} zeroed. */
+  static int checksum(byte[] b, int from, int to, int skip) {
+    int sum = 0;
+    for (int i = from; i < to; i++) {
+      if (i >= skip && i < skip + 4) {
+        continue;
+      }
+      sum += b[i] & 0xff;
+    }
+    return ~sum;
+  }
+
+  static boolean allZero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Now, in VHD time (seconds since 2000-01-01 UTC). */
+  static long vhdNow() {
+    return Instant.now().getEpochSecond() - VHD_EPOCH_UNIX_SECONDS;
+  }
+
+  static String hex(long v) {
+    return "0x" + Long.toHexString(v);
+  }
+
+  static long pad512(long v) {
+    return (v + 511) & ~511L;
+  }
+}

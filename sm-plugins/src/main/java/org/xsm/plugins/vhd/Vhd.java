@@ -1,0 +1,214 @@
+package org.xsm.plugins.vhd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import org.xsm.plugins.store.ImageStore;
+
+/**
+ * The VHD operations that xapi's storage manager uses (the engine behind {@code vhd-util}): each
+ * opens what it needs, does one thing and closes.
+ */
+public final class Vhd {
+  private Vhd() {}
+
+  /** What {@code vhd-util query} reports about one file. */
+  public record Info(
+      long virtualSizeBytes,
+      long physicalSizeBytes,
+      String parentName,
+      boolean hidden,
+      int chainDepth,
+      DiskType type,
+      java.util.UUID uuid,
+      BitSet allocatedBlocks) {}
+
+  /** Creates a fixed ({@code fixed}) or dynamic disk of at least {@code sizeBytes}. */
+  public static void create(ImageStore store, String name, long sizeBytes, boolean fixed)
+      throws IOException {
+    try (VhdImage img =
+        fixed
+            ? VhdCreator.createFixed(store, name, sizeBytes)
+            : VhdCreator.createDynamic(store, name, sizeBytes)) {
+      img.flush();
+    }
+  }
+
+  /** Creates {@code child}, an empty differencing disk over {@code parent}. */
+  public static void snapshot(ImageStore store, String child, String parent) throws IOException {
+    try (VhdChain chain = VhdChain.open(store, parent, false);
+        VhdImage img = VhdCreator.createDifferencing(store, child, chain.leaf(), 0)) {
+      img.flush();
+    }
+  }
+
+  /** Everything {@code vhd-util query} can report. */
+  public static Info query(ImageStore store, String name) throws IOException {
+    try (VhdImage img = VhdImage.open(store, name, false)) {
+      int depth = 1;
+      if (img.hasParent()) {
+        try (VhdChain chain = VhdChain.open(store, name, false)) {
+          depth = chain.depth();
+        }
+      }
+      return new Info(
+          img.virtualSizeBytes(),
+          img.physicalSizeBytes(),
+          img.hasParent() ? VhdChain.parentFileName(img) : null,
+          img.footer().hidden(),
+          depth,
+          img.footer().diskType(),
+          img.footer().uuid(),
+          img.allocatedBlocks());
+    }
+  }
+
+  public static void setHidden(ImageStore store, String name, boolean hidden) throws IOException {
+    try (VhdImage img = VhdImage.open(store, name, true)) {
+      img.setHidden(hidden);
+    }
+  }
+
+  /** Grows a disk; see {@link VhdImage#resize}. */
+  public static void resize(ImageStore store, String name, long sizeBytes) throws IOException {
+    try (VhdImage img = VhdImage.open(store, name, true)) {
+      img.resize(sizeBytes);
+    }
+  }
+
+  /** Points {@code child} at {@code newParent}. */
+  public static void setParent(ImageStore store, String child, String newParent)
+      throws IOException {
+    try (VhdImage parent = VhdImage.open(store, newParent, false);
+        VhdImage img = VhdImage.open(store, child, true)) {
+      if (child.equals(newParent)) {
+        throw new VhdFormatException("a VHD cannot be its own parent: " + img.where());
+      }
+      img.setParent(newParent, parent.footer());
+    }
+  }
+
+  /**
+   * Merges the sectors {@code child} holds into its parent, growing the parent first if the child
+   * is larger. The child is not changed.
+   *
+   * <p>Crash safety: the copy is idempotent and the parent is flushed at the end. The parent is
+   * only read through this child (xapi coalesces a parent with exactly one child), and the child
+   * holds every sector being copied, so a crash mid-way changes nothing any reader sees; running
+   * coalesce again completes it.
+   *
+   * @return the number of bytes copied
+   */
+  public static long coalesce(ImageStore store, String child) throws IOException {
+    try (VhdImage c = VhdImage.open(store, child, false)) {
+      if (!c.hasParent()) {
+        throw new VhdFormatException("VHD " + c.where() + " has no parent to coalesce into");
+      }
+      try (VhdChain chain = VhdChain.open(store, child, false)) {
+        chain.depth(); // validates the whole chain before the parent is written
+      }
+      try (VhdImage p = VhdImage.open(store, VhdChain.parentFileName(c), true)) {
+        if (p.virtualSizeBytes() < c.virtualSizeBytes()) {
+          p.resize(c.virtualSizeBytes());
+        }
+        long copied = copyPresentSectors(c, p);
+        p.flush();
+        return copied;
+      }
+    }
+  }
+
+  private static long copyPresentSectors(VhdImage from, VhdImage to) throws IOException {
+    int bs = from.blockSize();
+    ByteBuffer buf = ByteBuffer.allocate(bs);
+    long copied = 0;
+    BitSet blocks = from.allocatedBlocks();
+    for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
+      long base = (long) b * bs;
+      int len = (int) Math.min(bs, from.virtualSizeBytes() - base);
+      if (len <= 0) {
+        break;
+      }
+      byte[] bitmap = from.isFull(b) ? null : from.bitmap(b);
+      int sectors = len / 512;
+      int s = 0;
+      while (s < sectors) {
+        if (bitmap != null && !bit(bitmap, s)) {
+          s++;
+          continue;
+        }
+        int e = s + 1;
+        while (e < sectors && (bitmap == null || bit(bitmap, e))) {
+          e++;
+        }
+        buf.clear().limit((e - s) * 512);
+        from.readFile(buf, from.dataOffset(b) + s * 512L);
+        buf.flip();
+        to.writeSectors(base + s * 512L, buf);
+        copied += (e - s) * 512L;
+        s = e;
+      }
+    }
+    return copied;
+  }
+
+  private static boolean bit(byte[] bitmap, int sector) {
+    return (bitmap[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
+  }
+
+  /**
+   * Checks one file (everything {@link VhdImage#open} validates, plus the batmap against the sector
+   * bitmaps and BAT entries past the virtual size) and, with {@code parents}, its whole chain.
+   *
+   * @return the problems found; empty if the file (and chain) is valid
+   */
+  public static List<String> check(ImageStore store, String name, boolean parents)
+      throws IOException {
+    List<String> problems = new ArrayList<>();
+    try (VhdImage img = VhdImage.open(store, name, false)) {
+      checkBlocks(img, problems);
+      if (parents && img.hasParent()) {
+        try (VhdChain chain = VhdChain.open(store, name, false)) {
+          for (VhdImage l : chain.layers().subList(1, chain.depth())) {
+            checkBlocks(l, problems);
+          }
+        }
+      }
+    } catch (VhdFormatException e) {
+      problems.add(e.getMessage());
+    }
+    return problems;
+  }
+
+  private static void checkBlocks(VhdImage img, List<String> problems) throws IOException {
+    if (img.isFixed()) {
+      return;
+    }
+    long used = VhdImage.ceilDiv(img.virtualSizeBytes(), img.blockSize());
+    BitSet blocks = img.allocatedBlocks();
+    for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
+      if (b >= used) {
+        problems.add(
+            "VHD " + img.where() + ": BAT entry " + b + " is in use past the virtual size");
+        continue;
+      }
+      boolean batmapFull = img.isFull(b);
+      byte[] bitmap = img.bitmap(b);
+      int sectors = img.blockSize() / 512;
+      boolean allSet = true;
+      for (int s = 0; s < sectors && allSet; s++) {
+        allSet = bit(bitmap, s);
+      }
+      if (batmapFull && !allSet) {
+        problems.add(
+            "VHD "
+                + img.where()
+                + ": batmap marks block "
+                + b
+                + " full but its sector bitmap is not");
+      }
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package org.xsm.plugins.vhd;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.xsm.plugins.store.ImageStore;
+
+/**
+ * A VHD and its ancestors, read and written as one disk: reads honour each layer's sector bitmaps
+ * and fall through to the parent for sectors a layer does not hold; a layer smaller than the disk,
+ * and the space below the bottom layer, read as zeros. Writes go to the leaf only.
+ *
+ * <p>Thread-safety: reads and writes may be issued from several threads; each layer serializes its
+ * own metadata. A write and a read of the same bytes at the same time see old or new data.
+ */
+public final class VhdChain implements Closeable {
+  /** Longest chain the engine opens; far beyond xapi's snapshot limit of 30. */
+  public static final int MAX_DEPTH = 256;
+
+  private final List<VhdImage> layers;
+
+  private VhdChain(List<VhdImage> layers) {
+    this.layers = List.copyOf(layers);
+  }
+
+  /**
+   * Opens {@code leaf} (writable if asked) and its parents (read-only), checking each link: the
+   * parent exists, its UUID is the one the child records, and there is no cycle.
+   */
+  public static VhdChain open(ImageStore store, String leaf, boolean writable) throws IOException {
+    List<VhdImage> layers = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    try {
+      VhdImage img = VhdImage.open(store, leaf, writable);
+      layers.add(img);
+      seen.add(leaf);
+      while (img.hasParent()) {
+        String parentName = parentFileName(img);
+        if (!seen.add(parentName)) {
+          throw new VhdFormatException(
+              "VHD chain of " + store.describe(leaf) + " has a cycle at " + parentName);
+        }
+        if (layers.size() >= MAX_DEPTH) {
+          throw new VhdFormatException(
+              "VHD chain of " + store.describe(leaf) + " is deeper than " + MAX_DEPTH);
+        }
+        VhdImage parent;
+        try {
+          parent = VhdImage.open(store, parentName, false);
+        } catch (NoSuchFileException e) {
+          throw new VhdFormatException(
+              "VHD " + img.where() + ": parent " + store.describe(parentName) + " not found");
+        }
+        layers.add(parent);
+        if (!parent.footer().uuid().equals(img.header().parentUuid())) {
+          throw new VhdFormatException(
+              "VHD "
+                  + img.where()
+                  + ": parent UUID "
+                  + img.header().parentUuid()
+                  + " does not match "
+                  + parent.where()
+                  + " (UUID "
+                  + parent.footer().uuid()
+                  + ")");
+        }
+        img = parent;
+      }
+      return new VhdChain(layers);
+    } catch (IOException | RuntimeException e) {
+      for (VhdImage l : layers) {
+        l.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The file name of a differencing disk's parent. Spec deviation: only the base name of the
+   * recorded parent name is used, because an image store is one flat directory.
+   */
+  static String parentFileName(VhdImage child) {
+    String n = child.header().parentName();
+    int slash = Math.max(n.lastIndexOf('/'), n.lastIndexOf('\\'));
+    return n.substring(slash + 1);
+  }
+
+  /** The layers, leaf first. */
+  public List<VhdImage> layers() {
+    return layers;
+  }
+
+  public VhdImage leaf() {
+    return layers.get(0);
+  }
+
+  /** Number of files in the chain (1 for a disk without parent). */
+  public int depth() {
+    return layers.size();
+  }
+
+  public long virtualSizeBytes() {
+    return leaf().virtualSizeBytes();
+  }
+
+  /** Reads {@code dst.remaining()} bytes of the disk at {@code offset}. */
+  public void read(ByteBuffer dst, long offset) throws IOException {
+    checkRange(offset, dst.remaining());
+    readLayer(0, offset, dst);
+  }
+
+  private void readLayer(int i, long off, ByteBuffer dst) throws IOException {
+    if (i == layers.size()) {
+      zero(dst);
+      return;
+    }
+    VhdImage l = layers.get(i);
+    long size = l.virtualSizeBytes();
+    if (off >= size) {
+      zero(dst);
+      return;
+    }
+    if (off + dst.remaining() > size) {
+      int inside = (int) (size - off);
+      ByteBuffer head = dst.slice().limit(inside);
+      readLayer(i, off, head);
+      dst.position(dst.position() + inside);
+      zero(dst);
+      return;
+    }
+    if (l.isFixed()) {
+      l.readFile(dst, off);
+      return;
+    }
+    int bs = l.blockSize();
+    while (dst.hasRemaining()) {
+      int block = (int) (off / bs);
+      int inBlock = (int) (off % bs);
+      int n = Math.min(bs - inBlock, dst.remaining());
+      ByteBuffer part = dst.slice().limit(n);
+      if (!l.isAllocated(block)) {
+        readLayer(i + 1, off, part);
+      } else if (l.isFull(block)) {
+        l.readFile(part, l.dataOffset(block) + inBlock);
+      } else {
+        readRuns(i, l, block, (long) block * bs, inBlock, part);
+      }
+      dst.position(dst.position() + n);
+      off += n;
+    }
+  }
+
+  /** Reads part of an allocated, partly filled block: runs of present sectors from this layer. */
+  private void readRuns(int i, VhdImage l, int block, long blockStart, int from, ByteBuffer part)
+      throws IOException {
+    byte[] bitmap = l.bitmap(block);
+    long data = l.dataOffset(block);
+    int pos = from;
+    int end = from + part.remaining();
+    while (pos < end) {
+      boolean present = bit(bitmap, pos / 512);
+      int runEnd = (pos / 512 + 1) * 512;
+      while (runEnd < end && bit(bitmap, runEnd / 512) == present) {
+        runEnd += 512;
+      }
+      runEnd = Math.min(runEnd, end);
+      ByteBuffer run = part.slice().limit(runEnd - pos);
+      if (present) {
+        l.readFile(run, data + pos);
+      } else {
+        readLayer(i + 1, blockStart + pos, run);
+      }
+      part.position(part.position() + (runEnd - pos));
+      pos = runEnd;
+    }
+  }
+
+  private static boolean bit(byte[] bitmap, int sector) {
+    return (bitmap[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
+  }
+
+  private static void zero(ByteBuffer dst) {
+    while (dst.hasRemaining()) {
+      int n = Math.min(dst.remaining(), ZEROS.length);
+      dst.put(ZEROS, 0, n);
+    }
+  }
+
+  private static final byte[] ZEROS = new byte[64 * 1024];
+
+  /**
+   * Writes {@code src.remaining()} bytes at {@code offset} into the leaf. Partial sectors are
+   * completed with the chain's current content (read-modify-write).
+   */
+  public void write(ByteBuffer src, long offset) throws IOException {
+    checkRange(offset, src.remaining());
+    VhdImage leaf = leaf();
+    if (!leaf.isWritable()) {
+      throw new VhdFormatException("VHD " + leaf.where() + " is open read-only");
+    }
+    while (src.hasRemaining()) {
+      int inSector = (int) (offset % 512);
+      if (inSector != 0 || src.remaining() < 512) {
+        int n = Math.min(512 - inSector, src.remaining());
+        ByteBuffer sector = ByteBuffer.allocate(512);
+        long start = offset - inSector;
+        readLayer(0, start, sector);
+        sector.clear().position(inSector);
+        sector.put(src.slice().limit(n)).clear();
+        leaf.writeSectors(start, sector);
+        src.position(src.position() + n);
+        offset += n;
+      } else {
+        int n = src.remaining() & ~511;
+        ByteBuffer whole = src.slice().limit(n);
+        leaf.writeSectors(offset, whole);
+        src.position(src.position() + n);
+        offset += n;
+      }
+    }
+  }
+
+  /** Makes all writes durable (see {@link VhdImage#flush}). */
+  public void flush() throws IOException {
+    leaf().flush();
+  }
+
+  private void checkRange(long offset, int length) {
+    if (offset < 0 || offset + length > virtualSizeBytes()) {
+      throw new IndexOutOfBoundsException(
+          "range "
+              + offset
+              + "+"
+              + length
+              + " is outside the disk of "
+              + virtualSizeBytes()
+              + " bytes");
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    IOException first = null;
+    for (VhdImage l : layers) {
+      try {
+        l.close();
+      } catch (IOException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+}

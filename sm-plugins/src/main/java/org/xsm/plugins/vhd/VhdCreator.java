@@ -1,0 +1,191 @@
+package org.xsm.plugins.vhd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileAlreadyExistsException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.xsm.plugins.store.ImageFile;
+import org.xsm.plugins.store.ImageStore;
+
+/**
+ * Creates VHD files the way blktap's {@code vhd-util create} and {@code snapshot} do: creator "tap"
+ * version 1.3, 2 MiB blocks, sizes rounded up to 2 MiB, a batmap, and for differencing disks the
+ * parent's UUID, timestamp and name with three relative locators (MACX, W2KU, W2RU).
+ *
+ * <p>Layout of a dynamic or differencing disk: footer copy at 0, header at 512, BAT at 1536 (padded
+ * to a sector, unused entries all ones), batmap header and map, for differencing disks three
+ * 512-byte locator areas, then the primary footer where the first block will go.
+ *
+ * <p>Crash safety: the file is written under a temporary name ({@code .<name>.creating}), forced,
+ * then renamed into place and the directory synced. A crash leaves either no file of that name or a
+ * complete one; a leftover temporary file is ignored by everything and replaced by the next create
+ * of the same name.
+ *
+ * <p>Spec deviation: the parent timestamp is the parent footer's timestamp, not the parent file's
+ * modification time as blktap writes it; no reader checks it, and this one is stable across copies
+ * of the parent.
+ */
+public final class VhdCreator {
+  private static final long MIN_SIZE = DynamicHeader.DEFAULT_BLOCK_SIZE;
+
+  private VhdCreator() {}
+
+  /** A fixed disk: data, then the footer. */
+  public static VhdImage createFixed(ImageStore store, String name, long sizeBytes)
+      throws IOException {
+    long size = checkSize(sizeBytes);
+    VhdFooter f = footer(DiskType.FIXED, size, -1L);
+    return build(
+        store,
+        name,
+        file -> {
+          file.truncate(size);
+          file.writeFully(ByteBuffer.wrap(f.encode()), size);
+        });
+  }
+
+  /** An empty dynamic disk. */
+  public static VhdImage createDynamic(ImageStore store, String name, long sizeBytes)
+      throws IOException {
+    long size = checkSize(sizeBytes);
+    return build(store, name, file -> writeSparse(file, footer(DiskType.DYNAMIC, size, 512), null));
+  }
+
+  /**
+   * An empty differencing disk over {@code parent}, of the parent's virtual size (or larger).
+   *
+   * @param sizeBytes the child's virtual size, or 0 for the parent's
+   */
+  public static VhdImage createDifferencing(
+      ImageStore store, String name, VhdImage parent, long sizeBytes) throws IOException {
+    if (parent.store() != store) {
+      throw new VhdFormatException(
+          "parent " + parent.where() + " must be in the same directory as " + store.describe(name));
+    }
+    if (name.equals(parent.name())) {
+      throw new VhdFormatException("a VHD cannot be its own parent: " + store.describe(name));
+    }
+    long size =
+        sizeBytes == 0 ? VhdImage.roundUpToBlock(parent.virtualSizeBytes()) : checkSize(sizeBytes);
+    if (size < parent.virtualSizeBytes()) {
+      throw new VhdFormatException(
+          "child size " + size + " is smaller than its parent's " + parent.virtualSizeBytes());
+    }
+    VhdFooter f = footer(DiskType.DIFFERENCING, size, 512);
+    return build(store, name, file -> writeSparse(file, f, parent));
+  }
+
+  private static long checkSize(long sizeBytes) throws VhdFormatException {
+    if (sizeBytes <= 0) {
+      throw new VhdFormatException("size must be positive, got " + sizeBytes);
+    }
+    long size = Math.max(MIN_SIZE, VhdImage.roundUpToBlock(sizeBytes));
+    if (size > VhdFooter.MAX_SIZE_BYTES) {
+      throw new VhdFormatException(
+          "size " + sizeBytes + " exceeds the VHD maximum of " + VhdFooter.MAX_SIZE_BYTES);
+    }
+    return size;
+  }
+
+  private static VhdFooter footer(DiskType type, long size, long dataOffset) {
+    return new VhdFooter(
+        VhdFooter.FEATURE_RESERVED,
+        VhdFooter.FORMAT_VERSION,
+        dataOffset,
+        Be.vhdNow(),
+        VhdFooter.CREATOR_TAP,
+        VhdFooter.CREATOR_VERSION_TAP,
+        0,
+        size,
+        size,
+        Geometry.forSize(size),
+        type,
+        UUID.randomUUID(),
+        0,
+        false);
+  }
+
+  private static void writeSparse(ImageFile file, VhdFooter f, VhdImage parent) throws IOException {
+    int entries = (int) VhdImage.ceilDiv(f.currentSizeBytes(), DynamicHeader.DEFAULT_BLOCK_SIZE);
+    long table = DynamicHeader.OFFSET + DynamicHeader.SIZE;
+    long batBytes = Be.pad512(4L * entries);
+    long batmapHeader = table + batBytes;
+    Batmap batmap =
+        new Batmap(
+            batmapHeader + Batmap.HEADER_SIZE,
+            Batmap.sectorsFor(entries),
+            new byte[Batmap.sectorsFor(entries) * 512]);
+    long end = batmap.mapOffset + batmap.map.length;
+    List<ParentLocator> locs = new ArrayList<>();
+    List<byte[]> locData = new ArrayList<>();
+    UUID parentUuid = new UUID(0, 0);
+    long parentTs = 0;
+    String parentName = "";
+    if (parent != null) {
+      parentUuid = parent.footer().uuid();
+      parentTs = parent.footer().timestamp();
+      parentName = parent.name();
+      for (int code : new int[] {ParentLocator.MACX, ParentLocator.W2KU, ParentLocator.W2RU}) {
+        byte[] d = ParentLocator.encodePath(code, parentName);
+        if (d.length > 512) {
+          throw new VhdFormatException("parent name '" + parentName + "' is too long");
+        }
+        locs.add(new ParentLocator(code, 512, d.length, end));
+        locData.add(d);
+        end += 512;
+      }
+    }
+    while (locs.size() < 8) {
+      locs.add(ParentLocator.NONE);
+    }
+    DynamicHeader h =
+        new DynamicHeader(
+            table,
+            entries,
+            DynamicHeader.DEFAULT_BLOCK_SIZE,
+            parentUuid,
+            parentTs,
+            parentName,
+            locs);
+    byte[] fb = f.encode();
+    file.writeFully(ByteBuffer.wrap(fb), 0);
+    file.writeFully(ByteBuffer.wrap(h.encode()), DynamicHeader.OFFSET);
+    byte[] batBuf = new byte[(int) batBytes];
+    Arrays.fill(batBuf, (byte) 0xff);
+    file.writeFully(ByteBuffer.wrap(batBuf), table);
+    file.writeFully(ByteBuffer.wrap(batmap.encodeHeader()), batmapHeader);
+    file.writeFully(ByteBuffer.wrap(batmap.map), batmap.mapOffset);
+    for (int i = 0; i < locData.size(); i++) {
+      file.writeFully(
+          ByteBuffer.wrap(Arrays.copyOf(locData.get(i), 512)), locs.get(i).dataOffset());
+    }
+    file.writeFully(ByteBuffer.wrap(fb), end);
+  }
+
+  private interface Writer {
+    void write(ImageFile file) throws IOException;
+  }
+
+  private static VhdImage build(ImageStore store, String name, Writer w) throws IOException {
+    if (store.exists(name)) {
+      throw new FileAlreadyExistsException(store.describe(name), null, "VHD already exists");
+    }
+    String tmp = "." + name + ".creating";
+    if (store.exists(tmp)) {
+      store.delete(tmp);
+    }
+    try (ImageFile f = store.create(tmp)) {
+      w.write(f);
+      f.force();
+    } catch (IOException | RuntimeException e) {
+      store.delete(tmp);
+      throw e;
+    }
+    store.rename(tmp, name);
+    store.syncMetadata();
+    return VhdImage.open(store, name, true);
+  }
+}

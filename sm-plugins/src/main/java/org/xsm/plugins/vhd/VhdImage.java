@@ -1,0 +1,791 @@
+package org.xsm.plugins.vhd;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.xsm.plugins.store.ImageFile;
+import org.xsm.plugins.store.ImageStore;
+
+/**
+ * One open VHD file: its validated metadata and I/O on its own blocks. Chains of images are read
+ * and written through {@link VhdChain}.
+ *
+ * <h2>Crash safety of writes</h2>
+ *
+ * Data goes to the file at once; metadata (sector bitmaps, BAT entries, batmap, the footer at the
+ * new end) waits for {@link #flush}, which writes it in this order:
+ *
+ * <ol>
+ *   <li>{@code force()}: all data written so far is durable.
+ *   <li>Write dirty bitmaps, BAT sectors, the batmap and, if blocks were added, the footer at the
+ *       new end of the file; {@code force()}.
+ * </ol>
+ *
+ * A new block is placed at the current end (where the primary footer was), so its data area lies
+ * past the old end of the file and reads as zeros until written: blocks are zero-filled without
+ * writing zeros. What a crash leaves:
+ *
+ * <ul>
+ *   <li>Before step 1 completes: the on-disk metadata is that of the last flush; sectors written
+ *       since then into already-mapped sectors may hold old or new data (the block-device contract
+ *       for unflushed writes); everything else reads as before. The primary footer may have been
+ *       overwritten by new blocks: {@link #open} then recovers it from the copy at offset 0, puts
+ *       it after the last block the BAT maps and truncates what follows.
+ *   <li>During step 2: any subset of the new metadata may be durable. Each piece only ever points
+ *       at data made durable in step 1, and a BAT entry whose bitmap is not yet written finds an
+ *       all-zero bitmap (fresh space), which reads through to the parent: the result is a mix of
+ *       old and new sectors, never garbage.
+ * </ul>
+ *
+ * In-place metadata updates (hidden flag, resize, re-parent) go through {@link UndoJournal}.
+ *
+ * <p>Thread-safety: all methods are synchronized on the image.
+ */
+public final class VhdImage implements Closeable {
+  static final int UNUSED = -1;
+  private static final int BITMAP_CACHE_ENTRIES = 8192;
+
+  private final ImageStore store;
+  private final ImageFile file;
+  private final boolean writable;
+  private final String where;
+
+  private VhdFooter footer;
+  private DynamicHeader header;
+  private int[] bat;
+  private Batmap batmap;
+  private long footerOffset;
+  private boolean recovered;
+
+  private final BitSet full = new BitSet();
+  private final Map<Integer, byte[]> bitmapCache =
+      new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, byte[]> e) {
+          return size() > BITMAP_CACHE_ENTRIES;
+        }
+      };
+  private final Map<Integer, byte[]> dirtyBitmaps = new TreeMap<>();
+  private final BitSet dirtyBatSectors = new BitSet();
+  private boolean batmapDirty;
+  private boolean footerMoved;
+  private boolean closed;
+
+  private VhdImage(ImageStore store, ImageFile file, boolean writable) {
+    this.store = store;
+    this.file = file;
+    this.writable = writable;
+    this.where = store.describe(file.name());
+  }
+
+  /**
+   * Opens and validates a VHD file. A damaged primary footer is recovered from the copy at offset 0
+   * (and rewritten, if {@code writable}); an interrupted metadata update is rolled back.
+   *
+   * @throws VhdFormatException naming the file and the first check that failed
+   */
+  public static VhdImage open(ImageStore store, String name, boolean writable) throws IOException {
+    ImageFile f = store.open(name, writable);
+    VhdImage img = new VhdImage(store, f, writable);
+    try {
+      UndoJournal.recover(store, f, writable);
+      img.load();
+      return img;
+    } catch (IOException | RuntimeException e) {
+      f.close();
+      throw e;
+    }
+  }
+
+  private byte[] readBytes(long off, int len) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(len);
+    file.readFully(b, off);
+    return b.array();
+  }
+
+  private void load() throws IOException {
+    long size = file.size();
+    if (size < VhdFooter.SIZE) {
+      throw new VhdFormatException(
+          "VHD " + where + " is " + size + " bytes long, too small to hold a footer");
+    }
+    byte[] primaryBytes = readBytes(size - VhdFooter.SIZE, VhdFooter.SIZE);
+    VhdFooter primary = null;
+    VhdFormatException primaryError = null;
+    try {
+      primary = VhdFooter.decode(primaryBytes, "footer in " + where);
+    } catch (VhdFormatException e) {
+      primaryError = e;
+    }
+    if (primary != null && primary.diskType() == DiskType.FIXED) {
+      footer = primary;
+      footerOffset = size - VhdFooter.SIZE;
+      if (footerOffset != primary.currentSizeBytes()) {
+        throw new VhdFormatException(
+            "VHD "
+                + where
+                + ": fixed disk of "
+                + primary.currentSizeBytes()
+                + " bytes has "
+                + footerOffset
+                + " bytes of data before its footer");
+      }
+      return;
+    }
+    byte[] copyBytes = readBytes(0, VhdFooter.SIZE);
+    VhdFooter copy;
+    try {
+      copy = VhdFooter.decode(copyBytes, "backup footer (offset 0) in " + where);
+    } catch (VhdFormatException e) {
+      throw primaryError != null ? primaryError : e;
+    }
+    if (primary == null) {
+      if (copy.diskType() == DiskType.FIXED) {
+        throw primaryError;
+      }
+      recovered = true;
+      footer = copy;
+    } else {
+      if (!Arrays.equals(primaryBytes, copyBytes)) {
+        throw new VhdFormatException(
+            "VHD " + where + ": footer and its backup copy at offset 0 differ");
+      }
+      footer = primary;
+      footerOffset = size - VhdFooter.SIZE;
+    }
+    loadDynamic(size);
+  }
+
+  private void loadDynamic(long size) throws IOException {
+    header = DynamicHeader.decode(readBytes(512, DynamicHeader.SIZE), "dynamic header in " + where);
+    long needed = ceilDiv(footer.virtualSizeBytes(), header.blockSizeBytes());
+    if (header.maxTableEntries() < needed) {
+      throw new VhdFormatException(
+          "VHD "
+              + where
+              + ": "
+              + header.maxTableEntries()
+              + " BAT entries of "
+              + header.blockSizeBytes()
+              + " bytes cannot hold the virtual size "
+              + footer.virtualSizeBytes());
+    }
+    boolean diff = footer.diskType() == DiskType.DIFFERENCING;
+    if (diff && (Be.isNil(header.parentUuid()) || header.parentName().isEmpty())) {
+      throw new VhdFormatException(
+          "VHD " + where + ": differencing disk without parent UUID or parent name");
+    }
+    if (!diff
+        && (!Be.isNil(header.parentUuid())
+            || !header.parentName().isEmpty()
+            || header.locators().stream().anyMatch(ParentLocator::isUsed))) {
+      throw new VhdFormatException(
+          "VHD " + where + ": dynamic disk has parent fields set (only differencing disks may)");
+    }
+    int n = header.maxTableEntries();
+    long batEnd = header.tableOffset() + 4L * n;
+    long limit = recovered ? size : footerOffset;
+    if (batEnd > limit) {
+      throw new VhdFormatException(
+          "VHD " + where + ": BAT at " + header.tableOffset() + " runs past the end of the file");
+    }
+    ByteBuffer bb = ByteBuffer.allocate(4 * n);
+    file.readFully(bb, header.tableOffset());
+    bb.flip();
+    bat = new int[n];
+    bb.asIntBuffer().get(bat);
+    List<long[]> regions = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
+    addRegion(regions, labels, 0, 512, "backup footer");
+    addRegion(regions, labels, 512, 1536, "dynamic header");
+    addRegion(regions, labels, header.tableOffset(), batEnd, "BAT");
+    if (footer.expectsBatmap()) {
+      long hOff = header.tableOffset() + Be.pad512(4L * n);
+      if (hOff + Batmap.HEADER_SIZE > limit) {
+        throw new VhdFormatException("VHD " + where + ": batmap header runs past the end");
+      }
+      byte[] h = readBytes(hOff, Batmap.HEADER_SIZE);
+      batmap = Batmap.decodeHeader(h, n, where);
+      if (batmap.mapOffset + batmap.map.length > limit) {
+        throw new VhdFormatException("VHD " + where + ": batmap runs past the end of the file");
+      }
+      file.readFully(ByteBuffer.wrap(batmap.map), batmap.mapOffset);
+      batmap.verify(h, where);
+      addRegion(regions, labels, hOff, hOff + Batmap.HEADER_SIZE, "batmap header");
+      addRegion(regions, labels, batmap.mapOffset, batmap.mapOffset + batmap.map.length, "batmap");
+    }
+    List<ParentLocator> locs = header.locators();
+    for (int i = 0; i < locs.size(); i++) {
+      ParentLocator l = locs.get(i);
+      if (l.isUsed()) {
+        long end = l.dataOffset() + Math.max(512, l.dataSpaceBytes());
+        addRegion(regions, labels, l.dataOffset(), end, "parent locator " + i);
+      }
+    }
+    long blockSpan = bitmapBytes() + (long) header.blockSizeBytes();
+    for (int i = 0; i < n; i++) {
+      if (bat[i] != UNUSED) {
+        long off = Integer.toUnsignedLong(bat[i]) * 512;
+        addRegion(regions, labels, off, off + blockSpan, "block " + i);
+      }
+    }
+    long end = checkRegions(regions, labels, limit);
+    if (recovered) {
+      footerOffset = Be.pad512(end);
+      if (writable) {
+        // Repair: the primary footer is lost; put the copy after the last mapped block.
+        file.writeFully(ByteBuffer.wrap(footer.encode()), footerOffset);
+        file.truncate(footerOffset + VhdFooter.SIZE);
+        file.force();
+      }
+    }
+    validateLocators();
+    for (int i = 0; i < n; i++) {
+      if (batmap != null && bat[i] != UNUSED && batmap.test(i)) {
+        full.set(i);
+      }
+    }
+  }
+
+  private static void addRegion(
+      List<long[]> regions, List<String> labels, long start, long end, String label) {
+    regions.add(new long[] {start, end, labels.size()});
+    labels.add(label);
+  }
+
+  private long checkRegions(List<long[]> regions, List<String> labels, long limit)
+      throws VhdFormatException {
+    regions.sort((a, b) -> Long.compare(a[0], b[0]));
+    long end = 0;
+    long[] prev = null;
+    for (long[] r : regions) {
+      if (r[1] > limit) {
+        throw new VhdFormatException(
+            "VHD "
+                + where
+                + ": "
+                + labels.get((int) r[2])
+                + " at byte "
+                + r[0]
+                + " runs past the end of the data at byte "
+                + limit);
+      }
+      if (prev != null && r[0] < prev[1]) {
+        throw new VhdFormatException(
+            "VHD "
+                + where
+                + ": "
+                + labels.get((int) r[2])
+                + " at byte "
+                + r[0]
+                + " overlaps "
+                + labels.get((int) prev[2])
+                + " at byte "
+                + prev[0]);
+      }
+      prev = r;
+      end = Math.max(end, r[1]);
+    }
+    return end;
+  }
+
+  private void validateLocators() throws IOException {
+    List<ParentLocator> locs = header.locators();
+    for (int i = 0; i < locs.size(); i++) {
+      ParentLocator l = locs.get(i);
+      if (!l.isUsed()) {
+        continue;
+      }
+      String base =
+          ParentLocator.decodeBaseName(l.code(), readBytes(l.dataOffset(), l.dataLength()));
+      if (base != null && !base.equals(header.parentName())) {
+        throw new VhdFormatException(
+            "VHD "
+                + where
+                + ": parent locator "
+                + i
+                + " ("
+                + ParentLocator.codeName(l.code())
+                + ") names '"
+                + base
+                + "' but the parent name is '"
+                + header.parentName()
+                + "'");
+      }
+    }
+  }
+
+  // ---- accessors ----
+
+  public synchronized VhdFooter footer() {
+    return footer;
+  }
+
+  /** The dynamic header, or null for a fixed disk. */
+  public synchronized DynamicHeader header() {
+    return header;
+  }
+
+  public String name() {
+    return file.name();
+  }
+
+  /** The path-like description of the file, for messages. */
+  public String where() {
+    return where;
+  }
+
+  public ImageStore store() {
+    return store;
+  }
+
+  public boolean isWritable() {
+    return writable;
+  }
+
+  /** Whether opening found the primary footer damaged and used the copy at offset 0. */
+  public boolean wasRecovered() {
+    return recovered;
+  }
+
+  public synchronized long virtualSizeBytes() {
+    return footer.virtualSizeBytes();
+  }
+
+  public synchronized boolean isFixed() {
+    return footer.diskType() == DiskType.FIXED;
+  }
+
+  public synchronized boolean hasParent() {
+    return footer.diskType() == DiskType.DIFFERENCING;
+  }
+
+  /** The file's size in bytes, including metadata and pending allocations. */
+  public synchronized long physicalSizeBytes() throws IOException {
+    return Math.max(file.size(), footerOffset + VhdFooter.SIZE);
+  }
+
+  int blockSize() {
+    return isFixed() ? DynamicHeader.DEFAULT_BLOCK_SIZE : header.blockSizeBytes();
+  }
+
+  int bitmapBytes() {
+    return (int) Be.pad512(header.blockSizeBytes() / 512 / 8);
+  }
+
+  /** Number of BAT entries (0 for a fixed disk). */
+  public synchronized int blockCount() {
+    return bat == null ? 0 : bat.length;
+  }
+
+  /** Allocated blocks: the BAT entries in use (for a fixed disk, every block). */
+  public synchronized BitSet allocatedBlocks() {
+    BitSet s = new BitSet();
+    if (bat == null) {
+      s.set(0, (int) ceilDiv(footer.currentSizeBytes(), blockSize()));
+      return s;
+    }
+    for (int i = 0; i < bat.length; i++) {
+      if (bat[i] != UNUSED) {
+        s.set(i);
+      }
+    }
+    return s;
+  }
+
+  synchronized boolean isAllocated(int block) {
+    return bat == null || (block < bat.length && bat[block] != UNUSED);
+  }
+
+  synchronized boolean isFull(int block) {
+    return bat == null || full.get(block);
+  }
+
+  /** The block's sector bitmap (MSB first); do not modify. The block must be allocated. */
+  synchronized byte[] bitmap(int block) throws IOException {
+    byte[] b = dirtyBitmaps.get(block);
+    if (b == null) {
+      b = bitmapCache.get(block);
+    }
+    if (b == null) {
+      b = readBytes(Integer.toUnsignedLong(bat[block]) * 512, bitmapBytes());
+      bitmapCache.put(block, b);
+      if (allOnes(b, header.blockSizeBytes() / 512)) {
+        full.set(block);
+      }
+    }
+    return b;
+  }
+
+  private static boolean allOnes(byte[] bitmap, int bits) {
+    for (int i = 0; i < bits / 8; i++) {
+      if (bitmap[i] != (byte) 0xff) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Byte offset in the file of the block's data (or of the disk offset, for fixed disks). */
+  synchronized long dataOffset(int block) {
+    if (bat == null) {
+      return (long) block * blockSize();
+    }
+    return Integer.toUnsignedLong(bat[block]) * 512 + bitmapBytes();
+  }
+
+  /** Reads {@code dst.remaining()} bytes at {@code fileOffset} of this file. */
+  void readFile(ByteBuffer dst, long fileOffset) throws IOException {
+    file.readFully(dst, fileOffset);
+  }
+
+  // ---- writes ----
+
+  /**
+   * Writes whole sectors at a sector-aligned disk offset into this file (not its parents),
+   * allocating blocks and marking sectors present as needed. Metadata reaches the disk at the next
+   * {@link #flush}.
+   */
+  synchronized void writeSectors(long offset, ByteBuffer src) throws IOException {
+    checkWritable();
+    if (offset % 512 != 0 || src.remaining() % 512 != 0) {
+      throw new IllegalArgumentException("unaligned sector write");
+    }
+    if (offset + src.remaining() > footer.virtualSizeBytes()) {
+      throw new IllegalArgumentException("write past the end of the disk");
+    }
+    if (bat == null) {
+      file.writeFully(src, offset);
+      return;
+    }
+    int bs = header.blockSizeBytes();
+    while (src.hasRemaining()) {
+      int block = (int) (offset / bs);
+      int inBlock = (int) (offset % bs);
+      int n = Math.min(bs - inBlock, src.remaining());
+      if (bat[block] == UNUSED) {
+        allocate(block);
+      }
+      ByteBuffer part = src.slice();
+      part.limit(n);
+      file.writeFully(part, dataOffset(block) + inBlock);
+      src.position(src.position() + n);
+      if (!full.get(block)) {
+        markPresent(block, inBlock / 512, n / 512);
+      }
+      offset += n;
+    }
+  }
+
+  private void markPresent(int block, int firstSector, int count) throws IOException {
+    byte[] b = dirtyBitmaps.get(block);
+    if (b == null) {
+      b = bitmap(block).clone();
+      bitmapCache.remove(block);
+      dirtyBitmaps.put(block, b);
+    }
+    for (int s = firstSector; s < firstSector + count; s++) {
+      b[s >>> 3] |= (byte) (0x80 >>> (s & 7));
+    }
+    if (allOnes(b, header.blockSizeBytes() / 512)) {
+      full.set(block);
+      if (batmap != null) {
+        batmap.set(block);
+        batmapDirty = true;
+      }
+    }
+  }
+
+  private void allocate(int block) throws IOException {
+    long start = footerOffset;
+    long data = (start + bitmapBytes() + 4095) & ~4095L;
+    long bitmapAt = data - bitmapBytes();
+    if (bitmapAt / 512 >= 0xffffffffL) {
+      throw new VhdFormatException("VHD " + where + " would grow past what a BAT can address");
+    }
+    if (bitmapAt > start) {
+      file.writeFully(ByteBuffer.allocate((int) (bitmapAt - start)), start);
+    }
+    bat[block] = (int) (bitmapAt / 512);
+    dirtyBatSectors.set(block / 128);
+    dirtyBitmaps.put(block, new byte[bitmapBytes()]);
+    bitmapCache.remove(block);
+    footerOffset = data + header.blockSizeBytes();
+    footerMoved = true;
+  }
+
+  /** Makes every write so far durable, in the order described on the class. */
+  public synchronized void flush() throws IOException {
+    if (!writable || closed) {
+      return;
+    }
+    file.force();
+    if (dirtyBitmaps.isEmpty() && dirtyBatSectors.isEmpty() && !batmapDirty && !footerMoved) {
+      return;
+    }
+    for (Map.Entry<Integer, byte[]> e : dirtyBitmaps.entrySet()) {
+      file.writeFully(ByteBuffer.wrap(e.getValue()), Integer.toUnsignedLong(bat[e.getKey()]) * 512);
+      bitmapCache.put(e.getKey(), e.getValue());
+    }
+    dirtyBitmaps.clear();
+    for (int s = dirtyBatSectors.nextSetBit(0); s >= 0; s = dirtyBatSectors.nextSetBit(s + 1)) {
+      int first = s * 128;
+      int count = Math.min(128, bat.length - first);
+      ByteBuffer b = ByteBuffer.allocate(count * 4);
+      b.asIntBuffer().put(bat, first, count);
+      file.writeFully(b, header.tableOffset() + first * 4L);
+    }
+    dirtyBatSectors.clear();
+    if (batmapDirty) {
+      writeBatmap(batmap, header.tableOffset() + Be.pad512(4L * bat.length));
+      batmapDirty = false;
+    }
+    if (footerMoved) {
+      file.writeFully(ByteBuffer.wrap(footer.encode()), footerOffset);
+      footerMoved = false;
+    }
+    file.force();
+  }
+
+  private void writeBatmap(Batmap m, long headerOffset) throws IOException {
+    file.writeFully(ByteBuffer.wrap(m.map), m.mapOffset);
+    file.writeFully(ByteBuffer.wrap(m.encodeHeader()), headerOffset);
+  }
+
+  private void checkWritable() throws VhdFormatException {
+    if (!writable) {
+      throw new VhdFormatException("VHD " + where + " is open read-only");
+    }
+    if (closed) {
+      throw new IllegalStateException("VHD " + where + " is closed");
+    }
+  }
+
+  // ---- in-place metadata updates, each atomic through an undo journal ----
+
+  /** Sets blktap's hidden flag (footer byte 85). */
+  public synchronized void setHidden(boolean hidden) throws IOException {
+    checkWritable();
+    if (footer.hidden() == hidden) {
+      return;
+    }
+    rewriteFooters(footer.withHidden(hidden), List.of(), () -> {});
+  }
+
+  private interface MetadataWrite {
+    void run() throws IOException;
+  }
+
+  /**
+   * Replaces the footer (both copies) and, in the same undo transaction, runs {@code more}, which
+   * may overwrite the given extents or write past the current end.
+   */
+  private void rewriteFooters(
+      VhdFooter newFooter, List<UndoJournal.Extent> extents, MetadataWrite more)
+      throws IOException {
+    flush();
+    List<UndoJournal.Extent> all = new ArrayList<>(extents);
+    all.add(new UndoJournal.Extent(footerOffset, VhdFooter.SIZE));
+    if (bat != null) {
+      all.add(new UndoJournal.Extent(0, VhdFooter.SIZE));
+    }
+    UndoJournal j = UndoJournal.begin(store, file, all);
+    more.run();
+    byte[] fb = newFooter.encode();
+    if (bat != null) {
+      file.writeFully(ByteBuffer.wrap(fb), 0);
+    }
+    file.writeFully(ByteBuffer.wrap(fb), footerOffset);
+    file.force();
+    j.commit();
+    footer = newFooter;
+  }
+
+  /**
+   * Grows the virtual size (rounded up to whole 2 MiB blocks). A fixed disk grows its file; a
+   * dynamic or differencing disk whose BAT is too small gets a new, larger BAT (and batmap)
+   * appended at the end of the file and pointed to by the header; the old table becomes unused
+   * space.
+   *
+   * @throws VhdFormatException if the new size is smaller than the current one or too large
+   */
+  public synchronized void resize(long newSizeBytes) throws IOException {
+    checkWritable();
+    long size = roundUpToBlock(newSizeBytes);
+    if (size > VhdFooter.MAX_SIZE_BYTES) {
+      throw new VhdFormatException(
+          "size " + size + " exceeds the VHD maximum of " + VhdFooter.MAX_SIZE_BYTES);
+    }
+    long current = footer.virtualSizeBytes();
+    if (size < current) {
+      throw new VhdFormatException(
+          "VHD "
+              + where
+              + ": shrinking from "
+              + current
+              + " to "
+              + size
+              + " bytes is not supported");
+    }
+    if (size == current && size == footer.currentSizeBytes()) {
+      return;
+    }
+    VhdFooter nf = footer.withCurrentSize(size);
+    if (bat == null) {
+      long oldEnd = footerOffset;
+      rewriteFootersFixed(nf, oldEnd, size);
+      return;
+    }
+    int needed = (int) ceilDiv(size, header.blockSizeBytes());
+    if (needed <= bat.length) {
+      rewriteFooters(nf, List.of(), () -> {});
+      return;
+    }
+    relocateTable(nf, needed);
+  }
+
+  private void rewriteFootersFixed(VhdFooter nf, long oldEnd, long newEnd) throws IOException {
+    flush();
+    UndoJournal j =
+        UndoJournal.begin(store, file, List.of(new UndoJournal.Extent(oldEnd, VhdFooter.SIZE)));
+    file.writeFully(ByteBuffer.wrap(nf.encode()), newEnd);
+    // The old footer's sector is now disk data, which must read as zeros.
+    file.writeFully(ByteBuffer.allocate(VhdFooter.SIZE), oldEnd);
+    file.force();
+    j.commit();
+    footer = nf;
+    footerOffset = newEnd;
+  }
+
+  private void relocateTable(VhdFooter nf, int needed) throws IOException {
+    long tableAt = footerOffset;
+    int[] newBat = Arrays.copyOf(bat, needed);
+    Arrays.fill(newBat, bat.length, needed, UNUSED);
+    long batBytes = Be.pad512(4L * needed);
+    Batmap newMap = null;
+    long end = tableAt + batBytes;
+    if (batmap != null) {
+      newMap = new Batmap(end + Batmap.HEADER_SIZE, Batmap.sectorsFor(needed), new byte[0]);
+      byte[] map = Arrays.copyOf(batmap.map, newMap.mapSectors * 512);
+      newMap = new Batmap(newMap.mapOffset, newMap.mapSectors, map);
+      end = newMap.mapOffset + map.length;
+    }
+    DynamicHeader nh = header.withTable(tableAt, needed);
+    final Batmap m = newMap;
+    long newFooterAt = end;
+    rewriteFootersAt(
+        nf,
+        newFooterAt,
+        List.of(new UndoJournal.Extent(512, DynamicHeader.SIZE)),
+        () -> {
+          ByteBuffer b = ByteBuffer.allocate((int) batBytes);
+          Arrays.fill(b.array(), (byte) 0xff);
+          b.asIntBuffer().put(newBat);
+          file.writeFully(b, tableAt);
+          if (m != null) {
+            writeBatmap(m, tableAt + batBytes);
+          }
+          file.writeFully(ByteBuffer.wrap(nh.encode()), 512);
+        });
+    header = nh;
+    bat = newBat;
+    batmap = m;
+  }
+
+  /** Like {@link #rewriteFooters}, but the primary footer moves to {@code newFooterAt}. */
+  private void rewriteFootersAt(
+      VhdFooter nf, long newFooterAt, List<UndoJournal.Extent> extents, MetadataWrite more)
+      throws IOException {
+    flush();
+    List<UndoJournal.Extent> all = new ArrayList<>(extents);
+    all.add(new UndoJournal.Extent(0, VhdFooter.SIZE));
+    all.add(new UndoJournal.Extent(footerOffset, VhdFooter.SIZE));
+    UndoJournal j = UndoJournal.begin(store, file, all);
+    more.run();
+    byte[] fb = nf.encode();
+    file.writeFully(ByteBuffer.wrap(fb), newFooterAt);
+    file.writeFully(ByteBuffer.wrap(fb), 0);
+    file.force();
+    j.commit();
+    footer = nf;
+    footerOffset = newFooterAt;
+  }
+
+  /**
+   * Points this differencing disk at another parent: UUID, timestamp, name and the three relative
+   * locators (MACX, W2KU, W2RU), rewritten in their existing slots.
+   *
+   * @throws VhdFormatException if this disk has no parent or the name does not fit its locators
+   */
+  public synchronized void setParent(String parentName, VhdFooter parentFooter) throws IOException {
+    checkWritable();
+    if (!hasParent()) {
+      throw new VhdFormatException("VHD " + where + " is not a differencing disk");
+    }
+    List<ParentLocator> locs = new ArrayList<>(header.locators());
+    List<UndoJournal.Extent> extents = new ArrayList<>();
+    extents.add(new UndoJournal.Extent(512, DynamicHeader.SIZE));
+    List<byte[]> datas = new ArrayList<>();
+    for (int i = 0; i < locs.size(); i++) {
+      ParentLocator l = locs.get(i);
+      if (!l.isUsed()) {
+        datas.add(null);
+        continue;
+      }
+      byte[] data = ParentLocator.encodePath(l.code(), parentName);
+      if (data.length > l.dataSpaceBytes()) {
+        throw new VhdFormatException(
+            "VHD " + where + ": parent name '" + parentName + "' does not fit locator " + i);
+      }
+      locs.set(i, new ParentLocator(l.code(), l.dataSpace(), data.length, l.dataOffset()));
+      extents.add(new UndoJournal.Extent(l.dataOffset(), (int) l.dataSpaceBytes()));
+      datas.add(Arrays.copyOf(data, (int) l.dataSpaceBytes()));
+    }
+    if (parentName.getBytes(java.nio.charset.StandardCharsets.UTF_16BE).length > 512) {
+      throw new VhdFormatException("parent name '" + parentName + "' is longer than 256 chars");
+    }
+    DynamicHeader nh =
+        header.withParent(parentFooter.uuid(), parentFooter.timestamp(), parentName, locs);
+    flush();
+    UndoJournal j = UndoJournal.begin(store, file, extents);
+    for (int i = 0; i < locs.size(); i++) {
+      if (datas.get(i) != null) {
+        file.writeFully(ByteBuffer.wrap(datas.get(i)), locs.get(i).dataOffset());
+      }
+    }
+    file.writeFully(ByteBuffer.wrap(nh.encode()), 512);
+    file.force();
+    j.commit();
+    header = nh;
+  }
+
+  static long roundUpToBlock(long sizeBytes) {
+    long b = DynamicHeader.DEFAULT_BLOCK_SIZE;
+    return ceilDiv(sizeBytes, b) * b;
+  }
+
+  static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
+  /** Flushes (if writable) and closes the file. */
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    try {
+      flush();
+    } finally {
+      closed = true;
+      file.close();
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** XenAPI server (issue 5). */
+package org.xsm.server;
