@@ -92,10 +92,16 @@ public final class VhdImage implements Closeable {
    * @throws VhdFormatException naming the file and the first check that failed
    */
   public static VhdImage open(ImageStore store, String name, boolean writable) throws IOException {
+    if (store.exists(UndoJournal.journalName(name))) {
+      // Roll back an interrupted metadata update first, even for a read-only open, so that every
+      // reader after a crash sees the state from before it.
+      try (ImageFile w = store.open(name, true)) {
+        UndoJournal.recover(store, w, true);
+      }
+    }
     ImageFile f = store.open(name, writable);
     VhdImage img = new VhdImage(store, f, writable);
     try {
-      UndoJournal.recover(store, f, writable);
       img.load();
       return img;
     } catch (IOException | RuntimeException e) {
@@ -510,9 +516,12 @@ public final class VhdImage implements Closeable {
     if (bitmapAt / 512 >= 0xffffffffL) {
       throw new VhdFormatException("VHD " + where + " would grow past what a BAT can address");
     }
-    if (bitmapAt > start) {
-      file.writeFully(ByteBuffer.allocate((int) (bitmapAt - start)), start);
-    }
+    // Zero the bitmap and any padding now: they cover the old primary footer, whose bytes would
+    // read as a sector bitmap if a crash kept the BAT entry but not the bitmap written by flush.
+    file.writeFully(ByteBuffer.allocate((int) (data - start)), start);
+    // The file must cover the whole block before a BAT entry can point at it: the size change is
+    // made durable by the data force() that starts the next flush, before the BAT is written.
+    file.truncate(data + header.blockSizeBytes());
     bat[block] = (int) (bitmapAt / 512);
     dirtyBatSectors.set(block / 128);
     dirtyBitmaps.put(block, new byte[bitmapBytes()]);
