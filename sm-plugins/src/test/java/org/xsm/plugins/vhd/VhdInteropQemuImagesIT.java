@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xsm.plugins.store.LocalImageStore;
 
 /**
@@ -202,6 +203,9 @@ class VhdInteropQemuImagesIT {
         rnd.nextBytes(b5);
         chain.write(ByteBuffer.wrap(b5), 10 * MiB + 100);
         System.arraycopy(b5, 0, model, (int) (10 * MiB + 100), b5.length);
+        // The last bytes of the disk, in qemu's partial last block.
+        chain.write(ByteBuffer.wrap(b5, 0, 3001), size - 3001);
+        System.arraycopy(b5, 0, model, (int) size - 3001, 3001);
         chain.flush();
       }
       assertSameBytes(
@@ -229,5 +233,52 @@ class VhdInteropQemuImagesIT {
       assertSameBytes(
           "engine's read after qemu-io over engine writes", engineReadWhole(store, "q.vhd"), model);
     }
+  }
+
+  /**
+   * Growing a qemu-made disk: the engine documents the new virtual size as the requested size
+   * rounded up to 2 MiB; qemu and the engine must both see that size, and data written in the grown
+   * area.
+   */
+  @ParameterizedTest(name = "fixed={0}")
+  @ValueSource(booleans = {false, true})
+  void growingAQemuMadeVhdGivesTheRequestedSizeToQemuToo(boolean fixed) throws Exception {
+    long seed = 0x6B0BL + (fixed ? 1 : 0);
+    Random rnd = new Random(seed);
+    byte[] raw = content(rnd, (int) (5 * MiB));
+    Files.write(dir.resolve("in.raw"), raw);
+    List<String> cmd = new ArrayList<>(List.of("qemu-img", "convert", "-f", "raw", "-O", "vpc"));
+    if (fixed) {
+      cmd.addAll(List.of("-o", "subformat=fixed"));
+    }
+    cmd.addAll(List.of("in.raw", "q.vhd"));
+    runOk(dir, cmd.toArray(String[]::new));
+    long requested = 20 * MiB;
+    long qemuSize;
+    try (LocalImageStore store = LocalImageStore.open(dir)) {
+      Vhd.resize(store, "q.vhd", requested);
+      qemuSize = qemuVirtualSize(dir, "q.vhd");
+      long engineSize;
+      try (VhdImage img = VhdImage.open(store, "q.vhd", false)) {
+        engineSize = img.virtualSizeBytes();
+      }
+      assertThat(engineSize).as("engine's virtual size after the grow").isEqualTo(qemuSize);
+      byte[] model = Arrays.copyOf(raw, (int) qemuSize);
+      try (VhdChain chain = VhdChain.open(store, "q.vhd", true)) {
+        apply(chain, model, randomWrites(rnd, qemuSize, 100, 1, (int) (3 * MiB)));
+      }
+      assertSameBytes(
+          "qemu's read after grow and writes, seed " + seed, qemuReadWhole(dir, "q.vhd"), model);
+      assertSameBytes(
+          "engine's read after grow and writes, seed " + seed,
+          engineReadWhole(store, "q.vhd"),
+          model);
+    }
+    // Checked last, so that the data checks above run whatever the size.
+    assertThat(qemuSize)
+        .as(
+            "qemu-img info virtual-size after Vhd.resize(%d) of a %s disk made by qemu",
+            requested, fixed ? "fixed" : "dynamic")
+        .isEqualTo(InteropSupport.roundedSize(requested));
   }
 }
