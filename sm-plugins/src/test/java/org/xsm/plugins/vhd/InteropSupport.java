@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -96,8 +96,8 @@ final class InteropSupport {
       throw new AssertionError("cannot start `" + String.join(" ", cmd) + "`: " + e, e);
     }
     p.getOutputStream().close();
-    CompletableFuture<byte[]> out = drain(p.getInputStream());
-    CompletableFuture<byte[]> err = drain(p.getErrorStream());
+    FutureTask<byte[]> out = drain(p.getInputStream());
+    FutureTask<byte[]> err = drain(p.getErrorStream());
     if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
@@ -106,21 +106,25 @@ final class InteropSupport {
               + String.join(" ", cmd)
               + "` did not finish within "
               + TIMEOUT_SECONDS
-              + " s; stderr so far:\n"
-              + new String(err.getNow(new byte[0]), StandardCharsets.UTF_8));
+              + " s and was killed; stderr:\n"
+              + new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
     }
     return new Result(cmd, p.exitValue(), out.get(), new String(err.get(), StandardCharsets.UTF_8));
   }
 
-  private static CompletableFuture<byte[]> drain(InputStream in) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try (in) {
-            return in.readAllBytes();
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+  /** Reads a stream to its end on a thread of its own, so neither pipe can fill and block. */
+  private static FutureTask<byte[]> drain(InputStream in) {
+    FutureTask<byte[]> t =
+        new FutureTask<>(
+            () -> {
+              try (in) {
+                return in.readAllBytes();
+              }
+            });
+    Thread th = new Thread(t, "drain");
+    th.setDaemon(true);
+    th.start();
+    return t;
   }
 
   /** Runs a command and fails with its output unless it exits 0. */

@@ -212,6 +212,39 @@ class VhdInteropIT {
     }
   }
 
+  /**
+   * Coalescing a differencing child into its dynamic parent (growing the parent, since the child
+   * was grown): qemu, which reads the parent alone, must see the whole chain's content.
+   */
+  @Test
+  void qemuReadsTheParentAfterCoalesceAsTheChainWas() throws Exception {
+    long seed = 0xC0A1L;
+    Random rnd = new Random(seed);
+    long size = 6 * MiB;
+    long grown = 10 * MiB;
+    byte[] model = new byte[(int) grown];
+    try (LocalImageStore store = LocalImageStore.open(dir)) {
+      Vhd.create(store, "parent.vhd", size, false);
+      try (VhdChain chain = VhdChain.open(store, "parent.vhd", true)) {
+        apply(chain, model, randomWrites(rnd, size, 100, 1, (int) (3 * MiB)));
+      }
+      Vhd.snapshot(store, "child.vhd", "parent.vhd");
+      Vhd.resize(store, "child.vhd", grown);
+      try (VhdChain chain = VhdChain.open(store, "child.vhd", true)) {
+        apply(chain, model, randomWrites(rnd, grown, 150, 1, (int) (3 * MiB)));
+      }
+      assertSameBytes(
+          "engine's chain read before coalesce, seed " + seed,
+          engineReadWhole(store, "child.vhd"),
+          model);
+      Vhd.coalesce(store, "child.vhd");
+      writeRaw(dir, "expected.raw", model);
+      assertThat(qemuVirtualSize(dir, "parent.vhd")).isEqualTo(grown);
+      assertQemuIdentical(dir, "parent.vhd", "expected.raw");
+      assertThat(Vhd.check(store, "child.vhd", true)).isEmpty();
+    }
+  }
+
   // ---- 3. vhdiinfo reports type, UUID, parent UUID and parent name ----
 
   @Test
@@ -252,6 +285,11 @@ class VhdInteropIT {
       assertThat(moved.get("Parent identifier")).isEqualTo(footerUuid("other.vhd").toString());
       assertThat(moved.get("Parent filename")).isEqualTo("other.vhd");
       assertThat(moved.get("Identifier")).isEqualTo(child.get("Identifier"));
+
+      // blktap's hidden flag (footer byte 85, inside the checksum) keeps the file readable.
+      Vhd.setHidden(store, "base.vhd", true);
+      assertThat(vhdiinfo("base.vhd")).isEqualTo(base);
+      assertThat(qemuVirtualSize(dir, "base.vhd")).isEqualTo(8 * MiB);
     }
   }
 

@@ -130,6 +130,37 @@ class VhdInteropQemuImagesIT {
     assertReadAsQemuDoes("q.vhd", model, "qemu-img create + qemu-io");
   }
 
+  static Stream<Arguments> createdSizes() {
+    return Stream.of(
+        Arguments.of("", "10M"),
+        Arguments.of("", "127G"), // largest CHS-addressed sizes
+        Arguments.of("", "200G"), // past the largest geometry: qemu uses the current size
+        Arguments.of("", "2040G"),
+        Arguments.of("subformat=fixed", "10M"),
+        Arguments.of("subformat=fixed", "200G"),
+        Arguments.of("force_size=on", "10M"),
+        Arguments.of("force_size=on", "200G"));
+  }
+
+  /** Empty disks from {@code qemu-img create}: the engine opens them with qemu's virtual size. */
+  @ParameterizedTest(name = "-o \"{0}\" size {1}")
+  @MethodSource("createdSizes")
+  void ourVirtualSizeOfQemuCreatedDisksIsQemus(String options, String size) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "vpc"));
+    if (!options.isEmpty()) {
+      cmd.addAll(List.of("-o", options));
+    }
+    cmd.addAll(List.of("q.vhd", size));
+    runOk(dir, cmd.toArray(String[]::new));
+    long qemuSize = qemuVirtualSize(dir, "q.vhd");
+    try (LocalImageStore store = LocalImageStore.open(dir);
+        VhdImage img = openOrFail(store, "q.vhd", qemuSize, "qemu-img create " + options)) {
+      assertThat(img.virtualSizeBytes())
+          .as("engine virtualSizeBytes vs qemu-img info virtual-size")
+          .isEqualTo(qemuSize);
+    }
+  }
+
   /**
    * The engine's virtual size is qemu's, and the engine's read of the whole disk is qemu's, which
    * is {@code content} padded with zeros.
