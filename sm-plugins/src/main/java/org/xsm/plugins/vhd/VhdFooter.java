@@ -77,16 +77,43 @@ public record VhdFooter(
         h);
   }
 
+  /**
+   * The footer for a disk grown to {@code sizeBytes}: current and original size (libvhdi reports
+   * the original size as the media size), and the geometry for the new size.
+   *
+   * <p>Spec deviation: a disk whose creator makes readers derive the size from the geometry
+   * ("qemu", "vpc ", ...) could only grow to what a geometry can address, less than asked; such a
+   * disk becomes creator "tap" version 1.0, whose size is the current size and which promises no
+   * batmap.
+   */
   public VhdFooter withCurrentSize(long sizeBytes) {
+    boolean geometrySized =
+        new VhdFooter(
+                    features,
+                    fileFormatVersion,
+                    dataOffset,
+                    timestamp,
+                    creatorApp,
+                    creatorVersion,
+                    creatorHostOs,
+                    sizeBytes,
+                    sizeBytes,
+                    Geometry.forSize(sizeBytes),
+                    diskType,
+                    uuid,
+                    savedState,
+                    hidden)
+                .virtualSizeBytes()
+            != sizeBytes;
     return new VhdFooter(
         features,
         fileFormatVersion,
         dataOffset,
         timestamp,
-        creatorApp,
-        creatorVersion,
+        geometrySized ? CREATOR_TAP : creatorApp,
+        geometrySized ? 0x00010000 : creatorVersion,
         creatorHostOs,
-        originalSizeBytes,
+        sizeBytes,
         sizeBytes,
         Geometry.forSize(sizeBytes),
         diskType,
@@ -194,7 +221,8 @@ public record VhdFooter(
     if (g.totalSectors() == 0 || g.heads() > 16) {
       throw new VhdFormatException("VHD " + what + ": invalid geometry " + g);
     }
-    if (g.totalSectors() * 512 > current) {
+    // qemu's force_size=on writes the maximal geometry whatever the size; it then means nothing.
+    if (g.totalSectors() != Geometry.MAX_GEOMETRY_SECTORS && g.totalSectors() * 512 > current) {
       throw new VhdFormatException(
           "VHD "
               + what
