@@ -87,10 +87,10 @@ final class UndoJournal {
   /**
    * Undoes an interrupted update of {@code vhd}, if its journal is there and complete.
    *
+   * @param vhd the VHD, open for writing
    * @return whether an update was rolled back
-   * @throws VhdFormatException if a valid journal exists but the file is open read-only
    */
-  static boolean recover(ImageStore store, ImageFile vhd, boolean writable) throws IOException {
+  static boolean recover(ImageStore store, ImageFile vhd) throws IOException {
     String jn = journalName(vhd.name());
     byte[] data;
     try (ImageFile j = store.open(jn, false)) {
@@ -109,19 +109,9 @@ final class UndoJournal {
     long oldSize = parse(data, extents, olds);
     if (oldSize < 0) {
       // Incomplete journal: the update had not started; nothing to undo.
-      if (writable) {
-        store.delete(jn);
-        store.syncMetadata();
-      }
+      store.delete(jn);
+      store.syncMetadata();
       return false;
-    }
-    if (!writable) {
-      throw new VhdFormatException(
-          "VHD "
-              + store.describe(vhd.name())
-              + " has an interrupted metadata update ("
-              + store.describe(jn)
-              + "); open it read-write once to roll it back");
     }
     vhd.truncate(oldSize);
     for (int i = 0; i < extents.size(); i++) {

@@ -231,7 +231,7 @@ public final class VhdChain implements Closeable {
   }
 
   private void checkRange(long offset, int length) {
-    if (offset < 0 || offset + length > virtualSizeBytes()) {
+    if (offset < 0 || length < 0 || offset > virtualSizeBytes() - length) {
       throw new IndexOutOfBoundsException(
           "range "
               + offset

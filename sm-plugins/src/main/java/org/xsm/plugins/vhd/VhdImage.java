@@ -96,7 +96,7 @@ public final class VhdImage implements Closeable {
       // Roll back an interrupted metadata update first, even for a read-only open, so that every
       // reader after a crash sees the state from before it.
       try (ImageFile w = store.open(name, true)) {
-        UndoJournal.recover(store, w, true);
+        UndoJournal.recover(store, w);
       }
     }
     ImageFile f = store.open(name, writable);
@@ -243,19 +243,20 @@ public final class VhdImage implements Closeable {
       }
     }
     long end = checkRegions(regions, labels, limit);
-    if (recovered) {
-      footerOffset = Be.pad512(end);
-      if (writable) {
-        // Repair: the primary footer is lost; put the copy after the last mapped block.
-        file.writeFully(ByteBuffer.wrap(footer.encode()), footerOffset);
-        file.truncate(footerOffset + VhdFooter.SIZE);
-        file.force();
-      }
-    }
     validateLocators();
     for (int i = 0; i < n; i++) {
       if (batmap != null && bat[i] != UNUSED && batmap.test(i)) {
         full.set(i);
+      }
+    }
+    if (recovered) {
+      footerOffset = Be.pad512(end);
+      if (writable) {
+        // Repair, only once everything else validated: the primary footer is lost; put the
+        // copy after the last mapped block and drop what follows (unreferenced blocks).
+        file.writeFully(ByteBuffer.wrap(footer.encode()), footerOffset);
+        file.truncate(footerOffset + VhdFooter.SIZE);
+        file.force();
       }
     }
   }

@@ -7,6 +7,8 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.xsm.plugins.store.LocalImageStore;
+import org.xsm.plugins.vhd.VhdFooter;
+import org.xsm.plugins.vhd.VhdFormatException;
 
 /** vhd-util style options: {@code -x VALUE} and bare {@code -x} flags, per command. */
 final class Options {
@@ -105,6 +107,19 @@ final class Options {
     } catch (NumberFormatException e) {
       throw new UsageException("-" + k + " needs a number, got '" + values.get(k) + "'");
     }
+  }
+
+  /** A positive size in MiB, as bytes; refuses sizes whose byte count would overflow. */
+  long mebibytes(String k) throws UsageException, VhdFormatException {
+    long mb = longArg(k);
+    if (mb <= 0) {
+      throw new UsageException("size must be a positive number of MB, got " + mb);
+    }
+    long max = VhdFooter.MAX_SIZE_BYTES / (1024 * 1024);
+    if (mb > max) {
+      throw new VhdFormatException("size " + mb + " MB exceeds the VHD maximum of " + max + " MB");
+    }
+    return mb * 1024 * 1024;
   }
 
   LocalImageStore store(Path f) throws IOException {

@@ -64,8 +64,7 @@ public final class VhdTool {
     try {
       o = Options.parse(cmd, args);
     } catch (UsageException e) {
-      err.println("vhd " + cmd + ": " + e.getMessage());
-      err.println(USAGE);
+      err.println("vhd " + cmd + ": " + e.getMessage() + " (see xsm vhd --help)");
       return EXIT_USAGE;
     }
     try {
@@ -78,7 +77,7 @@ public final class VhdTool {
           return check(o);
         }
         case "coalesce" -> Vhd.coalesce(o.store(o.file), o.name(o.file));
-        case "resize" -> Vhd.resize(o.store(o.file), o.name(o.file), o.longArg("s") * MIB);
+        case "resize" -> Vhd.resize(o.store(o.file), o.name(o.file), o.mebibytes("s"));
         case "read" -> read(o);
         case "write" -> write(o);
         default -> throw new IllegalStateException(cmd);
@@ -105,11 +104,7 @@ public final class VhdTool {
   }
 
   private void create(Options o) throws IOException, UsageException {
-    long mb = o.longArg("s");
-    if (mb <= 0) {
-      throw new UsageException("size must be a positive number of MB, got " + mb);
-    }
-    Vhd.create(o.store(o.file), o.name(o.file), mb * MIB, o.flag("r"));
+    Vhd.create(o.store(o.file), o.name(o.file), o.mebibytes("s"), o.flag("r"));
   }
 
   private void snapshot(Options o) throws IOException, UsageException {
@@ -179,7 +174,7 @@ public final class VhdTool {
     }
     try (VhdChain chain = VhdChain.open(o.store(o.file), o.name(o.file), false)) {
       long size = chain.virtualSizeBytes();
-      if ((sector + count) * 512 > size) {
+      if (sector > size / 512 - count) {
         throw new UsageException(
             "sectors " + sector + "+" + count + " lie past the end (" + size / 512 + " sectors)");
       }
@@ -202,7 +197,7 @@ public final class VhdTool {
     String input = o.arg("i");
     byte[] data = input.equals("-") ? stdin.readAllBytes() : Files.readAllBytes(Path.of(input));
     try (VhdChain chain = VhdChain.open(o.store(o.file), o.name(o.file), true)) {
-      if (offset < 0 || offset + data.length > chain.virtualSizeBytes()) {
+      if (offset < 0 || offset > chain.virtualSizeBytes() - data.length) {
         throw new UsageException(
             data.length
                 + " bytes at offset "
