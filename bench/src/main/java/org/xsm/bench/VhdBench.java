@@ -15,8 +15,8 @@ import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdCreator;
 
 /**
- * VHD engine benchmark. Every figure is measured against a reference run in the same process on
- * the same store, and reported as a ratio:
+ * VHD engine benchmark. Every figure is measured against a reference run in the same process on the
+ * same store, and reported as a ratio:
  *
  * <ul>
  *   <li>sequential write and read of a dynamic VHD (1 MiB requests) vs the same I/O on a raw file;
@@ -158,20 +158,26 @@ public final class VhdBench {
       }
     }
     // Depth 10, whole blocks: layer i holds the blocks b with b % 10 == i.
-    buildChain("blk", size, (layer, c) -> {
-      for (int b = layer; b < blocks; b += 10) {
-        c.write(ByteBuffer.wrap(chunk), b * 2L * MIB);
-        c.write(ByteBuffer.wrap(chunk), b * 2L * MIB + MIB);
-      }
-    });
+    buildChain(
+        "blk",
+        size,
+        (layer, c) -> {
+          for (int b = layer; b < blocks; b += 10) {
+            c.write(ByteBuffer.wrap(chunk), b * 2L * MIB);
+            c.write(ByteBuffer.wrap(chunk), b * 2L * MIB + MIB);
+          }
+        });
     // Depth 10, interleaved: in every block, layer i holds the 64 KiB runs r with r % 10 == i.
-    buildChain("run", size, (layer, c) -> {
-      ByteBuffer run = ByteBuffer.wrap(chunk, 0, 64 * 1024);
-      for (long off = layer * 64L * 1024; off < size; off += 640L * 1024) {
-        int n = (int) Math.min(64 * 1024, size - off);
-        c.write(run.clear().limit(n), off);
-      }
-    });
+    buildChain(
+        "run",
+        size,
+        (layer, c) -> {
+          ByteBuffer run = ByteBuffer.wrap(chunk, 0, 64 * 1024);
+          for (long off = layer * 64L * 1024; off < size; off += 640L * 1024) {
+            int n = (int) Math.min(64 * 1024, size - off);
+            c.write(run.clear().limit(n), off);
+          }
+        });
     double[] flat = new double[REPEATS];
     double[] blk = new double[REPEATS];
     double[] run = new double[REPEATS];
@@ -183,10 +189,18 @@ public final class VhdBench {
       blk[i] = mbps(size, time(() -> readVhd("blk9.vhd")));
       run[i] = mbps(size, time(() -> readVhd("run9.vhd")));
     }
-    report("chain read, depth 10 (whole blocks per layer) vs depth 1",
-        median(blk), median(flat), "MB/s", 0.7);
-    report("chain read, depth 10 (64 KiB runs per layer)   vs depth 1",
-        median(run), median(flat), "MB/s", 0.0);
+    report(
+        "chain read, depth 10 (whole blocks per layer) vs depth 1",
+        median(blk),
+        median(flat),
+        "MB/s",
+        0.7);
+    report(
+        "chain read, depth 10 (64 KiB runs per layer)   vs depth 1",
+        median(run),
+        median(flat),
+        "MB/s",
+        0.0);
   }
 
   private interface LayerWriter {
@@ -218,7 +232,8 @@ public final class VhdBench {
     report("random 4 KiB read", vhdRead, rawRead, "IOPS", 0.0);
     report("random 4 KiB write (+ one flush)", vhdWrite, rawWrite, "IOPS", 0.0);
     double alloc = iops(2000, time(() -> randomAllocating(2000)));
-    System.out.printf("  %-58s %10.0f IOPS (each allocates a 2 MiB block)%n",
+    System.out.printf(
+        "  %-58s %10.0f IOPS (each allocates a 2 MiB block)%n",
         "random 4 KiB write into an empty VHD", alloc);
   }
 
@@ -300,7 +315,8 @@ public final class VhdBench {
   private static void report(String what, double ours, double ref, String unit, double target) {
     double ratio = ours / ref;
     String verdict =
-        target > 0 ? String.format("target >= %.1fx: %s", target, ratio >= target ? "MET" : "MISSED")
+        target > 0
+            ? String.format("target >= %.1fx: %s", target, ratio >= target ? "MET" : "MISSED")
             : "";
     System.out.printf(
         "  %-58s %10.0f %s vs %10.0f %s  ratio %.2fx  %s%n",

@@ -1,9 +1,11 @@
 package org.xsm.plugins.store;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -51,20 +53,17 @@ public final class LocalImageStore implements ImageStore {
   @Override
   public ImageFile create(String name) throws IOException {
     Path p = resolve(name);
-    FileChannel ch =
-        FileChannel.open(
-            p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    return new LocalImageFile(name, ch);
+    FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+    return new LocalImageFile(name, new RandomAccessFile(p.toFile(), "rw"));
   }
 
   @Override
   public ImageFile open(String name, boolean writable) throws IOException {
     Path p = resolve(name);
-    FileChannel ch =
-        writable
-            ? FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)
-            : FileChannel.open(p, StandardOpenOption.READ);
-    return new LocalImageFile(name, ch);
+    if (!Files.isRegularFile(p)) {
+      throw new NoSuchFileException(p.toString());
+    }
+    return new LocalImageFile(name, new RandomAccessFile(p.toFile(), writable ? "rw" : "r"));
   }
 
   @Override
@@ -115,11 +114,13 @@ public final class LocalImageStore implements ImageStore {
 
   private static final class LocalImageFile implements ImageFile {
     private final String name;
+    private final RandomAccessFile raf;
     private final FileChannel ch;
 
-    LocalImageFile(String name, FileChannel ch) {
+    LocalImageFile(String name, RandomAccessFile raf) {
       this.name = name;
-      this.ch = ch;
+      this.raf = raf;
+      this.ch = raf.getChannel();
     }
 
     @Override
@@ -144,13 +145,8 @@ public final class LocalImageStore implements ImageStore {
 
     @Override
     public void truncate(long sizeBytes) throws IOException {
-      long now = ch.size();
-      if (sizeBytes < now) {
-        ch.truncate(sizeBytes);
-      } else if (sizeBytes > now) {
-        // FileChannel.truncate never grows; writing the last byte leaves a hole before it.
-        ch.write(ByteBuffer.allocate(1), sizeBytes - 1);
-      }
+      // ftruncate: shrinking drops the tail, growing leaves a hole that reads as zeros.
+      raf.setLength(sizeBytes);
     }
 
     @Override
@@ -160,7 +156,7 @@ public final class LocalImageStore implements ImageStore {
 
     @Override
     public void close() throws IOException {
-      ch.close();
+      raf.close();
     }
   }
 }

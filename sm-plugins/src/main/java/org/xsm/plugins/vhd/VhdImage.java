@@ -520,9 +520,6 @@ public final class VhdImage implements Closeable {
     // Zero the bitmap and any padding now: they cover the old primary footer, whose bytes would
     // read as a sector bitmap if a crash kept the BAT entry but not the bitmap written by flush.
     file.writeFully(ByteBuffer.allocate((int) (data - start)), start);
-    // The file must cover the whole block before a BAT entry can point at it: the size change is
-    // made durable by the data force() that starts the next flush, before the BAT is written.
-    file.truncate(data + header.blockSizeBytes());
     bat[block] = (int) (bitmapAt / 512);
     dirtyBatSectors.set(block / 128);
     dirtyBitmaps.put(block, new byte[bitmapBytes()]);
@@ -536,8 +533,15 @@ public final class VhdImage implements Closeable {
     if (!writable || closed) {
       return;
     }
+    boolean metadata =
+        !dirtyBitmaps.isEmpty() || !dirtyBatSectors.isEmpty() || batmapDirty || footerMoved;
+    if (metadata && file.size() < footerOffset) {
+      // The file must cover every new block before a BAT entry points at it; this force() makes
+      // the size durable along with the data.
+      file.truncate(footerOffset);
+    }
     file.force();
-    if (dirtyBitmaps.isEmpty() && dirtyBatSectors.isEmpty() && !batmapDirty && !footerMoved) {
+    if (!metadata) {
       return;
     }
     for (Map.Entry<Integer, byte[]> e : dirtyBitmaps.entrySet()) {
