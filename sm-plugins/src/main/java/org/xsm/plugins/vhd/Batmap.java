@@ -28,7 +28,7 @@ final class Batmap {
   }
 
   boolean test(int block) {
-    return (map[block >>> 3] & (0x80 >>> (block & 7))) != 0;
+    return Be.bit(map, block);
   }
 
   void set(int block) {

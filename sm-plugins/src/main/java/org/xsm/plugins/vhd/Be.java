@@ -1,5 +1,6 @@
 package org.xsm.plugins.vhd;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -69,6 +70,40 @@ final class Be {
       sum += b[i] & 0xff;
     }
     return ~sum;
+  }
+
+  /** Checks the 8-byte cookie at the start of a structure. */
+  static void checkCookie(byte[] b, byte[] cookie, String what) throws VhdFormatException {
+    if (!java.util.Arrays.equals(b, 0, 8, cookie, 0, 8)) {
+      throw new VhdFormatException(
+          "VHD "
+              + what
+              + ": bad cookie '"
+              + new String(b, 0, 8, StandardCharsets.ISO_8859_1).replaceAll("[^ -~]", "?")
+              + "', expected '"
+              + new String(cookie, StandardCharsets.ISO_8859_1)
+              + "'");
+    }
+  }
+
+  /** Checks the checksum stored at {@code at} over the first {@code size} bytes. */
+  static void checkChecksum(byte[] b, int size, int at, String what) throws VhdFormatException {
+    int stored = i32(b, at);
+    int computed = checksum(b, 0, size, at);
+    if (stored != computed) {
+      throw new VhdFormatException(
+          "VHD "
+              + what
+              + " checksum mismatch: stored "
+              + hex(Integer.toUnsignedLong(stored))
+              + ", computed "
+              + hex(Integer.toUnsignedLong(computed)));
+    }
+  }
+
+  /** Bit {@code i} of an MSB-first bitmap (sector bitmaps and the batmap). */
+  static boolean bit(byte[] map, int i) {
+    return (map[i >>> 3] & (0x80 >>> (i & 7))) != 0;
   }
 
   static boolean allZero(byte[] b, int from, int to) {

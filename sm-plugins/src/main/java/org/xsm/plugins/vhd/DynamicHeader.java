@@ -2,7 +2,6 @@ package org.xsm.plugins.vhd;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -74,25 +73,8 @@ public record DynamicHeader(
    * @param what where the bytes came from, for messages
    */
   public static DynamicHeader decode(byte[] b, String what) throws VhdFormatException {
-    if (!Arrays.equals(b, 0, 8, COOKIE, 0, 8)) {
-      throw new VhdFormatException(
-          "VHD "
-              + what
-              + ": bad cookie '"
-              + new String(b, 0, 8, StandardCharsets.ISO_8859_1).replaceAll("[^ -~]", "?")
-              + "', expected 'cxsparse'");
-    }
-    int stored = Be.i32(b, 36);
-    int computed = Be.checksum(b, 0, SIZE, 36);
-    if (stored != computed) {
-      throw new VhdFormatException(
-          "VHD "
-              + what
-              + " checksum mismatch: stored "
-              + Be.hex(Integer.toUnsignedLong(stored))
-              + ", computed "
-              + Be.hex(Integer.toUnsignedLong(computed)));
-    }
+    Be.checkCookie(b, COOKIE, what);
+    Be.checkChecksum(b, SIZE, 36, what);
     if (Be.i64(b, 8) != -1L) {
       throw new VhdFormatException(
           "VHD " + what + ": data offset " + Be.hex(Be.i64(b, 8)) + " must be all ones");

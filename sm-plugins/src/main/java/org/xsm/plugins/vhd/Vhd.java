@@ -135,12 +135,12 @@ public final class Vhd {
       int sectors = len / 512;
       int s = 0;
       while (s < sectors) {
-        if (bitmap != null && !bit(bitmap, s)) {
+        if (bitmap != null && !Be.bit(bitmap, s)) {
           s++;
           continue;
         }
         int e = s + 1;
-        while (e < sectors && (bitmap == null || bit(bitmap, e))) {
+        while (e < sectors && (bitmap == null || Be.bit(bitmap, e))) {
           e++;
         }
         buf.clear().limit((e - s) * 512);
@@ -152,10 +152,6 @@ public final class Vhd {
       }
     }
     return copied;
-  }
-
-  private static boolean bit(byte[] bitmap, int sector) {
-    return (bitmap[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
   }
 
   /**
@@ -199,7 +195,7 @@ public final class Vhd {
       int sectors = img.blockSize() / 512;
       boolean allSet = true;
       for (int s = 0; s < sectors && allSet; s++) {
-        allSet = bit(bitmap, s);
+        allSet = Be.bit(bitmap, s);
       }
       if (batmapFull && !allSet) {
         problems.add(

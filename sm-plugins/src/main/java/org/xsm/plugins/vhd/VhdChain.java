@@ -163,9 +163,9 @@ public final class VhdChain implements Closeable {
     int pos = from;
     int end = from + part.remaining();
     while (pos < end) {
-      boolean present = bit(bitmap, pos / 512);
+      boolean present = Be.bit(bitmap, pos / 512);
       int runEnd = (pos / 512 + 1) * 512;
-      while (runEnd < end && bit(bitmap, runEnd / 512) == present) {
+      while (runEnd < end && Be.bit(bitmap, runEnd / 512) == present) {
         runEnd += 512;
       }
       runEnd = Math.min(runEnd, end);
@@ -178,10 +178,6 @@ public final class VhdChain implements Closeable {
       part.position(part.position() + (runEnd - pos));
       pos = runEnd;
     }
-  }
-
-  private static boolean bit(byte[] bitmap, int sector) {
-    return (bitmap[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
   }
 
   private static void zero(ByteBuffer dst) {

@@ -154,27 +154,8 @@ public record VhdFooter(
    * @throws VhdFormatException naming the first check that fails
    */
   public static VhdFooter decode(byte[] b, String what) throws VhdFormatException {
-    for (int i = 0; i < 8; i++) {
-      if (b[i] != COOKIE[i]) {
-        throw new VhdFormatException(
-            "VHD "
-                + what
-                + ": bad cookie '"
-                + new String(b, 0, 8, StandardCharsets.ISO_8859_1).replaceAll("[^ -~]", "?")
-                + "', expected 'conectix'");
-      }
-    }
-    int stored = Be.i32(b, 64);
-    int computed = Be.checksum(b, 0, SIZE, 64);
-    if (stored != computed) {
-      throw new VhdFormatException(
-          "VHD "
-              + what
-              + " checksum mismatch: stored "
-              + Be.hex(Integer.toUnsignedLong(stored))
-              + ", computed "
-              + Be.hex(Integer.toUnsignedLong(computed)));
-    }
+    Be.checkCookie(b, COOKIE, what);
+    Be.checkChecksum(b, SIZE, 64, what);
     int features = Be.i32(b, 8);
     if ((features & FEATURE_RESERVED) == 0) {
       throw new VhdFormatException(

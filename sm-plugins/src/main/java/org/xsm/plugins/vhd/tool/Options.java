@@ -12,6 +12,7 @@ import org.xsm.plugins.vhd.VhdFormatException;
 
 /** vhd-util style options: {@code -x VALUE} and bare {@code -x} flags, per command. */
 final class Options {
+  /** Options taking a value, per command; all of them are required. */
   private static final Map<String, String> VALUED =
       Map.of(
           "create", "ns",
@@ -23,6 +24,7 @@ final class Options {
           "resize", "ns",
           "read", "nrc",
           "write", "noi");
+
   private static final Map<String, String> FLAGS =
       Map.of(
           "create", "r",
@@ -34,18 +36,6 @@ final class Options {
           "resize", "",
           "read", "",
           "write", "");
-  private static final Map<String, String> REQUIRED =
-      Map.of(
-          "create", "ns",
-          "snapshot", "np",
-          "query", "n",
-          "set", "nfv",
-          "check", "n",
-          "coalesce", "n",
-          "resize", "ns",
-          "read", "nrc",
-          "write", "noi");
-
   final Path file;
   private final Map<String, String> values;
   private final Set<String> flags;
@@ -81,7 +71,7 @@ final class Options {
         throw new UsageException("unknown option " + a);
       }
     }
-    for (char c : REQUIRED.get(cmd).toCharArray()) {
+    for (char c : valued.toCharArray()) {
       if (!values.containsKey(String.valueOf(c))) {
         throw new UsageException("missing option -" + c);
       }
