@@ -1,0 +1,191 @@
+package org.xsm.api;
+
+import java.util.List;
+
+/**
+ * An attached SR and the VDI operations on it. VDIs are named by their {@code location} (for
+ * VHD-tree SRs, the VDI's UUID).
+ *
+ * <p>Thread-safety: all methods may be called from several threads. Operations that must not
+ * interleave on one SR (those that change its tree of VDIs) are serialized by the implementation;
+ * different SRs work in parallel. I/O on activated devices does not wait for them, except for the
+ * short pause of a snapshot or clone of that VDI ({@link Capability#ATOMIC_PAUSE}).
+ *
+ * <p>Durability: when a method returns, its effect on the SR is durable. If the host crashes during
+ * one, the next {@link SmDriver#attach} or {@link #scan} rolls it back or finishes it; no VDI is
+ * lost or changed by a half-done operation.
+ *
+ * <p>Operations not in the driver's {@link DriverInfo#capabilities()} fail with {@link
+ * SmException#unsupported} ({@link SmError#UNIMPLEMENTED}, "This driver does not support X").
+ */
+public interface Sr {
+
+  /** The SR's UUID. */
+  String uuid();
+
+  /**
+   * Detaches the SR ({@code sr_detach}); the object is unusable afterwards.
+   *
+   * @throws SmException {@link SmError#SR_IN_USE} if VDIs are still attached
+   */
+  void detach() throws SmException;
+
+  /**
+   * Lists the SR's VDIs as the storage holds them now ({@code sr_scan}), including files added or
+   * removed behind the driver's back. Hidden nodes are listed with {@code managed=false}; garbage
+   * (hidden leaves) is not listed.
+   */
+  List<VdiInfo> scan() throws SmException;
+
+  /** Space figures ({@code sr_update} / SR stats). */
+  SrStats stats() throws SmException;
+
+  /** Re-reads the SR's state from the storage ({@code sr_update}). */
+  default void update() throws SmException {
+    throw SmException.unsupported("SR update");
+  }
+
+  /**
+   * Creates an empty VDI ({@code vdi_create}) of at least {@code sizeBytes}.
+   *
+   * @throws SmException {@link SmError#VDI_SIZE} for a size out of range, {@link
+   *     SmError#SR_NO_SPACE} if it cannot fit
+   */
+  default VdiInfo createVdi(long sizeBytes, VdiMetadata metadata) throws SmException {
+    throw SmException.unsupported("VDI create");
+  }
+
+  /**
+   * Destroys a VDI ({@code vdi_delete}). Space shared with other VDIs is kept until the garbage
+   * collector frees it.
+   *
+   * @throws SmException {@link SmError#VDI_IN_USE} if attached, {@link SmError#VDI_MISSING} if
+   *     absent
+   */
+  default void deleteVdi(String location) throws SmException {
+    throw SmException.unsupported("VDI delete");
+  }
+
+  /**
+   * Snapshots a VDI ({@code vdi_snapshot}); safe while the VDI is active.
+   *
+   * @return the new snapshot VDI (for SINGLE and INTERNAL, the base copy)
+   * @throws SmException {@link SmError#SNAPSHOT_CHAIN_TOO_LONG} when the chain is 30 deep
+   */
+  default VdiInfo snapshot(String location, SnapshotKind kind, VdiMetadata metadata)
+      throws SmException {
+    throw SmException.unsupported("VDI snapshot");
+  }
+
+  /**
+   * Clones a VDI into a new, independent, writable VDI ({@code vdi_clone}).
+   *
+   * @throws SmException {@link SmError#SNAPSHOT_CHAIN_TOO_LONG} when the chain is 30 deep
+   */
+  default VdiInfo cloneVdi(String location, VdiMetadata metadata) throws SmException {
+    throw SmException.unsupported("VDI clone");
+  }
+
+  /**
+   * Grows a detached VDI ({@code vdi_resize}); data is kept, new space reads as zeros.
+   *
+   * @throws SmException {@link SmError#VDI_SIZE} if smaller than now
+   */
+  default VdiInfo resize(String location, long newSizeBytes) throws SmException {
+    throw SmException.unsupported("VDI resize");
+  }
+
+  /** Grows an attached VDI ({@code vdi_resize_online}). */
+  default VdiInfo resizeOnline(String location, long newSizeBytes) throws SmException {
+    throw SmException.unsupported("VDI resize online");
+  }
+
+  /**
+   * Prepares a VDI for use on this host ({@code vdi_attach}).
+   *
+   * @param writable false for read-only use; snapshots and base copies are always read-only
+   * @throws SmException {@link SmError#VDI_IN_USE} if already attached, {@link
+   *     SmError#VDI_UNAVAILABLE} if {@code writable} is asked of a read-only VDI
+   */
+  default void attachVdi(String location, boolean writable) throws SmException {
+    throw SmException.unsupported("VDI attach");
+  }
+
+  /**
+   * Makes an attached VDI usable for I/O ({@code vdi_activate}).
+   *
+   * @return its block device, valid until {@link #deactivateVdi}
+   */
+  default VdiDevice activateVdi(String location) throws SmException {
+    throw SmException.unsupported("VDI activate");
+  }
+
+  /** Flushes and closes the VDI's device ({@code vdi_deactivate}). */
+  default void deactivateVdi(String location) throws SmException {
+    throw SmException.unsupported("VDI deactivate");
+  }
+
+  /** Releases the VDI ({@code vdi_detach}); deactivates it first if needed. */
+  default void detachVdi(String location) throws SmException {
+    throw SmException.unsupported("VDI detach");
+  }
+
+  /** Stores new metadata for a VDI ({@code vdi_update}). */
+  default void updateVdi(String location, VdiMetadata metadata) throws SmException {
+    throw SmException.unsupported("VDI update");
+  }
+
+  /** Makes a VDI known that exists on the storage but not to the caller ({@code vdi_introduce}). */
+  default VdiInfo introduceVdi(String uuid, String location, VdiMetadata metadata)
+      throws SmException {
+    throw SmException.unsupported("VDI introduce");
+  }
+
+  /** Makes {@code childLocation}'s data sit over {@code parentLocation} ({@code vdi_compose}). */
+  default void compose(String parentLocation, String childLocation) throws SmException {
+    throw SmException.unsupported("VDI compose");
+  }
+
+  /**
+   * A self-contained description from which {@link #activateFromConfig} can use the VDI without the
+   * caller's database ({@code vdi_generate_config}).
+   */
+  default String generateConfig(String location) throws SmException {
+    throw SmException.unsupported("VDI generate config");
+  }
+
+  /** Attaches and activates a VDI from a {@link #generateConfig} string. */
+  default VdiDevice activateFromConfig(String config) throws SmException {
+    throw SmException.unsupported("VDI generate config");
+  }
+
+  /** Starts changed-block tracking for a VDI ({@code vdi_enable_cbt}). */
+  default void enableCbt(String location) throws SmException {
+    throw SmException.unsupported("VDI enable CBT");
+  }
+
+  /** Stops changed-block tracking and drops its metadata ({@code vdi_disable_cbt}). */
+  default void disableCbt(String location) throws SmException {
+    throw SmException.unsupported("VDI disable CBT");
+  }
+
+  /**
+   * The blocks that changed from snapshot {@code fromLocation} to VDI {@code toLocation} (a later
+   * snapshot or the live VDI) ({@code vdi_list_changed_blocks}).
+   *
+   * @throws SmException {@link SmError#VDI_NO_CBT_METADATA} if tracking was not on for the whole
+   *     span, or its metadata is inconsistent
+   */
+  default ChangedBlocks listChangedBlocks(String fromLocation, String toLocation)
+      throws SmException {
+    throw SmException.unsupported("VDI list changed blocks");
+  }
+
+  /**
+   * Deletes a CBT-enabled snapshot's data but keeps its CBT metadata, turning it into a {@code
+   * cbt_metadata} VDI ({@code vdi_data_destroy}).
+   */
+  default void dataDestroy(String location) throws SmException {
+    throw SmException.unsupported("VDI data destroy");
+  }
+}
