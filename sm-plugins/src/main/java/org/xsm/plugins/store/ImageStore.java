@@ -54,6 +54,16 @@ public interface ImageStore extends Closeable {
   /** Makes earlier creates, renames and deletes durable. */
   void syncMetadata() throws IOException;
 
+  /** Capacity of the storage under this store in bytes, or -1 if unknown. */
+  default long capacityBytes() throws IOException {
+    return -1;
+  }
+
+  /** Free space in bytes, or -1 if unknown. */
+  default long freeBytes() throws IOException {
+    return -1;
+  }
+
   /** A human-readable location of a file for messages, such as its path. */
   String describe(String name);
 

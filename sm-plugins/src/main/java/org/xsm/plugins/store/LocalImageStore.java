@@ -103,6 +103,16 @@ public final class LocalImageStore implements ImageStore {
   }
 
   @Override
+  public long capacityBytes() throws IOException {
+    return Files.getFileStore(dir).getTotalSpace();
+  }
+
+  @Override
+  public long freeBytes() throws IOException {
+    return Files.getFileStore(dir).getUsableSpace();
+  }
+
+  @Override
   public String describe(String name) {
     return dir.resolve(name).toString();
   }

@@ -1,0 +1,71 @@
+package org.xsm.plugins.filesr;
+
+import java.io.IOException;
+import java.util.BitSet;
+import org.xsm.api.ChangedBlocks;
+import org.xsm.api.SmError;
+import org.xsm.api.SmException;
+import org.xsm.plugins.store.ImageStore;
+
+/** Changed-block tracking across snapshots (see {@link CbtLog} for the model). */
+final class Cbt {
+  private static final int MAX_WALK = 100_000;
+
+  private Cbt() {}
+
+  /**
+   * At a snapshot {@code snap} of {@code leaf}: the snapshot takes the leaf's log (changes up to
+   * now), the leaf starts a new one after the snapshot. Each step replaces one whole file; a crash
+   * between them leaves two logs with the same content, which rollback resolves.
+   */
+  static void rotate(ImageStore store, String leaf, String snap) throws IOException {
+    CbtLog cur = CbtLog.read(store, leaf);
+    cur.write(store, snap);
+    new CbtLog(snap, cur.virtualSizeBytes, true, new BitSet()).write(store, leaf);
+  }
+
+  static ChangedBlocks changedBlocks(FileSr sr, String from, String to) throws SmException {
+    try {
+      BitSet acc = new BitSet();
+      long size = -1;
+      String cur = to;
+      for (int i = 0; i < MAX_WALK && !cur.equals(from); i++) {
+        CbtLog log = CbtLog.read(sr.store, cur);
+        if (log == null) {
+          throw new SmException(
+              SmError.VDI_NO_CBT_METADATA, "VDI " + cur + " has no CBT log (from " + from + ")");
+        }
+        VhdVdiDevice d = sr.activeDevice(cur);
+        BitSet live = d == null ? null : d.trackedChanges();
+        if (live != null) {
+          acc.or(live);
+        } else if (!log.consistent) {
+          throw new SmException(
+              SmError.VDI_NO_CBT_METADATA,
+              "CBT log of VDI " + cur + " is inconsistent (the VDI was active during a crash)");
+        } else {
+          acc.or(log.changed);
+        }
+        if (size < 0) {
+          size = log.virtualSizeBytes;
+        }
+        if (log.parent == null) {
+          throw new SmException(
+              SmError.VDI_NO_CBT_METADATA,
+              "VDI " + from + " is not an earlier snapshot of " + to + " in the CBT history");
+        }
+        cur = log.parent;
+      }
+      if (size < 0) {
+        CbtLog log = CbtLog.read(sr.store, to);
+        if (log == null) {
+          throw new SmException(SmError.VDI_NO_CBT_METADATA, "VDI " + to + " has no CBT log");
+        }
+        size = log.virtualSizeBytes;
+      }
+      return new ChangedBlocks(CbtLog.BLOCK_SIZE, size, acc);
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.VDI_NO_CBT_METADATA, "CBT query " + from + " -> " + to);
+    }
+  }
+}

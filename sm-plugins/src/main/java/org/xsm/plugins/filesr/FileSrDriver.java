@@ -1,0 +1,139 @@
+package org.xsm.plugins.filesr;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.xsm.api.ProbeResult;
+import org.xsm.api.SmDriver;
+import org.xsm.api.SmError;
+import org.xsm.api.SmException;
+import org.xsm.api.Sr;
+import org.xsm.api.SrConfig;
+import org.xsm.plugins.store.ImageStore;
+
+/**
+ * The base of drivers whose SRs are VHD trees in a directory (xapi's FileSR): EXT and NFS differ
+ * only in how they reach the directory ({@link #openStore}). The SR's identity is the file {@code
+ * .xsm-sr} in it (UUID, type, creation time).
+ */
+public abstract class FileSrDriver implements SmDriver {
+  static final String SR_FILE = ".xsm-sr";
+  private static final Set<String> ATTACHED = ConcurrentHashMap.newKeySet();
+
+  /**
+   * The store of the SR's directory.
+   *
+   * @param deviceConfig the PBD's configuration
+   * @throws SmException {@link SmError#BAD_REQUEST} for bad configuration, {@link
+   *     SmError#SR_UNAVAILABLE} if the storage cannot be reached
+   */
+  protected abstract ImageStore openStore(Map<String, String> deviceConfig) throws SmException;
+
+  private Map<String, String> identity(ImageStore store) throws SmException {
+    try {
+      return PropertiesFile.read(store, SR_FILE);
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "reading " + store.describe(SR_FILE));
+    }
+  }
+
+  @Override
+  public void create(SrConfig config, long sizeBytes) throws SmException {
+    ImageStore store = openStore(config.deviceConfig());
+    Map<String, String> id = identity(store);
+    if (id != null) {
+      throw new SmException(
+          SmError.SR_IN_USE,
+          store.describe("") + " already holds SR " + id.get("uuid") + "; delete it first");
+    }
+    Map<String, String> m = new TreeMap<>();
+    m.put("uuid", config.srUuid());
+    m.put("type", info().type());
+    m.put("created", Instant.now().toString());
+    try {
+      PropertiesFile.write(store, SR_FILE, m);
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.SHARED_FS_NO_WRITE, "creating SR in " + store.describe(""));
+    }
+  }
+
+  private ImageStore ownStore(SrConfig config) throws SmException {
+    ImageStore store = openStore(config.deviceConfig());
+    Map<String, String> id = identity(store);
+    if (id == null) {
+      throw new SmException(
+          SmError.SR_UNAVAILABLE, "no SR in " + store.describe("") + " (create one first)");
+    }
+    if (!config.srUuid().equals(id.get("uuid"))) {
+      throw new SmException(
+          SmError.SR_UNAVAILABLE,
+          store.describe("") + " holds SR " + id.get("uuid") + ", not " + config.srUuid());
+    }
+    return store;
+  }
+
+  @Override
+  public void delete(SrConfig config) throws SmException {
+    ImageStore store = ownStore(config);
+    if (ATTACHED.contains(store.describe(SR_FILE))) {
+      throw new SmException(SmError.SR_IN_USE, "SR " + config.srUuid() + " is attached");
+    }
+    try {
+      VhdTree tree = VhdTree.read(store);
+      for (VhdTree.Node n : tree.nodes()) {
+        if (!tree.isGarbage(n)) {
+          throw new SmException(
+              SmError.SR_NOT_EMPTY, "SR " + config.srUuid() + " still holds VDI " + n.uuid);
+        }
+      }
+      for (String name : store.list()) {
+        if (name.endsWith(".cbtlog")) {
+          throw new SmException(
+              SmError.SR_NOT_EMPTY, "SR " + config.srUuid() + " still holds CBT log " + name);
+        }
+      }
+      for (String name : store.list()) {
+        if (!name.equals(SR_FILE)
+            && (VhdTree.isVhdName(name) || name.endsWith(".meta") || name.startsWith("."))) {
+          store.delete(name);
+        }
+      }
+      store.delete(SR_FILE);
+      store.syncMetadata();
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.GENERAL, "delete of SR " + config.srUuid());
+    }
+  }
+
+  @Override
+  public List<ProbeResult> probe(Map<String, String> deviceConfig) throws SmException {
+    Map<String, String> id = identity(openStore(deviceConfig));
+    if (id == null) {
+      return List.of();
+    }
+    Map<String, String> details = new TreeMap<>(id);
+    details.remove("uuid");
+    return List.of(new ProbeResult(id.get("uuid"), details));
+  }
+
+  @Override
+  public Sr attach(SrConfig config) throws SmException {
+    ImageStore store = ownStore(config);
+    String key = store.describe(SR_FILE);
+    if (!ATTACHED.add(key)) {
+      throw new SmException(SmError.SR_IN_USE, "SR " + config.srUuid() + " is already attached");
+    }
+    try {
+      FileSr sr = new FileSr(store, info(), config.srUuid(), () -> ATTACHED.remove(key));
+      sr.recover();
+      return sr;
+    } catch (SmException | RuntimeException e) {
+      ATTACHED.remove(key);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package org.xsm.plugins.filesr;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.vhd.VhdImage;
+
+/**
+ * The tree of VHD files of a VHD-tree SR, read from the store: the one model that the SR operations
+ * and the garbage collector share. Nodes are named by UUID ({@code <uuid>.vhd}).
+ */
+public final class VhdTree {
+  static final Pattern UUID =
+      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+  /** One VHD file of the SR. */
+  public static final class Node {
+    public final String uuid;
+    public final String parentUuid;
+    public final boolean hidden;
+    public final long virtualSizeBytes;
+    public final long physicalSizeBytes;
+    final List<Node> children = new ArrayList<>();
+    Node parent;
+
+    Node(String uuid, String parentUuid, boolean hidden, long virtual, long physical) {
+      this.uuid = uuid;
+      this.parentUuid = parentUuid;
+      this.hidden = hidden;
+      this.virtualSizeBytes = virtual;
+      this.physicalSizeBytes = physical;
+    }
+
+    public Node parent() {
+      return parent;
+    }
+
+    public List<Node> children() {
+      return List.copyOf(children);
+    }
+
+    public boolean isLeaf() {
+      return children.isEmpty();
+    }
+
+    /** Files from this node to the root, this one included. */
+    public int depth() {
+      int d = 1;
+      for (Node n = parent; n != null; n = n.parent) {
+        d++;
+      }
+      return d;
+    }
+  }
+
+  private final Map<String, Node> nodes;
+
+  private VhdTree(Map<String, Node> nodes) {
+    this.nodes = nodes;
+  }
+
+  static String fileOf(String uuid) {
+    return uuid + ".vhd";
+  }
+
+  /** Whether a store file name is a VHD node of an SR ({@code <uuid>.vhd}). */
+  static boolean isVhdName(String name) {
+    return name.endsWith(".vhd") && UUID.matcher(name.substring(0, name.length() - 4)).matches();
+  }
+
+  /**
+   * Reads every {@code <uuid>.vhd} of the store.
+   *
+   * @throws IOException naming the first file that does not open as a valid VHD
+   */
+  public static VhdTree read(ImageStore store) throws IOException {
+    Map<String, Node> nodes = new TreeMap<>();
+    for (String name : store.list()) {
+      if (!isVhdName(name)) {
+        continue;
+      }
+      String uuid = name.substring(0, name.length() - 4);
+      try (VhdImage img = VhdImage.open(store, name, false)) {
+        String parent = null;
+        if (img.hasParent()) {
+          String p = img.header().parentName();
+          parent = p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
+        }
+        nodes.put(
+            uuid,
+            new Node(
+                uuid,
+                parent,
+                img.footer().hidden(),
+                img.virtualSizeBytes(),
+                img.physicalSizeBytes()));
+      }
+    }
+    for (Node n : nodes.values()) {
+      if (n.parentUuid != null) {
+        n.parent = nodes.get(n.parentUuid);
+        if (n.parent != null) {
+          n.parent.children.add(n);
+        }
+      }
+    }
+    return new VhdTree(new LinkedHashMap<>(nodes));
+  }
+
+  public Node get(String uuid) {
+    return nodes.get(uuid);
+  }
+
+  public Collection<Node> nodes() {
+    return nodes.values();
+  }
+
+  /** Hidden leaves and the hidden nodes left with only hidden descendants: what GC may delete. */
+  public boolean isGarbage(Node n) {
+    if (!n.hidden) {
+      return false;
+    }
+    for (Node c : n.children) {
+      if (!isGarbage(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,253 @@
+package org.xsm.plugins.filesr;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.BitSet;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.xsm.api.SmError;
+import org.xsm.api.SmException;
+import org.xsm.api.VdiDevice;
+import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.vhd.VhdChain;
+import org.xsm.plugins.vhd.VhdImage;
+
+/**
+ * An active VDI of a VHD-tree SR: its VHD chain as a {@link VdiDevice}, with changed-block tracking
+ * when the VDI has a CBT log.
+ *
+ * <p>Snapshot and clone {@link #pause()} the device: I/O waits, the chain is flushed and closed
+ * (the leaf file is about to be renamed), the CBT log written back; {@link #resume()} opens the new
+ * leaf of the same name. Reads and writes hold the read side of a lock, pause the write side.
+ * Writes are serialized among themselves, so partial-sector writes, which read-modify-write a
+ * sector, never interleave.
+ */
+final class VhdVdiDevice implements VdiDevice {
+  private final ImageStore store;
+  private final String uuid;
+  private final boolean readOnly;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final Object writeOrder = new Object();
+  private VhdChain chain;
+  private BitSet cbtChanged;
+  private CbtLog cbtBase;
+  private boolean closed;
+
+  private VhdVdiDevice(ImageStore store, String uuid, boolean readOnly) {
+    this.store = store;
+    this.uuid = uuid;
+    this.readOnly = readOnly;
+  }
+
+  static VhdVdiDevice open(ImageStore store, String uuid, boolean readOnly) throws IOException {
+    VhdVdiDevice d = new VhdVdiDevice(store, uuid, readOnly);
+    d.openChain();
+    return d;
+  }
+
+  private void openChain() throws IOException {
+    chain = VhdChain.open(store, VhdTree.fileOf(uuid), !readOnly);
+    if (!readOnly) {
+      cbtBase = CbtLog.read(store, uuid);
+      if (cbtBase != null) {
+        // Inconsistent while active: a crash before deactivation leaves the log marked so.
+        cbtChanged = (BitSet) cbtBase.changed.clone();
+        cbtBase.withConsistent(false).write(store, uuid);
+      }
+    }
+  }
+
+  private void closeChain() throws IOException {
+    try {
+      if (chain != null) {
+        chain.close();
+      }
+    } finally {
+      chain = null;
+    }
+    writeCbt(true);
+    cbtBase = null;
+    cbtChanged = null;
+  }
+
+  private void writeCbt(boolean consistent) throws IOException {
+    if (cbtBase != null) {
+      new CbtLog(cbtBase.parent, chainSizeOr(cbtBase.virtualSizeBytes), consistent, cbtChanged)
+          .write(store, uuid);
+    }
+  }
+
+  private long chainSizeOr(long fallback) {
+    return chain != null ? chain.virtualSizeBytes() : fallback;
+  }
+
+  /** Starts tracking changes (CBT just enabled while active). */
+  void startTracking() throws IOException {
+    lock.writeLock().lock();
+    try {
+      if (!readOnly && cbtBase == null && chain != null) {
+        cbtBase = CbtLog.read(store, uuid);
+        if (cbtBase != null) {
+          cbtChanged = (BitSet) cbtBase.changed.clone();
+          cbtBase.withConsistent(false).write(store, uuid);
+        }
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Stops tracking (CBT disabled while active). */
+  void stopTracking() {
+    lock.writeLock().lock();
+    try {
+      cbtBase = null;
+      cbtChanged = null;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** The changes tracked so far in this session, or null if not tracking. */
+  BitSet trackedChanges() {
+    lock.readLock().lock();
+    try {
+      return cbtChanged == null ? null : (BitSet) cbtChanged.clone();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Stops I/O and closes the chain until {@link #resume()}; call both from one thread. */
+  void pause() throws IOException {
+    lock.writeLock().lock();
+    closeChain();
+  }
+
+  /** Reopens the VDI's (possibly new) leaf and lets I/O continue. */
+  void resume() throws IOException {
+    try {
+      if (!closed) {
+        openChain();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Flushes and closes for good (deactivate). */
+  void close() throws IOException {
+    lock.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        closeChain();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private VhdChain live() throws SmException {
+    if (closed || chain == null) {
+      throw new SmException(SmError.VDI_UNAVAILABLE, "VDI " + uuid + " is not active");
+    }
+    return chain;
+  }
+
+  @Override
+  public long sizeBytes() {
+    lock.readLock().lock();
+    try {
+      return chain == null ? 0 : chain.virtualSizeBytes();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  private void checkRange(VhdChain c, long offset, int length) throws SmException {
+    if (offset < 0 || offset > c.virtualSizeBytes() - length) {
+      throw new SmException(
+          SmError.BAD_REQUEST,
+          "I/O of "
+              + length
+              + " bytes at "
+              + offset
+              + " is outside VDI "
+              + uuid
+              + " of "
+              + c.virtualSizeBytes()
+              + " bytes");
+    }
+  }
+
+  @Override
+  public void read(ByteBuffer dst, long offsetBytes) throws SmException {
+    lock.readLock().lock();
+    try {
+      VhdChain c = live();
+      checkRange(c, offsetBytes, dst.remaining());
+      c.read(dst, offsetBytes);
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.EIO, "read of VDI " + uuid);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void write(ByteBuffer src, long offsetBytes) throws SmException {
+    if (readOnly) {
+      throw new SmException(SmError.VDI_UNAVAILABLE, "VDI " + uuid + " is active read-only");
+    }
+    lock.readLock().lock();
+    try {
+      VhdChain c = live();
+      int len = src.remaining();
+      checkRange(c, offsetBytes, len);
+      synchronized (writeOrder) {
+        c.write(src, offsetBytes);
+        if (cbtChanged != null) {
+          CbtLog.mark(cbtChanged, offsetBytes, len);
+        }
+      }
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.EIO, "write to VDI " + uuid);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void flush() throws SmException {
+    lock.readLock().lock();
+    try {
+      live().flush();
+      synchronized (writeOrder) {
+        writeCbt(false);
+      }
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.EIO, "flush of VDI " + uuid);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public BitSet allocatedBlocks() throws SmException {
+    lock.readLock().lock();
+    try {
+      BitSet all = new BitSet();
+      for (VhdImage l : live().layers()) {
+        all.or(l.allocatedBlocks());
+      }
+      return all;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+}
