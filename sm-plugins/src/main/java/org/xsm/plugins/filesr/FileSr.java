@@ -334,9 +334,15 @@ public class FileSr implements Sr {
                   SmError.VDI_DELETE,
                   "VDI " + location + " is a base copy; it is removed when its children are");
             }
-            // The data goes first: a crash then leaves at worst a stray metadata file.
-            store.delete(VhdTree.fileOf(n.uuid));
-            store.syncMetadata();
+            if (!n.isLeaf()) {
+              // Other VDIs read through this one (children of a snapshot): it becomes a hidden
+              // base copy, which the garbage collector removes once it is no longer needed.
+              Vhd.setHidden(store, VhdTree.fileOf(n.uuid), true);
+            } else {
+              // The data goes first: a crash then leaves at worst a stray metadata file.
+              store.delete(VhdTree.fileOf(n.uuid));
+              store.syncMetadata();
+            }
             PropertiesFile.deleteIfExists(store, metaFileOf(n.uuid));
             PropertiesFile.deleteIfExists(store, CbtLog.fileOf(n.uuid));
           } catch (IOException e) {
@@ -354,8 +360,9 @@ public class FileSr implements Sr {
           if (attached.containsKey(location)) {
             throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is attached");
           }
-          if (n.hidden) {
-            throw new SmException(SmError.VDI_RESIZE, "VDI " + location + " is a base copy");
+          if (info(n).readOnly()) {
+            throw new SmException(
+                SmError.VDI_RESIZE, "VDI " + location + " is read-only (a snapshot or base copy)");
           }
           if (newSizeBytes < n.virtualSizeBytes) {
             throw new SmException(

@@ -12,6 +12,7 @@ import org.xsm.plugins.store.ImageStore;
  * FileSr#recover}).
  */
 record OpLog(String op, String leaf, String base, String child, String cbtSnapshot) {
+  // base is null when the new VDI is a plain child of a read-only VDI.
   static final String PREFIX = ".oplog-";
 
   String fileName() {
@@ -22,7 +23,9 @@ record OpLog(String op, String leaf, String base, String child, String cbtSnapsh
     Map<String, String> m = new TreeMap<>();
     m.put("op", op);
     m.put("leaf", leaf);
-    m.put("base", base);
+    if (base != null) {
+      m.put("base", base);
+    }
     if (child != null) {
       m.put("child", child);
     }

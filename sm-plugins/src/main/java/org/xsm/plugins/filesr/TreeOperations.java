@@ -64,6 +64,10 @@ final class TreeOperations {
               + FileSr.MAX_CHAIN_DEPTH
               + "; wait for the garbage collector to coalesce it");
     }
+    VdiMetadata current = sr.readMeta(location);
+    if (current != null && current.isASnapshot()) {
+      return childOfReadOnly(sr, location, metadata, clone, code, what);
+    }
     String base = UUID.randomUUID().toString();
     String child = kind == SnapshotKind.DOUBLE ? UUID.randomUUID().toString() : null;
     String result = child != null ? child : base;
@@ -127,6 +131,36 @@ final class TreeOperations {
     return sr.info(sr.existing(sr.tree(), result));
   }
 
+  /**
+   * Snapshot or clone of a snapshot: its data never changes, so the new VDI is simply a new child
+   * of it (no base copy), created under an op log so that a crash cannot leave it half-made.
+   */
+  private static VdiInfo childOfReadOnly(
+      FileSr sr, String location, VdiMetadata metadata, boolean clone, SmError code, String what)
+      throws SmException {
+    ImageStore store = sr.store;
+    String child = UUID.randomUUID().toString();
+    VdiMetadata meta = metadata != null ? metadata : defaultMeta(sr, location, clone);
+    OpLog log = new OpLog(clone ? "clone" : "snapshot", location, null, child, null);
+    try {
+      log.write(store);
+      try (VhdImage parent = VhdImage.open(store, VhdTree.fileOf(location), false)) {
+        VhdCreator.createDifferencing(store, VhdTree.fileOf(child), parent, 0).close();
+      }
+      sr.writeMeta(child, meta);
+      log.delete(store);
+    } catch (IOException e) {
+      SmException failure = SmErrors.of(e, code, what);
+      try {
+        rollback(store, log);
+      } catch (IOException r) {
+        failure.addSuppressed(r);
+      }
+      throw failure;
+    }
+    return sr.info(sr.existing(sr.tree(), child));
+  }
+
   private static VdiMetadata defaultMeta(FileSr sr, String location, boolean clone)
       throws SmException {
     VdiMetadata src = sr.readMeta(location);
@@ -161,8 +195,8 @@ final class TreeOperations {
       deleteIfExists(store, VhdTree.fileOf(log.child()));
       deleteIfExists(store, FileSr.metaFileOf(log.child()));
     }
-    String baseFile = VhdTree.fileOf(log.base());
-    if (store.exists(baseFile)) {
+    String baseFile = log.base() == null ? null : VhdTree.fileOf(log.base());
+    if (baseFile != null && store.exists(baseFile)) {
       deleteIfExists(store, VhdTree.fileOf(log.leaf()));
       store.syncMetadata();
       Vhd.setHidden(store, baseFile, false);
