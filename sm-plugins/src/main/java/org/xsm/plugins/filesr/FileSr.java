@@ -575,6 +575,11 @@ public class FileSr implements Sr {
                   SmError.BAD_REQUEST,
                   "data destroy needs a detached snapshot VDI; " + location + " is not one");
             }
+            if (!n.isLeaf()) {
+              throw new SmException(
+                  SmError.BAD_REQUEST,
+                  "VDI " + location + " has clones reading through it; its data must stay");
+            }
             store.delete(VhdTree.fileOf(n.uuid));
             store.syncMetadata();
           } catch (IOException e) {
