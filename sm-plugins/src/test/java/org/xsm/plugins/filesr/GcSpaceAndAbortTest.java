@@ -1,0 +1,181 @@
+package org.xsm.plugins.filesr;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xsm.api.Capability;
+import org.xsm.api.DriverInfo;
+import org.xsm.api.SmDriver;
+import org.xsm.api.SnapshotKind;
+import org.xsm.api.VdiDevice;
+import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.store.ImageFile;
+import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.LocalImageStore;
+import org.xsm.plugins.vhd.Vhd;
+
+/** The GC's space check and its abort on SR detach. */
+class GcSpaceAndAbortTest {
+  private static final int MIB = 1024 * 1024;
+  private static final DriverInfo INFO =
+      new DriverInfo(
+          "test",
+          "test",
+          "test",
+          "xsm",
+          "",
+          "1",
+          SmDriver.API_VERSION,
+          EnumSet.allOf(Capability.class),
+          List.of(),
+          List.of("vhd"));
+
+  @TempDir Path dir;
+
+  /** A local store that reports a fixed amount of free space. */
+  private static final class FullStore implements ImageStore {
+    private final ImageStore d;
+    volatile long free;
+
+    FullStore(ImageStore d, long free) {
+      this.d = d;
+      this.free = free;
+    }
+
+    @Override
+    public ImageFile create(String n) throws IOException {
+      return d.create(n);
+    }
+
+    @Override
+    public ImageFile open(String n, boolean w) throws IOException {
+      return d.open(n, w);
+    }
+
+    @Override
+    public boolean exists(String n) throws IOException {
+      return d.exists(n);
+    }
+
+    @Override
+    public void rename(String a, String b) throws IOException {
+      d.rename(a, b);
+    }
+
+    @Override
+    public void delete(String n) throws IOException {
+      d.delete(n);
+    }
+
+    @Override
+    public List<String> list() throws IOException {
+      return d.list();
+    }
+
+    @Override
+    public void syncMetadata() throws IOException {
+      d.syncMetadata();
+    }
+
+    @Override
+    public long freeBytes() {
+      return free;
+    }
+
+    @Override
+    public String describe(String n) {
+      return d.describe(n);
+    }
+  }
+
+  private static void fill(FileSr sr, String loc, int size, long seed) throws Exception {
+    sr.attachVdi(loc, true);
+    VdiDevice d = sr.activateVdi(loc);
+    byte[] b = new byte[MIB];
+    Random r = new Random(seed);
+    for (long off = 0; off < size; off += MIB) {
+      r.nextBytes(b);
+      d.write(ByteBuffer.wrap(b), off);
+    }
+    d.flush();
+    sr.detachVdi(loc);
+  }
+
+  @Test
+  void noSpaceIsRecordedAndSkippedNotRetried() throws Exception {
+    FullStore store = new FullStore(LocalImageStore.open(dir), 0);
+    FileSr sr = new FileSr(store, INFO, UUID.randomUUID().toString(), () -> {});
+    String leaf = sr.createVdi(8 * MIB, VdiMetadata.named("a")).location();
+    fill(sr, leaf, 8 * MIB, 1);
+    String s1 = sr.snapshot(leaf, SnapshotKind.DOUBLE, null).location();
+    fill(sr, leaf, 8 * MIB, 2);
+    sr.snapshot(leaf, SnapshotKind.DOUBLE, null);
+    sr.deleteVdi(s1);
+
+    GarbageCollector.GcReport r = sr.collectGarbage();
+
+    assertThat(r.noSpace()).isNotEmpty();
+    assertThat(sr.gcNoSpace()).containsAll(r.noSpace());
+    assertThat(r.coalesced() + r.leafCoalesced()).isZero();
+    int depth = Vhd.query(store, leaf + ".vhd").chainDepth();
+    // With space, the same tree is coalesced.
+    store.free = Long.MAX_VALUE;
+    GarbageCollector.GcReport r2 = sr.collectGarbage();
+    assertThat(r2.noSpace()).isEmpty();
+    assertThat(Vhd.query(store, leaf + ".vhd").chainDepth()).isLessThan(depth);
+  }
+
+  @Test
+  void detachAbortsARunningCollectionAndLeavesTheTreeConsistent() throws Exception {
+    LocalImageStore store = LocalImageStore.open(dir);
+    FileSr sr = new FileSr(store, INFO, UUID.randomUUID().toString(), () -> {});
+    sr.startGc(Map.of("gc-quiet-period-ms", "0"));
+    int size = 256 * MIB;
+    String leaf = sr.createVdi(size, VdiMetadata.named("big")).location();
+    fill(sr, leaf, size, 3);
+    String snap = sr.snapshot(leaf, SnapshotKind.DOUBLE, null).location();
+    fill(sr, leaf, size, 4);
+    byte[] expected = read(sr, leaf);
+    sr.deleteVdi(snap); // kicks the background collector at once
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!sr.gcStatus().startsWith("gc coalesce") && System.currentTimeMillis() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(sr.gcStatus()).startsWith("gc coalesce");
+    long t = System.nanoTime();
+    sr.detach();
+    assertThat((System.nanoTime() - t) / 1e9).as("seconds to detach").isLessThan(10);
+    // Aborted: a complete run would have merged everything into one file (depth 1); the copy in
+    // progress (a snapshot-coalesce iteration) was stopped before its re-link.
+    assertThat(Vhd.query(store, leaf + ".vhd").chainDepth()).isGreaterThan(1);
+
+    FileSr again = new FileSr(store, INFO, sr.uuid(), () -> {});
+    again.recover();
+    assertThat(Vhd.check(store, leaf + ".vhd", true)).isEmpty();
+    assertThat(read(again, leaf)).isEqualTo(expected);
+    again.collectGarbage();
+    assertThat(Vhd.query(store, leaf + ".vhd").chainDepth()).isEqualTo(1);
+    assertThat(read(again, leaf)).isEqualTo(expected);
+  }
+
+  private static byte[] read(FileSr sr, String loc) throws Exception {
+    sr.attachVdi(loc, false);
+    try {
+      VdiDevice d = sr.activateVdi(loc);
+      ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
+      d.read(b, 0);
+      return b.array();
+    } finally {
+      sr.detachVdi(loc);
+    }
+  }
+}
