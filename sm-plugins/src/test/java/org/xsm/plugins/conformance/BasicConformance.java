@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -97,12 +99,11 @@ public abstract class BasicConformance extends KitSupport {
     return CapabilityOperations.mapped();
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @MethodSource("mappedCapabilities")
   void unadvertisedOperationsFailWithUnimplemented(Capability capability) throws Exception {
     assumeTrue(!has(capability), "driver advertises " + capability);
     Sr sr = newSr();
-    SrConfig srConfig = fixture().config();
     String location =
         has(Capability.VDI_CREATE)
             ? createVdi(sr, 4L * MIB, "unadvertised").location()
@@ -122,7 +123,6 @@ public abstract class BasicConformance extends KitSupport {
       assertThat(e.getMessage()).as("message of %s", op).startsWith("This driver does not support");
     }
     assertThat(managedSummary(sr)).as("VDIs after the refused calls").isEqualTo(before);
-    assertThat(sr.uuid()).isEqualTo(srConfig.srUuid());
   }
 
   @Test
@@ -132,6 +132,12 @@ public abstract class BasicConformance extends KitSupport {
     assertThat(sr.stats().virtualAllocationBytes()).as("virtual allocation of a new SR").isZero();
     expectError(
         SmError.SR_IN_USE, "attach of an attached SR", () -> driver().attach(fixture().config()));
+    // Another instance of the driver is the same host: it must refuse too.
+    SmDriver second = driver().getClass().getDeclaredConstructor().newInstance();
+    expectError(
+        SmError.SR_IN_USE,
+        "attach of an attached SR through a second instance of the driver",
+        () -> second.attach(fixture().config()));
     detachSr(sr);
     expectError(SmError.SR_NOT_ATTACHED, "scan of a detached SR", sr::scan);
     if (has(Capability.VDI_CREATE)) {
@@ -221,6 +227,20 @@ public abstract class BasicConformance extends KitSupport {
         .as("probe of storage holding one SR")
         .extracting(p -> p.srUuid())
         .containsExactly(fixture().config().srUuid());
+  }
+
+  @Test
+  void srUpdateSeesChangesBehindTheDriversBack() throws Exception {
+    assumeCapabilities(Capability.SR_UPDATE, Capability.VDI_CREATE);
+    Sr sr = newSr();
+    VdiInfo a = createVdi(sr, 4L * MIB, "a");
+    VdiInfo b = createVdi(sr, 2L * MIB, "b");
+    fixture().backdoor().copyVdiData(a.location(), UUID.randomUUID().toString());
+    fixture().backdoor().removeVdiData(b.location());
+    sr.update();
+    assertThat(sr.stats().virtualAllocationBytes())
+        .as("virtual allocation after update: VDI a and its copy")
+        .isEqualTo(2 * a.virtualSizeBytes());
   }
 
   @Test
@@ -322,9 +342,7 @@ public abstract class BasicConformance extends KitSupport {
     assertThat(back).as("read into a direct buffer").isEqualTo(data);
     byte[] big = new byte[5000];
     device.read(ByteBuffer.wrap(big, 1000, 3000).slice(), 3L * MIB - 1000);
-    assertThat(java.util.Arrays.copyOfRange(big, 1000, 4000))
-        .as("read into a heap slice")
-        .isEqualTo(data);
+    assertThat(Arrays.copyOfRange(big, 1000, 4000)).as("read into a heap slice").isEqualTo(data);
     assertThat(ShadowDisk.isZero(big, 0, 1000) && ShadowDisk.isZero(big, 4000, 5000))
         .as("bytes outside the slice untouched")
         .isTrue();

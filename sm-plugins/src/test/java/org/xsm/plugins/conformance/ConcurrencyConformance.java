@@ -2,12 +2,16 @@ package org.xsm.plugins.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -87,7 +91,7 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
     }
     record Result(VdiInfo source, ShadowDisk leaf, List<VdiInfo> snaps, List<ShadowDisk> data) {}
     CyclicBarrier barrier = new CyclicBarrier(threads);
-    ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads + 2);
     List<Future<Result>> futures = new ArrayList<>();
     AtomicBoolean done = new AtomicBoolean();
     try {
@@ -118,37 +122,74 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
                 }
                 return scans;
               });
+      // And another thread creates, writes, checks and deletes VDIs of its own.
+      Future<Integer> churn =
+          pool.submit(
+              () -> {
+                int cycles = 0;
+                Random random = new Random(49);
+                while (!done.get() || cycles == 0) {
+                  VdiInfo v = createVdi(sr, 2L * MIB, "churn " + cycles);
+                  ShadowDisk disk = new ShadowDisk(v.virtualSizeBytes());
+                  VdiDevice d = open(sr, v.location(), true);
+                  disk.writeRound(d, random, cycles);
+                  close(sr, v.location());
+                  assertContent(sr, v.location(), disk, "VDI made during parallel snapshots");
+                  if (has(Capability.VDI_DELETE)) {
+                    sr.deleteVdi(v.location());
+                  }
+                  cycles++;
+                }
+                return cycles;
+              });
       for (int t = 0; t < threads; t++) {
         VdiInfo v = vdis.get(t);
         long seed = 50 + t;
         futures.add(
             pool.submit(
                 () -> {
-                  Random random = new Random(seed);
-                  ShadowDisk leaf = new ShadowDisk(v.virtualSizeBytes());
-                  List<VdiInfo> snaps = new ArrayList<>();
-                  List<ShadowDisk> data = new ArrayList<>();
-                  VdiDevice d = open(sr, v.location(), true);
-                  for (int r = 0; r < rounds; r++) {
-                    leaf.writeRound(d, random, r);
-                    barrier.await(30, TimeUnit.SECONDS);
-                    snaps.add(snapshot(sr, v, SnapshotKind.DOUBLE, v.uuid() + " round " + r));
-                    data.add(leaf.copy());
+                  try {
+                    Random random = new Random(seed);
+                    ShadowDisk leaf = new ShadowDisk(v.virtualSizeBytes());
+                    List<VdiInfo> snaps = new ArrayList<>();
+                    List<ShadowDisk> data = new ArrayList<>();
+                    VdiDevice d = open(sr, v.location(), true);
+                    for (int r = 0; r < rounds; r++) {
+                      leaf.writeRound(d, random, r);
+                      barrier.await(30, TimeUnit.SECONDS);
+                      snaps.add(snapshot(sr, v, SnapshotKind.DOUBLE, v.uuid() + " round " + r));
+                      data.add(leaf.copy());
+                    }
+                    leaf.writeRound(d, random, rounds);
+                    d.flush();
+                    close(sr, v.location());
+                    return new Result(v, leaf, snaps, data);
+                  } catch (Exception | AssertionError e) {
+                    barrier.reset(); // the others stop waiting for this thread
+                    throw e;
                   }
-                  leaf.writeRound(d, random, rounds);
-                  d.flush();
-                  close(sr, v.location());
-                  return new Result(v, leaf, snaps, data);
                 }));
       }
       List<Result> results = new ArrayList<>();
+      Throwable first = null;
       for (Future<Result> f : futures) {
-        results.add(f.get(60, TimeUnit.SECONDS));
+        try {
+          results.add(f.get(60, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+          // Prefer the thread that failed over those it left waiting at the barrier.
+          if (first == null || first instanceof BrokenBarrierException) {
+            first = e.getCause();
+          }
+        }
+      }
+      if (first != null) {
+        throw new AssertionError("a snapshotting thread failed: " + first, first);
       }
       done.set(true);
       assertThat(scanner.get(30, TimeUnit.SECONDS))
           .as("scans made during the snapshots")
           .isPositive();
+      int cycles = churn.get(30, TimeUnit.SECONDS);
       Set<String> all = new HashSet<>();
       for (Result r : results) {
         assertContent(sr, r.source().location(), r.leaf(), "leaf " + r.source().location());
@@ -164,7 +205,7 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
       }
       assertThat(sr.scan().stream().filter(VdiInfo::managed).count())
           .as("managed VDIs after parallel snapshots")
-          .isEqualTo(threads * (rounds + 1L));
+          .isEqualTo(threads * (rounds + 1L) + (has(Capability.VDI_DELETE) ? 0 : cycles));
     } finally {
       done.set(true);
       pool.shutdownNow();
@@ -189,7 +230,7 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
     int pieces = (int) (size / piece);
     byte[][] patterns = new byte[threads][piece];
     for (int t = 0; t < threads; t++) {
-      java.util.Arrays.fill(patterns[t], (byte) (0x11 * (t + 1)));
+      Arrays.fill(patterns[t], (byte) (0x11 * (t + 1)));
     }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
@@ -202,7 +243,7 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
                 () -> {
                   start.await(30, TimeUnit.SECONDS);
                   for (int p = me; p < pieces; p += threads) {
-                    d.write(java.nio.ByteBuffer.wrap(patterns[me]), (long) p * piece);
+                    d.write(ByteBuffer.wrap(patterns[me]), (long) p * piece);
                   }
                   return null;
                 }));
@@ -222,15 +263,15 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
       for (int trial = 0; trial < 8; trial++) {
         byte[] first = new byte[length];
         byte[] second = new byte[length];
-        java.util.Arrays.fill(first, (byte) (0x40 + trial));
-        java.util.Arrays.fill(second, (byte) (0x80 + trial));
+        Arrays.fill(first, (byte) (0x40 + trial));
+        Arrays.fill(second, (byte) (0x80 + trial));
         CyclicBarrier both = new CyclicBarrier(2);
         Future<?> f1 = pool.submit(() -> overlapping(d, both, first, offset));
         Future<?> f2 = pool.submit(() -> overlapping(d, both, second, offset));
         f1.get(30, TimeUnit.SECONDS);
         f2.get(30, TimeUnit.SECONDS);
         byte[] got = ShadowDisk.read(d, offset, length);
-        assertThat(java.util.Arrays.equals(got, first) || java.util.Arrays.equals(got, second))
+        assertThat(Arrays.equals(got, first) || Arrays.equals(got, second))
             .as(
                 "overlapping concurrent writes, trial %d: one must win whole (first bytes 0x%02x,"
                     + " last 0x%02x)",
@@ -250,7 +291,7 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
   private static Void overlapping(VdiDevice d, CyclicBarrier barrier, byte[] data, long offset)
       throws Exception {
     barrier.await(30, TimeUnit.SECONDS);
-    d.write(java.nio.ByteBuffer.wrap(data), offset);
+    d.write(ByteBuffer.wrap(data), offset);
     return null;
   }
 }

@@ -178,4 +178,28 @@ public abstract class ErrorConformance extends BasicConformance {
     Sr again = reattach(sr);
     assertContent(again, a.location(), disk, "VDI after SR detach and attach");
   }
+
+  @Test
+  void vdiOfAnOddSizeWorksToItsLastByte() throws Exception {
+    assumeVdiIo();
+    Sr sr = newSr();
+    long asked = 3L * MIB + 3 * 512 + 1;
+    VdiInfo a = createVdi(sr, asked, "odd size");
+    VdiDevice d = open(sr, a.location(), true);
+    assertThat(d.sizeBytes()).as("device size").isEqualTo(a.virtualSizeBytes());
+    ShadowDisk disk = new ShadowDisk(a.virtualSizeBytes());
+    disk.writeRound(d, new Random(10), 0);
+    disk.writeRandom(d, new Random(11), a.virtualSizeBytes() - 1, 1);
+    expectError(
+        SmError.BAD_REQUEST,
+        "write of 2 bytes at the last byte",
+        () -> d.write(ByteBuffer.wrap(new byte[2]), a.virtualSizeBytes() - 1));
+    d.flush();
+    close(sr, a.location());
+    Sr again = reattach(sr);
+    assertThat(scanned(again, a.location()).virtualSizeBytes())
+        .as("scanned size after re-attach")
+        .isEqualTo(a.virtualSizeBytes());
+    assertContent(again, a.location(), disk, "odd-sized VDI after re-attach");
+  }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -161,7 +162,7 @@ public abstract class KitSupport {
   protected final ShadowDisk createWithData(Sr sr, VdiInfo vdi, long seed) throws Exception {
     ShadowDisk disk = new ShadowDisk(vdi.virtualSizeBytes());
     VdiDevice device = open(sr, vdi.location(), true);
-    disk.writeRound(device, new java.util.Random(seed), 0);
+    disk.writeRound(device, new Random(seed), 0);
     device.flush();
     close(sr, vdi.location());
     return disk;

@@ -2,6 +2,7 @@ package org.xsm.plugins.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -195,7 +196,7 @@ public abstract class ScanConformance extends ConcurrencyConformance {
       VdiDevice d = open(sr, big.location(), true);
       byte[] data = new byte[MIB];
       new Random(64).nextBytes(data);
-      d.write(java.nio.ByteBuffer.wrap(data), 512L * MIB);
+      d.write(ByteBuffer.wrap(data), 512L * MIB);
       d.flush();
       close(sr, big.location());
       assertThat(scanned(sr, big.location()).physicalUtilisationBytes())
@@ -215,6 +216,17 @@ public abstract class ScanConformance extends ConcurrencyConformance {
     VdiInfo s = null;
     if (has(Capability.VDI_SNAPSHOT)) {
       s = snapshot(sr, a, SnapshotKind.DOUBLE, "before resize");
+    }
+    if (has(Capability.VDI_ATTACH)) {
+      sr.attachVdi(a.location(), true);
+      expectError(
+          SmError.VDI_IN_USE,
+          "resize of an attached VDI (online resize is a separate operation)",
+          () -> sr.resize(a.location(), 9L * MIB));
+      sr.detachVdi(a.location());
+      assertThat(scanned(sr, a.location()).virtualSizeBytes())
+          .as("size after the refused resize")
+          .isEqualTo(a.virtualSizeBytes());
     }
     VdiInfo r = sr.resize(a.location(), 9L * MIB);
     assertThat(r.location()).as("location after resize").isEqualTo(a.location());

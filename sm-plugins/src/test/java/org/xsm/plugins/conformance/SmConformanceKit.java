@@ -2,6 +2,7 @@ package org.xsm.plugins.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
@@ -108,7 +109,7 @@ public abstract class SmConformanceKit extends ScanConformance {
     List<Range> y = List.of(new Range(MIB + 7, 3), new Range(6L * MIB, 131072));
     write(disk, d, random, y);
     d.flush();
-    List<Range> xy = new java.util.ArrayList<>(x);
+    List<Range> xy = new ArrayList<>(x);
     xy.addAll(y);
     assertChanged(sr, s1, a, xy, size, "from s1 to the live leaf");
     assertChanged(sr, s2, a, y, size, "from s2 to the live leaf");

@@ -3,6 +3,7 @@ package org.xsm.plugins.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -416,7 +417,7 @@ public abstract class SnapshotConformance extends ErrorConformance {
     int g = d.allocationBlockSizeBytes();
     assertThat(g).as("allocation block size").isPositive();
     long blocks = (d.sizeBytes() + g - 1) / g;
-    java.util.BitSet allocated = d.allocatedBlocks();
+    BitSet allocated = d.allocatedBlocks();
     assertThat((long) allocated.length())
         .as("allocatedBlocks() of %s has no bits past the end of the disk", what)
         .isLessThanOrEqualTo(blocks);
