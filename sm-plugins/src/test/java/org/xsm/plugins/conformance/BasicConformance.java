@@ -151,6 +151,28 @@ public abstract class BasicConformance extends KitSupport {
   }
 
   @Test
+  void twoSrsAreIndependent() throws Exception {
+    assumeVdiIo();
+    Sr first = newSr();
+    Sr second = newSr();
+    assertThat(second.uuid()).as("SR UUIDs").isNotEqualTo(first.uuid());
+    VdiInfo a = createVdi(first, 4L * MIB, "on the first SR");
+    ShadowDisk data = createWithData(first, a, 17);
+    VdiInfo b = createVdi(second, 4L * MIB, "on the second SR");
+    assertThat(locations(first.scan())).as("scan of the first SR").containsExactly(a.location());
+    assertThat(locations(second.scan())).as("scan of the second SR").containsExactly(b.location());
+    expectError(
+        SmError.VDI_MISSING,
+        "attach, on the second SR, of a VDI of the first",
+        () -> second.attachVdi(a.location(), false));
+    assertThat(second.stats().virtualAllocationBytes())
+        .as("allocation of the second SR")
+        .isEqualTo(b.virtualSizeBytes());
+    detachSr(second);
+    assertContent(first, a.location(), data, "VDI of the first SR after the second's detach");
+  }
+
+  @Test
   void srCreate() throws Exception {
     assumeCapabilities(Capability.SR_CREATE);
     SrFixture f = newFixture();

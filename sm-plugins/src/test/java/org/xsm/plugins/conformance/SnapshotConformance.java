@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.xsm.api.Capability;
 import org.xsm.api.SmError;
 import org.xsm.api.SnapshotKind;
@@ -34,8 +36,8 @@ public abstract class SnapshotConformance extends ErrorConformance {
   }
 
   /**
-   * Rounds of: write, snapshot (with the leaf active in even rounds, detached in odd ones), write
-   * more; after each round every snapshot so far still holds what the leaf held when it was taken.
+   * Rounds of: write, snapshot (with the leaf active, attached only, or detached), write more;
+   * after each round every snapshot so far still holds what the leaf held when it was taken.
    */
   private void snapshotRounds(SnapshotKind kind) throws Exception {
     assumeVdiIo();
@@ -51,8 +53,11 @@ public abstract class SnapshotConformance extends ErrorConformance {
     VdiDevice device = open(sr, a.location(), true);
     for (int round = 0; round < rounds; round++) {
       leaf.writeRound(device, random, round);
-      boolean active = round % 2 == 0;
-      if (!active) {
+      // The leaf is active (round 0, 3), attached but not active (1), or detached (2).
+      int state = round % 3;
+      if (state == 1) {
+        sr.deactivateVdi(a.location());
+      } else if (state == 2) {
         device.flush();
         close(sr, a.location());
       }
@@ -62,7 +67,9 @@ public abstract class SnapshotConformance extends ErrorConformance {
       assertThat(s.virtualSizeBytes()).as("size of snapshot").isEqualTo(a.virtualSizeBytes());
       snaps.add(s);
       frozen.add(leaf.copy());
-      if (!active) {
+      if (state == 1) {
+        device = sr.activateVdi(a.location());
+      } else if (state == 2) {
         device = open(sr, a.location(), true);
       }
       leaf.assertMatches(device, "leaf right after " + kind + " snapshot " + round);
@@ -148,6 +155,34 @@ public abstract class SnapshotConformance extends ErrorConformance {
         () -> sr.attachVdi(base.location(), true));
     assertContent(sr, s.location(), data, "snapshot after refused writable attach");
     assertContent(sr, a.location(), data, "leaf after refused writable attaches");
+  }
+
+  /**
+   * A snapshot is read-only because of how it was made, not because of the metadata the caller
+   * passed (xapi sets is_a_snapshot only after the SM call).
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = SnapshotKind.class,
+      names = {"DOUBLE", "SINGLE"})
+  void snapshotIsReadOnlyWhateverItsMetadataSays(SnapshotKind kind) throws Exception {
+    assumeVdiIo();
+    assumeCapabilities(Capability.VDI_SNAPSHOT);
+    Sr sr = newSr();
+    VdiInfo a = createVdi(sr, 4L * MIB, "a");
+    ShadowDisk data = createWithData(sr, a, 18);
+    VdiInfo s = sr.snapshot(a.location(), kind, VdiMetadata.named("plain metadata"));
+    assertThat(s.readOnly())
+        .as("readOnly of a %s snapshot made with plain metadata", kind)
+        .isTrue();
+    assertThat(scanned(sr, s.location()).readOnly())
+        .as("scanned readOnly of a %s snapshot made with plain metadata", kind)
+        .isTrue();
+    expectError(
+        SmError.VDI_UNAVAILABLE,
+        "writable attach of a " + kind + " snapshot made with plain metadata",
+        () -> sr.attachVdi(s.location(), true));
+    assertContent(sr, s.location(), data, kind + " snapshot made with plain metadata");
   }
 
   @Test
