@@ -3,12 +3,20 @@ package org.xsm.api;
 import java.util.Map;
 
 /**
- * What identifies an SR to its driver: its UUID and the PBD's {@code device_config} (e.g. {@code
- * path} for EXT, {@code server} and {@code serverpath} for NFS).
+ * What identifies an SR to its driver: its UUID, the PBD's {@code device_config} (e.g. {@code path}
+ * for EXT, {@code server} and {@code serverpath} for NFS), and the SR's {@code other_config} (e.g.
+ * {@code gc=false} turns the garbage collector off).
  */
-public record SrConfig(String srUuid, Map<String, String> deviceConfig) {
+public record SrConfig(
+    String srUuid, Map<String, String> deviceConfig, Map<String, String> otherConfig) {
   public SrConfig {
     deviceConfig = Map.copyOf(deviceConfig);
+    otherConfig = Map.copyOf(otherConfig);
+  }
+
+  /** A configuration with an empty {@code other_config}. */
+  public SrConfig(String srUuid, Map<String, String> deviceConfig) {
+    this(srUuid, deviceConfig, Map.of());
   }
 
   /**

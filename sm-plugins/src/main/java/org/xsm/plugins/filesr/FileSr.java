@@ -44,6 +44,13 @@ public class FileSr implements Sr {
   private final Runnable onDetach;
   final ReentrantLock lock = new ReentrantLock();
   private final Map<String, Attachment> attached = new HashMap<>();
+  private final java.util.Set<String> gcNoSpace =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private GcScheduler gc;
+
+  /** Held by a running garbage collection: one at a time per SR. */
+  final Object gcMutex = new Object();
+
   private boolean detached;
 
   /** An attached VDI and, if activated, its device. */
@@ -66,6 +73,39 @@ public class FileSr implements Sr {
   @Override
   public String uuid() {
     return uuid;
+  }
+
+  /** Sets up the background garbage collector from the SR's {@code other_config}. */
+  void startGc(Map<String, String> otherConfig) {
+    gc = new GcScheduler(this, otherConfig, msg -> {});
+  }
+
+  /** Requests a background GC run after the quiet period (if enabled). */
+  void kickGc() {
+    if (gc != null) {
+      gc.kick();
+    }
+  }
+
+  /**
+   * Runs the garbage collector now, to completion, in this thread (SR delete, tests, operators).
+   */
+  public GarbageCollector.GcReport collectGarbage() throws SmException {
+    return new GarbageCollector(this, msg -> {}).run();
+  }
+
+  /** What the background collector is doing, for operators. */
+  public String gcStatus() {
+    return gc == null ? "idle" : gc.status();
+  }
+
+  /** Nodes the GC could not coalesce for lack of space (xapi's gc_no_space). */
+  public java.util.Set<String> gcNoSpace() {
+    return java.util.Set.copyOf(gcNoSpace);
+  }
+
+  void noteGcNoSpace(String node) {
+    gcNoSpace.add(node);
   }
 
   /** Runs {@code op} under the SR lock after checking the SR is still attached. */
@@ -94,6 +134,13 @@ public class FileSr implements Sr {
                 SmError.SR_IN_USE,
                 "SR " + uuid + " still has attached VDIs: " + String.join(", ", attached.keySet()));
           }
+          return null;
+        });
+    if (gc != null) {
+      gc.stop(); // outside the SR lock: a running collection may be waiting for it
+    }
+    locked(
+        () -> {
           detached = true;
           onDetach.run();
           return null;
@@ -104,6 +151,7 @@ public class FileSr implements Sr {
   void recover() throws SmException {
     try {
       TreeOperations.recover(this);
+      GarbageCollector.recoverJournals(this);
     } catch (IOException e) {
       throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "recovery of SR " + uuid);
     }
@@ -144,6 +192,7 @@ public class FileSr implements Sr {
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
           }
+          kickGc();
           return out;
         });
   }
@@ -348,6 +397,7 @@ public class FileSr implements Sr {
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_DELETE, "delete of VDI " + location);
           }
+          kickGc();
           return null;
         });
   }

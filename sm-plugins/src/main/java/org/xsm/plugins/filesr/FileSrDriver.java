@@ -82,6 +82,9 @@ public abstract class FileSrDriver implements SmDriver {
     if (ATTACHED.contains(store.describe(SR_FILE))) {
       throw new SmException(SmError.SR_IN_USE, "SR " + config.srUuid() + " is attached");
     }
+    // The garbage collector runs to completion first, so that base copies left by deleted
+    // VDIs do not keep the SR "not empty" (xapi sm#583).
+    new FileSr(store, info(), config.srUuid(), () -> {}).collectGarbage();
     try {
       VhdTree tree = VhdTree.read(store);
       for (VhdTree.Node n : tree.nodes()) {
@@ -130,6 +133,7 @@ public abstract class FileSrDriver implements SmDriver {
     try {
       FileSr sr = new FileSr(store, info(), config.srUuid(), () -> ATTACHED.remove(key));
       sr.recover();
+      sr.startGc(config.otherConfig());
       return sr;
     } catch (SmException | RuntimeException e) {
       ATTACHED.remove(key);

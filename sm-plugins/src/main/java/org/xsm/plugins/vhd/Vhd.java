@@ -102,6 +102,20 @@ public final class Vhd {
    * @return the number of bytes copied
    */
   public static long coalesce(ImageStore store, String child) throws IOException {
+    return coalesce(store, child, copied -> {}, () -> false);
+  }
+
+  /**
+   * {@link #coalesce(ImageStore, String)}, reporting the bytes copied so far after each block and
+   * stopping early (with {@link java.io.InterruptedIOException}) when {@code abort} says so; the
+   * parent is flushed either way, and a later run completes the merge.
+   */
+  public static long coalesce(
+      ImageStore store,
+      String child,
+      java.util.function.LongConsumer progress,
+      java.util.function.BooleanSupplier abort)
+      throws IOException {
     try (VhdImage c = VhdImage.open(store, child, false)) {
       if (!c.hasParent()) {
         throw new VhdFormatException("VHD " + c.where() + " has no parent to coalesce into");
@@ -113,19 +127,30 @@ public final class Vhd {
         if (p.virtualSizeBytes() < c.virtualSizeBytes()) {
           p.resize(c.virtualSizeBytes());
         }
-        long copied = copyPresentSectors(c, p);
-        p.flush();
-        return copied;
+        try {
+          return copyPresentSectors(c, p, progress, abort);
+        } finally {
+          p.flush();
+        }
       }
     }
   }
 
-  private static long copyPresentSectors(VhdImage from, VhdImage to) throws IOException {
+  private static long copyPresentSectors(
+      VhdImage from,
+      VhdImage to,
+      java.util.function.LongConsumer progress,
+      java.util.function.BooleanSupplier abort)
+      throws IOException {
     int bs = from.blockSize();
     ByteBuffer buf = ByteBuffer.allocate(bs);
     long copied = 0;
     BitSet blocks = from.allocatedBlocks();
     for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
+      if (abort.getAsBoolean()) {
+        throw new java.io.InterruptedIOException("coalesce of " + from.where() + " aborted");
+      }
+      progress.accept(copied);
       long base = (long) b * bs;
       int len = (int) Math.min(bs, from.virtualSizeBytes() - base);
       if (len <= 0) {
