@@ -28,8 +28,14 @@ class ExtConformanceTest extends SmConformanceKit {
   @Override
   protected SrFixture newSrFixture() throws IOException {
     Path dir = Files.createTempDirectory(tempDir, "sr-");
-    SrConfig config = new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()));
+    SrConfig config =
+        new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), otherConfig());
     return new SrFixture(DRIVER, config, new VhdFiles(dir));
+  }
+
+  /** The SRs' {@code other_config}: none here. */
+  Map<String, String> otherConfig() {
+    return Map.of();
   }
 
   /** The EXT layout: one {@code <uuid>.vhd} per VDI, directly in the SR's directory. */

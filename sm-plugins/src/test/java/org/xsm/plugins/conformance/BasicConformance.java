@@ -187,7 +187,9 @@ public abstract class BasicConformance extends KitSupport {
             expectError(
                 SmError.BAD_REQUEST,
                 "create without required key " + key.name(),
-                () -> driver.create(new SrConfig(f.config().srUuid(), without), 0));
+                () ->
+                    driver.create(
+                        new SrConfig(f.config().srUuid(), without, f.config().otherConfig()), 0));
         assertThat(e.getMessage()).as("message naming the missing key").contains(key.name());
       }
     }

@@ -294,4 +294,57 @@ public abstract class ConcurrencyConformance extends SnapshotConformance {
     d.write(ByteBuffer.wrap(data), offset);
     return null;
   }
+
+  /**
+   * After deletes, a storage manager may merge and remove nodes in the background (xapi's garbage
+   * collector, which scans and deletes kick). For a while after deleting snapshots, with one VDI
+   * active and being written, every scan must list the same managed VDIs and every VDI must read
+   * the same.
+   */
+  @Test
+  void dataSurvivesBackgroundWorkAfterDeletes() throws Exception {
+    assumeVdiIo();
+    assumeCapabilities(Capability.VDI_SNAPSHOT, Capability.VDI_DELETE, Capability.VDI_CLONE);
+    Sr sr = newSr();
+    Random random = new Random(96);
+    VdiInfo a = createVdi(sr, 4L * MIB, "a");
+    ShadowDisk leaf = new ShadowDisk(a.virtualSizeBytes());
+    VdiDevice d = open(sr, a.location(), true);
+    List<VdiInfo> snaps = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      leaf.writeRound(d, random, i);
+      snaps.add(snapshot(sr, a, SnapshotKind.DOUBLE, "s" + i));
+    }
+    ShadowDisk kept = leaf.copy();
+    VdiInfo c = sr.cloneVdi(a.location(), VdiMetadata.named("active clone"));
+    ShadowDisk clone = leaf.copy();
+    leaf.writeRound(d, random, 3);
+    d.flush();
+    close(sr, a.location());
+    VdiDevice dc = open(sr, c.location(), true);
+    sr.deleteVdi(snaps.get(0).location());
+    sr.deleteVdi(snaps.get(1).location());
+    Set<String> managed =
+        new HashSet<>(List.of(a.location(), c.location(), snaps.get(2).location()));
+    long deadline = System.nanoTime() + 1_500_000_000L;
+    for (int round = 0; System.nanoTime() < deadline; round++) {
+      assertThat(sr.scan().stream().filter(VdiInfo::managed).map(VdiInfo::location))
+          .as("managed VDIs %d scans after the deletes", round)
+          .containsExactlyInAnyOrderElementsOf(managed);
+      clone.writeRandom(dc, random, random.nextInt((int) clone.sizeBytes() - 5000), 5000);
+      clone.assertMatches(dc, "active clone, " + round + " scans after the deletes");
+      if (round % 3 == 0) {
+        assertContent(sr, a.location(), leaf, "leaf, " + round + " scans after the deletes");
+        assertContent(
+            sr, snaps.get(2).location(), kept, "snapshot, " + round + " scans after the deletes");
+      }
+      Thread.sleep(50);
+    }
+    dc.flush();
+    close(sr, c.location());
+    Sr again = reattach(sr);
+    assertContent(again, c.location(), clone, "clone after the deletes and a re-attach");
+    assertContent(again, a.location(), leaf, "leaf after the deletes and a re-attach");
+    assertContent(again, snaps.get(2).location(), kept, "snapshot after the deletes");
+  }
 }

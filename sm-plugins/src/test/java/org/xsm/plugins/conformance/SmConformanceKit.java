@@ -22,15 +22,15 @@ import org.xsm.api.VdiMetadata;
  * The SM conformance kit: what every storage backend must do, checked through the SPI only.
  *
  * <p>A backend's test extends this class and implements {@link #newSrFixture()}: its driver, a
- * configuration for new empty storage, and a backdoor to that storage. Every test makes its own
- * SRs and VDIs (a few MiB each). Tests of a capability the driver does not advertise are skipped;
+ * configuration for new empty storage, and a backdoor to that storage. Every test makes its own SRs
+ * and VDIs (a few MiB each). Tests of a capability the driver does not advertise are skipped;
  * instead {@code unadvertisedOperationsFailWithUnimplemented} checks that its operations fail with
  * {@code UNIMPLEMENTED}.
  *
  * <p>The tests live in this class and the ones it extends, one feature each: {@link
  * BasicConformance} (driver info, SR and VDI lifecycle, I/O), {@link ErrorConformance} (error
- * codes, and that refused operations change nothing), {@link ReadOnlyConformance} (snapshots,
- * base copies and clones as a scan shows them, read-only or not), {@link SnapshotConformance}
+ * codes, and that refused operations change nothing), {@link ReadOnlyConformance} (snapshots, base
+ * copies and clones as a scan shows them, read-only or not), {@link SnapshotConformance}
  * (immutability, independence, deletion, the chain limit), {@link ConcurrencyConformance}
  * (snapshots under writes, parallel snapshots, concurrent writes), {@link ScanConformance} (scan
  * after changes behind the driver's back, metadata, space, resize, re-attach), and this class: the
