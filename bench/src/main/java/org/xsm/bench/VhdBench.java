@@ -116,6 +116,11 @@ public final class VhdBench {
     Files.delete(dir.resolve("raw.img"));
   }
 
+  /** Drops the page cache if this process may (root); used by the other benchmarks too. */
+  static boolean dropCachesIfRoot() {
+    return dropCaches();
+  }
+
   /** Drops the page cache (root only), so that reads measure the disk. */
   private static boolean dropCaches() {
     try {
