@@ -24,7 +24,42 @@ final class Cbt {
     new CbtLog(snap, cur.virtualSizeBytes, true, new BitSet()).write(store, leaf);
   }
 
+  /**
+   * Before VDI {@code gone}'s log is deleted: the logs that continue from it take over its changes
+   * and its parent, so that queries spanning it still work. A crash after this step leaves a log
+   * nobody refers to, which the delete then removes.
+   */
+  static void foldIntoSuccessors(ImageStore store, String gone) throws IOException {
+    CbtLog log = CbtLog.read(store, gone);
+    if (log == null) {
+      return;
+    }
+    for (String name : store.list()) {
+      if (!name.endsWith(".cbtlog") || name.startsWith(".")) {
+        continue;
+      }
+      String u = name.substring(0, name.length() - ".cbtlog".length());
+      CbtLog next = CbtLog.read(store, u);
+      if (next != null && gone.equals(next.parent)) {
+        BitSet merged = (BitSet) next.changed.clone();
+        merged.or(log.changed);
+        new CbtLog(log.parent, next.virtualSizeBytes, next.consistent && log.consistent, merged)
+            .write(store, u);
+      }
+    }
+  }
+
   static ChangedBlocks changedBlocks(FileSr sr, String from, String to) throws SmException {
+    for (String loc : new String[] {from, to}) {
+      try {
+        if (loc == null
+            || !(sr.store.exists(VhdTree.fileOf(loc)) || sr.store.exists(CbtLog.fileOf(loc)))) {
+          throw new SmException(SmError.VDI_MISSING, "VDI " + loc + " is not on SR " + sr.uuid());
+        }
+      } catch (IOException e) {
+        throw SmErrors.of(e, SmError.VDI_MISSING, "CBT query " + from + " -> " + to);
+      }
+    }
     try {
       BitSet acc = new BitSet();
       long size = -1;

@@ -151,6 +151,7 @@ public class FileSr implements Sr {
   void recover() throws SmException {
     try {
       TreeOperations.recover(this);
+      HiddenRename.recover(this);
       GarbageCollector.recoverJournals(this);
     } catch (IOException e) {
       throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "recovery of SR " + uuid);
@@ -204,7 +205,7 @@ public class FileSr implements Sr {
     if (n.parentUuid != null) {
       sm.put("vhd-parent", n.parentUuid);
     }
-    boolean snapshot = meta != null && meta.isASnapshot();
+    boolean snapshot = readOnlyFlag(n.uuid);
     boolean cbt;
     try {
       cbt = store.exists(CbtLog.fileOf(n.uuid));
@@ -296,11 +297,34 @@ public class FileSr implements Sr {
     }
   }
 
-  void writeMeta(String u, VdiMetadata meta) throws IOException {
+  /**
+   * Whether the SR made this VDI read-only (a snapshot): decided by the SR when it creates the VDI,
+   * kept in its metadata file under {@code sm_read_only}, and never changed by the caller's
+   * metadata.
+   */
+  boolean readOnlyFlag(String u) throws SmException {
+    try {
+      Map<String, String> m = PropertiesFile.read(store, metaFileOf(u));
+      return m != null && Boolean.parseBoolean(m.get(READ_ONLY_KEY));
+    } catch (IOException e) {
+      throw new SmException(SmError.VDI_LOAD, "metadata of VDI " + u + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static final String READ_ONLY_KEY = "sm_read_only";
+
+  /** Writes the caller's metadata, keeping the SR's read-only flag. */
+  void writeMeta(String u, VdiMetadata meta) throws IOException, SmException {
+    writeMeta(u, meta, readOnlyFlag(u));
+  }
+
+  /** Writes metadata and the SR's read-only flag. */
+  void writeMeta(String u, VdiMetadata meta, boolean readOnly) throws IOException {
     if (meta == null) {
-      return;
+      meta = new VdiMetadata("", "", "user", readOnly, null, null);
     }
     Map<String, String> m = new TreeMap<>();
+    m.put(READ_ONLY_KEY, Boolean.toString(readOnly));
     m.put("name_label", meta.nameLabel() == null ? "" : meta.nameLabel());
     m.put("name_description", meta.nameDescription() == null ? "" : meta.nameDescription());
     m.put("type", meta.type() == null ? "user" : meta.type());
@@ -349,7 +373,7 @@ public class FileSr implements Sr {
         () -> {
           String u = UUID.randomUUID().toString();
           try {
-            writeMeta(u, metadata);
+            writeMeta(u, metadata, false);
             VhdCreator.createDynamic(store, VhdTree.fileOf(u), sizeBytes).close();
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_CREATE, "create of a VDI on SR " + uuid);
@@ -370,6 +394,7 @@ public class FileSr implements Sr {
           try {
             if (n == null) {
               if (location != null && store.exists(CbtLog.fileOf(location))) {
+                Cbt.foldIntoSuccessors(store, location);
                 store.delete(CbtLog.fileOf(location));
                 PropertiesFile.deleteIfExists(store, metaFileOf(location));
                 store.syncMetadata();
@@ -383,10 +408,11 @@ public class FileSr implements Sr {
                   SmError.VDI_DELETE,
                   "VDI " + location + " is a base copy; it is removed when its children are");
             }
+            Cbt.foldIntoSuccessors(store, n.uuid);
             if (!n.isLeaf()) {
-              // Other VDIs read through this one (children of a snapshot): it becomes a hidden
-              // base copy, which the garbage collector removes once it is no longer needed.
-              Vhd.setHidden(store, VhdTree.fileOf(n.uuid), true);
+              // Other VDIs read through this one (clones of a snapshot): it becomes a hidden base
+              // copy under a fresh UUID, so the deleted VDI's UUID does not come back from scan.
+              HiddenRename.run(this, n);
             } else {
               // The data goes first: a crash then leaves at worst a stray metadata file.
               store.delete(VhdTree.fileOf(n.uuid));
@@ -450,6 +476,28 @@ public class FileSr implements Sr {
   public VdiInfo cloneVdi(String location, VdiMetadata metadata) throws SmException {
     return locked(
         () -> TreeOperations.snapshot(this, location, SnapshotKind.DOUBLE, metadata, true));
+  }
+
+  /** Pauses the active devices of every VDI at or below the given nodes. */
+  List<VhdVdiDevice> pauseDescendants(List<String> roots) throws IOException, SmException {
+    VhdTree tree = tree();
+    List<VhdVdiDevice> paused = new ArrayList<>();
+    List<VhdTree.Node> todo = new ArrayList<>();
+    for (String r : roots) {
+      if (tree.get(r) != null) {
+        todo.add(tree.get(r));
+      }
+    }
+    while (!todo.isEmpty()) {
+      VhdTree.Node x = todo.remove(todo.size() - 1);
+      VhdVdiDevice d = activeDevice(x.uuid);
+      if (d != null) {
+        d.pause();
+        paused.add(d);
+      }
+      todo.addAll(x.children());
+    }
+    return paused;
   }
 
   /** The device of an active VDI, or null. */
@@ -620,7 +668,7 @@ public class FileSr implements Sr {
               throw new SmException(
                   SmError.VDI_NO_CBT_METADATA, "VDI " + location + " has no CBT log");
             }
-            if (meta == null || !meta.isASnapshot() || attached.containsKey(location)) {
+            if (!readOnlyFlag(location) || attached.containsKey(location)) {
               throw new SmException(
                   SmError.BAD_REQUEST,
                   "data destroy needs a detached snapshot VDI; " + location + " is not one");

@@ -287,7 +287,7 @@ public final class GarbageCollector {
       FileSr sr, String node, String parent, List<String> children, String journal)
       throws IOException, SmException {
     ImageStore store = sr.store;
-    List<VhdVdiDevice> paused = pauseDescendants(sr, children);
+    List<VhdVdiDevice> paused = sr.pauseDescendants(children);
     try {
       for (String ch : children) {
         if (store.exists(VhdTree.fileOf(ch))) {
@@ -309,29 +309,6 @@ public final class GarbageCollector {
         d.resume();
       }
     }
-  }
-
-  /** Pauses the active devices of every VDI at or below the given nodes. */
-  private static List<VhdVdiDevice> pauseDescendants(FileSr sr, List<String> roots)
-      throws IOException, SmException {
-    VhdTree tree = sr.tree();
-    List<VhdVdiDevice> paused = new ArrayList<>();
-    List<VhdTree.Node> todo = new ArrayList<>();
-    for (String r : roots) {
-      if (tree.get(r) != null) {
-        todo.add(tree.get(r));
-      }
-    }
-    while (!todo.isEmpty()) {
-      VhdTree.Node x = todo.remove(todo.size() - 1);
-      VhdVdiDevice d = sr.activeDevice(x.uuid);
-      if (d != null) {
-        d.pause();
-        paused.add(d);
-      }
-      todo.addAll(x.children());
-    }
-    return paused;
   }
 
   // ---- step 3: leaf-coalesce ----

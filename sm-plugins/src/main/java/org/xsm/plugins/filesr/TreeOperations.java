@@ -64,8 +64,7 @@ final class TreeOperations {
               + FileSr.MAX_CHAIN_DEPTH
               + "; wait for the garbage collector to coalesce it");
     }
-    VdiMetadata current = sr.readMeta(location);
-    if (current != null && current.isASnapshot()) {
+    if (sr.readOnlyFlag(location)) {
       return childOfReadOnly(sr, location, metadata, clone, code, what);
     }
     String base = UUID.randomUUID().toString();
@@ -103,7 +102,7 @@ final class TreeOperations {
           CrashPoints.hit("snapshot.base-hidden");
         }
         if (kind != SnapshotKind.INTERNAL) {
-          sr.writeMeta(result, meta);
+          sr.writeMeta(result, meta, !clone);
           CrashPoints.hit("snapshot.meta-written");
         }
         if (cbt) {
@@ -147,7 +146,7 @@ final class TreeOperations {
       try (VhdImage parent = VhdImage.open(store, VhdTree.fileOf(location), false)) {
         VhdCreator.createDifferencing(store, VhdTree.fileOf(child), parent, 0).close();
       }
-      sr.writeMeta(child, meta);
+      sr.writeMeta(child, meta, !clone);
       log.delete(store);
     } catch (IOException e) {
       SmException failure = SmErrors.of(e, code, what);
