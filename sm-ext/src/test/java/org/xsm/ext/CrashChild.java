@@ -4,7 +4,6 @@ import java.util.Map;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
-import org.xsm.plugins.filesr.CrashPoints;
 
 /**
  * The process {@link ExtCrashIT} kills: attaches the SR, then snapshots or clones one VDI; at the
@@ -17,26 +16,13 @@ public final class CrashChild {
 
   public static void main(String[] args) throws Exception {
     String target = args[4];
-    CrashPoints.install(
-        point -> {
-          if (point.equals(target)) {
-            System.out.println("AT " + point);
-            System.out.flush();
-            try {
-              Thread.sleep(Long.MAX_VALUE);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        });
+    ForkedCrash.stopAt(target);
     Sr sr = new ExtDriver().attach(new SrConfig(args[1], Map.of("path", args[0])));
     if (args[2].equals("snapshot")) {
       sr.snapshot(args[3], SnapshotKind.DOUBLE, null);
     } else {
       sr.cloneVdi(args[3], null);
     }
-    System.out.println("DONE");
-    System.out.flush();
-    Thread.sleep(Long.MAX_VALUE);
+    ForkedCrash.finished();
   }
 }

@@ -2,10 +2,7 @@ package org.xsm.ext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -81,33 +77,7 @@ class ExtCrashIT {
     }
     sr.detach();
 
-    Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                CrashChild.class.getName(),
-                dir.toString(),
-                srUuid,
-                op,
-                leaf,
-                point)
-            .redirectErrorStream(true)
-            .start();
-    String line;
-    StringBuilder out = new StringBuilder();
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      while ((line = r.readLine()) != null) {
-        out.append(line).append('\n');
-        if (line.equals("AT " + point) || line.equals("DONE")) {
-          break;
-        }
-      }
-      child.destroyForcibly(); // SIGKILL
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-    assertThat(out.toString()).as("child output").contains("AT " + point);
+    ForkedCrash.killAt(CrashChild.class, point, dir.toString(), srUuid, op, leaf, point);
 
     Sr again = driver.attach(cfg);
     List<VdiInfo> after = again.scan();

@@ -2,7 +2,6 @@ package org.xsm.ext;
 
 import java.util.Map;
 import org.xsm.api.SrConfig;
-import org.xsm.plugins.filesr.CrashPoints;
 import org.xsm.plugins.filesr.FileSr;
 
 /**
@@ -16,25 +15,12 @@ public final class GcCrashChild {
 
   public static void main(String[] args) throws Exception {
     String target = args[2];
-    CrashPoints.install(
-        point -> {
-          if (point.equals(target)) {
-            System.out.println("AT " + point);
-            System.out.flush();
-            try {
-              Thread.sleep(Long.MAX_VALUE);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        });
+    ForkedCrash.stopAt(target);
     FileSr sr =
         (FileSr)
             new ExtDriver()
                 .attach(new SrConfig(args[1], Map.of("path", args[0]), Map.of("gc", "false")));
     sr.collectGarbage();
-    System.out.println("DONE");
-    System.out.flush();
-    Thread.sleep(Long.MAX_VALUE);
+    ForkedCrash.finished();
   }
 }

@@ -2,15 +2,11 @@ package org.xsm.ext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -76,31 +72,7 @@ class GcCrashIT {
     assertThat(before).containsOnlyKeys(leaf, s1);
     sr.detach();
 
-    Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                GcCrashChild.class.getName(),
-                dir.toString(),
-                srUuid,
-                point)
-            .redirectErrorStream(true)
-            .start();
-    StringBuilder out = new StringBuilder();
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        out.append(line).append('\n');
-        if (line.equals("AT " + point) || line.equals("DONE")) {
-          break;
-        }
-      }
-      child.destroyForcibly(); // SIGKILL
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-    assertThat(out.toString()).as("child output").contains("AT " + point);
+    ForkedCrash.killAt(GcCrashChild.class, point, dir.toString(), srUuid, point);
 
     Sr again = driver.attach(cfg);
     assertConsistent(again, before);

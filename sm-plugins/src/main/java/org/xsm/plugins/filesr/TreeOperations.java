@@ -112,13 +112,7 @@ final class TreeOperations {
         log.delete(store);
         CrashPoints.hit("snapshot.committed");
       } catch (IOException e) {
-        SmException failure = SmErrors.of(e, code, what);
-        try {
-          rollback(store, log);
-        } catch (IOException r) {
-          failure.addSuppressed(r);
-        }
-        throw failure;
+        throw rolledBack(store, log, SmErrors.of(e, code, what));
       } finally {
         if (device != null) {
           device.resume();
@@ -149,13 +143,7 @@ final class TreeOperations {
       sr.writeMeta(child, meta, !clone);
       log.delete(store);
     } catch (IOException e) {
-      SmException failure = SmErrors.of(e, code, what);
-      try {
-        rollback(store, log);
-      } catch (IOException r) {
-        failure.addSuppressed(r);
-      }
-      throw failure;
+      throw rolledBack(store, log, SmErrors.of(e, code, what));
     }
     return sr.info(sr.existing(sr.tree(), child));
   }
@@ -187,6 +175,16 @@ final class TreeOperations {
       }
     }
     store.syncMetadata();
+  }
+
+  /** Rolls the operation back at once; a failure to do so is kept with the original failure. */
+  private static SmException rolledBack(ImageStore store, OpLog log, SmException failure) {
+    try {
+      rollback(store, log);
+    } catch (IOException r) {
+      failure.addSuppressed(r);
+    }
+    return failure;
   }
 
   static void rollback(ImageStore store, OpLog log) throws IOException {

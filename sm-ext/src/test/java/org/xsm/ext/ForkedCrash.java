@@ -1,0 +1,70 @@
+package org.xsm.ext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.xsm.plugins.filesr.CrashPoints;
+
+/**
+ * Runs a main class in a forked JVM until it reaches a named {@link CrashPoints crash point}, then
+ * kills it with SIGKILL. The child side calls {@link #stopAt} first.
+ */
+final class ForkedCrash {
+  private ForkedCrash() {}
+
+  /** In the child: announce {@code target} when reached, then wait to be killed. */
+  static void stopAt(String target) {
+    CrashPoints.install(
+        point -> {
+          if (point.equals(target)) {
+            System.out.println("AT " + point);
+            System.out.flush();
+            try {
+              Thread.sleep(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        });
+  }
+
+  /** In the child, after the operation: say it finished and wait. */
+  static void finished() throws InterruptedException {
+    System.out.println("DONE");
+    System.out.flush();
+    Thread.sleep(Long.MAX_VALUE);
+  }
+
+  /** Forks {@code main} with {@code args}, SIGKILLs it at {@code point}; fails if never reached. */
+  static void killAt(Class<?> main, String point, String... args)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(main.getName());
+    cmd.addAll(List.of(args));
+    Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    StringBuilder out = new StringBuilder();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        out.append(line).append('\n');
+        if (line.equals("AT " + point) || line.equals("DONE")) {
+          break;
+        }
+      }
+      child.destroyForcibly(); // SIGKILL
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(out.toString()).as("child output").contains("AT " + point);
+  }
+}
