@@ -1,0 +1,111 @@
+package org.xsm.server.db;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.xsm.server.rpc.XenApiException;
+
+/**
+ * The change log behind {@code event.from}: every add, mod and del with an increasing id. A token
+ * is the id of the last event seen, printed as {@code %020d,%020d} (compared as strings, as xapi
+ * does); {@link #from} blocks until a newer event of an asked class arrives or the timeout ends.
+ * The log keeps the last {@value #CAPACITY} events; an older token gets {@code EVENTS_LOST}.
+ */
+public final class EventLog {
+  static final int CAPACITY = 100_000;
+
+  /** One change. The snapshot is the record after the change (before it, for del). */
+  public record Event(
+      long id, String cls, String operation, String ref, Map<String, Object> snapshot) {}
+
+  private final Deque<Event> log = new ArrayDeque<>();
+  private long last;
+
+  synchronized void record(String cls, String op, String ref, Supplier<Map<String, Object>> snap) {
+    last++;
+    log.addLast(new Event(last, cls, op, ref, snap.get()));
+    if (log.size() > CAPACITY) {
+      log.removeFirst();
+    }
+    notifyAll();
+  }
+
+  public synchronized void inject(String cls, String ref, Map<String, Object> snapshot) {
+    last++;
+    log.addLast(new Event(last, cls, "mod", ref, snapshot));
+    notifyAll();
+  }
+
+  public static String token(long id) {
+    return String.format(Locale.ROOT, "%020d,%020d", id, 0);
+  }
+
+  static long parse(String token) throws XenApiException {
+    if (token == null || token.isEmpty()) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(token.split(",")[0].trim());
+    } catch (NumberFormatException e) {
+      throw new XenApiException("EVENT_FROM_FAILED", "bad token " + token);
+    }
+  }
+
+  /** The current token (the newest event id). */
+  public synchronized String currentToken() {
+    return token(last);
+  }
+
+  /**
+   * Events after {@code token} for the given classes ('*' = all), waiting up to {@code
+   * timeoutSeconds} for at least one.
+   */
+  public synchronized List<Event> from(
+      Collection<String> classes, String token, double timeoutSeconds)
+      throws XenApiException, InterruptedException {
+    long after = parse(token);
+    Set<String> want =
+        classes.stream().map(c -> c.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+    boolean all = want.contains("*");
+    long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
+    while (true) {
+      if (!log.isEmpty() && after > 0 && after < log.peekFirst().id() - 1) {
+        throw new XenApiException("EVENTS_LOST");
+      }
+      List<Event> out = new ArrayList<>();
+      for (Event e : log) {
+        if (e.id() > after && (all || want.contains(e.cls().toLowerCase(Locale.ROOT)))) {
+          out.add(e);
+        }
+      }
+      long wait = deadline - System.nanoTime();
+      if (!out.isEmpty() || wait <= 0) {
+        return out;
+      }
+      after = Math.max(after, 0);
+      wait(Math.max(1, wait / 1_000_000));
+    }
+  }
+
+  /** The wire form of an event. */
+  public static Map<String, Object> wire(Event e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", e.id());
+    m.put("timestamp", String.valueOf(e.id()));
+    m.put("class", e.cls().toLowerCase(Locale.ROOT));
+    m.put("operation", e.operation());
+    m.put("ref", e.ref());
+    if (e.snapshot() != null) {
+      m.put("snapshot", e.snapshot());
+    }
+    return m;
+  }
+}

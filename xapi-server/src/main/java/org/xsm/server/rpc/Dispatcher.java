@@ -1,0 +1,118 @@
+package org.xsm.server.rpc;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.xsm.server.session.Sessions;
+import org.xsm.server.task.Tasks;
+
+/**
+ * Routes a decoded call to its message: checks the parameter count, the session and the caller's
+ * role, runs {@code Async.*} calls as tasks, and turns every failure into a XenAPI error.
+ */
+@ApplicationScoped
+public class Dispatcher {
+  private final Map<String, RpcMethod> methods = new ConcurrentHashMap<>();
+  @Inject Instance<RpcModule> modules;
+  @Inject Sessions sessions;
+  @Inject Tasks tasks;
+  private volatile boolean ready;
+
+  public void register(RpcMethod m) {
+    methods.put(m.name(), m);
+  }
+
+  /** Registers a message: {@code arity} counts the session parameter if {@code session}. */
+  public void register(
+      String name, int arity, boolean session, boolean write, RpcMethod.Handler h) {
+    register(new RpcMethod(name, arity, session, write, h));
+  }
+
+  private void init() {
+    if (!ready) {
+      synchronized (this) {
+        if (!ready) {
+          for (RpcModule m : modules) {
+            m.register(this);
+          }
+          register("system.listMethods", 0, false, false, (c, a) -> listMethods());
+          ready = true;
+        }
+      }
+    }
+  }
+
+  /** Every message name, sorted, Async variants included. */
+  public List<String> listMethods() {
+    init();
+    TreeSet<String> names = new TreeSet<>(methods.keySet());
+    for (RpcMethod m : methods.values()) {
+      if (m.session() && !m.name().startsWith("session.") && !m.name().startsWith("event.")) {
+        names.add("Async." + m.name());
+      }
+    }
+    return new ArrayList<>(names);
+  }
+
+  public Object dispatch(RpcRequest req) throws XenApiException {
+    init();
+    String name = req.method();
+    boolean async = false;
+    if (name != null && name.startsWith("Async.")) {
+      async = true;
+      name = name.substring("Async.".length());
+    }
+    RpcMethod m = name == null ? null : methods.get(name);
+    if (m == null) {
+      throw new XenApiException("MESSAGE_METHOD_UNKNOWN", String.valueOf(req.method()));
+    }
+    List<Object> params = req.params() == null ? List.of() : req.params();
+    if (m.arity() >= 0 && params.size() != m.arity()) {
+      throw new XenApiException(
+          "MESSAGE_PARAMETER_COUNT_MISMATCH",
+          req.method(),
+          String.valueOf(m.arity()),
+          String.valueOf(params.size()));
+    }
+    CallContext ctx = new CallContext(null, null, false, null);
+    List<Object> args = params;
+    if (m.session()) {
+      if (params.isEmpty()) {
+        throw new XenApiException("SESSION_INVALID", "");
+      }
+      ctx = sessions.validate(String.valueOf(params.get(0)));
+      args = params.subList(1, params.size());
+      if (m.write() && ctx.readOnly()) {
+        throw new XenApiException(
+            "RBAC_PERMISSION_DENIED", req.method(), "the read-only role may not call it");
+      }
+    }
+    if (async) {
+      if (!m.session()) {
+        throw new XenApiException("MESSAGE_METHOD_UNKNOWN", req.method());
+      }
+      return tasks.runAsync(ctx, req.method(), m, new ArrayList<>(args));
+    }
+    return invoke(m, ctx, args);
+  }
+
+  /** Calls a handler, mapping unexpected failures to INTERNAL_ERROR. */
+  public static Object invoke(RpcMethod m, CallContext ctx, List<Object> args)
+      throws XenApiException {
+    try {
+      return m.handler().call(ctx, args);
+    } catch (XenApiException e) {
+      throw e;
+    } catch (IndexOutOfBoundsException e) {
+      throw new XenApiException(
+          "MESSAGE_PARAMETER_COUNT_MISMATCH", m.name(), String.valueOf(m.arity()), "?");
+    } catch (RuntimeException e) {
+      throw new XenApiException("INTERNAL_ERROR", String.valueOf(e.getMessage()));
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package org.xsm.server.session;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+import org.jboss.logging.Logger;
+import org.xsm.server.db.Database;
+import org.xsm.server.rpc.CallContext;
+import org.xsm.server.rpc.Dispatcher;
+import org.xsm.server.rpc.Params;
+import org.xsm.server.rpc.RpcModule;
+import org.xsm.server.rpc.XenApiException;
+
+/**
+ * Login, logout and session checks. Passwords are kept as salted PBKDF2 hashes ({@link
+ * Credential}). Live sessions are also held in memory, so checking one costs no database read; a
+ * session idle longer than {@code XSM_SESSION_IDLE_SECONDS} (default one day) expires.
+ */
+@ApplicationScoped
+public class Sessions implements RpcModule {
+  private static final Logger LOG = Logger.getLogger(Sessions.class);
+  private static final int ITERATIONS = 50_000;
+
+  @Inject Database db;
+
+  /** {@code XSM_ROOT_PASSWORD} (environment) or {@code xsm.root-password}. */
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.root-password")
+  java.util.Optional<String> rootPassword;
+
+  private record Live(String user, boolean readOnly, long lastActiveMillis) {}
+
+  private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private final long idleMillis =
+      Long.parseLong(System.getenv().getOrDefault("XSM_SESSION_IDLE_SECONDS", "86400")) * 1000;
+
+  /** Creates root on first start (and resets its password when XSM_ROOT_PASSWORD is given). */
+  public void bootstrapRoot() {
+    String given = rootPassword.orElse(null);
+    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById("root"));
+    if (existing != null && given == null) {
+      return;
+    }
+    String pw = given;
+    if (pw == null) {
+      byte[] r = new byte[12];
+      new SecureRandom().nextBytes(r);
+      pw = Base64.getUrlEncoder().withoutPadding().encodeToString(r);
+      LOG.infof("Generated the root password (shown once): %s", pw);
+    }
+    setPassword("root", pw, "pool-admin");
+  }
+
+  /** Creates or updates a local user. */
+  public void setPassword(String user, String password, String role) {
+    byte[] salt = new byte[16];
+    new SecureRandom().nextBytes(salt);
+    String saltB64 = Base64.getEncoder().encodeToString(salt);
+    String hash = hash(password, salt);
+    QuarkusTransaction.requiringNew()
+        .run(
+            () -> {
+              Credential c = Credential.findById(user);
+              if (c == null) {
+                c = new Credential();
+                c.name = user;
+                c.salt = saltB64;
+                c.hash = hash;
+                c.role = role;
+                c.persist();
+              } else {
+                c.salt = saltB64;
+                c.hash = hash;
+                c.role = role;
+              }
+            });
+    if (db.find("user", f -> user.equals(f.get("short_name"))).isEmpty()) {
+      Map<String, Object> u = new HashMap<>();
+      u.put("short_name", user);
+      u.put("fullname", user);
+      db.create("user", u);
+    }
+  }
+
+  private static String hash(String password, byte[] salt) {
+    try {
+      SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
+      byte[] h =
+          f.generateSecret(new PBEKeySpec(password.toCharArray(), salt, ITERATIONS, 256))
+              .getEncoded();
+      return Base64.getEncoder().encodeToString(h);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void register(Dispatcher d) {
+    d.register("session.login_with_password", -1, false, false, (ctx, a) -> login(a));
+    d.register(
+        "session.logout",
+        1,
+        true,
+        false,
+        (ctx, a) -> {
+          logout(ctx.session());
+          return "";
+        });
+    d.register(
+        "session.get_this_host",
+        2,
+        true,
+        false,
+        (ctx, a) -> db.field("session", validateRef(Params.str(a, 0)), "this_host"));
+    d.register(
+        "session.get_this_user",
+        2,
+        true,
+        false,
+        (ctx, a) -> db.field("session", validateRef(Params.str(a, 0)), "this_user"));
+  }
+
+  private String validateRef(String ref) throws XenApiException {
+    validate(ref);
+    return ref;
+  }
+
+  private Object login(List<Object> a) throws XenApiException {
+    if (a.size() < 2 || a.size() > 4) {
+      throw new XenApiException(
+          "MESSAGE_PARAMETER_COUNT_MISMATCH",
+          "session.login_with_password",
+          "2",
+          String.valueOf(a.size()));
+    }
+    String user = Params.str(a, 0);
+    String pw = Params.str(a, 1);
+    String originator = a.size() == 4 ? Params.str(a, 3) : "";
+    Credential c = QuarkusTransaction.requiringNew().call(() -> Credential.findById(user));
+    if (c == null
+        || !MessageDigest.isEqual(
+            hash(pw, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes())) {
+      throw new XenApiException("SESSION_AUTHENTICATION_FAILED", user, "Authentication failure");
+    }
+    List<String> hosts = db.all("host");
+    List<String> users = db.find("user", f -> user.equals(f.get("short_name")));
+    Map<String, Object> s = new HashMap<>();
+    s.put("this_host", hosts.isEmpty() ? "OpaqueRef:NULL" : hosts.get(0));
+    s.put("this_user", users.isEmpty() ? "OpaqueRef:NULL" : users.get(0));
+    s.put("last_active", Instant.now());
+    s.put("is_local_superuser", "root".equals(user));
+    s.put("auth_user_name", user);
+    s.put("originator", originator);
+    String ref = db.create("session", s);
+    live.put(ref, new Live(user, "read-only".equals(c.role), System.currentTimeMillis()));
+    return ref;
+  }
+
+  private void logout(String ref) throws XenApiException {
+    live.remove(ref);
+    if (db.exists("session", ref)) {
+      db.destroy("session", ref);
+    }
+  }
+
+  /**
+   * The caller of a session, refreshing its idle timer.
+   *
+   * @throws XenApiException SESSION_INVALID for unknown, logged-out or expired sessions
+   */
+  public CallContext validate(String ref) throws XenApiException {
+    Live l = live.get(ref);
+    long now = System.currentTimeMillis();
+    if (l == null || now - l.lastActiveMillis() > idleMillis) {
+      if (l != null) {
+        logout(ref);
+      }
+      throw new XenApiException("SESSION_INVALID", String.valueOf(ref));
+    }
+    if (now - l.lastActiveMillis() > 1000) {
+      live.put(ref, new Live(l.user(), l.readOnly(), now));
+    }
+    return new CallContext(ref, l.user(), l.readOnly(), null);
+  }
+
+  /** Drops sessions left from before a restart (they are not valid any more). */
+  public void forgetStaleSessions() throws XenApiException {
+    for (String ref : db.all("session")) {
+      if (!live.containsKey(ref)) {
+        db.destroy("session", ref);
+      }
+    }
+  }
+}

@@ -1,0 +1,288 @@
+package org.xsm.server.storage;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.xsm.api.ProbeResult;
+import org.xsm.api.SmException;
+import org.xsm.api.SnapshotKind;
+import org.xsm.api.SrConfig;
+import org.xsm.api.VdiInfo;
+import org.xsm.api.VdiMetadata;
+import org.xsm.server.db.Database;
+import org.xsm.server.rpc.Dispatcher;
+import org.xsm.server.rpc.Params;
+import org.xsm.server.rpc.RpcModule;
+import org.xsm.server.rpc.XenApiException;
+
+/** SR, PBD and VDI messages that reach the storage plugins. */
+@ApplicationScoped
+public class StorageMessages implements RpcModule {
+  @Inject Database db;
+  @Inject StorageService storage;
+
+  @Override
+  public void register(Dispatcher d) {
+    d.register("SR.create", 10, true, true, (c, a) -> createSr(a));
+    d.register(
+        "SR.scan",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          storage.scan(Params.str(a, 0));
+          return "";
+        });
+    d.register("SR.probe", 5, true, false, (c, a) -> probe(a));
+    d.register(
+        "SR.forget",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          forget(Params.str(a, 0));
+          return "";
+        });
+    d.register(
+        "SR.destroy",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          destroy(Params.str(a, 0));
+          return "";
+        });
+    d.register(
+        "PBD.plug",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          storage.plug(Params.str(a, 0));
+          return "";
+        });
+    d.register(
+        "PBD.unplug",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          storage.unplug(Params.str(a, 0));
+          return "";
+        });
+    d.register("VDI.create", 2, true, true, (c, a) -> createVdi(Params.map(a.get(0), "args")));
+    d.register(
+        "VDI.destroy",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          destroyVdi(Params.str(a, 0));
+          return "";
+        });
+    d.register(
+        "VDI.forget",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          db.destroy("VDI", Params.str(a, 0));
+          return "";
+        });
+    d.register("VDI.snapshot", -1, true, true, (c, a) -> snapshot(Params.str(a, 0), false));
+    d.register("VDI.clone", -1, true, true, (c, a) -> snapshot(Params.str(a, 0), true));
+    d.register(
+        "VDI.resize",
+        3,
+        true,
+        true,
+        (c, a) -> {
+          resize(Params.str(a, 0), Params.lng(a.get(1), "size"));
+          return "";
+        });
+  }
+
+  private String createSr(List<Object> a) throws XenApiException {
+    String host = Params.str(a, 0);
+    if (!db.exists("host", host)) {
+      throw new XenApiException("HANDLE_INVALID", "host", host);
+    }
+    Map<String, String> dc = Params.stringMap(a.get(1), "device_config");
+    String type = Params.str(a, 5);
+    String uuid = UUID.randomUUID().toString();
+    try {
+      storage.driver(type).create(new SrConfig(uuid, dc), Params.lng(a.get(2), "physical_size"));
+    } catch (SmException e) {
+      throw SmErrors.of(e, type);
+    }
+    Map<String, Object> sr = new HashMap<>();
+    sr.put("uuid", uuid);
+    sr.put("name_label", Params.str(a, 3));
+    sr.put("name_description", Params.str(a, 4));
+    sr.put("type", type);
+    sr.put("content_type", Params.str(a, 6));
+    sr.put("shared", Params.bool(a.get(7), "shared"));
+    sr.put("sm_config", Params.stringMap(a.get(8), "sm_config"));
+    String srRef = db.create("SR", sr);
+    Map<String, Object> pbd = new HashMap<>();
+    pbd.put("host", host);
+    pbd.put("SR", srRef);
+    pbd.put("device_config", dc);
+    String pbdRef = db.create("PBD", pbd);
+    storage.plug(pbdRef);
+    storage.scan(srRef);
+    return srRef;
+  }
+
+  private String probe(List<Object> a) throws XenApiException {
+    Map<String, String> dc = Params.stringMap(a.get(1), "device_config");
+    String type = Params.str(a, 2);
+    List<ProbeResult> found;
+    try {
+      found = storage.driver(type).probe(dc);
+    } catch (SmException e) {
+      throw SmErrors.of(e, type);
+    }
+    StringBuilder x = new StringBuilder("<?xml version=\"1.0\" ?><SRlist>");
+    for (ProbeResult p : found) {
+      x.append("<SR><UUID>").append(p.srUuid()).append("</UUID></SR>");
+    }
+    return x.append("</SRlist>").toString();
+  }
+
+  private void forget(String srRef) throws XenApiException {
+    for (String pbd : db.find("PBD", f -> srRef.equals(f.get("SR")))) {
+      storage.unplug(pbd);
+      db.destroy("PBD", pbd);
+    }
+    for (String vdi : db.find("VDI", f -> srRef.equals(f.get("SR")))) {
+      db.destroy("VDI", vdi);
+    }
+    db.destroy("SR", srRef);
+  }
+
+  private void destroy(String srRef) throws XenApiException {
+    List<String> pbds = db.find("PBD", f -> srRef.equals(f.get("SR")));
+    if (pbds.isEmpty()) {
+      throw new XenApiException("SR_HAS_NO_PBDS", srRef);
+    }
+    Map<String, String> dc = Params.stringMap(db.field("PBD", pbds.get(0), "device_config"), "dc");
+    String type = (String) db.field("SR", srRef, "type");
+    String uuid = (String) db.field("SR", srRef, "uuid");
+    for (String pbd : pbds) {
+      storage.unplug(pbd);
+    }
+    try {
+      storage.driver(type).delete(new SrConfig(uuid, dc));
+    } catch (SmException e) {
+      storage.plug(pbds.get(0));
+      throw SmErrors.of(e, srRef);
+    }
+    forget(srRef);
+  }
+
+  private String createVdi(Map<String, Object> r) throws XenApiException {
+    String srRef = String.valueOf(r.get("SR"));
+    if (!db.exists("SR", srRef)) {
+      throw new XenApiException("HANDLE_INVALID", "SR", srRef);
+    }
+    long size = Params.lng(r.get("virtual_size"), "virtual_size");
+    String type = r.get("type") == null ? "user" : String.valueOf(r.get("type"));
+    VdiMetadata meta =
+        new VdiMetadata(
+            str(r.get("name_label")), str(r.get("name_description")), type, false, null, null);
+    VdiInfo v;
+    try {
+      v = storage.sr(srRef).createVdi(size, meta);
+    } catch (SmException e) {
+      throw SmErrors.of(e, srRef);
+    }
+    String ref = storage.introduce(srRef, v);
+    Map<String, Object> extra = new HashMap<>();
+    extra.put("sharable", Params.bool(r.getOrDefault("sharable", false), "sharable"));
+    extra.put("other_config", Params.stringMap(r.get("other_config"), "other_config"));
+    extra.put("xenstore_data", Params.stringMap(r.get("xenstore_data"), "xenstore_data"));
+    if (r.get("tags") != null) {
+      extra.put("tags", Params.strings(r.get("tags"), "tags"));
+    }
+    db.set("VDI", ref, extra);
+    return ref;
+  }
+
+  private static String str(Object o) {
+    return o == null ? "" : String.valueOf(o);
+  }
+
+  private void destroyVdi(String vdi) throws XenApiException {
+    String srRef = (String) db.field("VDI", vdi, "SR");
+    for (String vbd : db.find("VBD", f -> vdi.equals(f.get("VDI")))) {
+      if (Boolean.TRUE.equals(db.field("VBD", vbd, "currently_attached"))) {
+        throw new XenApiException("VDI_IN_USE", vdi, "destroy");
+      }
+    }
+    try {
+      storage.sr(srRef).deleteVdi((String) db.field("VDI", vdi, "location"));
+    } catch (SmException e) {
+      throw SmErrors.of(e, vdi);
+    }
+    for (String vbd : db.find("VBD", f -> vdi.equals(f.get("VDI")))) {
+      db.destroy("VBD", vbd);
+    }
+    db.destroy("VDI", vdi);
+  }
+
+  /**
+   * VDI.snapshot / VDI.clone: the plugin makes the data, then the record is linked as xapi does.
+   */
+  public String snapshot(String vdi, boolean clone) throws XenApiException {
+    Map<String, Object> src = db.record("VDI", vdi);
+    String srRef = (String) src.get("SR");
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    VdiMetadata meta =
+        new VdiMetadata(
+            (String) src.get("name_label"),
+            (String) src.get("name_description"),
+            (String) src.get("type"),
+            !clone,
+            clone ? null : (String) src.get("location"),
+            clone ? null : now);
+    VdiInfo v;
+    try {
+      v =
+          clone
+              ? storage.sr(srRef).cloneVdi((String) src.get("location"), meta)
+              : storage.sr(srRef).snapshot((String) src.get("location"), SnapshotKind.DOUBLE, meta);
+    } catch (SmException e) {
+      throw SmErrors.of(e, vdi);
+    }
+    String ref = storage.introduce(srRef, v);
+    Map<String, Object> f = new HashMap<>();
+    for (String k :
+        List.of("sharable", "other_config", "xenstore_data", "on_boot", "allow_caching", "tags")) {
+      f.put(k, src.get(k));
+    }
+    if (!clone) {
+      f.put("is_a_snapshot", true);
+      f.put("snapshot_of", vdi);
+      f.put("snapshot_time", now);
+    }
+    db.set("VDI", ref, f);
+    storage.scan(srRef); // base copies appear, figures update
+    return ref;
+  }
+
+  private void resize(String vdi, long size) throws XenApiException {
+    String srRef = (String) db.field("VDI", vdi, "SR");
+    try {
+      VdiInfo v = storage.sr(srRef).resize((String) db.field("VDI", vdi, "location"), size);
+      db.set("VDI", vdi, storage.fromPlugin(v, false));
+    } catch (SmException e) {
+      throw SmErrors.of(e, vdi);
+    }
+  }
+}
