@@ -38,6 +38,10 @@ public class Bootstrap {
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
 
+  /** {@code XSM_DEMO=1}: a demo VM with two disks on first start. */
+  @ConfigProperty(name = "xsm.demo", defaultValue = "0")
+  String demo;
+
   void onStart(@Observes StartupEvent ev) throws Exception {
     db.load();
     sessions.forgetStaleSessions();
@@ -53,6 +57,10 @@ public class Bootstrap {
       } catch (XenApiException e) {
         LOG.warnf("SR of PBD %s is not available: %s", pbd, e.getMessage());
       }
+    }
+    if (("1".equals(demo) || "true".equalsIgnoreCase(demo))
+        && db.find("VM", f -> "Demo VM".equals(f.get("name_label"))).isEmpty()) {
+      createDemoVm();
     }
     LOG.infof("xsm XenAPI server ready; data in %s", Path.of(dataDir).toAbsolutePath());
   }
@@ -92,6 +100,41 @@ public class Bootstrap {
     net.put("bridge", "xenbr0");
     db.create("network", net);
     LOG.infof("First start: created pool, host %s and local SR %s in %s", hostname, uuid, srDir);
+  }
+
+  private void createDemoVm() throws XenApiException {
+    String sr = (String) db.field("pool", db.all("pool").get(0), "default_SR");
+    Map<String, Object> vm = new HashMap<>();
+    vm.put("name_label", "Demo VM");
+    vm.put("name_description", "created by XSM_DEMO=1");
+    vm.put("memory_static_max", 512L * 1024 * 1024);
+    vm.put("memory_dynamic_max", 512L * 1024 * 1024);
+    vm.put("memory_dynamic_min", 512L * 1024 * 1024);
+    vm.put("memory_static_min", 512L * 1024 * 1024);
+    String vmRef = db.create("VM", vm);
+    long[] sizes = {1024L * 1024 * 1024, 512L * 1024 * 1024};
+    for (int i = 0; i < sizes.length; i++) {
+      org.xsm.api.Sr s = storage.sr(sr);
+      long size = sizes[i];
+      String name = "Demo disk " + i;
+      org.xsm.api.VdiInfo v =
+          storage.sm(
+              "vdi_create", sr, () -> s.createVdi(size, org.xsm.api.VdiMetadata.named(name)));
+      String vdi = storage.introduce(sr, v);
+      Map<String, Object> vbd = new HashMap<>();
+      vbd.put("VM", vmRef);
+      vbd.put("VDI", vdi);
+      vbd.put("userdevice", Integer.toString(i));
+      vbd.put("bootable", i == 0);
+      db.create("VBD", vbd);
+    }
+    Map<String, Object> vif = new HashMap<>();
+    vif.put("VM", vmRef);
+    vif.put("network", db.all("network").get(0));
+    vif.put("device", "0");
+    vif.put("MAC", "02:00:00:00:00:01");
+    db.create("VIF", vif);
+    LOG.info("Created the demo VM");
   }
 
   /** The first host (this one). */

@@ -21,6 +21,7 @@ public class Dispatcher {
   @Inject Instance<RpcModule> modules;
   @Inject Sessions sessions;
   @Inject Tasks tasks;
+  @Inject io.micrometer.core.instrument.MeterRegistry metrics;
   private volatile boolean ready;
 
   public void register(RpcMethod m) {
@@ -69,8 +70,25 @@ public class Dispatcher {
     }
     RpcMethod m = name == null ? null : methods.get(name);
     if (m == null) {
+      metrics.counter("xapi.rpc.unknown").increment();
       throw new XenApiException("MESSAGE_METHOD_UNKNOWN", String.valueOf(req.method()));
     }
+    long start = System.nanoTime();
+    String outcome = "success";
+    try {
+      return dispatchKnown(req, m, async);
+    } catch (XenApiException e) {
+      outcome = e.code();
+      throw e;
+    } finally {
+      // Tags are bounded: registered message names and XenAPI error codes.
+      metrics
+          .timer("xapi.rpc.calls", "method", req.method(), "outcome", outcome)
+          .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private Object dispatchKnown(RpcRequest req, RpcMethod m, boolean async) throws XenApiException {
     List<Object> params = req.params() == null ? List.of() : req.params();
     if (m.arity() >= 0 && params.size() != m.arity()) {
       throw new XenApiException(

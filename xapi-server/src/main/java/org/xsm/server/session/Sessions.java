@@ -41,8 +41,13 @@ public class Sessions implements RpcModule {
   private record Live(String user, boolean readOnly, long lastActiveMillis) {}
 
   private final Map<String, Live> live = new ConcurrentHashMap<>();
-  private final long idleMillis =
+  private volatile long idleMillis =
       Long.parseLong(System.getenv().getOrDefault("XSM_SESSION_IDLE_SECONDS", "86400")) * 1000;
+
+  /** Changes the idle timeout (tests). */
+  public void setIdleMillis(long ms) {
+    idleMillis = ms;
+  }
 
   /** Creates root on first start (and resets its password when XSM_ROOT_PASSWORD is given). */
   public void bootstrapRoot() {

@@ -196,12 +196,8 @@ public class StorageMessages implements RpcModule {
     VdiMetadata meta =
         new VdiMetadata(
             str(r.get("name_label")), str(r.get("name_description")), type, false, null, null);
-    VdiInfo v;
-    try {
-      v = storage.sr(srRef).createVdi(size, meta);
-    } catch (SmException e) {
-      throw SmErrors.of(e, srRef);
-    }
+    org.xsm.api.Sr sr = storage.sr(srRef);
+    VdiInfo v = storage.sm("vdi_create", srRef, () -> sr.createVdi(size, meta));
     String ref = storage.introduce(srRef, v);
     Map<String, Object> extra = new HashMap<>();
     extra.put("sharable", Params.bool(r.getOrDefault("sharable", false), "sharable"));
@@ -225,11 +221,15 @@ public class StorageMessages implements RpcModule {
         throw new XenApiException("VDI_IN_USE", vdi, "destroy");
       }
     }
-    try {
-      storage.sr(srRef).deleteVdi((String) db.field("VDI", vdi, "location"));
-    } catch (SmException e) {
-      throw SmErrors.of(e, vdi);
-    }
+    org.xsm.api.Sr sr = storage.sr(srRef);
+    String loc = (String) db.field("VDI", vdi, "location");
+    storage.sm(
+        "vdi_delete",
+        vdi,
+        () -> {
+          sr.deleteVdi(loc);
+          return null;
+        });
     for (String vbd : db.find("VBD", f -> vdi.equals(f.get("VDI")))) {
       db.destroy("VBD", vbd);
     }
@@ -251,15 +251,12 @@ public class StorageMessages implements RpcModule {
             !clone,
             clone ? null : (String) src.get("location"),
             clone ? null : now);
-    VdiInfo v;
-    try {
-      v =
-          clone
-              ? storage.sr(srRef).cloneVdi((String) src.get("location"), meta)
-              : storage.sr(srRef).snapshot((String) src.get("location"), SnapshotKind.DOUBLE, meta);
-    } catch (SmException e) {
-      throw SmErrors.of(e, vdi);
-    }
+    org.xsm.api.Sr sr = storage.sr(srRef);
+    String loc = (String) src.get("location");
+    VdiInfo v =
+        clone
+            ? storage.sm("vdi_clone", vdi, () -> sr.cloneVdi(loc, meta))
+            : storage.sm("vdi_snapshot", vdi, () -> sr.snapshot(loc, SnapshotKind.DOUBLE, meta));
     String ref = storage.introduce(srRef, v);
     Map<String, Object> f = new HashMap<>();
     for (String k :
@@ -278,11 +275,9 @@ public class StorageMessages implements RpcModule {
 
   private void resize(String vdi, long size) throws XenApiException {
     String srRef = (String) db.field("VDI", vdi, "SR");
-    try {
-      VdiInfo v = storage.sr(srRef).resize((String) db.field("VDI", vdi, "location"), size);
-      db.set("VDI", vdi, storage.fromPlugin(v, false));
-    } catch (SmException e) {
-      throw SmErrors.of(e, vdi);
-    }
+    org.xsm.api.Sr sr = storage.sr(srRef);
+    String loc = (String) db.field("VDI", vdi, "location");
+    VdiInfo v = storage.sm("vdi_resize", vdi, () -> sr.resize(loc, size));
+    db.set("VDI", vdi, storage.fromPlugin(v, false));
   }
 }

@@ -30,8 +30,33 @@ import org.xsm.server.rpc.XenApiException;
 @ApplicationScoped
 public class StorageService {
   @Inject Database db;
+  @Inject io.micrometer.core.instrument.MeterRegistry metrics;
   private final PluginRegistry registry = PluginRegistry.load();
   private final Map<String, Sr> attached = new ConcurrentHashMap<>();
+
+  /** Counts an SM operation by name and outcome (SM error code or success). */
+  void count(String op, SmException e) {
+    metrics
+        .counter("xsm.sm.operations", "op", op, "outcome", e == null ? "success" : e.error().name())
+        .increment();
+  }
+
+  /** An SM plugin call. */
+  public interface SmCall<T> {
+    T run() throws SmException;
+  }
+
+  /** Runs a plugin call, counting it by operation and outcome, and mapping its failure. */
+  public <T> T sm(String op, String ref, SmCall<T> call) throws XenApiException {
+    try {
+      T t = call.run();
+      count(op, null);
+      return t;
+    } catch (SmException e) {
+      count(op, e);
+      throw SmErrors.of(e, ref);
+    }
+  }
 
   public PluginRegistry registry() {
     return registry;
@@ -73,11 +98,8 @@ public class StorageService {
             uuid,
             Params.stringMap(db.field("PBD", pbdRef, "device_config"), "device_config"),
             Params.stringMap(db.field("SR", srRef, "other_config"), "other_config"));
-    try {
-      attached.put(srRef, driver(type).attach(cfg));
-    } catch (SmException e) {
-      throw SmErrors.of(e, srRef);
-    }
+    SmDriver drv = driver(type);
+    attached.put(srRef, sm("sr_attach", srRef, () -> drv.attach(cfg)));
     db.set("PBD", pbdRef, "currently_attached", true);
   }
 
@@ -86,11 +108,13 @@ public class StorageService {
     String srRef = (String) db.field("PBD", pbdRef, "SR");
     Sr s = attached.get(srRef);
     if (s != null) {
-      try {
-        s.detach();
-      } catch (SmException e) {
-        throw SmErrors.of(e, srRef);
-      }
+      sm(
+          "sr_detach",
+          srRef,
+          () -> {
+            s.detach();
+            return null;
+          });
       attached.remove(srRef);
     }
     db.set("PBD", pbdRef, "currently_attached", false);
@@ -101,40 +125,46 @@ public class StorageService {
     String srRef = (String) db.field("VDI", vdiRef, "SR");
     String loc = (String) db.field("VDI", vdiRef, "location");
     Sr s = sr(srRef);
+    sm(
+        "vdi_attach",
+        vdiRef,
+        () -> {
+          s.attachVdi(loc, writable);
+          return null;
+        });
     try {
-      s.attachVdi(loc, writable);
-      try {
-        return s.activateVdi(loc);
-      } catch (SmException e) {
-        s.detachVdi(loc);
-        throw e;
-      }
-    } catch (SmException e) {
-      throw SmErrors.of(e, vdiRef);
+      return sm("vdi_activate", vdiRef, () -> s.activateVdi(loc));
+    } catch (XenApiException e) {
+      sm(
+          "vdi_detach",
+          vdiRef,
+          () -> {
+            s.detachVdi(loc);
+            return null;
+          });
+      throw e;
     }
   }
 
   /** Deactivates and detaches a VDI. */
   public void deactivate(String vdiRef) throws XenApiException {
     String srRef = (String) db.field("VDI", vdiRef, "SR");
-    try {
-      sr(srRef).detachVdi((String) db.field("VDI", vdiRef, "location"));
-    } catch (SmException e) {
-      throw SmErrors.of(e, vdiRef);
-    }
+    Sr s = sr(srRef);
+    String loc = (String) db.field("VDI", vdiRef, "location");
+    sm(
+        "vdi_detach",
+        vdiRef,
+        () -> {
+          s.detachVdi(loc);
+          return null;
+        });
   }
 
   /** SR.scan: reconciles VDI records with the SR by location, and refreshes the SR's figures. */
   public synchronized void scan(String srRef) throws XenApiException {
     Sr s = sr(srRef);
-    List<VdiInfo> found;
-    SrStats stats;
-    try {
-      found = s.scan();
-      stats = s.stats();
-    } catch (SmException e) {
-      throw SmErrors.of(e, srRef);
-    }
+    List<VdiInfo> found = sm("sr_scan", srRef, s::scan);
+    SrStats stats = sm("sr_stats", srRef, s::stats);
     Map<String, String> byLocation = new HashMap<>();
     for (String ref : db.find("VDI", f -> srRef.equals(f.get("SR")))) {
       byLocation.put((String) db.field("VDI", ref, "location"), ref);

@@ -1,0 +1,26 @@
+package org.xsm.server.boot;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+import org.xsm.server.db.Database;
+
+/** Ready once the database is loaded and the pool exists (at /q/health/ready). */
+@Readiness
+@ApplicationScoped
+public class ServerHealth implements HealthCheck {
+  @Inject Database db;
+
+  @Override
+  public HealthCheckResponse call() {
+    int pools = db.all("pool").size();
+    int srs = db.all("SR").size();
+    return HealthCheckResponse.named("xapi")
+        .status(pools == 1)
+        .withData("pools", pools)
+        .withData("SRs", srs)
+        .build();
+  }
+}
