@@ -39,6 +39,23 @@ public class StorageMessages implements RpcModule {
           return "";
         });
     d.register("SR.probe", 5, true, false, (c, a) -> probe(a));
+    d.register("SR.introduce", 8, true, true, (c, a) -> introduceSr(a));
+    d.register("PBD.create", 2, true, true, (c, a) -> createPbd(Params.map(a.get(0), "args")));
+    d.register(
+        "PBD.destroy",
+        2,
+        true,
+        true,
+        (c, a) -> {
+          String pbd = Params.str(a, 0);
+          if (Boolean.TRUE.equals(db.field("PBD", pbd, "currently_attached"))) {
+            throw new XenApiException("OPERATION_NOT_ALLOWED", "PBD " + pbd + " is plugged");
+          }
+          db.destroy("PBD", pbd);
+          return "";
+        });
+    d.register("VDI.introduce", -1, true, true, (c, a) -> introduceVdi(a));
+    d.register("VDI.copy", -1, true, true, (c, a) -> copy(Params.str(a, 0), Params.str(a, 1)));
     d.register(
         "SR.forget",
         2,
@@ -137,6 +154,107 @@ public class StorageMessages implements RpcModule {
     storage.plug(pbdRef);
     storage.scan(srRef);
     return srRef;
+  }
+
+  private String introduceSr(List<Object> a) throws XenApiException {
+    Map<String, Object> sr = new HashMap<>();
+    sr.put("uuid", Params.str(a, 0));
+    sr.put("name_label", Params.str(a, 1));
+    sr.put("name_description", Params.str(a, 2));
+    sr.put("type", Params.str(a, 3));
+    sr.put("content_type", Params.str(a, 4));
+    sr.put("shared", Params.bool(a.get(5), "shared"));
+    sr.put("sm_config", Params.stringMap(a.get(6), "sm_config"));
+    storage.driver(Params.str(a, 3));
+    return db.create("SR", sr);
+  }
+
+  private String createPbd(Map<String, Object> r) throws XenApiException {
+    String host = String.valueOf(r.get("host"));
+    String sr = String.valueOf(r.get("SR"));
+    if (!db.exists("host", host)) {
+      throw new XenApiException("HANDLE_INVALID", "host", host);
+    }
+    if (!db.exists("SR", sr)) {
+      throw new XenApiException("HANDLE_INVALID", "SR", sr);
+    }
+    Map<String, Object> pbd = new HashMap<>();
+    pbd.put("host", host);
+    pbd.put("SR", sr);
+    pbd.put("device_config", Params.stringMap(r.get("device_config"), "device_config"));
+    pbd.put("other_config", Params.stringMap(r.get("other_config"), "other_config"));
+    return db.create("PBD", pbd);
+  }
+
+  /** VDI.introduce(session, uuid, name, description, SR, ..., location, ...): by location. */
+  private String introduceVdi(List<Object> a) throws XenApiException {
+    if (a.size() < 10) {
+      throw new XenApiException(
+          "MESSAGE_PARAMETER_COUNT_MISMATCH", "VDI.introduce", "19", String.valueOf(a.size() + 1));
+    }
+    String srRef = Params.str(a, 3);
+    String location = Params.str(a, 9);
+    storage.scan(srRef);
+    List<String> found =
+        db.find("VDI", f -> srRef.equals(f.get("SR")) && location.equals(f.get("location")));
+    if (found.isEmpty()) {
+      throw new XenApiException("VDI_MISSING", srRef, location);
+    }
+    Map<String, Object> f = new HashMap<>();
+    f.put("name_label", Params.str(a, 1));
+    f.put("name_description", Params.str(a, 2));
+    db.set("VDI", found.get(0), f);
+    return found.get(0);
+  }
+
+  /** VDI.copy(session, vdi, sr): a new VDI in {@code sr} with the same content, holes skipped. */
+  private String copy(String vdi, String targetSr) throws XenApiException {
+    Map<String, Object> src = db.record("VDI", vdi);
+    Map<String, Object> args = new HashMap<>();
+    args.put("SR", targetSr);
+    args.put("virtual_size", src.get("virtual_size"));
+    args.put("name_label", src.get("name_label"));
+    args.put("name_description", src.get("name_description"));
+    args.put("type", src.get("type"));
+    args.put("other_config", src.get("other_config"));
+    String dst = createVdi(args);
+    org.xsm.api.VdiDevice in = storage.activate(vdi, false);
+    try {
+      org.xsm.api.VdiDevice out = storage.activate(dst, true);
+      try {
+        storage.sm(
+            "vdi_copy",
+            vdi,
+            () -> {
+              copyData(in, out);
+              return null;
+            });
+      } finally {
+        storage.deactivate(dst);
+      }
+    } finally {
+      storage.deactivate(vdi);
+    }
+    return dst;
+  }
+
+  private static void copyData(org.xsm.api.VdiDevice in, org.xsm.api.VdiDevice out)
+      throws SmException {
+    int g = in.allocationBlockSizeBytes();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(g);
+    java.util.BitSet blocks = in.allocatedBlocks();
+    for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
+      long off = (long) b * g;
+      int len = (int) Math.min(g, in.sizeBytes() - off);
+      if (len <= 0) {
+        break;
+      }
+      buf.clear().limit(len);
+      in.read(buf, off);
+      buf.flip();
+      out.write(buf, off);
+    }
+    out.flush();
   }
 
   private String probe(List<Object> a) throws XenApiException {
