@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.xsm.plugins.filesr.VhdTree;
+import org.xsm.plugins.store.LocalImageStore;
 
 /**
  * Restart safety of the packaged server ({@code quarkus-run.jar}, run as a child process and driven
@@ -92,7 +94,9 @@ class RestartSafetyIT {
     c = s2.login();
     Map<String, Map<String, Map<String, Object>>> after = snapshotAll(c);
     assertSameAfterRestart(before, after);
-    assertScanChangesNothing(c, data);
+    assertThat(assertScanChangesNothing(c, data))
+        .as("garbage files (nothing was deleted)")
+        .isZero();
     goOn(c);
 
     // (b) a burst of writes, a snapshot of the state, more writes whose effect is known, kill -9.
@@ -142,7 +146,8 @@ class RestartSafetyIT {
     Server s3 = start(data);
     c = s3.login();
     assertSameAfterRestart(expected, snapshotAll(c));
-    assertScanChangesNothing(c, data);
+    // the snapshot goOn destroyed left its base copy as garbage
+    assertThat(assertScanChangesNothing(c, data)).as("garbage files").isBetween(0, 1);
     goOn(c);
     s3.stop();
   }
@@ -237,7 +242,7 @@ class RestartSafetyIT {
     }
     extra.removeAll(returned.keySet());
     assertThat(extra).as("VDIs whose create had not returned").hasSizeLessThanOrEqualTo(threads);
-    assertScanChangesNothing(c, data);
+    assertThat(assertScanChangesNothing(c, data)).as("garbage files").isZero();
     goOn(c);
     s2.stop();
   }
@@ -483,9 +488,12 @@ class RestartSafetyIT {
 
   /**
    * After a restart: SR.scan adds, removes and changes no VDI; no two VDIs share a UUID or a
-   * location; every VDI has its data file on the SR and every data file has its VDI.
+   * location; every VDI has its data file on the SR and every data file has its VDI, or is garbage
+   * left for the GC.
+   *
+   * @return the number of garbage files
    */
-  private static void assertScanChangesNothing(Connection c, Path data) throws Exception {
+  private static int assertScanChangesNothing(Connection c, Path data) throws Exception {
     Map<String, Map<String, Object>> before = records(VDI.getAllRecords(c));
     SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
     sr.scan(c);
@@ -510,9 +518,23 @@ class RestartSafetyIT {
           .filter(n -> VHD_FILE.matcher(n).matches())
           .forEach(n -> files.add(n.substring(0, n.length() - ".vhd".length())));
     }
-    assertThat(new TreeSet<>(locations))
-        .as("VDI locations vs data files in %s", dir)
-        .isEqualTo(files);
+    Set<String> noFile = new TreeSet<>(locations);
+    noFile.removeAll(files);
+    assertThat(noFile).as("VDI locations without a data file in %s", dir).isEmpty();
+    // A data file without a VDI is allowed only if scan leaves it out on purpose: garbage (a hidden
+    // node no VDI reads through), which the GC deletes after its quiet period (5 minutes).
+    Set<String> noRecord = new TreeSet<>(files);
+    noRecord.removeAll(locations);
+    if (!noRecord.isEmpty()) {
+      VhdTree tree = VhdTree.read(LocalImageStore.open(dir));
+      for (String u : noRecord) {
+        VhdTree.Node n = tree.get(u);
+        assertThat(n != null && tree.isGarbage(n))
+            .as("data file %s.vhd has no VDI and is not garbage", u)
+            .isTrue();
+      }
+    }
+    return noRecord.size();
   }
 
   // ---- the server process ----
