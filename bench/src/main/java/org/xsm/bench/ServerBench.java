@@ -53,7 +53,7 @@ public final class ServerBench {
   private final int latencyCalls;
   private final int threads;
   private final int seconds;
-  private final boolean keep;
+  private boolean keep;
   private Process server;
   private Path data;
   private Path log;
@@ -104,6 +104,11 @@ public final class ServerBench {
     int rc;
     try {
       rc = b.run();
+    } catch (Exception e) {
+      e.printStackTrace();
+      System.err.println("bench: failed; server log: " + b.log);
+      rc = 1;
+      b.keep = true;
     } finally {
       b.stop();
     }
@@ -165,7 +170,8 @@ public final class ServerBench {
       met.add(grOk);
     }
     boolean ok = !met.contains(false);
-    System.out.printf("%nall targets %s%n", ok ? "met" : "NOT met");
+    System.out.printf("%nall targets %s", ok ? "met" : "NOT met");
+    System.out.printf(" (calls retried after a lost connection: %d)%n", RETRIES.get());
     return 0;
   }
 
@@ -174,7 +180,7 @@ public final class ServerBench {
     long t0 = System.nanoTime();
     AtomicInteger next = new AtomicInteger();
     AtomicLong writes = new AtomicLong();
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    ExecutorService pool = pool();
     List<Future<?>> fs = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       fs.add(
@@ -261,7 +267,7 @@ public final class ServerBench {
   private double runFor(Proto p, boolean getRecord, int secs) throws Exception {
     AtomicLong done = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(secs);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    ExecutorService pool = pool();
     List<Future<?>> fs = new ArrayList<>();
     long t0 = System.nanoTime();
     for (int t = 0; t < threads; t++) {
@@ -303,6 +309,17 @@ public final class ServerBench {
     }
   }
 
+  /** Daemon threads, so that a failed run cannot hang the JVM. */
+  private ExecutorService pool() {
+    return Executors.newFixedThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, "bench-client");
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
   private static HttpClient client() {
     return HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
@@ -311,6 +328,7 @@ public final class ServerBench {
   }
 
   private static final AtomicLong IDS = new AtomicLong();
+  private static final AtomicLong RETRIES = new AtomicLong();
 
   /** One call; returns the response body, having checked it reports success. */
   private String call(HttpClient http, Proto p, String method, Object... params)
@@ -348,7 +366,15 @@ public final class ServerBench {
             .timeout(Duration.ofSeconds(120))
             .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
             .build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r;
+    try {
+      r = http.send(req, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      // The JDK client can lose a pooled keep-alive connection under load ("header parser
+      // received no bytes"); like XenAPI clients, retry once on a new connection, and count it.
+      RETRIES.incrementAndGet();
+      r = http.send(req, HttpResponse.BodyHandlers.ofString());
+    }
     String out = r.body();
     boolean ok =
         r.statusCode() == 200
