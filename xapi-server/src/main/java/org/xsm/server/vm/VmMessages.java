@@ -210,6 +210,7 @@ public class VmMessages implements RpcModule {
     Map<String, Object> f = new HashMap<>();
     f.put("power_state", "Suspended");
     f.put("domid", -1L);
+    f.put("resident_on", Schema.NULL_REF);
     db.set("VM", vm, f);
     return "";
   }
