@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -279,6 +280,9 @@ public class Database {
     persist(r, false);
     put(r);
     events.record(c.name(), "add", ref, () -> recordOrNull(c.name(), ref));
+    for (FieldSpec fs : c.fields()) {
+      modRelated(c, fs, f.get(fs.name()));
+    }
     return ref;
   }
 
@@ -286,6 +290,7 @@ public class Database {
   public synchronized void set(String cls, String ref, Map<String, Object> values)
       throws XenApiException {
     Rec r = rec(cls, ref);
+    List<Relink> relinked = new ArrayList<>();
     synchronized (r) {
       for (Map.Entry<String, Object> e : values.entrySet()) {
         FieldSpec fs = r.cls.field(e.getKey());
@@ -295,6 +300,9 @@ public class Database {
         if (fs.type() == FieldType.REF) {
           index(r.cls, fs.name(), (String) r.fields.get(fs.name()), ref, false);
           index(r.cls, fs.name(), (String) e.getValue(), ref, true);
+          if (!Objects.equals(r.fields.get(fs.name()), e.getValue())) {
+            relinked.add(new Relink(fs, r.fields.get(fs.name()), e.getValue()));
+          }
         }
         if (fs.name().equals("uuid")) {
           refByUuid.remove(key(r.cls) + "/" + r.fields.get("uuid"));
@@ -304,8 +312,17 @@ public class Database {
       }
     }
     persist(r, false);
+    for (Relink l : relinked) {
+      modRelated(r.cls, l.field(), l.from());
+    }
     events.record(r.cls.name(), "mod", ref, () -> recordOrNull(r.cls.name(), ref));
+    for (Relink l : relinked) {
+      modRelated(r.cls, l.field(), l.to());
+    }
   }
+
+  /** A reference field of a record changed by {@link #set}. */
+  private record Relink(FieldSpec field, Object from, Object to) {}
 
   public void set(String cls, String ref, String field, Object value) throws XenApiException {
     Map<String, Object> m = new HashMap<>();
@@ -326,6 +343,31 @@ public class Database {
     }
     persist(r, true);
     events.record(r.cls.name(), "del", ref, () -> last);
+    for (FieldSpec fs : r.cls.fields()) {
+      modRelated(r.cls, fs, r.fields.get(fs.name()));
+    }
+  }
+
+  /**
+   * As xapi's event generator: when a reference field that is one end of a relation (VDI.SR, whose
+   * other end is SR.VDIs) is set on create, changed, or its record destroyed, the record it points
+   * to gets a "mod" event, since its computed set changed. Clients that keep a cache from events
+   * (Xen Orchestra) rely on it.
+   */
+  private void modRelated(ClassSpec c, FieldSpec fs, Object target) {
+    if (fs.type() != FieldType.REF || !(target instanceof String t) || !byRef.containsKey(t)) {
+      return;
+    }
+    ClassSpec other = Schema.get(fs.refClass());
+    if (other == null) {
+      return;
+    }
+    for (FieldSpec of : other.fields()) {
+      if (of.computed() && fs.name().equals(of.inverse()) && c == Schema.get(of.refClass())) {
+        events.record(other.name(), "mod", t, () -> recordOrNull(other.name(), t));
+        return;
+      }
+    }
   }
 
   private Map<String, Object> recordOrNull(String cls, String ref) {

@@ -48,16 +48,13 @@ public class Dispatcher {
     }
   }
 
-  /** Every message name, sorted, Async variants included. */
+  /**
+   * Every message name, sorted. Like xapi, only the synchronous wire names: Xen Orchestra's client
+   * takes the class of every {@code *.get_all_records} listed here as an object type.
+   */
   public List<String> listMethods() {
     init();
-    TreeSet<String> names = new TreeSet<>(methods.keySet());
-    for (RpcMethod m : methods.values()) {
-      if (m.session() && !m.name().startsWith("session.") && !m.name().startsWith("event.")) {
-        names.add("Async." + m.name());
-      }
-    }
-    return new ArrayList<>(names);
+    return new ArrayList<>(new TreeSet<>(methods.keySet()));
   }
 
   public Object dispatch(RpcRequest req) throws XenApiException {

@@ -1,0 +1,351 @@
+// Drives an xsm server with Xen Orchestra's connector, the npm package `xen-api` (exact version in
+// package.json next to this file; install with `npm ci` in this directory).
+//
+// usage: node xo_xen_api_test.mjs URL USER PASSWORD
+//
+// Connects as Xen Orchestra does (createClient({ url, auth, allowUnauthorized }) then connect()), lets
+// the client fill its objects collection from *.get_all_records and keep it current with its event.from
+// loop, and calls VDI.create/snapshot/destroy through call() and callAsync(). It runs once per
+// transport: 'auto' (what Xen Orchestra uses: JSON-RPC, falling back to XML-RPC), then 'json-rpc' and
+// 'xml-rpc' forced. Any warning the library logs (it logs, rather than throws, failures of its
+// background fetches) fails the run, except the one noted in ALLOWED_WARNINGS. Exits 1 on the first
+// failed check, naming it.
+
+import { createRequire } from 'node:module'
+import { randomUUID } from 'node:crypto'
+
+const [url, user, password] = process.argv.slice(2)
+if (password === undefined) {
+  console.log('usage: node xo_xen_api_test.mjs URL USER PASSWORD')
+  process.exit(2)
+}
+
+let createClient, xenApiVersion
+try {
+  ;({ createClient } = await import('xen-api'))
+  xenApiVersion = createRequire(import.meta.url)('xen-api/package.json').version
+} catch (error) {
+  console.log(`FAIL: cannot load the npm package xen-api (${error.message}); run 'npm ci' in ${new URL('.', import.meta.url).pathname}`)
+  process.exit(2)
+}
+
+const REF_RE = /^OpaqueRef:[0-9a-f-]{36}$/
+const MIB = 1024 * 1024
+
+// xen-api lists the types to fetch from system.listMethods (every X.get_all_records) and fetches each
+// with its session helper, which refuses session.* calls: xapi lists session.get_all_records, so Xen
+// Orchestra logs this against a real xapi too.
+const ALLOWED_WARNINGS = [/^_refreshCachedRecords session Error: session\.\*\(\) methods are disabled/]
+
+class CheckFailed extends Error {}
+
+function check(cond, what) {
+  if (!cond) throw new CheckFailed(what)
+}
+
+function withTimeout(promise, ms, what) {
+  let timer
+  return Promise.race([
+    promise,
+    new Promise((_resolve, reject) => {
+      timer = setTimeout(() => reject(new CheckFailed(`${what}: no answer after ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+async function waitFor(what, fn, ms = 15000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new CheckFailed(`${what}: not seen within ${ms} ms`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+async function expectXapiError(promise, code, params, what) {
+  let result
+  try {
+    result = await promise
+  } catch (error) {
+    check(
+      error.code === code && JSON.stringify(error.params) === JSON.stringify(params),
+      `${what}: expected ${code}(${params}), got ${error.code}(${error.params}) ${error.message}`
+    )
+    return error
+  }
+  throw new CheckFailed(`${what}: expected ${code}, the call returned ${JSON.stringify(result)}`)
+}
+
+// A plain JSON-RPC call beside the client, to act as another program would.
+async function rawCall(method, params) {
+  const res = await fetch(new URL('/jsonrpc', url), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
+  })
+  return res.json()
+}
+
+// Library warnings go through console.warn; keep them to judge them.
+const warnings = []
+const originalWarn = console.warn
+console.warn = (...args) => {
+  const text = args.map(a => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' ')
+  warnings.push(text)
+  if (ALLOWED_WARNINGS.some(re => re.test(text))) {
+    originalWarn(`  [xen-api warn, expected] ${text}`)
+  } else {
+    originalWarn('  [xen-api warn]', ...args)
+  }
+}
+
+function vdiRecord(sr, nameLabel, size) {
+  return {
+    SR: sr,
+    name_label: nameLabel,
+    name_description: 'created by xo_xen_api_test.mjs',
+    virtual_size: size,
+    type: 'user',
+    sharable: false,
+    read_only: false,
+    other_config: { 'xsm-test': 'xen-api' },
+    xenstore_data: {},
+    sm_config: {},
+    tags: [],
+  }
+}
+
+async function scenario(transport) {
+  const step = (name, fn) =>
+    fn().then(v => {
+      console.log(`ok   [${transport}] ${name}`)
+      return v
+    })
+  const opts = { url, auth: { user, password }, allowUnauthorized: true }
+  if (transport !== 'auto') opts.transport = transport
+  const xapi = createClient(opts)
+  const eventErrors = []
+  xapi.on('eventFetchingError', error => eventErrors.push(error))
+  const created = []
+
+  try {
+    await step('connect()', async () => {
+      await withTimeout(xapi.connect(), 30000, 'connect()')
+      check(xapi.status === 'connected', `status ${xapi.status}`)
+      check(REF_RE.test(xapi.sessionId), `sessionId ${xapi.sessionId}`)
+      check(REF_RE.test(xapi.pool.$ref), `pool ref ${xapi.pool.$ref}`)
+      check(REF_RE.test(xapi.pool.master), `pool.master ${xapi.pool.master}`)
+      check(typeof xapi.pool.other_config === 'object', 'pool.other_config missing')
+    })
+
+    const { pool } = xapi
+    await step('objects collection from get_all_records', async () => {
+      await withTimeout(xapi.objectsFetched, 30000, 'objectsFetched')
+      const all = Object.values(xapi.objects.all)
+      const byType = {}
+      for (const o of all) (byType[o.$type] ??= []).push(o)
+      check(byType.pool?.length === 1, `pools in the collection: ${byType.pool?.length}`)
+      check(xapi.getObjectByRef(pool.$ref).$type === 'pool', 'pool not found by ref')
+      const master = xapi.getObjectByRef(pool.master, undefined)
+      check(master?.$type === 'host', `pool.master ${pool.master} is not a host in the collection`)
+      check(master.$pool === xapi.pool, 'host.$pool')
+      const sr = xapi.getObjectByRef(pool.default_SR, undefined)
+      check(sr?.$type === 'SR' && sr.type === 'ext', `default SR ${pool.default_SR} not an ext SR in the collection`)
+      check(xapi.getObject(sr.uuid) === sr, 'getObject(uuid)')
+      check(sr.$PBDs.length >= 1 && sr.$PBDs.every(p => p?.$type === 'PBD' && p.SR === sr.$ref), 'SR.$PBDs')
+      // The collection holds exactly what get_all lists, for every type it fetched.
+      for (const type of ['pool', 'host', 'SR', 'PBD', 'VDI', 'VM', 'network']) {
+        const refs = (await xapi.call(`${type}.get_all`)).sort()
+        const have = (byType[type] ?? []).map(o => o.$ref).sort()
+        check(JSON.stringify(refs) === JSON.stringify(have), `${type}: collection ${have} but get_all ${refs}`)
+        // xen-api builds one record class per type from the first record: all must have the same fields.
+        const records = Object.values(await xapi.call(`${type}.get_all_records`))
+        const keys = records.map(r => Object.keys(r).sort().join(','))
+        check(new Set(keys).size <= 1, `${type} records do not all have the same fields`)
+      }
+    })
+
+    const sr = pool.default_SR
+    let vdi
+    await step('call VDI.create, the VDI arrives through event.from', async () => {
+      const name = `xo-${transport}-${randomUUID().slice(0, 8)}`
+      vdi = await xapi.call('VDI.create', vdiRecord(sr, name, 4 * MIB))
+      created.push(vdi)
+      check(REF_RE.test(vdi), `VDI.create returned ${vdi}`)
+      await waitFor('VDI add event', () => xapi.getObjectByRef(vdi, undefined))
+      // Like xapi, the server may send the record in more than one event (add, then mod for the
+      // fields VDI.create sets after the storage backend made the VDI): wait for the cache to settle.
+      const o = await waitFor('VDI other_config through events', () => {
+        const v = xapi.getObjectByRef(vdi, undefined)
+        return v?.other_config['xsm-test'] === 'xen-api' && v
+      })
+      check(o.name_label === name, `VDI name_label ${o.name_label}`)
+      check(Number(o.virtual_size) >= 4 * MIB, `VDI virtual_size ${o.virtual_size}`)
+      check(o.$SR === xapi.getObjectByRef(sr), 'VDI.$SR does not resolve to the SR object')
+      await waitFor('SR.VDIs update event', () => xapi.getObjectByRef(sr).VDIs.includes(vdi))
+    })
+
+    await step('record helpers: set_name_label, update_other_config, change seen through events', async () => {
+      const o = xapi.getObjectByRef(vdi)
+      const updates = []
+      const onUpdate = objects => updates.push(...Object.values(objects))
+      xapi.objects.on('update', onUpdate)
+      try {
+        await o.set_name_label('xo-renamed')
+        await waitFor('name_label mod event', () => xapi.getObjectByRef(vdi).name_label === 'xo-renamed')
+        check(
+          updates.some(u => u.$ref === vdi && u.name_label === 'xo-renamed'),
+          "objects collection emitted no 'update' for the VDI"
+        )
+        await o.update_other_config('xo:key', 'value') // remove_from_ then add_to_
+        await waitFor('other_config mod event', () => xapi.getObjectByRef(vdi).other_config['xo:key'] === 'value')
+        await o.update_other_config('xo:key', null)
+        await waitFor('other_config removal', () => !('xo:key' in xapi.getObjectByRef(vdi).other_config))
+      } finally {
+        xapi.objects.removeListener('update', onUpdate)
+      }
+    })
+
+    let snap
+    await step('callAsync VDI.snapshot: task watched through events, result parsed, task destroyed', async () => {
+      const before = new Set(await xapi.call('task.get_all'))
+      snap = await withTimeout(xapi.callAsync('VDI.snapshot', vdi, {}), 30000, 'callAsync(VDI.snapshot)')
+      created.push(snap)
+      check(REF_RE.test(snap), `callAsync(VDI.snapshot) resolved to ${JSON.stringify(snap)}`)
+      const s = await waitFor('snapshot add event', () => xapi.getObjectByRef(snap, undefined))
+      check(s.is_a_snapshot === true && s.snapshot_of === vdi, `snapshot record ${JSON.stringify(s)}`)
+      check(s.$snapshot_of === xapi.getObjectByRef(vdi), 'snapshot.$snapshot_of')
+      await waitFor('VDI.snapshots update', () => xapi.getObjectByRef(vdi).snapshots.includes(snap))
+      // callAsync destroys its task once settled
+      const deadline = Date.now() + 10000
+      let left
+      do {
+        left = (await xapi.call('task.get_all')).filter(t => !before.has(t))
+        if (left.length === 0) break
+        await new Promise(resolve => setTimeout(resolve, 100))
+      } while (Date.now() < deadline)
+      check(left.length === 0, `tasks not destroyed after callAsync: ${left}`)
+    })
+
+    await step('errors: call and callAsync reject with XapiError code/params', async () => {
+      const bogus = `OpaqueRef:${randomUUID()}`
+      await expectXapiError(xapi.call('VDI.get_record', bogus), 'HANDLE_INVALID', ['VDI', bogus], 'call(VDI.get_record)')
+      const e = await expectXapiError(
+        withTimeout(xapi.callAsync('VDI.snapshot', bogus, {}), 30000, 'callAsync of a bad ref'),
+        'HANDLE_INVALID',
+        ['VDI', bogus],
+        'callAsync(VDI.snapshot) of a bad ref'
+      )
+      check(e.task?.status === 'failure', `failed task record ${JSON.stringify(e.task)}`)
+      await expectXapiError(xapi.call('VDI.frobnicate', vdi), 'MESSAGE_METHOD_UNKNOWN', ['VDI.frobnicate'], 'unknown message')
+      const uuid = randomUUID()
+      await expectXapiError(xapi.call('SR.get_by_uuid', uuid), 'UUID_INVALID', ['SR', uuid], 'SR.get_by_uuid')
+    })
+
+    await step('barrier() through pool.other_config and events', async () => {
+      await withTimeout(xapi.barrier(), 15000, 'barrier()')
+      await waitFor('barrier key removed from pool.other_config', () =>
+        Object.keys(xapi.pool.other_config).every(k => !k.startsWith('xo:barrier:'))
+      )
+    })
+
+    await step('SESSION_INVALID: the client logs in again, calls and events go on', async () => {
+      // Another program logs the client's session out. The event loop, blocked in event.from, is
+      // woken (by the session's own event) and gets SESSION_INVALID; the client logs in again.
+      // Calls are held until then: xen-api 4.7.6 asserts on calls made while it renews a session.
+      const old = xapi.sessionId
+      const out = await rawCall('session.logout', [old])
+      check(out.result === '', `raw session.logout ${JSON.stringify(out)}`)
+      const again = await rawCall('VDI.get_all', [old])
+      check(
+        again.error?.message === 'SESSION_INVALID' && JSON.stringify(again.error.data) === JSON.stringify([old]),
+        `logged-out session answered ${JSON.stringify(again)}`
+      )
+      await waitFor('a new session', () => REF_RE.test(xapi.sessionId ?? '') && xapi.sessionId !== old, 70000)
+      const refs = await xapi.call('VDI.get_all')
+      check(refs.includes(vdi), 'VDI.get_all after re-login')
+      const v2 = await xapi.call('VDI.create', vdiRecord(sr, `xo-after-relogin-${transport}`, MIB))
+      created.push(v2)
+      await waitFor('add event after re-login', () => xapi.getObjectByRef(v2, undefined), 70000)
+
+      // Without an event loop a call is the first to meet SESSION_INVALID: it logs in and retries.
+      const plain = createClient({ ...opts, watchEvents: false })
+      await withTimeout(plain.connect(), 30000, 'connect() without events')
+      try {
+        const first = plain.sessionId
+        check((await rawCall('session.logout', [first])).result === '', 'raw logout of the second client')
+        const pools = await plain.call('pool.get_all')
+        check(JSON.stringify(pools) === JSON.stringify([pool.$ref]), `pool.get_all after re-login: ${pools}`)
+        check(plain.sessionId !== first && REF_RE.test(plain.sessionId), 'second client did not renew its session')
+      } finally {
+        await plain.disconnect()
+      }
+    })
+
+    await step('call/callAsync VDI.destroy, del events empty the collection', async () => {
+      const [first, ...rest] = created.splice(0).reverse()
+      const r = await withTimeout(xapi.callAsync('VDI.destroy', first), 30000, 'callAsync(VDI.destroy)')
+      check(r === '', `callAsync(VDI.destroy) resolved to ${JSON.stringify(r)}`)
+      for (const ref of rest) await xapi.call('VDI.destroy', ref)
+      for (const ref of [first, ...rest]) {
+        await waitFor(`del event for ${ref}`, () => xapi.getObjectByRef(ref, undefined) === undefined)
+      }
+      check(!xapi.getObjectByRef(sr).VDIs.includes(vdi), 'SR.VDIs still lists the destroyed VDI')
+    })
+
+    check(eventErrors.length === 0, `event loop errors: ${eventErrors.map(e => e.message)}`)
+
+    await step('disconnect() logs the session out', async () => {
+      const sessionId = xapi.sessionId
+      await xapi.disconnect()
+      check(xapi.status === 'disconnected', `status ${xapi.status}`)
+      const deadline = Date.now() + 5000
+      let out
+      do {
+        out = await rawCall('pool.get_all', [sessionId])
+        if (out.error?.message === 'SESSION_INVALID') break
+        await new Promise(resolve => setTimeout(resolve, 100))
+      } while (Date.now() < deadline)
+      check(out.error?.message === 'SESSION_INVALID', `session still valid after disconnect: ${JSON.stringify(out)}`)
+    })
+  } finally {
+    if (xapi.status === 'connected') {
+      for (const ref of created) await xapi.call('VDI.destroy', ref).catch(() => {})
+      await xapi.disconnect().catch(() => {})
+    }
+  }
+}
+
+async function main() {
+  console.log(`xen-api ${xenApiVersion}, node ${process.version}, ${url}`)
+  check(xenApiVersion === '4.7.6', `xen-api ${xenApiVersion} installed, the test is written for 4.7.6`)
+  for (const transport of ['auto', 'json-rpc', 'xml-rpc']) {
+    await scenario(transport)
+  }
+  const unexpected = warnings.filter(w => !ALLOWED_WARNINGS.some(re => re.test(w)))
+  check(unexpected.length === 0, `xen-api logged warnings:\n  ${unexpected.join('\n  ')}`)
+}
+
+const globalTimer = setTimeout(() => {
+  console.log('FAIL: the whole run took more than 240 s')
+  process.exit(1)
+}, 240000)
+
+main().then(
+  () => {
+    clearTimeout(globalTimer)
+    console.log('xo_xen_api_test: all checks passed')
+    process.exit(0)
+  },
+  error => {
+    clearTimeout(globalTimer)
+    if (error instanceof CheckFailed) {
+      console.log(`FAIL: ${error.message}`)
+    } else {
+      console.log(`FAIL: ${error?.stack ?? error}`)
+      if (error?.call) console.log(`  during ${JSON.stringify(error.call)}`)
+    }
+    process.exit(1)
+  }
+)
