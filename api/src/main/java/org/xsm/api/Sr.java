@@ -40,6 +40,15 @@ public interface Sr {
   /** Space figures ({@code sr_update} / SR stats). */
   SrStats stats() throws SmException;
 
+  /**
+   * Cumulative garbage-collector counters of this attachment, for metrics: {@code runs}, {@code
+   * garbage_deleted}, {@code coalesced}, {@code leaf_coalesced}, {@code bytes_copied}, {@code
+   * no_space}. Empty for SRs without a collector.
+   */
+  default java.util.Map<String, Long> gcCounters() {
+    return java.util.Map.of();
+  }
+
   /** Re-reads the SR's state from the storage ({@code sr_update}). */
   default void update() throws SmException {
     throw SmException.unsupported("SR update");

@@ -51,6 +51,44 @@ class SecurityAndOpsTest {
   }
 
   @Test
+  void usersFromXsmUsersLogInWithTheirRole() throws Exception {
+    Connection c = new Connection(url);
+    Session.loginWithPassword(c, "auditor", "auditor-pw", "2.21");
+    Pool pool = Pool.getAll(c).iterator().next();
+    assertThatThrownBy(() -> pool.setNameLabel(c, "x"))
+        .isInstanceOf(Types.RbacPermissionDenied.class);
+    Session.logout(c);
+  }
+
+  @Test
+  void parameterCountErrorsLeaveTheSessionOutAsXapiDoes() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String login =
+        "{\"jsonrpc\":\"2.0\",\"method\":\"session.login_with_password\","
+            + "\"params\":[\"root\",\"xsm-test-root\"],\"id\":1}";
+    String s = post(http, login).replaceAll(".*\"result\":\"([^\"]+)\".*", "$1");
+    String r =
+        post(
+            http,
+            "{\"jsonrpc\":\"2.0\",\"method\":\"VDI.get_record\",\"params\":[\""
+                + s
+                + "\"],\"id\":2}");
+    assertThat(r)
+        .contains("\"MESSAGE_PARAMETER_COUNT_MISMATCH\"")
+        .contains("[\"VDI.get_record\",\"1\",\"0\"]");
+  }
+
+  private String post(HttpClient http, String body) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(URI.create(url + "jsonrpc"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  @Test
   void idleSessionsExpire() throws Exception {
     Connection c = new Connection(url);
     Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
@@ -77,6 +115,8 @@ class SecurityAndOpsTest {
             .body();
     assertThat(metrics).contains("xapi_rpc_calls_seconds_count{method=\"pool.get_all\"");
     assertThat(metrics).contains("xsm_sm_operations_total");
+    assertThat(metrics).contains("xsm_gc_runs{sr=\"");
+    assertThat(metrics).contains("xsm_gc_bytes_copied{sr=\"");
     HttpResponse<String> health =
         http.send(
             HttpRequest.newBuilder(URI.create(url + "q/health/ready")).build(),

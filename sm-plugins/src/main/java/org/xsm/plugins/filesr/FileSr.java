@@ -104,6 +104,24 @@ public class FileSr implements Sr {
     return java.util.Set.copyOf(gcNoSpace);
   }
 
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> gcCounters =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Adds one finished collection's figures to the counters. */
+  void noteGcRun(GarbageCollector.GcReport r) {
+    gcCounters.merge("runs", 1L, Long::sum);
+    gcCounters.merge("garbage_deleted", (long) r.garbageDeleted(), Long::sum);
+    gcCounters.merge("coalesced", (long) r.coalesced(), Long::sum);
+    gcCounters.merge("leaf_coalesced", (long) r.leafCoalesced(), Long::sum);
+    gcCounters.merge("bytes_copied", r.bytesCopied(), Long::sum);
+    gcCounters.merge("no_space", (long) r.noSpace().size(), Long::sum);
+  }
+
+  @Override
+  public Map<String, Long> gcCounters() {
+    return Map.copyOf(gcCounters);
+  }
+
   void noteGcNoSpace(String node) {
     gcNoSpace.add(node);
   }

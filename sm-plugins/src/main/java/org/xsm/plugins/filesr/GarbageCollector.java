@@ -139,6 +139,7 @@ public final class GarbageCollector {
     }
     GcReport r =
         new GcReport(c.garbage, c.coalesced, c.leaf, c.bytes, List.copyOf(c.noSpace), abort);
+    sr.noteGcRun(r);
     progress.accept("gc finished: " + r);
     return r;
   }

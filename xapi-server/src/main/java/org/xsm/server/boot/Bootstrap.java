@@ -46,6 +46,7 @@ public class Bootstrap {
     db.load();
     sessions.forgetStaleSessions();
     sessions.bootstrapRoot();
+    sessions.bootstrapUsers();
     vms.haltAllAfterRestart();
     if (db.all("host").isEmpty()) {
       firstStart();

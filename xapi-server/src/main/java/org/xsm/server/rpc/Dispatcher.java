@@ -88,11 +88,13 @@ public class Dispatcher {
   private Object dispatchKnown(RpcRequest req, RpcMethod m, boolean async) throws XenApiException {
     List<Object> params = req.params() == null ? List.of() : req.params();
     if (m.arity() >= 0 && params.size() != m.arity()) {
+      // As xapi: the counts leave the session parameter out.
+      int s = m.session() ? 1 : 0;
       throw new XenApiException(
           "MESSAGE_PARAMETER_COUNT_MISMATCH",
           req.method(),
-          String.valueOf(m.arity()),
-          String.valueOf(params.size()));
+          String.valueOf(m.arity() - s),
+          String.valueOf(Math.max(0, params.size() - s)));
     }
     CallContext ctx = new CallContext(null, null, false, null);
     List<Object> args = params;

@@ -38,6 +38,28 @@ public class Sessions implements RpcModule {
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.root-password")
   java.util.Optional<String> rootPassword;
 
+  /**
+   * {@code XSM_USERS}: more local users, {@code name:password:role} separated by {@code ;} (role
+   * {@code pool-admin} or {@code read-only}); applied at every start.
+   */
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.users")
+  java.util.Optional<String> users;
+
+  /** Creates or updates the users of {@code XSM_USERS}. */
+  public void bootstrapUsers() {
+    if (users.isEmpty() || users.get().isBlank()) {
+      return;
+    }
+    for (String entry : users.get().split(";")) {
+      String[] p = entry.trim().split(":", 3);
+      if (p.length != 3 || !(p[2].equals("pool-admin") || p[2].equals("read-only"))) {
+        throw new IllegalArgumentException(
+            "XSM_USERS entry '" + entry + "' is not name:password:(pool-admin|read-only)");
+      }
+      setPassword(p[0], p[1], p[2]);
+    }
+  }
+
   private record Live(String user, boolean readOnly, long lastActiveMillis) {}
 
   private final Map<String, Live> live = new ConcurrentHashMap<>();

@@ -99,7 +99,21 @@ public class StorageService {
             Params.stringMap(db.field("PBD", pbdRef, "device_config"), "device_config"),
             Params.stringMap(db.field("SR", srRef, "other_config"), "other_config"));
     SmDriver drv = driver(type);
-    attached.put(srRef, sm("sr_attach", srRef, () -> drv.attach(cfg)));
+    Sr s = sm("sr_attach", srRef, () -> drv.attach(cfg));
+    attached.put(srRef, s);
+    for (String k :
+        List.of(
+            "runs", "garbage_deleted", "coalesced", "leaf_coalesced", "bytes_copied", "no_space")) {
+      // Read through the map, so a re-attached SR's new object is what the gauge shows.
+      metrics.gauge(
+          "xsm.gc." + k,
+          List.of(io.micrometer.core.instrument.Tag.of("sr", uuid)),
+          this,
+          svc -> {
+            Sr cur = svc.attached.get(srRef);
+            return cur == null ? 0 : cur.gcCounters().getOrDefault(k, 0L);
+          });
+    }
     db.set("PBD", pbdRef, "currently_attached", true);
   }
 
