@@ -173,6 +173,11 @@ public class VmMessages implements RpcModule {
 
   private Object start(String vm, boolean paused) throws XenApiException {
     requireState(vm, "Halted");
+    return run(vm, paused);
+  }
+
+  /** The domain comes up: disks attached, a domid, resident on this host. */
+  private Object run(String vm, boolean paused) throws XenApiException {
     attachDisks(vm);
     Map<String, Object> f = new HashMap<>();
     f.put("power_state", paused ? "Paused" : "Running");
@@ -217,13 +222,7 @@ public class VmMessages implements RpcModule {
 
   private Object resume(String vm, boolean paused) throws XenApiException {
     requireState(vm, "Suspended");
-    attachDisks(vm);
-    Map<String, Object> f = new HashMap<>();
-    f.put("power_state", paused ? "Paused" : "Running");
-    f.put("domid", domids.getAndIncrement());
-    f.put("resident_on", boot.host());
-    db.set("VM", vm, f);
-    return "";
+    return run(vm, paused);
   }
 
   private String createVbd(Map<String, Object> args) throws XenApiException {
