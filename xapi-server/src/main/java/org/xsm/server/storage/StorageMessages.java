@@ -332,7 +332,8 @@ public class StorageMessages implements RpcModule {
     return o == null ? "" : String.valueOf(o);
   }
 
-  private void destroyVdi(String vdi) throws XenApiException {
+  /** VDI.destroy: the plugin deletes the data, then the record and its VBDs go. */
+  public void destroyVdi(String vdi) throws XenApiException {
     String srRef = (String) db.field("VDI", vdi, "SR");
     for (String vbd : db.find("VBD", f -> vdi.equals(f.get("VDI")))) {
       if (Boolean.TRUE.equals(db.field("VBD", vbd, "currently_attached"))) {

@@ -262,6 +262,11 @@ public class VmMessages implements RpcModule {
     return "";
   }
 
+  /** VM.hard_shutdown, for revert. */
+  void hardShutdown(String vm) throws XenApiException {
+    halt(vm, true);
+  }
+
   /** After a restart no simulated domain survives: running VMs are halted, devices unplugged. */
   public void haltAllAfterRestart() throws XenApiException {
     for (String vm :

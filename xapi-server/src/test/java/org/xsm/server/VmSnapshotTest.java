@@ -1,0 +1,237 @@
+package org.xsm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Pool;
+import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VBD;
+import com.xensource.xenapi.VDI;
+import com.xensource.xenapi.VM;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.net.URL;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xsm.api.VdiDevice;
+import org.xsm.server.storage.StorageService;
+
+/**
+ * VM.snapshot and VM.revert through the Java SDK, with disk bytes checked through the plugin's
+ * block devices: the seed's "try changes, then throw them away or keep them" and "several snapshots
+ * with mutually exclusive changes, switching between them".
+ */
+@QuarkusTest
+class VmSnapshotTest {
+  private static final long MIB = 1024 * 1024;
+
+  @TestHTTPResource("/")
+  URL url;
+
+  @Inject StorageService storage;
+
+  private Connection c;
+
+  @BeforeEach
+  void login() throws Exception {
+    c = new Connection(url);
+    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
+  }
+
+  @AfterEach
+  void logout() throws Exception {
+    Session.logout(c);
+  }
+
+  private VM vmWithDisks(String name, int disks) throws Exception {
+    SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
+    VM.Record r = new VM.Record();
+    r.nameLabel = name;
+    r.nameDescription = "before";
+    r.otherConfig = Map.of();
+    r.memoryStaticMax = 256 * MIB;
+    VM vm = VM.create(c, r);
+    for (int i = 0; i < disks; i++) {
+      VDI.Record d = new VDI.Record();
+      d.nameLabel = name + "-disk" + i;
+      d.SR = sr;
+      d.virtualSize = 8 * MIB;
+      d.type = Types.VdiType.USER;
+      d.otherConfig = Map.of();
+      d.tags = Set.of();
+      VDI vdi = VDI.create(c, d);
+      VBD.Record b = new VBD.Record();
+      b.VM = vm;
+      b.VDI = vdi;
+      b.userdevice = Integer.toString(i);
+      b.mode = Types.VbdMode.RW;
+      b.type = Types.VbdType.DISK;
+      b.otherConfig = Map.of();
+      b.qosAlgorithmParams = Map.of();
+      b.qosAlgorithmType = "";
+      VBD.create(c, b);
+    }
+    return vm;
+  }
+
+  private List<VDI> disks(VM vm) throws Exception {
+    List<VDI> out = new ArrayList<>();
+    for (VBD b : vm.getVBDs(c)) {
+      out.add(b.getVDI(c));
+    }
+    out.sort(
+        (a, b) -> {
+          try {
+            return a.getNameLabel(c).compareTo(b.getNameLabel(c));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    return out;
+  }
+
+  private void fill(VDI vdi, byte value) throws Exception {
+    VdiDevice d = storage.activate(vdi.toWireString(), true);
+    byte[] b = new byte[3 * (int) MIB];
+    java.util.Arrays.fill(b, value);
+    d.write(ByteBuffer.wrap(b), MIB + 7);
+    d.flush();
+    storage.deactivate(vdi.toWireString());
+  }
+
+  private byte[] read(VDI vdi) throws Exception {
+    VdiDevice d = storage.activate(vdi.toWireString(), false);
+    try {
+      ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
+      d.read(b, 0);
+      return b.array();
+    } finally {
+      storage.deactivate(vdi.toWireString());
+    }
+  }
+
+  private static byte[] expected(byte value) {
+    byte[] e = new byte[8 * (int) MIB];
+    java.util.Arrays.fill(e, (int) MIB + 7, (int) MIB + 7 + 3 * (int) MIB, value);
+    return e;
+  }
+
+  @Test
+  void tryChangesThenThrowThemAwayOrKeepThem() throws Exception {
+    VM vm = vmWithDisks("try", 2);
+    for (VDI d : disks(vm)) {
+      fill(d, (byte) 1);
+    }
+    VM snap = vm.snapshot(c, "before-upgrade");
+    VM.Record s = snap.getRecord(c);
+    assertThat(s.isASnapshot).isTrue();
+    assertThat(s.snapshotOf).isEqualTo(vm);
+    assertThat(s.snapshotInfo).containsEntry("power-state-at-snapshot", "Halted");
+    assertThat(s.snapshotMetadata).contains("\"name_description\":\"before\"");
+    assertThat(vm.getParent(c)).isEqualTo(snap);
+    assertThat(vm.getSnapshots(c)).containsExactly(snap);
+    assertThat(snap.getVBDs(c)).hasSize(2);
+    for (VDI sd : disks(snap)) {
+      assertThat(sd.getIsASnapshot(c)).isTrue();
+      assertThat(read(sd)).isEqualTo(expected((byte) 1));
+    }
+    assertThatThrownBy(() -> snap.start(c, false, false))
+        .isInstanceOf(Types.XenAPIException.class)
+        .satisfies(
+            e ->
+                assertThat(((Types.XenAPIException) e).errorDescription[0])
+                    .isEqualTo("VM_IS_SNAPSHOT"));
+
+    // The "upgrade": new bytes, a new description, running.
+    for (VDI d : disks(vm)) {
+      fill(d, (byte) 2);
+    }
+    vm.setNameDescription(c, "after");
+    vm.start(c, false, false);
+    for (VDI sd : disks(snap)) {
+      assertThat(read(sd)).as("a snapshot never changes").isEqualTo(expected((byte) 1));
+    }
+
+    // Throw the changes away.
+    snap.revert(c);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
+    assertThat(vm.getNameDescription(c)).isEqualTo("before");
+    assertThat(vm.getParent(c)).isEqualTo(snap);
+    List<VDI> now = disks(vm);
+    assertThat(now).hasSize(2);
+    for (VDI d : now) {
+      assertThat(read(d)).isEqualTo(expected((byte) 1));
+      assertThat(d.getIsASnapshot(c)).isFalse();
+    }
+    for (VDI sd : disks(snap)) {
+      assertThat(now).contains(sd.getSnapshotOf(c));
+    }
+
+    // Keep the next changes: delete the snapshot, the VM's disks stay as they are.
+    for (VDI d : now) {
+      fill(d, (byte) 3);
+    }
+    List<VDI> snapDisks = disks(snap);
+    snap.destroy(c);
+    for (VDI sd : snapDisks) {
+      sd.destroy(c);
+    }
+    for (VDI d : disks(vm)) {
+      assertThat(read(d)).isEqualTo(expected((byte) 3));
+    }
+  }
+
+  @Test
+  void mutuallyExclusiveBranchesAndSwitchingBetweenThem() throws Exception {
+    VM vm = vmWithDisks("branches", 1);
+    fill(disks(vm).get(0), (byte) 10);
+    VM base = vm.snapshot(c, "base");
+    fill(disks(vm).get(0), (byte) 11);
+    VM branchA = vm.snapshot(c, "A");
+    base.revert(c);
+    fill(disks(vm).get(0), (byte) 12);
+    VM branchB = vm.snapshot(c, "B");
+    assertThat(branchA.getParent(c)).isEqualTo(base);
+    assertThat(branchB.getParent(c)).isEqualTo(base);
+    assertThat(base.getChildren(c)).containsExactlyInAnyOrder(branchA, branchB);
+
+    branchA.revert(c);
+    assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 11));
+    assertThat(vm.getParent(c)).isEqualTo(branchA);
+    branchB.revert(c);
+    assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 12));
+    base.revert(c);
+    assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 10));
+    // Every snapshot still holds exactly its bytes.
+    assertThat(read(disks(base).get(0))).isEqualTo(expected((byte) 10));
+    assertThat(read(disks(branchA).get(0))).isEqualTo(expected((byte) 11));
+    assertThat(read(disks(branchB).get(0))).isEqualTo(expected((byte) 12));
+  }
+
+  @Test
+  void revertRecreatesADeletedVm() throws Exception {
+    VM vm = vmWithDisks("phoenix", 1);
+    fill(disks(vm).get(0), (byte) 5);
+    VM snap = vm.snapshot(c, "s");
+    for (VDI d : disks(vm)) {
+      VBD b = d.getVBDs(c).iterator().next();
+      b.destroy(c);
+      d.destroy(c);
+    }
+    vm.destroy(c);
+    snap.revert(c);
+    VM back = snap.getSnapshotOf(c);
+    assertThat(back.getNameLabel(c)).isEqualTo("phoenix");
+    assertThat(read(disks(back).get(0))).isEqualTo(expected((byte) 5));
+  }
+}
