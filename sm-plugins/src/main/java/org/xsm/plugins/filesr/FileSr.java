@@ -372,6 +372,20 @@ public class FileSr implements Sr {
 
   // ---- create, delete, resize ----
 
+  /** A VDI's node with its ancestors (not the whole tree). */
+  VhdTree.Node chainNode(String location) throws SmException {
+    VhdTree.Node n;
+    try {
+      n = location == null ? null : VhdTree.chainOf(store, location);
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.VDI_LOAD, "reading VDI " + location);
+    }
+    if (n == null) {
+      throw new SmException(SmError.VDI_MISSING, "VDI " + location + " is not on SR " + uuid);
+    }
+    return n;
+  }
+
   VhdTree.Node existing(VhdTree tree, String location) throws SmException {
     VhdTree.Node n = location == null ? null : tree.get(location);
     if (n == null) {

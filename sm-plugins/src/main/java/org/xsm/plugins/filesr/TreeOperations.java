@@ -50,7 +50,7 @@ final class TreeOperations {
     String what = (clone ? "clone" : "snapshot") + " of VDI " + location;
     SmError code = clone ? SmError.VDI_CLONE : SmError.VDI_SNAPSHOT;
     ImageStore store = sr.store;
-    VhdTree.Node n = sr.existing(sr.tree(), location);
+    VhdTree.Node n = sr.chainNode(location);
     if (n.hidden) {
       throw new SmException(code, what + ": it is a base copy");
     }
@@ -145,7 +145,7 @@ final class TreeOperations {
     } catch (IOException e) {
       throw rolledBack(store, log, SmErrors.of(e, code, what));
     }
-    return sr.info(sr.existing(sr.tree(), child));
+    return sr.info(sr.chainNode(child));
   }
 
   private static VdiMetadata defaultMeta(FileSr sr, String location, boolean clone)

@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.vhd.VhdImage;
+import org.xsm.plugins.vhd.DiskType;
+import org.xsm.plugins.vhd.VhdSummary;
 
 /**
  * The tree of VHD files of a VHD-tree SR, read from the store: the one model that the SR operations
@@ -86,21 +87,19 @@ public final class VhdTree {
         continue;
       }
       String uuid = name.substring(0, name.length() - 4);
-      try (VhdImage img = VhdImage.open(store, name, false)) {
-        String parent = null;
-        if (img.hasParent()) {
-          String p = img.header().parentName();
-          parent = p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
-        }
-        nodes.put(
-            uuid,
-            new Node(
-                uuid,
-                parent,
-                img.footer().hidden(),
-                img.virtualSizeBytes(),
-                img.physicalSizeBytes()));
+      // Footer and header only: listing the tree must not cost a block table per file.
+      VhdSummary v = VhdSummary.read(store, name);
+      String parent = null;
+      if (v.footer().diskType() == DiskType.DIFFERENCING) {
+        String p = v.header().parentName();
+        int slash = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+        p = p.substring(slash + 1);
+        parent = p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
       }
+      nodes.put(
+          uuid,
+          new Node(
+              uuid, parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes()));
     }
     for (Node n : nodes.values()) {
       if (n.parentUuid != null) {
@@ -111,6 +110,40 @@ public final class VhdTree {
       }
     }
     return new VhdTree(new LinkedHashMap<>(nodes));
+  }
+
+  /**
+   * One node and its ancestors only (parent links set, children not filled in), for operations that
+   * need a VDI's own chain, not the whole SR; null if the node does not exist.
+   */
+  public static Node chainOf(ImageStore store, String uuid) throws IOException {
+    Node first = null;
+    Node prev = null;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String u = uuid; u != null && seen.add(u); ) {
+      if (!store.exists(fileOf(u))) {
+        break;
+      }
+      VhdSummary v = VhdSummary.read(store, fileOf(u));
+      String parent = null;
+      if (v.footer().diskType() == DiskType.DIFFERENCING) {
+        String p = v.header().parentName();
+        int slash = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+        p = p.substring(slash + 1);
+        parent = p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
+      }
+      Node n =
+          new Node(
+              u, parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes());
+      if (prev == null) {
+        first = n;
+      } else {
+        prev.parent = n;
+      }
+      prev = n;
+      u = parent;
+    }
+    return first;
   }
 
   public Node get(String uuid) {

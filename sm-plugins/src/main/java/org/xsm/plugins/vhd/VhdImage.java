@@ -76,6 +76,10 @@ public final class VhdImage implements Closeable {
   private final BitSet dirtyBatSectors = new BitSet();
   private boolean batmapDirty;
   private boolean footerMoved;
+
+  /** Data written since the last force(): a flush with nothing to force does no I/O. */
+  private boolean unforced;
+
   private boolean closed;
 
   private VhdImage(ImageStore store, ImageFile file, boolean writable) {
@@ -279,6 +283,7 @@ public final class VhdImage implements Closeable {
     if (offset + src.remaining() > footer.virtualSizeBytes()) {
       throw new IllegalArgumentException("write past the end of the disk");
     }
+    unforced = true;
     if (bat == null) {
       file.writeFully(src, offset);
       return;
@@ -346,12 +351,16 @@ public final class VhdImage implements Closeable {
     }
     boolean metadata =
         !dirtyBitmaps.isEmpty() || !dirtyBatSectors.isEmpty() || batmapDirty || footerMoved;
+    if (!metadata && !unforced) {
+      return;
+    }
     if (metadata && file.size() < footerOffset) {
       // The file must cover every new block before a BAT entry points at it; this force() makes
       // the size durable along with the data.
       file.truncate(footerOffset);
     }
     file.force();
+    unforced = false;
     if (!metadata) {
       return;
     }

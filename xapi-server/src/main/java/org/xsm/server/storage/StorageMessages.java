@@ -359,6 +359,13 @@ public class StorageMessages implements RpcModule {
    * VDI.snapshot / VDI.clone: the plugin makes the data, then the record is linked as xapi does.
    */
   public String snapshot(String vdi, boolean clone) throws XenApiException {
+    String ref = snapshotNoScan(vdi, clone);
+    storage.scan((String) db.field("VDI", vdi, "SR")); // base copies appear, figures update
+    return ref;
+  }
+
+  /** {@link #snapshot} without the SR scan: callers snapshotting several disks scan once. */
+  public String snapshotNoScan(String vdi, boolean clone) throws XenApiException {
     Map<String, Object> src = db.record("VDI", vdi);
     String srRef = (String) src.get("SR");
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -388,7 +395,6 @@ public class StorageMessages implements RpcModule {
       f.put("snapshot_time", now);
     }
     db.set("VDI", ref, f);
-    storage.scan(srRef); // base copies appear, figures update
     return ref;
   }
 

@@ -61,6 +61,7 @@ public class VmSnapshots implements RpcModule {
   @Inject Database db;
   @Inject StorageMessages storage;
   @Inject VmMessages vms;
+  @Inject org.xsm.server.storage.StorageService storageService;
 
   @Override
   public void register(Dispatcher d) {
@@ -88,7 +89,7 @@ public class VmSnapshots implements RpcModule {
         String vdi = (String) b.get("VDI");
         boolean disk = "Disk".equals(b.get("type")) && !Boolean.TRUE.equals(b.get("empty"));
         if (disk && db.exists("VDI", vdi) && !ignore.contains(vdi)) {
-          snapOf.put(vdi, storage.snapshot(vdi, false));
+          snapOf.put(vdi, storage.snapshotNoScan(vdi, false));
         }
       }
     } catch (XenApiException e) {
@@ -122,8 +123,9 @@ public class VmSnapshots implements RpcModule {
     // 3. Its devices: VBDs onto the snapshot disks (CDs keep their ISO, empty ones stay empty),
     // VIFs with the same MACs, VGPUs.
     copyDevices(vm, snap, snapOf);
-    // 4. The snapshot is now the VM's current one.
+    // 4. The snapshot is now the VM's current one; one scan per SR shows the new base copies.
     db.set("VM", vm, "parent", snap);
+    rescan(snapOf.keySet());
     return snap;
   }
 
@@ -183,7 +185,7 @@ public class VmSnapshots implements RpcModule {
     for (String vbd : db.find("VBD", r -> snap.equals(r.get("VM")))) {
       String svdi = (String) db.field("VBD", vbd, "VDI");
       if (db.exists("VDI", svdi) && Boolean.TRUE.equals(db.field("VDI", svdi, "is_a_snapshot"))) {
-        cloneOfSnapshotVdi.put(svdi, storage.snapshot(svdi, true));
+        cloneOfSnapshotVdi.put(svdi, storage.snapshotNoScan(svdi, true));
       }
     }
     for (Map.Entry<String, String> e : cloneOfSnapshotVdi.entrySet()) {
@@ -209,6 +211,7 @@ public class VmSnapshots implements RpcModule {
     }
     copyDevicesForRevert(snap, target, cloneOfSnapshotVdi);
     db.set("VM", target, "parent", snap);
+    rescan(cloneOfSnapshotVdi.values());
     return "";
   }
 
@@ -225,6 +228,18 @@ public class VmSnapshots implements RpcModule {
         }
         db.create(cls, d);
       }
+    }
+  }
+
+  private void rescan(java.util.Collection<String> vdis) throws XenApiException {
+    java.util.Set<String> srs = new java.util.HashSet<>();
+    for (String v : vdis) {
+      if (db.exists("VDI", v)) {
+        srs.add((String) db.field("VDI", v, "SR"));
+      }
+    }
+    for (String sr : srs) {
+      storageService.scan(sr);
     }
   }
 
