@@ -370,7 +370,8 @@ public class Database {
     }
   }
 
-  private Map<String, Object> recordOrNull(String cls, String ref) {
+  /** The whole record, or null if it does not exist (or was just destroyed). */
+  public Map<String, Object> recordOrNull(String cls, String ref) {
     try {
       return record(cls, ref);
     } catch (XenApiException e) {

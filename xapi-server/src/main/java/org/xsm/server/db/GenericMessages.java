@@ -33,8 +33,9 @@ public class GenericMessages implements RpcModule {
           (ctx, a) -> {
             Map<String, Object> out = new LinkedHashMap<>();
             for (String ref : db.all(n)) {
-              if (db.exists(n, ref)) {
-                out.put(ref, db.record(n, ref));
+              Map<String, Object> r = db.recordOrNull(n, ref);
+              if (r != null) { // destroyed while listing: not part of the answer
+                out.put(ref, r);
               }
             }
             return out;
