@@ -39,6 +39,7 @@ class VmSnapshotTest {
   URL url;
 
   @Inject StorageService storage;
+  @Inject org.xsm.server.vm.MemoryImages memory;
 
   private Connection c;
 
@@ -233,5 +234,56 @@ class VmSnapshotTest {
     VM back = snap.getSnapshotOf(c);
     assertThat(back.getNameLabel(c)).isEqualTo("phoenix");
     assertThat(read(disks(back).get(0))).isEqualTo(expected((byte) 5));
+  }
+
+  @Test
+  void checkpointSavesARunningVmForLaterDebuggingWhileItRunsOn() throws Exception {
+    VM vm = vmWithDisks("debugme", 1);
+    fill(disks(vm).get(0), (byte) 7);
+    vm.start(c, false, false);
+    Thread.sleep(100);
+    VM cp = vm.checkpoint(c, "when it broke");
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(cp.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
+    assertThat(cp.getSnapshotInfo(c)).containsEntry("power-state-at-snapshot", "Running");
+    VDI image = cp.getSuspendVDI(c);
+    assertThat(image.getType(c)).isEqualTo(Types.VdiType.SUSPEND);
+    byte[] saved = java.util.Arrays.copyOf(read(image), org.xsm.server.vm.MemoryImages.SIZE_BYTES);
+
+    // The VM runs on: its memory moves away from the saved image.
+    Thread.sleep(200);
+    assertThat(memory.snapshot(vm.toWireString())).isNotEqualTo(saved);
+    vm.hardShutdown(c);
+    fill(disks(vm).get(0), (byte) 8);
+
+    // Later: revert to the checkpoint and resume (paused, so the guest does not move on).
+    cp.revert(c);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
+    assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 7));
+    vm.resume(c, true, false);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.PAUSED);
+    assertThat(memory.snapshot(vm.toWireString())).isEqualTo(saved);
+    // The checkpoint's own image is untouched and can be reverted to again.
+    assertThat(java.util.Arrays.copyOf(read(image), saved.length)).isEqualTo(saved);
+    vm.hardShutdown(c);
+  }
+
+  @Test
+  void suspendKeepsMemoryOnTheSr() throws Exception {
+    VM vm = vmWithDisks("sleeper", 1);
+    vm.start(c, false, false);
+    byte[] t0 = memory.snapshot(vm.toWireString());
+    Thread.sleep(150);
+    assertThat(memory.snapshot(vm.toWireString()))
+        .as("a running guest changes its memory")
+        .isNotEqualTo(t0);
+    vm.suspend(c);
+    VDI image = vm.getSuspendVDI(c);
+    assertThat(image.getType(c)).isEqualTo(Types.VdiType.SUSPEND);
+    byte[] saved = java.util.Arrays.copyOf(read(image), org.xsm.server.vm.MemoryImages.SIZE_BYTES);
+    vm.resume(c, true, false);
+    assertThat(vm.getSuspendVDI(c).toWireString()).isEqualTo("OpaqueRef:NULL");
+    assertThat(memory.snapshot(vm.toWireString())).isEqualTo(saved);
+    vm.hardShutdown(c);
   }
 }

@@ -304,6 +304,49 @@ public class StorageMessages implements RpcModule {
     forget(srRef);
   }
 
+  /** A new VDI of {@code type} holding exactly {@code data} (padded with zeros). */
+  public String createVdiWith(String srRef, String name, String type, byte[] data)
+      throws XenApiException {
+    Map<String, Object> args = new HashMap<>();
+    args.put("SR", srRef);
+    args.put("virtual_size", (long) data.length);
+    args.put("name_label", name);
+    args.put("type", type);
+    String vdi = createVdi(args);
+    org.xsm.api.VdiDevice d = storage.activate(vdi, true);
+    try {
+      storage.sm(
+          "vdi_write",
+          vdi,
+          () -> {
+            d.write(java.nio.ByteBuffer.wrap(data), 0);
+            d.flush();
+            return null;
+          });
+    } finally {
+      storage.deactivate(vdi);
+    }
+    return vdi;
+  }
+
+  /** The first {@code length} bytes of a VDI. */
+  public byte[] readVdi(String vdi, int length) throws XenApiException {
+    org.xsm.api.VdiDevice d = storage.activate(vdi, false);
+    try {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(length);
+      storage.sm(
+          "vdi_read",
+          vdi,
+          () -> {
+            d.read(b, 0);
+            return null;
+          });
+      return b.array();
+    } finally {
+      storage.deactivate(vdi);
+    }
+  }
+
   private String createVdi(Map<String, Object> r) throws XenApiException {
     String srRef = String.valueOf(r.get("SR"));
     if (!db.exists("SR", srRef)) {

@@ -30,6 +30,8 @@ public class VmMessages implements RpcModule {
   @Inject Database db;
   @Inject StorageService storage;
   @Inject Bootstrap boot;
+  @Inject MemoryImages memory;
+  @Inject org.xsm.server.storage.StorageMessages vdis;
   private final AtomicLong domids = new AtomicLong(1);
 
   @Override
@@ -176,9 +178,21 @@ public class VmMessages implements RpcModule {
     return run(vm, paused);
   }
 
-  /** The domain comes up: disks attached, a domid, resident on this host. */
+  /** The domain comes up: disks attached, memory booted or restored, a domid, this host. */
   private Object run(String vm, boolean paused) throws XenApiException {
+    String suspendVdi = (String) db.field("VM", vm, "suspend_VDI");
+    byte[] saved = null;
+    if (db.exists("VDI", suspendVdi)) {
+      saved = vdis.readVdi(suspendVdi, MemoryImages.SIZE_BYTES);
+    }
     attachDisks(vm);
+    if (saved != null) {
+      memory.restore(vm, saved, !paused);
+      db.set("VM", vm, "suspend_VDI", Schema.NULL_REF);
+      vdis.destroyVdi(suspendVdi);
+    } else {
+      memory.boot(vm, !paused);
+    }
     Map<String, Object> f = new HashMap<>();
     f.put("power_state", paused ? "Paused" : "Running");
     f.put("domid", domids.getAndIncrement());
@@ -194,7 +208,14 @@ public class VmMessages implements RpcModule {
     }
     if (!s.equals("Suspended")) {
       detachDisks(vm);
+    } else {
+      String sv = (String) db.field("VM", vm, "suspend_VDI");
+      db.set("VM", vm, "suspend_VDI", Schema.NULL_REF);
+      if (db.exists("VDI", sv)) {
+        vdis.destroyVdi(sv);
+      }
     }
+    memory.drop(vm);
     Map<String, Object> f = new HashMap<>();
     f.put("power_state", "Halted");
     f.put("domid", -1L);
@@ -206,13 +227,28 @@ public class VmMessages implements RpcModule {
   private Object transition(String vm, String from, String to) throws XenApiException {
     requireState(vm, from);
     db.set("VM", vm, "power_state", to);
+    memory.setRunning(vm, "Running".equals(to));
     return "";
+  }
+
+  /** Writes the VM's memory into a new suspend VDI on its suspend SR (or the pool's default). */
+  String saveMemory(String vm, byte[] image) throws XenApiException {
+    String sr = (String) db.field("VM", vm, "suspend_SR");
+    if (!db.exists("SR", sr)) {
+      sr = (String) db.field("pool", db.all("pool").get(0), "default_SR");
+    }
+    return vdis.createVdiWith(
+        sr, "Suspend image of " + db.field("VM", vm, "name_label"), "suspend", image);
   }
 
   private Object suspend(String vm) throws XenApiException {
     requireState(vm, "Running");
+    memory.setRunning(vm, false);
+    String image = saveMemory(vm, memory.snapshot(vm));
     detachDisks(vm);
+    memory.drop(vm);
     Map<String, Object> f = new HashMap<>();
+    f.put("suspend_VDI", image);
     f.put("power_state", "Suspended");
     f.put("domid", -1L);
     f.put("resident_on", Schema.NULL_REF);

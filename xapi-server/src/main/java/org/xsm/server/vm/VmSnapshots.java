@@ -61,12 +61,15 @@ public class VmSnapshots implements RpcModule {
   @Inject Database db;
   @Inject StorageMessages storage;
   @Inject VmMessages vms;
+  @Inject MemoryImages memory;
   @Inject org.xsm.server.storage.StorageService storageService;
 
   @Override
   public void register(Dispatcher d) {
     d.register("VM.snapshot", -1, true, true, (c, a) -> snapshot(a));
     d.register("VM.revert", 2, true, true, (c, a) -> revert(Params.str(a, 0)));
+    d.register(
+        "VM.checkpoint", 3, true, true, (c, a) -> checkpoint(Params.str(a, 0), Params.str(a, 1)));
   }
 
   private Object snapshot(List<Object> a) throws XenApiException {
@@ -126,6 +129,39 @@ public class VmSnapshots implements RpcModule {
     // 4. The snapshot is now the VM's current one; one scan per SR shows the new base copies.
     db.set("VM", vm, "parent", snap);
     rescan(snapOf.keySet());
+    return snap;
+  }
+
+  /**
+   * VM.checkpoint: the memory goes into a suspend VDI (the guest paused for that instant), the
+   * disks are snapshotted, and the snapshot VM is Suspended with that VDI; the VM runs on.
+   */
+  private Object checkpoint(String vm, String name) throws XenApiException {
+    String state = (String) db.field("VM", vm, "power_state");
+    if (!state.equals("Running") && !state.equals("Paused")) {
+      throw new XenApiException("VM_BAD_POWER_STATE", vm, "running", state.toLowerCase());
+    }
+    memory.setRunning(vm, false);
+    String image;
+    try {
+      image = vms.saveMemory(vm, memory.snapshot(vm));
+    } finally {
+      memory.setRunning(vm, state.equals("Running"));
+    }
+    String snap;
+    try {
+      snap = (String) snapshot(List.of(vm, name));
+    } catch (XenApiException e) {
+      destroyQuietly(image);
+      throw e;
+    }
+    Map<String, Object> f = new HashMap<>();
+    f.put("power_state", "Suspended");
+    f.put("suspend_VDI", image);
+    f.put(
+        "snapshot_info",
+        Map.of("power-state-at-snapshot", state, "disk-snapshot-type", "crash_consistent"));
+    db.set("VM", snap, f);
     return snap;
   }
 
@@ -212,6 +248,16 @@ public class VmSnapshots implements RpcModule {
     copyDevicesForRevert(snap, target, cloneOfSnapshotVdi);
     db.set("VM", target, "parent", snap);
     rescan(cloneOfSnapshotVdi.values());
+    // A checkpoint: the VM ends suspended with a copy of the saved memory; resume continues
+    // from exactly those bytes.
+    String savedMemory = (String) db.field("VM", snap, "suspend_VDI");
+    if ("Suspended".equals(db.field("VM", snap, "power_state")) && db.exists("VDI", savedMemory)) {
+      String copy = storage.snapshotNoScan(savedMemory, true);
+      Map<String, Object> f = new HashMap<>();
+      f.put("suspend_VDI", copy);
+      f.put("power_state", "Suspended");
+      db.set("VM", target, f);
+    }
     return "";
   }
 
