@@ -38,6 +38,10 @@ public class Bootstrap {
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
 
+  /** {@code XSM_GC_QUIET_PERIOD_MS}: the local SR's GC quiet period (other_config). */
+  @ConfigProperty(name = "xsm.gc-quiet-period-ms")
+  java.util.Optional<String> gcQuietMs;
+
   /** {@code XSM_DEMO=1}: a demo VM with two disks on first start. */
   @ConfigProperty(name = "xsm.demo", defaultValue = "0")
   String demo;
@@ -89,6 +93,7 @@ public class Bootstrap {
     sr.put("name_label", "Local storage");
     sr.put("type", "ext");
     sr.put("content_type", "user");
+    gcQuietMs.ifPresent(ms -> sr.put("other_config", Map.of("gc-quiet-period-ms", ms)));
     String srRef = db.create("SR", sr);
     Map<String, Object> pbd = new HashMap<>();
     pbd.put("host", hostRef);

@@ -208,6 +208,10 @@ public class StorageMessages implements RpcModule {
   }
 
   /** VDI.copy(session, vdi, sr): a new VDI in {@code sr} with the same content, holes skipped. */
+  public String copyVdi(String vdi, String targetSr) throws XenApiException {
+    return copy(vdi, targetSr);
+  }
+
   private String copy(String vdi, String targetSr) throws XenApiException {
     Map<String, Object> src = db.record("VDI", vdi);
     Map<String, Object> args = new HashMap<>();

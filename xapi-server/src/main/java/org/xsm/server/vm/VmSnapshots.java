@@ -69,6 +69,14 @@ public class VmSnapshots implements RpcModule {
     d.register("VM.snapshot", -1, true, true, (c, a) -> snapshot(a));
     d.register("VM.revert", 2, true, true, (c, a) -> revert(Params.str(a, 0)));
     d.register(
+        "VM.clone", 3, true, true, (c, a) -> cloneVm(Params.str(a, 0), Params.str(a, 1), null));
+    d.register(
+        "VM.copy",
+        4,
+        true,
+        true,
+        (c, a) -> cloneVm(Params.str(a, 0), Params.str(a, 1), Params.str(a, 2)));
+    d.register(
         "VM.checkpoint", 3, true, true, (c, a) -> checkpoint(Params.str(a, 0), Params.str(a, 1)));
   }
 
@@ -163,6 +171,59 @@ public class VmSnapshots implements RpcModule {
         Map.of("power-state-at-snapshot", state, "disk-snapshot-type", "crash_consistent"));
     db.set("VM", snap, f);
     return snap;
+  }
+
+  /**
+   * VM.clone (disks cloned through the plugin, sharing data) and VM.copy (disks copied in full, to
+   * {@code sr} if given): a new halted VM with the source's configuration and devices. A snapshot
+   * may be the source: that is how a new VM is made from a snapshot.
+   */
+  private Object cloneVm(String vm, String name, String copyToSr) throws XenApiException {
+    Map<String, Object> rec = db.record("VM", vm);
+    String state = (String) rec.get("power_state");
+    if (!"Halted".equals(state) && !Boolean.TRUE.equals(rec.get("is_a_snapshot"))) {
+      throw new XenApiException("VM_BAD_POWER_STATE", vm, "halted", state.toLowerCase());
+    }
+    boolean copy = copyToSr != null;
+    Map<String, String> disks = new LinkedHashMap<>();
+    try {
+      for (String vbd : db.find("VBD", f -> vm.equals(f.get("VM")))) {
+        Map<String, Object> b = db.record("VBD", vbd);
+        String vdi = (String) b.get("VDI");
+        boolean disk = "Disk".equals(b.get("type")) && !Boolean.TRUE.equals(b.get("empty"));
+        if (disk && db.exists("VDI", vdi)) {
+          String sr =
+              copy && db.exists("SR", copyToSr) ? copyToSr : (String) db.field("VDI", vdi, "SR");
+          disks.put(vdi, copy ? storage.copyVdi(vdi, sr) : storage.snapshotNoScan(vdi, true));
+        }
+      }
+    } catch (XenApiException e) {
+      for (String d : disks.values()) {
+        destroyQuietly(d);
+      }
+      throw e;
+    }
+    Map<String, Object> f = storedFields("VM", rec);
+    for (String k :
+        List.of(
+            "uuid",
+            "snapshot_of",
+            "snapshot_time",
+            "snapshot_info",
+            "snapshot_metadata",
+            "parent",
+            "suspend_VDI",
+            "resident_on")) {
+      f.remove(k);
+    }
+    f.put("name_label", name);
+    f.put("is_a_snapshot", false);
+    f.put("power_state", "Halted");
+    f.put("domid", -1L);
+    String newVm = db.create("VM", f);
+    copyDevices(vm, newVm, disks);
+    rescan(disks.values());
+    return newVm;
   }
 
   private void copyDevices(String from, String to, Map<String, String> vdiMap)
