@@ -350,6 +350,51 @@ public class VmSnapshots implements RpcModule {
     }
   }
 
+  /**
+   * Deletes one snapshot: its children move to its parent, a VM whose current snapshot it was
+   * points at its parent; with {@code disks}, its disk and memory VDIs are destroyed too.
+   */
+  void deleteSnapshot(String snap, boolean disks) throws XenApiException {
+    String parent = (String) db.field("VM", snap, "parent");
+    for (String child : db.find("VM", f -> snap.equals(f.get("parent")))) {
+      db.set("VM", child, "parent", parent);
+    }
+    List<String> vdisToDelete = new java.util.ArrayList<>();
+    if (disks) {
+      for (String vbd : db.find("VBD", f -> snap.equals(f.get("VM")))) {
+        String vdi = (String) db.field("VBD", vbd, "VDI");
+        if (db.exists("VDI", vdi)) {
+          vdisToDelete.add(vdi);
+        }
+      }
+      String mem = (String) db.field("VM", snap, "suspend_VDI");
+      if (db.exists("VDI", mem)) {
+        vdisToDelete.add(mem);
+      }
+    }
+    for (String cls : List.of("VBD", "VIF", "VGPU")) {
+      for (String dev : db.find(cls, f -> snap.equals(f.get("VM")))) {
+        db.destroy(cls, dev);
+      }
+    }
+    db.destroy("VM", snap);
+    for (String vdi : vdisToDelete) {
+      storage.destroyVdi(vdi);
+    }
+  }
+
+  /** Deletes a snapshot's descendants, and itself too if {@code self}. */
+  void deleteSubtree(String snap, boolean self) throws XenApiException {
+    for (String child : db.find("VM", f -> snap.equals(f.get("parent")))) {
+      if (Boolean.TRUE.equals(db.field("VM", child, "is_a_snapshot"))) {
+        deleteSubtree(child, true);
+      }
+    }
+    if (self) {
+      deleteSnapshot(snap, true);
+    }
+  }
+
   private void destroyQuietly(String vdi) {
     try {
       storage.destroyVdi(vdi);

@@ -1,0 +1,179 @@
+package org.xsm.server.vm;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.xsm.server.db.Database;
+import org.xsm.server.rpc.CallContext;
+import org.xsm.server.rpc.XenApiException;
+import org.xsm.server.session.Sessions;
+
+/**
+ * The snapshot tree of a VM for the admin console and scripts (beyond XenAPI): names, times, power
+ * state at snapshot, parent/child links and the current snapshot; and deleting a snapshot alone,
+ * with its descendants, its descendants only, or its metadata only. HTTP Basic authentication with
+ * the server's local users; read-only users may only read.
+ */
+@Path("/api")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "snapshots", description = "VM snapshot trees")
+public class SnapshotTreeResource {
+  @Inject Database db;
+  @Inject Sessions sessions;
+  @Inject VmSnapshots snapshots;
+
+  private CallContext auth(String header) {
+    if (header != null && header.startsWith("Basic ")) {
+      String up =
+          new String(Base64.getDecoder().decode(header.substring(6)), StandardCharsets.UTF_8);
+      int colon = up.indexOf(':');
+      if (colon > 0) {
+        return sessions.authenticate(up.substring(0, colon), up.substring(colon + 1));
+      }
+    }
+    return null;
+  }
+
+  private static Response unauthorized() {
+    return Response.status(401)
+        .header("WWW-Authenticate", "Basic realm=\"xsm\"")
+        .entity(Map.of("error", "authentication required"))
+        .build();
+  }
+
+  @GET
+  @Path("/vms/{uuid}/snapshot-tree")
+  @Operation(
+      summary = "A VM's snapshot tree",
+      description =
+          "Roots and children as snapshot nodes (uuid, name, time, power state at snapshot,"
+              + " current marker); 'current' is the VM's current snapshot (vm.parent).")
+  public Response tree(
+      @PathParam("uuid") String uuid, @HeaderParam("Authorization") String authorization) {
+    if (auth(authorization) == null) {
+      return unauthorized();
+    }
+    String vm;
+    try {
+      vm = db.byUuid("VM", uuid);
+    } catch (XenApiException e) {
+      return Response.status(404).entity(Map.of("error", "no VM " + uuid)).build();
+    }
+    try {
+      String current = (String) db.field("VM", vm, "parent");
+      List<String> snaps = db.find("VM", f -> vm.equals(f.get("snapshot_of")));
+      List<Object> roots = new ArrayList<>();
+      for (String s : snaps) {
+        String p = (String) db.field("VM", s, "parent");
+        if (!snaps.contains(p)) {
+          roots.add(node(s, snaps, current));
+        }
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("vm", uuid);
+      out.put("name", db.field("VM", vm, "name_label"));
+      out.put("current", db.exists("VM", current) ? db.field("VM", current, "uuid") : null);
+      out.put("roots", roots);
+      return Response.ok(out).build();
+    } catch (XenApiException e) {
+      return Response.status(409).entity(Map.of("error", e.errorDescription())).build();
+    }
+  }
+
+  private Map<String, Object> node(String s, List<String> all, String current)
+      throws XenApiException {
+    Map<String, Object> r = db.record("VM", s);
+    Map<String, Object> n = new LinkedHashMap<>();
+    n.put("uuid", r.get("uuid"));
+    n.put("name", r.get("name_label"));
+    n.put("time", String.valueOf(r.get("snapshot_time")));
+    Object info = r.get("snapshot_info");
+    n.put(
+        "powerStateAtSnapshot",
+        info instanceof Map<?, ?> m ? m.get("power-state-at-snapshot") : null);
+    n.put("checkpoint", "Suspended".equals(r.get("power_state")));
+    n.put("current", s.equals(current));
+    List<Object> kids = new ArrayList<>();
+    for (String c : all) {
+      if (s.equals(db.field("VM", c, "parent"))) {
+        kids.add(node(c, all, current));
+      }
+    }
+    n.put("children", kids);
+    return n;
+  }
+
+  @DELETE
+  @Path("/snapshots/{uuid}")
+  @Operation(
+      summary = "Delete a snapshot",
+      description =
+          "mode=single (default): the snapshot alone, its children move to its parent;"
+              + " with-descendants: it and everything below it; descendants-only: only what is"
+              + " below it; metadata-only: the snapshot record, its disks are kept. Deleted"
+              + " disks are reclaimed by the SR's garbage collector.")
+  public Response delete(
+      @PathParam("uuid") String uuid,
+      @Parameter(
+              schema =
+                  @Schema(
+                      type = SchemaType.STRING,
+                      enumeration = {
+                        "single",
+                        "with-descendants",
+                        "descendants-only",
+                        "metadata-only"
+                      }))
+          @QueryParam("mode")
+          @DefaultValue("single")
+          String mode,
+      @HeaderParam("Authorization") String authorization) {
+    CallContext who = auth(authorization);
+    if (who == null) {
+      return unauthorized();
+    }
+    if (who.readOnly()) {
+      return Response.status(403)
+          .entity(Map.of("error", "the read-only role may not delete"))
+          .build();
+    }
+    try {
+      String snap = db.byUuid("VM", uuid);
+      if (!Boolean.TRUE.equals(db.field("VM", snap, "is_a_snapshot"))) {
+        return Response.status(400).entity(Map.of("error", uuid + " is not a snapshot")).build();
+      }
+      switch (mode) {
+        case "single" -> snapshots.deleteSnapshot(snap, true);
+        case "metadata-only" -> snapshots.deleteSnapshot(snap, false);
+        case "with-descendants" -> snapshots.deleteSubtree(snap, true);
+        case "descendants-only" -> snapshots.deleteSubtree(snap, false);
+        default -> {
+          return Response.status(400).entity(Map.of("error", "unknown mode " + mode)).build();
+        }
+      }
+      return Response.noContent().build();
+    } catch (XenApiException e) {
+      int status = e.code().equals("UUID_INVALID") ? 404 : 409;
+      return Response.status(status).entity(Map.of("error", e.errorDescription())).build();
+    }
+  }
+}
