@@ -89,13 +89,7 @@ public final class VhdTree {
       String uuid = name.substring(0, name.length() - 4);
       // Footer and header only: listing the tree must not cost a block table per file.
       VhdSummary v = VhdSummary.read(store, name);
-      String parent = null;
-      if (v.footer().diskType() == DiskType.DIFFERENCING) {
-        String p = v.header().parentName();
-        int slash = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
-        p = p.substring(slash + 1);
-        parent = p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
-      }
+      String parent = parentOf(v);
       nodes.put(
           uuid,
           new Node(
@@ -125,13 +119,7 @@ public final class VhdTree {
         break;
       }
       VhdSummary v = VhdSummary.read(store, fileOf(u));
-      String parent = null;
-      if (v.footer().diskType() == DiskType.DIFFERENCING) {
-        String p = v.header().parentName();
-        int slash = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
-        p = p.substring(slash + 1);
-        parent = p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
-      }
+      String parent = parentOf(v);
       Node n =
           new Node(
               u, parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes());
@@ -144,6 +132,17 @@ public final class VhdTree {
       u = parent;
     }
     return first;
+  }
+
+  /** The UUID of a differencing disk's parent (from its parent file name), or null. */
+  private static String parentOf(VhdSummary v) {
+    if (v.footer().diskType() != DiskType.DIFFERENCING) {
+      return null;
+    }
+    String p = v.header().parentName();
+    int slash = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+    p = p.substring(slash + 1);
+    return p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
   }
 
   public Node get(String uuid) {

@@ -238,8 +238,11 @@ public class VmSnapshots implements RpcModule {
           String vdi = (String) d.get("VDI");
           if (vdiMap.containsKey(vdi)) {
             d.put("VDI", vdiMap.get(vdi));
-          } else if ("Disk".equals(d.get("type")) && !Boolean.TRUE.equals(d.get("empty"))) {
-            continue; // an ignored disk: not part of the snapshot
+          } else if ("Disk".equals(d.get("type"))
+              && !Boolean.TRUE.equals(d.get("empty"))
+              && !(db.exists("VDI", vdi)
+                  && Boolean.TRUE.equals(db.field("VDI", vdi, "is_a_snapshot")))) {
+            continue; // a disk left out of the snapshot (ignore_vdis)
           }
         }
         db.create(cls, d);
@@ -306,7 +309,7 @@ public class VmSnapshots implements RpcModule {
     for (String vbd : db.find("VBD", r -> target.equals(r.get("VM")))) {
       db.set("VBD", vbd, "currently_attached", false);
     }
-    copyDevicesForRevert(snap, target, cloneOfSnapshotVdi);
+    copyDevices(snap, target, cloneOfSnapshotVdi);
     db.set("VM", target, "parent", snap);
     rescan(cloneOfSnapshotVdi.values());
     // A checkpoint: the VM ends suspended with a copy of the saved memory; resume continues
@@ -320,22 +323,6 @@ public class VmSnapshots implements RpcModule {
       db.set("VM", target, f);
     }
     return "";
-  }
-
-  private void copyDevicesForRevert(String snap, String vm, Map<String, String> vdiMap)
-      throws XenApiException {
-    for (String cls : List.of("VBD", "VIF", "VGPU")) {
-      for (String dev : db.find(cls, r -> snap.equals(r.get("VM")))) {
-        Map<String, Object> d = storedFields(cls, db.record(cls, dev));
-        d.remove("uuid");
-        d.put("VM", vm);
-        d.put("currently_attached", false);
-        if (cls.equals("VBD") && vdiMap.containsKey((String) d.get("VDI"))) {
-          d.put("VDI", vdiMap.get((String) d.get("VDI")));
-        }
-        db.create(cls, d);
-      }
-    }
   }
 
   private void rescan(java.util.Collection<String> vdis) throws XenApiException {
