@@ -43,6 +43,11 @@ public record VhdFooter(
    * geometry addresses, which is what Virtual PC and older qemu used.
    */
   public long virtualSizeBytes() {
+    return virtualSize(creatorApp, geometry, currentSizeBytes);
+  }
+
+  /** The size rule of {@link #virtualSizeBytes()} for given fields. */
+  private static long virtualSize(String creatorApp, Geometry geometry, long currentSizeBytes) {
     boolean useCurrentSize =
         switch (creatorApp) {
           case CREATOR_TAP, "qem2", "win ", "d2v ", "CTXS" -> true;
@@ -87,24 +92,8 @@ public record VhdFooter(
    * batmap.
    */
   public VhdFooter withCurrentSize(long sizeBytes) {
-    boolean geometrySized =
-        new VhdFooter(
-                    features,
-                    fileFormatVersion,
-                    dataOffset,
-                    timestamp,
-                    creatorApp,
-                    creatorVersion,
-                    creatorHostOs,
-                    sizeBytes,
-                    sizeBytes,
-                    Geometry.forSize(sizeBytes),
-                    diskType,
-                    uuid,
-                    savedState,
-                    hidden)
-                .virtualSizeBytes()
-            != sizeBytes;
+    Geometry g = Geometry.forSize(sizeBytes);
+    boolean geometrySized = virtualSize(creatorApp, g, sizeBytes) != sizeBytes;
     return new VhdFooter(
         features,
         fileFormatVersion,
@@ -115,7 +104,7 @@ public record VhdFooter(
         creatorHostOs,
         sizeBytes,
         sizeBytes,
-        Geometry.forSize(sizeBytes),
+        g,
         diskType,
         uuid,
         savedState,
