@@ -49,6 +49,22 @@ public interface Sr {
     return java.util.Map.of();
   }
 
+  /**
+   * What the garbage collector is doing now, in words, for operators: {@code "idle"} when it has
+   * nothing to do, {@code "none"} for SRs without a collector. Thread-safe; never blocks.
+   */
+  default String gcStatus() {
+    return "none";
+  }
+
+  /**
+   * How far the collector's current long step (a coalesce) has got, from 0 to 1, or a negative
+   * number when no such step is running. Thread-safe; never blocks.
+   */
+  default double gcStepProgress() {
+    return -1;
+  }
+
   /** Re-reads the SR's state from the storage ({@code sr_update}). */
   default void update() throws SmException {
     throw SmException.unsupported("SR update");

@@ -95,8 +95,14 @@ public class FileSr implements Sr {
   }
 
   /** What the background collector is doing, for operators. */
+  @Override
   public String gcStatus() {
     return gc == null ? "idle" : gc.status();
+  }
+
+  @Override
+  public double gcStepProgress() {
+    return gc == null ? -1 : gc.stepProgress();
   }
 
   /** Nodes the GC could not coalesce for lack of space (xapi's gc_no_space). */

@@ -58,6 +58,11 @@ public class StorageService {
     }
   }
 
+  /** The attached SRs by reference, as of now. */
+  public Map<String, Sr> attachedSrs() {
+    return Map.copyOf(attached);
+  }
+
   public PluginRegistry registry() {
     return registry;
   }
