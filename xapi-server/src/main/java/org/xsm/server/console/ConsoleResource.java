@@ -17,6 +17,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.xsm.api.Sr;
 import org.xsm.server.db.Database;
+import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.XenApiException;
 import org.xsm.server.session.Sessions;
 import org.xsm.server.storage.StorageService;
@@ -36,6 +37,21 @@ public class ConsoleResource {
   @Inject Sessions sessions;
   @Inject StorageService storage;
   @Inject SnapshotPreconditions preconditions;
+
+  @GET
+  @Path("/whoami")
+  @Operation(
+      summary = "The caller",
+      description = "User name and whether the role is read-only (the console disables changes).")
+  public Response whoami(
+      @HeaderParam("Authorization") String authorization,
+      @HeaderParam("X-XenAPI-Session") String session) {
+    CallContext who = sessions.fromHttp(authorization, session);
+    if (who == null) {
+      return Response.status(401).entity(Map.of("error", "authentication required")).build();
+    }
+    return Response.ok(Map.of("user", who.user(), "read_only", who.readOnly())).build();
+  }
 
   @GET
   @Path("/srs")
