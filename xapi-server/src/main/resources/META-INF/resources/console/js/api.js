@@ -116,6 +116,7 @@ const SENTENCES = {
   VM_REVERT_FAILED: (p) => `The revert failed: ${p.slice(1).join(' ')}`,
   VM_SNAPSHOT_FAILED: (p) => `The snapshot failed: ${p.slice(1).join(' ')}`,
   TASK_CANCELLED: () => 'The task was cancelled.',
+  TASK_INTERRUPTED: (p) => `The task was interrupted: ${p.join(' ')}.`,
   INTERNAL_ERROR: (p) => `The server failed unexpectedly: ${p.join(' ')}`,
 };
 
