@@ -64,6 +64,7 @@ async function login(user, password) {
 }
 
 async function selectVm(name) {
+  await page.click('nav.tabs button[data-key=tab-vms]');
   await page.locator('.vm-item').filter({ has: page.locator('.vm-name', { hasText: new RegExp(`^${name}$`) }) }).click();
   await page.locator('#vm-title', { hasText: name }).waitFor();
 }
@@ -169,6 +170,8 @@ try {
   await sameTree(['before-upgrade'], 'after the first snapshot');
   check((await row('before-upgrade').locator('.snap-state').textContent()) === 'Halted', 'power state at snapshot');
   check((await row('before-upgrade').locator('.snap-time').textContent()).length > 0, 'snapshot time shown');
+  check((await row('before-upgrade').locator('.snap-description').textContent()) === 'taken by the console test',
+    'snapshot description shown');
   ok('a disk-only snapshot appears in the tree with its time, power state and the check mark');
 
   step = 'snapshot with memory';
@@ -293,7 +296,9 @@ try {
     return window.progressSeen;
   });
   const between = [...new Set(seen.filter((v) => v > 0 && v < 100))];
-  check(between.length >= 1, `the progress bar moved through values between 0 and 100 (saw ${[...new Set(seen)]})`);
+  const copyTimes = await page.locator('tr.task', { hasText: 'VM.copy' }).first().locator('td').allTextContents();
+  check(between.length >= 1,
+    `the progress bar moved through values between 0 and 100 (saw ${[...new Set(seen)]}; task row ${copyTimes.join(' | ')})`);
   check(seen[seen.length - 1] === 100, 'the progress bar ends at 100%');
   check(seen.every((v, i) => i === 0 || v >= seen[i - 1]), 'the progress bar never goes back');
   await shot('08-tasks');
@@ -301,8 +306,28 @@ try {
   await page.locator('.vm-item', { hasText: 'Demo VM copy' }).waitFor();
   ok(`a copy task's progress bar moved live (${between.length} values between 0 and 100%) to 100%; the copy is listed`);
 
-  step = 'snapshot unavailable';
+  step = 'a failing task, in words';
   const session = await rpcAsRoot('session.login_with_password', ['root', rootPassword]);
+  const [demo] = await rpcAsRoot('VM.get_by_name_label', [session, 'Demo VM']);
+  await selectVm('Demo VM');
+  await page.click('button[data-key=vm-copy]');
+  await copy.waitFor();
+  // Someone else starts the VM while the dialog is open: the copy then fails on the server.
+  await rpcAsRoot('VM.start', [session, demo, false, false]);
+  await copy.locator('button[type=submit]').click();
+  const notice = page.locator('.notice-error', { hasText: 'Copy Demo VM' });
+  await notice.waitFor();
+  check((await notice.textContent()).includes('The VM is running; this needs it halted.'),
+    `the failure is said in words: ${await notice.textContent()}`);
+  await page.click('nav.tabs button[data-key=tab-tasks]');
+  const failedRow = page.locator('tr.task-failure', { hasText: 'VM.copy' });
+  await failedRow.waitFor();
+  check((await failedRow.locator('.task-error').textContent()).includes('this needs it halted'), 'the task row says why');
+  await shot('08b-task-failed');
+  await rpcAsRoot('VM.hard_shutdown', [session, demo]);
+  ok('a task that fails says why in words, in a notice and on the Tasks page');
+
+  step = 'snapshot unavailable';
   const sr = (await rpcAsRoot('pool.get_all_records', [session]));
   const defaultSr = Object.values(sr)[0].default_SR;
   const vm = await rpcAsRoot('VM.create', [session, { name_label: 'Shared-disk VM', memory_static_max: 268435456 }]);

@@ -102,6 +102,7 @@ public class SnapshotTreeResource {
     Map<String, Object> n = new LinkedHashMap<>();
     n.put("uuid", r.get("uuid"));
     n.put("name", r.get("name_label"));
+    n.put("description", r.get("name_description"));
     n.put("time", String.valueOf(r.get("snapshot_time")));
     Object info = r.get("snapshot_info");
     n.put(

@@ -84,7 +84,8 @@ function gcWords(status) {
   if (status.startsWith('gc finished')) {
     return 'idle (last run finished)';
   }
-  return status;
+  // Node UUIDs cut to the 8 characters the trees show.
+  return status.replace(/\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '$1');
 }
 
 function kind(n) {

@@ -78,7 +78,7 @@ export class Store {
     this.running = false;
   }
 
-  /** Calls f(classes) after changes, at most once per animation frame. */
+  /** Calls f(classes) after changes, at most about 30 times a second. */
   subscribe(f) {
     this.listeners.add(f);
     return () => this.listeners.delete(f);
@@ -90,11 +90,13 @@ export class Store {
       return;
     }
     this.pending = new Set(classes);
-    requestAnimationFrame(() => {
+    // A timer rather than an animation frame: frames may be withheld (a hidden tab, a headless
+    // browser drawing nothing), and the page must still keep up with the server.
+    setTimeout(() => {
       const c = this.pending;
       this.pending = null;
       this.listeners.forEach((f) => f(c));
-    });
+    }, 30);
   }
 
   all(cls) {

@@ -178,6 +178,7 @@ export class VmsPage {
         }),
         h('label', { for: id },
           h('span', { class: 'snap-name' }, n.name),
+          n.description ? h('span', { class: 'snap-description' }, n.description) : null,
           h('span', { class: 'snap-time' }, when(n.time)),
           h('span', { class: 'snap-state' }, n.checkpoint ? `${n.powerStateAtSnapshot || '?'} + memory` : (n.powerStateAtSnapshot || '')),
           n.current ? h('span', { class: 'current-mark', title: 'Current snapshot: the VM is this snapshot plus what changed since' }, '✓ current') : null)),
