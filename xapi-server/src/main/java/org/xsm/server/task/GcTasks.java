@@ -112,7 +112,7 @@ public class GcTasks {
   }
 
   /** Coalesce tasks still pending from before a restart: their sampler is gone. */
-  private void failStale() {
+  void failStale() {
     for (String t : db.find("task", f -> NAME.equals(f.get("name_label")))) {
       try {
         if ("pending".equals(db.field("task", t, "status"))) {
