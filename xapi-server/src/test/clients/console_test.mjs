@@ -78,6 +78,9 @@ async function takeSnapshot(name, { memory = false, description = '' } = {}) {
     await dialog.locator('textarea[name=description]').fill(description);
   }
   await dialog.locator(`input[name=kind][value=${memory ? 'memory' : 'disks'}]`).check();
+  if (memory) {
+    await shot('03a-snapshot-dialog');
+  }
   await dialog.locator('button[type=submit]').click();
   await waitCurrent(name);
 }

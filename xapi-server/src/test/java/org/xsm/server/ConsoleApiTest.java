@@ -97,6 +97,23 @@ class ConsoleApiTest {
   }
 
   @Test
+  void consoleIsServedAndTheServerAddressLeadsToIt() throws Exception {
+    for (String path : List.of("/", "/console")) {
+      HttpResponse<String> r = rest("GET", path, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(302);
+      assertThat(r.headers().firstValue("Location")).as(path).contains("/console/");
+    }
+    HttpResponse<String> page = rest("GET", "/console/", null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("<script type=\"module\" src=\"js/app.js\">");
+    for (String file :
+        List.of(
+            "app.js", "api.js", "dialogs.js", "dom.js", "store.js", "vms.js", "storage.js", "tasks.js")) {
+      assertThat(rest("GET", "/console/js/" + file, null).statusCode()).as(file).isEqualTo(200);
+    }
+  }
+
+  @Test
   void restApiTakesTheXenApiSession() throws Exception {
     String root = login("root", "xsm-test-root");
     String auditor = login("auditor", "auditor-pw");
