@@ -108,7 +108,14 @@ class ConsoleApiTest {
     assertThat(page.body()).contains("<script type=\"module\" src=\"js/app.js\">");
     for (String file :
         List.of(
-            "app.js", "api.js", "dialogs.js", "dom.js", "store.js", "vms.js", "storage.js", "tasks.js")) {
+            "app.js",
+            "api.js",
+            "dialogs.js",
+            "dom.js",
+            "store.js",
+            "vms.js",
+            "storage.js",
+            "tasks.js")) {
       assertThat(rest("GET", "/console/js/" + file, null).statusCode()).as(file).isEqualTo(200);
     }
   }

@@ -195,6 +195,9 @@ class App {
     const s = this.session;
     this.session = null;
     this.nav = null;
+    this.watched = null;
+    // The next user must not read what this one did.
+    this.notices.replaceChildren();
     if (s && !message) {
       await s.logout();
     }
