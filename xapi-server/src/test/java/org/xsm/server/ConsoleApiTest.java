@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
+import org.xsm.server.db.Database;
 import org.xsm.server.storage.StorageService;
 
 /**
@@ -37,6 +38,7 @@ class ConsoleApiTest {
   URL url;
 
   @Inject StorageService storage;
+  @Inject Database db;
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -157,8 +159,12 @@ class ConsoleApiTest {
     String snap = rpc("VDI.snapshot", s, leaf, Map.of()).asText();
     String snapUuid = rpc("VDI.get_uuid", s, snap).asText();
 
-    JsonNode srs = JSON.readTree(rest("GET", "/api/srs", s).body());
-    JsonNode sr = srs.get(0);
+    String srUuid = rpc("SR.get_uuid", s, defaultSr(s)).asText();
+    JsonNode sr = null;
+    for (JsonNode each : JSON.readTree(rest("GET", "/api/srs", s).body())) {
+      sr = each.get("uuid").asText().equals(srUuid) ? each : sr;
+    }
+    assertThat(sr).as("the default SR in /api/srs").isNotNull();
     assertThat(sr.get("gc").get("status").asText()).isNotEmpty();
     JsonNode base = null;
     for (JsonNode root : sr.get("trees")) {
@@ -201,6 +207,39 @@ class ConsoleApiTest {
     assertThat(rpcRaw("VM.snapshot", s, template, "x").get("error").get("message").asText())
         .isEqualTo("VM_IS_TEMPLATE");
     assertThat(rpc("VM.snapshot", s, fine, "x").asText()).startsWith("OpaqueRef:");
+  }
+
+  @Test
+  void aDiskOnAnSrWhoseDriverCantSnapshotBlocksTheVm() throws Exception {
+    String s = login("root", "xsm-test-root");
+    // An SR record of a type no installed driver serves (as after removing a plugin): no driver
+    // there can snapshot, so neither the console nor VM.snapshot may try.
+    String sr =
+        db.create("SR", new java.util.HashMap<>(Map.of("name_label", "orphan", "type", "gone")));
+    String disk =
+        db.create(
+            "VDI",
+            new java.util.HashMap<>(
+                Map.of(
+                    "SR", sr, "name_label", "orphan disk", "location", "x", "virtual_size", MIB)));
+    String vm = rpc("VM.create", s, Map.of("name_label", "on-orphan-sr")).asText();
+    String vbd =
+        rpc("VBD.create", s, Map.of("VM", vm, "VDI", disk, "userdevice", "0", "type", "Disk"))
+            .asText();
+    try {
+      JsonNode blockers = JSON.readTree(rest("GET", "/api/vms/snapshot-blockers", s).body());
+      assertThat(blockers.get(rpc("VM.get_uuid", s, vm).asText()).asText())
+          .contains("'orphan disk'", "SR 'orphan' (type gone)", "can't snapshot");
+      JsonNode refused = rpcRaw("VM.snapshot", s, vm, "x").get("error");
+      assertThat(refused.get("message").asText()).isEqualTo("SR_OPERATION_NOT_SUPPORTED");
+      assertThat(refused.get("data").get(0).asText()).isEqualTo(sr);
+    } finally {
+      // Other tests in this server walk every SR: leave none without a driver behind.
+      db.destroy("VBD", vbd);
+      db.destroy("VM", vm);
+      db.destroy("VDI", disk);
+      db.destroy("SR", sr);
+    }
   }
 
   @Test
