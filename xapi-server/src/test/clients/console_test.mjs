@@ -329,6 +329,9 @@ try {
   await shot('08b-task-failed');
   await rpcAsRoot('VM.hard_shutdown', [session, demo]);
   ok('a task that fails says why in words, in a notice and on the Tasks page');
+  await page.click('button[data-key=tasks-clear]');
+  await page.locator('tr.task-success, tr.task-failure').first().waitFor({ state: 'detached' });
+  ok('finished tasks can be cleared');
 
   step = 'snapshot unavailable';
   const sr = (await rpcAsRoot('pool.get_all_records', [session]));
@@ -380,6 +383,10 @@ try {
     return del.status;
   }, base);
   check(denied === 403, `the server refuses the read-only user's delete (HTTP ${denied})`);
+  await page.click('nav.tabs button[data-key=tab-tasks]');
+  const clear = page.locator('button[data-key=tasks-clear]');
+  check(await clear.isDisabled() && (await clear.getAttribute('title')).includes(READ_ONLY_TIP),
+    'clearing tasks disabled for the read-only role');
   await page.click('nav.tabs button[data-key=tab-storage]');
   await page.locator('.sr .vdi-row').first().waitFor();
   await shot('11-read-only');

@@ -25,10 +25,24 @@ export class TasksPage {
     return this.app.store.all('task').filter(([, t]) => t.status === 'pending' || t.status === 'cancelling').length;
   }
 
+  /** Forgets finished tasks (task.destroy), as XenAPI clients do once they have read them. */
+  async clear() {
+    const done = this.tasks().filter(([, t]) => !['pending', 'cancelling'].includes(t.status));
+    await this.app.run(`Clear ${done.length} finished tasks`,
+      () => Promise.all(done.map(([ref]) => this.app.session.call('task.destroy', ref))));
+  }
+
   render() {
     const tasks = this.tasks();
+    const finished = tasks.length - this.running();
+    const readOnly = this.app.session.readOnly;
+    const why = readOnly ? 'Your role is read-only: you may look, not change.'
+      : finished === 0 ? 'No finished tasks.' : null;
     replace(this.el,
-      h('h2', { class: 'pane-title', tabindex: '-1' }, 'Tasks'),
+      h('div', { class: 'detail-head' },
+        h('h2', { class: 'pane-title', tabindex: '-1' }, 'Tasks'),
+        h('button', { type: 'button', 'data-key': 'tasks-clear', disabled: !!why, title: why || undefined,
+          onclick: () => this.clear() }, 'Clear finished')),
       tasks.length === 0 ? h('p', { class: 'muted' }, 'No tasks.') :
         h('table', { class: 'tasks' },
           h('caption', { class: 'visually-hidden' }, 'Tasks, newest first'),
