@@ -207,6 +207,15 @@ class ConsoleApiTest {
     assertThat(rpcRaw("VM.snapshot", s, template, "x").get("error").get("message").asText())
         .isEqualTo("VM_IS_TEMPLATE");
     assertThat(rpc("VM.snapshot", s, fine, "x").asText()).startsWith("OpaqueRef:");
+
+    // A checkpoint is refused before any memory is saved, and the VM runs on.
+    rpc("VM.start", s, shared, false, false);
+    int vdis = rpc("VDI.get_all", s).size();
+    assertThat(rpcRaw("VM.checkpoint", s, shared, "x").get("error").get("message").asText())
+        .isEqualTo("VDI_IS_SHARABLE");
+    assertThat(rpc("VM.get_power_state", s, shared).asText()).isEqualTo("Running");
+    assertThat(rpc("VDI.get_all", s).size()).as("no suspend VDI left").isEqualTo(vdis);
+    rpc("VM.hard_shutdown", s, shared);
   }
 
   @Test

@@ -84,6 +84,11 @@ public final class GarbageCollector {
     return stepProgress;
   }
 
+  private void step(double fraction) {
+    stepProgress = fraction;
+    sr.noteGcStep(fraction);
+  }
+
   /** Asks a running {@link #run} to stop at the next step (SR detach). */
   void abort() {
     abort = true;
@@ -230,7 +235,7 @@ public final class GarbageCollector {
     CrashPoints.hit("gc.coalesce-logged");
     progress.accept("gc coalescing " + n.uuid + " into " + p.uuid);
     long total = Math.max(1, n.physicalSizeBytes);
-    stepProgress = 0;
+    step(0);
     long copied;
     try {
       copied =
@@ -238,12 +243,12 @@ public final class GarbageCollector {
               store,
               VhdTree.fileOf(n.uuid),
               b -> {
-                stepProgress = Math.min(1.0, (double) b / total);
+                step(Math.min(1.0, (double) b / total));
                 progress.accept("gc coalesce " + n.uuid + ": " + b + " bytes");
               },
               () -> abort);
     } finally {
-      stepProgress = -1;
+      step(-1);
     }
     CrashPoints.hit("gc.coalesce-copied");
     c.bytes += copied;

@@ -1,6 +1,5 @@
 package org.xsm.server.task;
 
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,11 +10,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.xsm.api.Sr;
 import org.xsm.server.db.Database;
@@ -24,94 +18,75 @@ import org.xsm.server.storage.StorageService;
 
 /**
  * Task records for the garbage collectors' coalesces, so clients watch them like any long
- * operation: while an SR reports a running coalesce ({@link Sr#gcStepProgress()}), a pending task
- * {@code SR.gc_coalesce} (description: the SR's name) carries its progress, and ends in success
- * when the step ends. The collectors run inside the plugins, so this samples them every {@code
- * xsm.gc-task-poll-ms} (default 200 ms); a coalesce shorter than that may go unrecorded.
+ * operation: when an SR's collector starts a coalesce ({@link Sr#setGcProgressListener}), a pending
+ * task {@code SR.gc_coalesce} (description: the SR's name) appears, its {@code progress} follows
+ * the copy in steps of at least 1%, and it ends in success when the step ends.
  *
- * <p>Crash safety: these records are bookkeeping only. A task left pending by a crash is one of the
- * stale tasks the next start marks failed (the coalesce itself is journalled on the SR).
+ * <p>Crash safety: these records are bookkeeping only. A coalesce task still pending at a start
+ * lost its collector with the old process; it is marked failed ({@code TASK_INTERRUPTED}). The
+ * coalesce itself recovers from its journal on the SR.
  */
 @ApplicationScoped
 public class GcTasks {
   private static final Logger LOG = Logger.getLogger(GcTasks.class);
   static final String NAME = "SR.gc_coalesce";
+  private static final double STEP = 0.01;
 
   @Inject Database db;
   @Inject StorageService storage;
   @Inject Tasks tasks;
 
-  @ConfigProperty(name = "xsm.gc-task-poll-ms", defaultValue = "200")
-  long pollMs;
+  /** The task of a running coalesce and the progress it last showed. */
+  private static final class Open {
+    final String task;
+    double shown;
 
-  /** SR reference to the task of its running coalesce. */
-  private final Map<String, String> open = new ConcurrentHashMap<>();
+    Open(String task, double shown) {
+      this.task = task;
+      this.shown = shown;
+    }
+  }
 
-  private ScheduledExecutorService poller;
+  /** SR reference to its running coalesce. */
+  private final Map<String, Open> open = new HashMap<>();
 
   // After Bootstrap (default priority): the database must be loaded first.
   void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 600) StartupEvent ev) {
     failStale();
-    poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "xsm-gc-tasks");
-              t.setDaemon(true);
-              return t;
-            });
-    poller.scheduleWithFixedDelay(this::sample, pollMs, pollMs, TimeUnit.MILLISECONDS);
+    storage.onAttach((ref, sr) -> sr.setGcProgressListener(f -> progress(ref, f)));
   }
 
-  void onStop(@Observes ShutdownEvent ev) {
-    if (poller != null) {
-      poller.shutdownNow();
-    }
-  }
-
-  /** One look at every attached SR; never throws (the poller would stop). */
-  void sample() {
+  /** Called on a collector's thread; never throws into it. */
+  synchronized void progress(String sr, double fraction) {
     try {
-      for (Map.Entry<String, Sr> e : storage.attachedSrs().entrySet()) {
-        sample(e.getKey(), e.getValue().gcStepProgress());
-      }
-      for (String sr : List.copyOf(open.keySet())) {
-        if (!storage.attachedSrs().containsKey(sr)) {
-          sample(sr, -1);
-        }
-      }
-    } catch (RuntimeException | XenApiException e) {
-      LOG.warnf("recording GC progress failed: %s", e.toString());
-    }
-  }
-
-  private void sample(String sr, double progress) throws XenApiException {
-    String task = open.get(sr);
-    if (progress >= 0) {
-      if (task == null || !db.exists("task", task)) {
+      Open o = open.get(sr);
+      if (fraction >= 0 && o == null) {
         Map<String, Object> t = new HashMap<>();
         t.put("name_label", NAME);
         t.put("name_description", db.exists("SR", sr) ? db.field("SR", sr, "name_label") : sr);
         t.put("created", Instant.now());
         t.put("status", "pending");
-        t.put("progress", progress);
-        task = db.create("task", t);
-        open.put(sr, task);
-      } else {
-        tasks.setProgress(task, progress);
+        t.put("progress", fraction);
+        open.put(sr, new Open(db.create("task", t), fraction));
+      } else if (fraction >= 0 && fraction - o.shown >= STEP) {
+        o.shown = fraction;
+        tasks.setProgress(o.task, fraction);
+      } else if (fraction < 0 && o != null) {
+        open.remove(sr);
+        if (db.exists("task", o.task)) {
+          Map<String, Object> done = new HashMap<>();
+          done.put("status", "success");
+          done.put("progress", 1.0);
+          done.put("finished", Instant.now());
+          db.set("task", o.task, done);
+        }
       }
-    } else if (task != null) {
-      open.remove(sr);
-      if (db.exists("task", task)) {
-        Map<String, Object> done = new HashMap<>();
-        done.put("status", "success");
-        done.put("progress", 1.0);
-        done.put("finished", Instant.now());
-        db.set("task", task, done);
-      }
+    } catch (XenApiException | RuntimeException e) {
+      LOG.warnf("recording GC progress of SR %s failed: %s", sr, e.toString());
     }
   }
 
-  /** Coalesce tasks still pending from before a restart: their sampler is gone. */
+  /** Marks coalesce tasks still pending from before this start as failed. */
   void failStale() {
     for (String t : db.find("task", f -> NAME.equals(f.get("name_label")))) {
       try {

@@ -25,6 +25,18 @@ public class SnapshotPreconditions {
   public record Blocker(XenApiException error, String reason) {}
 
   /**
+   * Throws what blocks a snapshot of {@code vm}, if anything does.
+   *
+   * @throws XenApiException the blocker's error, or HANDLE_INVALID if {@code vm} does not exist
+   */
+  public void require(String vm) throws XenApiException {
+    Blocker b = check(vm);
+    if (b != null) {
+      throw b.error();
+    }
+  }
+
+  /**
    * @return what blocks a snapshot of {@code vm}, or null if nothing does
    * @throws XenApiException HANDLE_INVALID if {@code vm} does not exist
    */

@@ -96,10 +96,7 @@ public class VmSnapshots implements RpcModule {
     String name = Params.str(a, 1);
     List<String> ignore = a.size() == 3 ? Params.strings(a.get(2), "ignore_vdis") : List.of();
     Map<String, Object> rec = db.record("VM", vm);
-    SnapshotPreconditions.Blocker blocked = preconditions.check(vm);
-    if (blocked != null) {
-      throw blocked.error();
-    }
+    preconditions.require(vm);
     // 1. Disks first; on a failure, the snapshots already made are removed again.
     Map<String, String> snapOf = new LinkedHashMap<>();
     try {
@@ -157,6 +154,7 @@ public class VmSnapshots implements RpcModule {
     if (!state.equals("Running") && !state.equals("Paused")) {
       throw new XenApiException("VM_BAD_POWER_STATE", vm, "running", state.toLowerCase());
     }
+    preconditions.require(vm); // before the memory is saved: a refusal should cost nothing
     memory.setRunning(vm, false);
     String image;
     try {
