@@ -392,6 +392,14 @@ try {
   await shot('11-read-only');
   ok('read-only: sees VMs, snapshots and storage; every change is disabled with a tooltip, and the server says 403');
 
+  step = 'session ended elsewhere';
+  const mine = await page.evaluate(() => sessionStorage.getItem('xsm-session'));
+  await rpcAsRoot('session.logout', [mine]);
+  await rpcAsRoot('VM.set_name_description', [session, demo, 'an event for the console']);
+  await page.locator('#login-error', { hasText: 'Your session has ended' }).waitFor();
+  check(await page.evaluate(() => sessionStorage.getItem('xsm-session')) === null, 'the dead session is forgotten');
+  ok('a session that ends elsewhere brings the login back, saying so');
+
   check(pageErrors.length === 0, `no errors in the page: ${pageErrors.join(' | ')}`);
   ok('no script errors in the page');
   console.log('console_test: all checks passed');
