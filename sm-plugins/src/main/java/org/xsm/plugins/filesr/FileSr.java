@@ -95,8 +95,30 @@ public class FileSr implements Sr {
   }
 
   /** What the background collector is doing, for operators. */
+  @Override
   public String gcStatus() {
     return gc == null ? "idle" : gc.status();
+  }
+
+  @Override
+  public double gcStepProgress() {
+    return gc == null ? -1 : gc.stepProgress();
+  }
+
+  private volatile java.util.function.DoubleConsumer gcListener = f -> {};
+
+  @Override
+  public void setGcProgressListener(java.util.function.DoubleConsumer listener) {
+    gcListener = listener == null ? f -> {} : listener;
+  }
+
+  /** Tells the listener how far the collector's current step has got (-1: it ended). */
+  void noteGcStep(double fraction) {
+    try {
+      gcListener.accept(fraction);
+    } catch (RuntimeException e) {
+      // An observer's failure must not stop or fail the collection it observes.
+    }
   }
 
   /** Nodes the GC could not coalesce for lack of space (xapi's gc_no_space). */
