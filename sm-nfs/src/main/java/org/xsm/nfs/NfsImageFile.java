@@ -1,0 +1,223 @@
+package org.xsm.nfs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.NonWritableChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.xsm.nfs.client.FileHandle;
+import org.xsm.nfs.client.Nfs3Client;
+import org.xsm.nfs.client.Nfs3Client.Stable;
+import org.xsm.nfs.client.Nfs3Client.WriteResult;
+import org.xsm.nfs.client.NfsException;
+import org.xsm.plugins.store.ImageFile;
+
+/**
+ * One file on an NFSv3 export. Reads and writes larger than the transfer size are split and the
+ * pieces sent together (several READ or WRITE calls in flight on the one connection).
+ *
+ * <p>Crash safety: data is written UNSTABLE; each acknowledged WRITE is kept (offset, bytes, the
+ * server's write verifier) until a COMMIT covers it. {@link #force()} sends COMMIT and compares its
+ * verifier with each kept write's: if the server restarted in between (the verifier changed) it may
+ * have dropped those writes, so they are sent again FILE_SYNC before {@code force()} returns. Hence
+ * no write acknowledged by {@code force()} is lost to a server restart. To bound the memory kept, a
+ * COMMIT is also sent whenever more than {@link #MAX_UNCOMMITTED_BYTES} are waiting (early
+ * durability is allowed by the store contract). {@link #truncate} commits first, so that a resent
+ * write can never extend a file past a later truncation. {@link #close} commits what is pending.
+ */
+final class NfsImageFile implements ImageFile {
+  static final long MAX_UNCOMMITTED_BYTES = 64L << 20;
+  private static final AtomicLong REWRITTEN_BYTES = new AtomicLong();
+
+  private record Uncommitted(long offset, ByteBuffer data, long verifier) {}
+
+  private final NfsMount mount;
+  private final FileHandle fh;
+  private final String name;
+  private final boolean writable;
+  private final Object commitLock = new Object();
+  private final List<Uncommitted> uncommitted = new ArrayList<>();
+  private long uncommittedBytes;
+
+  NfsImageFile(NfsMount mount, FileHandle fh, String name, boolean writable) {
+    this.mount = mount;
+    this.fh = fh;
+    this.name = name;
+    this.writable = writable;
+  }
+
+  /** Bytes sent again because a COMMIT showed the server had restarted (all files, this JVM). */
+  static long rewrittenBytes() {
+    return REWRITTEN_BYTES.get();
+  }
+
+  private Nfs3Client client() {
+    return mount.client();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public int read(ByteBuffer dst, long position) throws IOException {
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    int start = dst.position();
+    int rsize = mount.readSize();
+    List<ByteBuffer> pieces = new ArrayList<>();
+    List<CompletableFuture<Nfs3Client.ReadResult>> calls = new ArrayList<>();
+    for (int off = 0; off < dst.remaining(); off += rsize) {
+      ByteBuffer piece = dst.duplicate();
+      piece.position(start + off).limit(start + Math.min(dst.remaining(), off + rsize));
+      pieces.add(piece);
+      calls.add(client().readAsync(fh, position + off, piece.slice()));
+    }
+    int total = 0;
+    boolean more = true;
+    IOException failure = null;
+    for (int i = 0; i < calls.size(); i++) {
+      try {
+        Nfs3Client.ReadResult r = client().await(calls.get(i));
+        if (more) {
+          total += r.count();
+          // A short read ends the contiguous data; later pieces are not counted.
+          more = r.count() == pieces.get(i).remaining() && !r.eof();
+        }
+      } catch (IOException e) {
+        if (failure == null && more) {
+          failure = e;
+        }
+        more = false;
+      }
+    }
+    if (failure != null && total == 0) {
+      throw failure;
+    }
+    if (total == 0) {
+      return -1;
+    }
+    dst.position(start + total);
+    return total;
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) throws IOException {
+    if (!writable) {
+      throw new NonWritableChannelException();
+    }
+    int len = src.remaining();
+    // A private copy: kept until COMMIT confirms it, to be sent again after a server restart.
+    ByteBuffer copy = ByteBuffer.allocate(len).put(src.duplicate()).flip();
+    int wsize = mount.writeSize();
+    List<CompletableFuture<WriteResult>> calls = new ArrayList<>();
+    List<Uncommitted> pieces = new ArrayList<>();
+    for (int off = 0; off < len; off += wsize) {
+      ByteBuffer piece = copy.duplicate();
+      piece.position(off).limit(Math.min(len, off + wsize));
+      piece = piece.slice();
+      pieces.add(new Uncommitted(position + off, piece, 0));
+      calls.add(client().writeAsync(fh, position + off, piece, Stable.UNSTABLE));
+    }
+    IOException failure = null;
+    List<Uncommitted> done = new ArrayList<>();
+    for (int i = 0; i < calls.size(); i++) {
+      try {
+        WriteResult r = client().await(calls.get(i));
+        Uncommitted p = pieces.get(i);
+        if (r.count() < p.data().remaining()) {
+          r = finishShortWrite(p, r);
+        }
+        done.add(new Uncommitted(p.offset(), p.data(), r.verifier()));
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure; // nothing is acknowledged to the caller; force() still resends what is kept
+    }
+    synchronized (commitLock) {
+      uncommitted.addAll(done);
+      uncommittedBytes += len;
+    }
+    src.position(src.position() + len);
+    if (uncommittedBytes > MAX_UNCOMMITTED_BYTES) {
+      commit();
+    }
+    return len;
+  }
+
+  /** The server wrote less than asked (RFC 1813 allows it): send the rest, FILE_SYNC. */
+  private WriteResult finishShortWrite(Uncommitted p, WriteResult first) throws IOException {
+    ByteBuffer rest = p.data().duplicate();
+    rest.position(rest.position() + first.count());
+    long off = p.offset() + first.count();
+    while (rest.hasRemaining()) {
+      WriteResult r = client().await(client().writeAsync(fh, off, rest.slice(), Stable.FILE_SYNC));
+      if (r.count() <= 0) {
+        throw new NfsException(0, "WRITE to " + name + " at " + off + " made no progress");
+      }
+      rest.position(rest.position() + r.count());
+      off += r.count();
+    }
+    return first;
+  }
+
+  @Override
+  public long size() throws IOException {
+    return client().getattr(fh).sizeBytes();
+  }
+
+  @Override
+  public void truncate(long sizeBytes) throws IOException {
+    if (!writable) {
+      throw new NonWritableChannelException();
+    }
+    commit();
+    client().setattr(fh, -1, sizeBytes);
+  }
+
+  @Override
+  public void force() throws IOException {
+    commit();
+  }
+
+  /** COMMIT, then resend FILE_SYNC every kept write whose verifier is not the COMMIT's. */
+  private void commit() throws IOException {
+    synchronized (commitLock) {
+      if (uncommitted.isEmpty()) {
+        return;
+      }
+      List<Uncommitted> batch = new ArrayList<>(uncommitted);
+      long verifier = client().commit(fh);
+      for (Uncommitted u : batch) {
+        if (u.verifier() != verifier) {
+          WriteResult r =
+              client().await(client().writeAsync(fh, u.offset(), u.data(), Stable.FILE_SYNC));
+          if (r.count() < u.data().remaining()) {
+            finishShortWrite(u, r);
+          }
+          REWRITTEN_BYTES.addAndGet(u.data().remaining());
+        }
+      }
+      uncommitted.subList(0, batch.size()).clear();
+      uncommittedBytes = 0;
+      for (Uncommitted u : uncommitted) {
+        uncommittedBytes += u.data().remaining();
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (writable) {
+      commit();
+    }
+  }
+}
