@@ -266,17 +266,15 @@ public final class RpcClient implements Closeable {
           if (pending.remove(c.xid, c)) {
             c.future.completeExceptionally(
                 new RpcTimeoutException(
-                    "no reply from "
+                    "server "
                         + address
-                        + " to procedure "
-                        + c.proc
-                        + " of program "
-                        + program
+                        + " did not answer "
+                        + callName(c.proc)
                         + " within "
                         + options.totalTimeout().toMillis()
-                        + " ms ("
+                        + " ms (sent "
                         + c.attempts
-                        + " attempts)"));
+                        + (c.attempts == 1 ? " time)" : " times)")));
           }
         } else if (now - c.attemptDeadlineNanos > 0) {
           stale = true;
