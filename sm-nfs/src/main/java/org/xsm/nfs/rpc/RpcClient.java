@@ -377,9 +377,19 @@ public final class RpcClient implements Closeable {
     }
   }
 
+  private String callName(int proc) {
+    String p =
+        switch (program) {
+          case 100000 -> "portmapper";
+          case 100003 -> "NFS";
+          case 100005 -> "MOUNT";
+          default -> "program " + program;
+        };
+    return p + " v" + version + " procedure " + proc;
+  }
+
   private XdrReader parseReplyHeader(XdrReader r, int proc) throws IOException {
-    String call =
-        "procedure " + proc + " of program " + program + " v" + version + " at " + address;
+    String call = callName(proc) + " at " + address;
     int replyStat = r.readInt();
     if (replyStat == 1) {
       int reject = r.readInt();

@@ -226,7 +226,8 @@ class RpcClientTest {
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> c.call(9))
           .isInstanceOf(RpcTimeoutException.class)
-          .hasMessageContaining("did not answer program 1 v1 procedure 9 within 600 ms (sent 3 times)");
+          .hasMessageContaining(
+              "did not answer program 1 v1 procedure 9 within 600 ms (sent 3 times)");
       long ms = (System.nanoTime() - t0) / 1_000_000;
       assertThat(ms).as("failure time").isBetween(550L, 3000L);
     }
