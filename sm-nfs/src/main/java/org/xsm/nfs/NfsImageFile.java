@@ -111,15 +111,15 @@ final class NfsImageFile implements ImageFile {
       throw new NonWritableChannelException();
     }
     int len = src.remaining();
-    // A private copy: kept until COMMIT confirms it, to be sent again after a server restart.
-    ByteBuffer copy = ByteBuffer.allocate(len).put(src.duplicate()).flip();
     int wsize = mount.writeSize();
+    BufferPool pool = BufferPool.of(wsize);
     List<CompletableFuture<WriteResult>> calls = new ArrayList<>();
     List<Uncommitted> pieces = new ArrayList<>();
     for (int off = 0; off < len; off += wsize) {
-      ByteBuffer piece = copy.duplicate();
-      piece.position(off).limit(Math.min(len, off + wsize));
-      piece = piece.slice();
+      // A private copy: kept until COMMIT confirms it, to be sent again after a server restart.
+      ByteBuffer part = src.duplicate();
+      part.position(src.position() + off).limit(src.position() + Math.min(len, off + wsize));
+      ByteBuffer piece = pool.take().put(part).flip();
       pieces.add(new Uncommitted(position + off, piece, 0));
       calls.add(client().writeAsync(fh, position + off, piece, Stable.UNSTABLE));
     }
@@ -140,7 +140,11 @@ final class NfsImageFile implements ImageFile {
       }
     }
     if (failure != null) {
-      throw failure; // nothing is acknowledged to the caller; force() still resends what is kept
+      // Nothing is acknowledged to the caller; writes the server took are in the file anyway.
+      for (Uncommitted p : pieces) {
+        pool.give(p.data());
+      }
+      throw failure;
     }
     synchronized (commitLock) {
       uncommitted.addAll(done);
@@ -207,6 +211,10 @@ final class NfsImageFile implements ImageFile {
         }
       }
       uncommitted.subList(0, batch.size()).clear();
+      BufferPool pool = BufferPool.of(mount.writeSize());
+      for (Uncommitted u : batch) {
+        pool.give(u.data());
+      }
       uncommittedBytes = 0;
       for (Uncommitted u : uncommitted) {
         uncommittedBytes += u.data().remaining();

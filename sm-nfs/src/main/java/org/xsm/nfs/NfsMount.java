@@ -60,6 +60,21 @@ public record NfsMount(
   }
 
   /**
+   * Mounts an export on a connection of its own, for tools and benchmarks; close it with {@code
+   * client().close()}.
+   */
+  public static NfsMount open(String server, String exportPath, NfsOptions options)
+      throws IOException {
+    Nfs3Client c = Nfs3Client.connect(nfsd(server, options), options.rpc());
+    try {
+      return mount(c, server, exportPath, options);
+    } catch (IOException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /**
    * Mounts an export over a client already connected to the server's NFS service.
    *
    * @throws IOException if MOUNT refuses the path or the server cannot be reached

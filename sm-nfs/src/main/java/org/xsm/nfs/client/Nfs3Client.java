@@ -137,28 +137,61 @@ public final class Nfs3Client implements Closeable {
   /** Sends a READ of up to {@code dst.remaining()} bytes; the data goes into {@code dst}. */
   public CompletableFuture<ReadResult> readAsync(FileHandle fh, long offset, ByteBuffer dst) {
     XdrWriter w = args(fh).writeLong(offset).writeInt(dst.remaining());
-    return rpc.callAsync(READ, w.toBuffer())
+    ReadSink sink = new ReadSink(dst);
+    return rpc.callAsync(READ, sink, w.toBuffer())
         .thenApply(
             reply -> {
               try {
-                XdrReader r = reply.body();
-                int status = r.readInt();
-                Nfs3Xdr.readPostOpAttr(r);
-                if (status != NfsStatus.OK) {
-                  throw NfsStatus.exception(status, "READ", fh + " at " + offset);
-                }
-                int count = r.readInt();
-                boolean eof = r.readBoolean();
-                int got = r.readOpaqueInto(dst);
-                if (got != count) {
-                  throw new NfsException(
-                      NfsStatus.OK, "READ reply count " + count + " but " + got + " data bytes");
-                }
-                return new ReadResult(count, eof);
+                return sink.taken ? sink.result : decodeRead(reply.body(), dst, fh, offset);
               } catch (IOException e) {
                 throw new java.util.concurrent.CompletionException(e);
               }
             });
+  }
+
+  /** Takes a successful READ's data straight from the socket into the caller's buffer. */
+  private static final class ReadSink implements RpcClient.DataSink {
+    private final ByteBuffer dst;
+    volatile boolean taken;
+    volatile ReadResult result;
+
+    ReadSink(ByteBuffer dst) {
+      this.dst = dst;
+    }
+
+    @Override
+    public ByteBuffer target(XdrReader r) throws org.xsm.nfs.rpc.XdrException {
+      if (r.readInt() != NfsStatus.OK) {
+        return null;
+      }
+      Nfs3Xdr.readPostOpAttr(r);
+      int count = r.readInt();
+      boolean eof = r.readBoolean();
+      int len = r.readInt();
+      if (len != count || len < 0 || len > dst.remaining()) {
+        return null;
+      }
+      result = new ReadResult(count, eof);
+      taken = true;
+      return dst.duplicate().limit(dst.position() + len);
+    }
+  }
+
+  private static ReadResult decodeRead(XdrReader r, ByteBuffer dst, FileHandle fh, long offset)
+      throws IOException {
+    int status = r.readInt();
+    Nfs3Xdr.readPostOpAttr(r);
+    if (status != NfsStatus.OK) {
+      throw NfsStatus.exception(status, "READ", fh + " at " + offset);
+    }
+    int count = r.readInt();
+    boolean eof = r.readBoolean();
+    int got = r.readOpaqueInto(dst);
+    if (got != count) {
+      throw new NfsException(
+          NfsStatus.OK, "READ reply count " + count + " but " + got + " data bytes");
+    }
+    return new ReadResult(count, eof);
   }
 
   /** Sends a WRITE of all of {@code data}, which must not change until the reply. */

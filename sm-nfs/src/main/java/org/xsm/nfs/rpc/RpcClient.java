@@ -64,15 +64,17 @@ public final class RpcClient implements Closeable {
     final int xid;
     final int proc;
     final ByteBuffer[] record;
+    final DataSink sink;
     final CompletableFuture<Reply> future = new CompletableFuture<>();
     final long deadlineNanos;
     volatile long attemptDeadlineNanos;
     volatile int attempts;
 
-    Call(int xid, int proc, ByteBuffer[] record, long deadlineNanos) {
+    Call(int xid, int proc, ByteBuffer[] record, DataSink sink, long deadlineNanos) {
       this.xid = xid;
       this.proc = proc;
       this.record = record;
+      this.sink = sink;
       this.deadlineNanos = deadlineNanos;
     }
   }
@@ -154,10 +156,36 @@ public final class RpcClient implements Closeable {
   }
 
   /**
+   * Takes the bulk data of a reply (a READ's) straight from the socket into the caller's buffer,
+   * instead of through an intermediate record buffer.
+   */
+  public interface DataSink {
+    /**
+     * Called in the reader thread with the results of a successful reply, as far as they were read
+     * ahead ({@value #HEAD_BYTES} bytes of the record at most): decodes up to and including the
+     * length of the opaque data and returns the buffer its bytes go to, with exactly that many
+     * bytes remaining; or returns null (or throws) to receive the whole reply as usual, decoding it
+     * again from the start of the results.
+     */
+    ByteBuffer target(XdrReader results) throws XdrException;
+  }
+
+  /** How much of each single-fragment reply is read before deciding where its data goes. */
+  public static final int HEAD_BYTES = 512;
+
+  /**
    * Sends a call; the arguments are the concatenation of {@code args} (already XDR-encoded, each
    * padded). The buffers must not change until the returned future completes.
    */
   public CompletableFuture<Reply> callAsync(int proc, ByteBuffer... args) {
+    return callAsync(proc, null, args);
+  }
+
+  /**
+   * Sends a call whose reply data goes to {@code sink} (see {@link DataSink}); the future's reply
+   * body is then empty if the sink took the data.
+   */
+  public CompletableFuture<Reply> callAsync(int proc, DataSink sink, ByteBuffer... args) {
     int xid = nextXid.getAndIncrement();
     XdrWriter h = new XdrWriter(96 + credential.length);
     h.writeInt(0); // record mark, filled in below
@@ -178,7 +206,7 @@ public final class RpcClient implements Closeable {
     record[0] = header;
     System.arraycopy(args, 0, record, 1, args.length);
     long deadline = System.nanoTime() + options.totalTimeout().toNanos();
-    Call c = new Call(xid, proc, record, deadline);
+    Call c = new Call(xid, proc, record, sink, deadline);
     if (closed) {
       c.future.completeExceptionally(new RpcException("RPC client to " + address + " is closed"));
       return c.future;
@@ -315,14 +343,74 @@ public final class RpcClient implements Closeable {
   }
 
   private void readLoop(Connection k) {
+    ByteBuffer mark = ByteBuffer.allocate(4);
     try {
       while (!k.dead) {
-        ByteBuffer rec = readRecord(k.channel);
-        dispatch(rec);
+        mark.clear();
+        readFully(k.channel, mark);
+        int m = mark.getInt(0);
+        int len = m & 0x7fffffff;
+        if (len > MAX_RECORD) {
+          throw new RpcException("RPC record of " + len + " bytes is too large");
+        }
+        ByteBuffer head = ByteBuffer.allocate(Math.min(len, HEAD_BYTES));
+        readFully(k.channel, head);
+        head.flip();
+        if (m < 0 && len > head.limit() && intoSink(k.channel, head, len)) {
+          continue;
+        }
+        ByteBuffer rec = ByteBuffer.allocate(len).put(head);
+        readFully(k.channel, rec);
+        dispatch(m < 0 ? rec.flip() : moreFragments(k.channel, rec));
       }
     } catch (IOException e) {
       k.fail();
     }
+  }
+
+  /**
+   * Delivers a reply whose call has a {@link DataSink}: the data goes from the socket into the
+   * sink's buffer. Returns false, having read nothing more, if the reply is not for such a call or
+   * not a success; the caller then reads it whole.
+   */
+  private boolean intoSink(SocketChannel ch, ByteBuffer head, int len) throws IOException {
+    if (head.limit() < 8 || head.getInt(4) != REPLY) {
+      return false;
+    }
+    int xid = head.getInt(0);
+    Call c = pending.get(xid);
+    if (c == null || c.sink == null) {
+      return false;
+    }
+    ByteBuffer h = head.duplicate();
+    ByteBuffer target;
+    try {
+      XdrReader r = new XdrReader(h);
+      r.skip(8);
+      parseReplyHeader(r, c.proc);
+      target = c.sink.target(r);
+    } catch (IOException e) {
+      return false; // read whole, the usual path reports the error
+    }
+    int consumed = h.position();
+    int dataLen = target == null ? -1 : target.remaining();
+    if (target == null || (long) consumed + dataLen > len || !pending.remove(xid, c)) {
+      return false;
+    }
+    try {
+      int inHead = Math.min(head.limit() - consumed, dataLen);
+      target.put(head.duplicate().position(consumed).limit(consumed + inHead));
+      readFully(ch, target);
+      long rest = (long) len - head.limit() - (dataLen - inHead);
+      if (rest > 0) {
+        readFully(ch, ByteBuffer.allocate((int) rest)); // padding, and anything after the data
+      }
+    } catch (IOException e) {
+      pending.put(xid, c); // sent again after the reconnect; the retransmission's reply refills
+      throw e;
+    }
+    c.future.complete(new Reply(new XdrReader(ByteBuffer.allocate(0)), c.attempts));
+    return true;
   }
 
   private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
@@ -333,23 +421,19 @@ public final class RpcClient implements Closeable {
     }
   }
 
-  private static ByteBuffer readRecord(SocketChannel ch) throws IOException {
+  /** Reads the further fragments of a record whose first fragment is in {@code record}. */
+  private static ByteBuffer moreFragments(SocketChannel ch, ByteBuffer record) throws IOException {
     ByteBuffer mark = ByteBuffer.allocate(4);
-    ByteBuffer record = null;
     while (true) {
       mark.clear();
       readFully(ch, mark);
       int m = mark.getInt(0);
       int len = m & 0x7fffffff;
-      int have = record == null ? 0 : record.position();
+      int have = record.position();
       if ((long) have + len > MAX_RECORD) {
         throw new RpcException("RPC record of " + ((long) have + len) + " bytes is too large");
       }
-      if (record == null) {
-        record = ByteBuffer.allocate(len);
-      } else {
-        record = ByteBuffer.allocate(have + len).put(record.flip());
-      }
+      record = ByteBuffer.allocate(have + len).put(record.flip());
       readFully(ch, record);
       if (m < 0) {
         return record.flip();
