@@ -23,12 +23,16 @@ import org.xsm.plugins.store.ImageFile;
  * verifier with each kept write's: if the server restarted in between (the verifier changed) it may
  * have dropped those writes, so they are sent again FILE_SYNC before {@code force()} returns. Hence
  * no write acknowledged by {@code force()} is lost to a server restart. To bound the memory kept, a
- * COMMIT is also sent whenever more than {@link #MAX_UNCOMMITTED_BYTES} are waiting (early
- * durability is allowed by the store contract). {@link #truncate} commits first, so that a resent
- * write can never extend a file past a later truncation. {@link #close} commits what is pending.
+ * COMMIT is also sent, without waiting for it, whenever {@link #COMMIT_EVERY_BYTES} are waiting
+ * (early durability is allowed by the store contract); its verifier is checked the same way when
+ * the next one is due or at {@code force()}, so at most about twice that is kept, and the server's
+ * flush overlaps the following writes. {@link #truncate} commits first, so that a resent write can
+ * never extend a file past a later truncation. {@link #close} commits what is pending.
  */
 final class NfsImageFile implements ImageFile {
-  static final long MAX_UNCOMMITTED_BYTES = 64L << 20;
+  /** A COMMIT is sent whenever this much acknowledged data is waiting for one. */
+  static final long COMMIT_EVERY_BYTES = 64L << 20;
+
   private static final AtomicLong REWRITTEN_BYTES = new AtomicLong();
 
   private record Uncommitted(long offset, ByteBuffer data, long verifier) {}
@@ -40,6 +44,8 @@ final class NfsImageFile implements ImageFile {
   private final Object commitLock = new Object();
   private final List<Uncommitted> uncommitted = new ArrayList<>();
   private long uncommittedBytes;
+  private List<Uncommitted> committing;
+  private CompletableFuture<Long> commitReply;
 
   NfsImageFile(NfsMount mount, FileHandle fh, String name, boolean writable) {
     this.mount = mount;
@@ -151,8 +157,11 @@ final class NfsImageFile implements ImageFile {
       uncommittedBytes += len;
     }
     src.position(src.position() + len);
-    if (uncommittedBytes > MAX_UNCOMMITTED_BYTES) {
-      commit();
+    synchronized (commitLock) {
+      if (uncommittedBytes > COMMIT_EVERY_BYTES) {
+        finishCommit(); // the previous batch's COMMIT, sent while these writes went out
+        startCommit();
+      }
     }
     return len;
   }
@@ -192,14 +201,42 @@ final class NfsImageFile implements ImageFile {
     commit();
   }
 
-  /** COMMIT, then resend FILE_SYNC every kept write whose verifier is not the COMMIT's. */
+  /** Makes every acknowledged write durable: COMMIT, resending what a server restart lost. */
   private void commit() throws IOException {
     synchronized (commitLock) {
-      if (uncommitted.isEmpty()) {
-        return;
+      finishCommit();
+      if (!uncommitted.isEmpty()) {
+        startCommit();
+        finishCommit();
       }
-      List<Uncommitted> batch = new ArrayList<>(uncommitted);
-      long verifier = client().commit(fh);
+    }
+  }
+
+  /**
+   * Sends COMMIT for the writes acknowledged so far, without waiting; the caller holds the lock.
+   */
+  private void startCommit() {
+    committing = new ArrayList<>(uncommitted);
+    uncommitted.clear();
+    uncommittedBytes = 0;
+    commitReply = client().commitAsync(fh);
+  }
+
+  /**
+   * Waits for the COMMIT in flight, if any, then resends FILE_SYNC each write of its batch whose
+   * verifier is not the COMMIT's, and releases the batch's buffers. The caller holds the lock. On
+   * failure the batch goes back to the uncommitted writes, to be committed or resent later.
+   */
+  private void finishCommit() throws IOException {
+    if (commitReply == null) {
+      return;
+    }
+    List<Uncommitted> batch = committing;
+    CompletableFuture<Long> reply = commitReply;
+    commitReply = null;
+    committing = null;
+    try {
+      long verifier = client().await(reply);
       for (Uncommitted u : batch) {
         if (u.verifier() != verifier) {
           WriteResult r =
@@ -210,15 +247,16 @@ final class NfsImageFile implements ImageFile {
           REWRITTEN_BYTES.addAndGet(u.data().remaining());
         }
       }
-      uncommitted.subList(0, batch.size()).clear();
-      BufferPool pool = BufferPool.of(mount.writeSize());
+    } catch (IOException e) {
+      uncommitted.addAll(0, batch);
       for (Uncommitted u : batch) {
-        pool.give(u.data());
-      }
-      uncommittedBytes = 0;
-      for (Uncommitted u : uncommitted) {
         uncommittedBytes += u.data().remaining();
       }
+      throw e;
+    }
+    BufferPool pool = BufferPool.of(mount.writeSize());
+    for (Uncommitted u : batch) {
+      pool.give(u.data());
     }
   }
 

@@ -109,6 +109,45 @@ class NfsFaultIT {
   }
 
   @Test
+  void aLongUnflushedStreamAcrossACrashIsCompleteAfterForce() throws Exception {
+    Path dir = Files.createTempDirectory(ganesha.exportDir(), "stream-");
+    NfsMount m =
+        NfsMounts.mount(
+            Map.of(
+                "server",
+                "127.0.0.1",
+                "serverpath",
+                GaneshaServer.EXPORT + "/" + dir.getFileName()));
+    NfsImageStore store = m.store(m.root(), "stream");
+    int total = 100;
+    long before = NfsImageFile.rewrittenBytes();
+    try (org.xsm.plugins.store.ImageFile f = store.create("big")) {
+      // Past the first background COMMIT (at 64 MiB), then the server crashes and comes back.
+      for (int i = 0; i < 90; i++) {
+        f.writeFully(ByteBuffer.wrap(chunk(i)), (long) i * MIB);
+      }
+      ganesha.kill();
+      ganesha.restart();
+      for (int i = 90; i < total; i++) {
+        f.writeFully(ByteBuffer.wrap(chunk(i)), (long) i * MIB);
+      }
+      f.force();
+    }
+    assertThat(NfsImageFile.rewrittenBytes() - before)
+        // The first COMMIT goes out once more than 64 MiB wait: it covers chunks 0..64.
+        .as("writes after the last COMMIT the old server answered were resent")
+        .isGreaterThanOrEqualTo((90L - 65) * MIB)
+        .isLessThanOrEqualTo(90L * MIB);
+    byte[] onDisk = Files.readAllBytes(dir.resolve("big"));
+    assertThat(onDisk.length).isEqualTo(total * MIB);
+    for (int i = 0; i < total; i++) {
+      assertThat(java.util.Arrays.copyOfRange(onDisk, i * MIB, (i + 1) * MIB))
+          .as("chunk %d", i)
+          .isEqualTo(chunk(i));
+    }
+  }
+
+  @Test
   void aServerRestartedInTheMiddleOfAWriteStreamLosesNoFlushedWrite() throws Exception {
     SrConfig config = newSr("timeo=50,retrans=3");
     Sr sr = NfsConformanceTest.DRIVER.attach(config);

@@ -235,9 +235,26 @@ public final class Nfs3Client implements Closeable {
 
   /** COMMIT of the whole file; returns the write verifier to compare with the WRITE replies'. */
   public long commit(FileHandle fh) throws IOException {
-    XdrReader r = call(COMMIT, args(fh).writeLong(0).writeInt(0), "COMMIT", fh.toString()).body();
-    Nfs3Xdr.skipWcc(r);
-    return r.readLong();
+    return await(commitAsync(fh));
+  }
+
+  /** Sends a COMMIT of the whole file; the future gives the write verifier. */
+  public CompletableFuture<Long> commitAsync(FileHandle fh) {
+    return rpc.callAsync(COMMIT, args(fh).writeLong(0).writeInt(0).toBuffer())
+        .thenApply(
+            reply -> {
+              try {
+                XdrReader r = reply.body();
+                int status = r.readInt();
+                Nfs3Xdr.skipWcc(r);
+                if (status != NfsStatus.OK) {
+                  throw NfsStatus.exception(status, "COMMIT", fh.toString());
+                }
+                return r.readLong();
+              } catch (IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
   }
 
   /**
