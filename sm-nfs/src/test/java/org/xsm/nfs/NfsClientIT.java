@@ -193,6 +193,44 @@ class NfsClientIT {
         .isCloseTo(free, org.assertj.core.data.Percentage.withPercentage(5));
   }
 
+  private static org.xsm.api.SmError errorOf(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable c) {
+    org.xsm.api.SmException e =
+        org.assertj.core.api.Assertions.catchThrowableOfType(c, org.xsm.api.SmException.class);
+    assertThat(e).as("an SmException").isNotNull();
+    return e.error();
+  }
+
+  @Test
+  void configurationErrorsNameTheProblem() {
+    org.xsm.api.SmDriver d = NfsConformanceTest.DRIVER;
+    assertThatThrownBy(() -> d.probe(Map.of("server", "127.0.0.1")))
+        .as("probe without serverpath lists the exports")
+        .hasMessageContaining("serverpath is required")
+        .hasMessageContaining(GaneshaServer.EXPORT);
+    Map<String, String> ok = Map.of("server", "127.0.0.1", "serverpath", GaneshaServer.EXPORT);
+    String sr = java.util.UUID.randomUUID().toString();
+    java.util.function.Function<Map<String, String>, org.xsm.api.SrConfig> with =
+        extra -> {
+          Map<String, String> m = new java.util.HashMap<>(ok);
+          m.putAll(extra);
+          return new org.xsm.api.SrConfig(sr, m);
+        };
+    assertThat(errorOf(() -> d.attach(with.apply(Map.of("nfsversion", "4")))))
+        .isEqualTo(org.xsm.api.SmError.NFS_VERSION);
+    assertThat(errorOf(() -> d.attach(with.apply(Map.of("options", "timeo=abc")))))
+        .isEqualTo(org.xsm.api.SmError.BAD_REQUEST);
+    assertThat(errorOf(() -> d.attach(with.apply(Map.of("options", "wsize=4096")))))
+        .isEqualTo(org.xsm.api.SmError.BAD_REQUEST);
+    assertThat(errorOf(() -> d.attach(with.apply(Map.of("serverpath", "/not/exported")))))
+        .isEqualTo(org.xsm.api.SmError.NFS_MOUNT);
+    assertThat(errorOf(() -> d.attach(with.apply(Map.of("mountpoint", "/tmp")))))
+        .isEqualTo(org.xsm.api.SmError.BAD_REQUEST);
+    assertThat(errorOf(() -> d.attach(with.apply(Map.of()))))
+        .as("no SR directory")
+        .isEqualTo(org.xsm.api.SmError.SR_UNAVAILABLE);
+  }
+
   @Test
   void mountAndPortmapperFailuresAreClear() throws Exception {
     RpcOptions o = RpcOptions.DEFAULT;
