@@ -13,11 +13,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xsm.api.SmException;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
@@ -32,21 +29,8 @@ import org.xsm.nfs.testing.GaneshaServer;
  * when COMMIT shows a new write verifier), and a server that is gone (operations fail with an
  * SR_BACKEND_FAILURE within the configured bound, never hang).
  */
-class NfsFaultIT {
+class NfsFaultIT extends GaneshaTest {
   private static final int MIB = 1 << 20;
-
-  @TempDir static Path work;
-  static GaneshaServer ganesha;
-
-  @BeforeAll
-  static void start() throws IOException {
-    ganesha = GaneshaServer.start(work);
-  }
-
-  @AfterAll
-  static void stop() throws IOException {
-    ganesha.stop();
-  }
 
   @BeforeEach
   void serverUp() throws IOException {

@@ -2,7 +2,6 @@ package org.xsm.nfs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,10 +12,7 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
 import org.xsm.api.VdiDevice;
@@ -29,21 +25,8 @@ import org.xsm.nfs.testing.GaneshaServer;
  * the VHDs straight from the export by nfs:// URL, and libnfs's nfs-cat returns the same bytes as
  * the file on the server's disk.
  */
-class NfsOracleIT {
+class NfsOracleIT extends GaneshaTest {
   private static final long MIB = 1 << 20;
-
-  @TempDir static Path work;
-  static GaneshaServer ganesha;
-
-  @BeforeAll
-  static void start() throws IOException {
-    ganesha = GaneshaServer.start(work.resolve("ganesha"));
-  }
-
-  @AfterAll
-  static void stop() throws IOException {
-    ganesha.stop();
-  }
 
   private static long qemuVirtualSize(String url) throws Exception {
     String json =

@@ -15,10 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.Sr;
@@ -35,21 +32,8 @@ import org.xsm.plugins.store.ImageFile;
  * Tree changes from both are serialised by the lock file on the export, so the tree and its
  * operation logs stay consistent; a lock whose owner is alive holds other hosts off.
  */
-class NfsSharedSrIT {
+class NfsSharedSrIT extends GaneshaTest {
   private static final long MIB = 1 << 20;
-
-  @TempDir static Path work;
-  static GaneshaServer ganesha;
-
-  @BeforeAll
-  static void start() throws IOException {
-    ganesha = GaneshaServer.start(work);
-  }
-
-  @AfterAll
-  static void stop() throws IOException {
-    ganesha.stop();
-  }
 
   private record Shared(SrConfig hostA, SrConfig hostB, Path dir) {}
 

@@ -138,15 +138,9 @@ public final class Nfs3Client implements Closeable {
   public CompletableFuture<ReadResult> readAsync(FileHandle fh, long offset, ByteBuffer dst) {
     XdrWriter w = args(fh).writeLong(offset).writeInt(dst.remaining());
     ReadSink sink = new ReadSink(dst);
-    return rpc.callAsync(READ, sink, w.toBuffer())
-        .thenApply(
-            reply -> {
-              try {
-                return sink.taken ? sink.result : decodeRead(reply.body(), dst, fh, offset);
-              } catch (IOException e) {
-                throw new java.util.concurrent.CompletionException(e);
-              }
-            });
+    return decoded(
+        rpc.callAsync(READ, sink, w.toBuffer()),
+        reply -> sink.taken ? sink.result : decodeRead(reply.body(), dst, fh, offset));
   }
 
   /** Takes a successful READ's data straight from the socket into the caller's buffer. */
@@ -199,26 +193,39 @@ public final class Nfs3Client implements Closeable {
       FileHandle fh, long offset, ByteBuffer data, Stable stable) {
     int len = data.remaining();
     XdrWriter w = args(fh).writeLong(offset).writeInt(len).writeInt(stable.ordinal()).writeInt(len);
-    return rpc.callAsync(WRITE, w.toBuffer(), data.duplicate(), XdrWriter.padding(len))
-        .thenApply(
-            reply -> {
-              try {
-                XdrReader r = reply.body();
-                int status = r.readInt();
-                Nfs3Xdr.skipWcc(r);
-                if (status != NfsStatus.OK) {
-                  throw NfsStatus.exception(status, "WRITE", fh + " at " + offset);
-                }
-                int count = r.readInt();
-                int committed = r.readInt();
-                if (committed < 0 || committed > 2) {
-                  throw new NfsException(NfsStatus.OK, "WRITE reply: bad stable_how " + committed);
-                }
-                return new WriteResult(count, Stable.values()[committed], r.readLong());
-              } catch (IOException e) {
-                throw new java.util.concurrent.CompletionException(e);
-              }
-            });
+    return decoded(
+        rpc.callAsync(WRITE, w.toBuffer(), data.duplicate(), XdrWriter.padding(len)),
+        reply -> {
+          XdrReader r = reply.body();
+          int status = r.readInt();
+          Nfs3Xdr.skipWcc(r);
+          if (status != NfsStatus.OK) {
+            throw NfsStatus.exception(status, "WRITE", fh + " at " + offset);
+          }
+          int count = r.readInt();
+          int committed = r.readInt();
+          if (committed < 0 || committed > 2) {
+            throw new NfsException(NfsStatus.OK, "WRITE reply: bad stable_how " + committed);
+          }
+          return new WriteResult(count, Stable.values()[committed], r.readLong());
+        });
+  }
+
+  /** Decodes a reply body; may fail as the protocol's errors do. */
+  private interface Decoder<T> {
+    T decode(Reply reply) throws IOException;
+  }
+
+  private static <T> CompletableFuture<T> decoded(
+      CompletableFuture<Reply> call, Decoder<T> decoder) {
+    return call.thenApply(
+        reply -> {
+          try {
+            return decoder.decode(reply);
+          } catch (IOException e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        });
   }
 
   /** Waits for an asynchronous READ or WRITE, unwrapping its failure. */
@@ -240,21 +247,17 @@ public final class Nfs3Client implements Closeable {
 
   /** Sends a COMMIT of the whole file; the future gives the write verifier. */
   public CompletableFuture<Long> commitAsync(FileHandle fh) {
-    return rpc.callAsync(COMMIT, args(fh).writeLong(0).writeInt(0).toBuffer())
-        .thenApply(
-            reply -> {
-              try {
-                XdrReader r = reply.body();
-                int status = r.readInt();
-                Nfs3Xdr.skipWcc(r);
-                if (status != NfsStatus.OK) {
-                  throw NfsStatus.exception(status, "COMMIT", fh.toString());
-                }
-                return r.readLong();
-              } catch (IOException e) {
-                throw new java.util.concurrent.CompletionException(e);
-              }
-            });
+    return decoded(
+        rpc.callAsync(COMMIT, args(fh).writeLong(0).writeInt(0).toBuffer()),
+        reply -> {
+          XdrReader r = reply.body();
+          int status = r.readInt();
+          Nfs3Xdr.skipWcc(r);
+          if (status != NfsStatus.OK) {
+            throw NfsStatus.exception(status, "COMMIT", fh.toString());
+          }
+          return r.readLong();
+        });
   }
 
   /**

@@ -66,6 +66,8 @@ public final class NfsStatus {
     String m = op + " " + what + ": " + name(status);
     return switch (status) {
       case NOENT -> new NoSuchFileException(what, null, m);
+      // A handle whose file was removed (by another client): gone, as NOENT.
+      case STALE -> new NoSuchFileException(what, null, m + " (the file was removed)");
       case EXIST -> new FileAlreadyExistsException(what, null, m);
       case NOTDIR -> new NotDirectoryException(what);
       case NOTEMPTY -> new DirectoryNotEmptyException(what);

@@ -1,7 +1,6 @@
 package org.xsm.nfs.rpc;
 
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
@@ -41,7 +40,6 @@ public final class RpcClient implements Closeable {
   private static final int REPLY = 1;
   private static final int AUTH_NONE = 0;
   private static final int AUTH_SYS = 1;
-  private static final int MAX_RECORD = 80 << 20;
   private static final long TICK_MILLIS = 100;
 
   /** A successful reply: the results, and how many times the call was sent. */
@@ -197,7 +195,7 @@ public final class RpcClient implements Closeable {
     for (ByteBuffer a : args) {
       len += a.remaining();
     }
-    if (len > MAX_RECORD) {
+    if (len > RpcRecords.MAX_RECORD) {
       return CompletableFuture.failedFuture(
           new RpcException("RPC call of " + len + " bytes is too large"));
     }
@@ -347,21 +345,21 @@ public final class RpcClient implements Closeable {
     try {
       while (!k.dead) {
         mark.clear();
-        readFully(k.channel, mark);
+        RpcRecords.readFully(k.channel, mark);
         int m = mark.getInt(0);
         int len = m & 0x7fffffff;
-        if (len > MAX_RECORD) {
+        if (len > RpcRecords.MAX_RECORD) {
           throw new RpcException("RPC record of " + len + " bytes is too large");
         }
         ByteBuffer head = ByteBuffer.allocate(Math.min(len, HEAD_BYTES));
-        readFully(k.channel, head);
+        RpcRecords.readFully(k.channel, head);
         head.flip();
         if (m < 0 && len > head.limit() && intoSink(k.channel, head, len)) {
           continue;
         }
         ByteBuffer rec = ByteBuffer.allocate(len).put(head);
-        readFully(k.channel, rec);
-        dispatch(m < 0 ? rec.flip() : moreFragments(k.channel, rec));
+        RpcRecords.readFully(k.channel, rec);
+        dispatch(m < 0 ? rec.flip() : RpcRecords.moreFragments(k.channel, rec));
       }
     } catch (IOException e) {
       k.fail();
@@ -387,7 +385,7 @@ public final class RpcClient implements Closeable {
     try {
       XdrReader r = new XdrReader(h);
       r.skip(8);
-      parseReplyHeader(r, c.proc);
+      RpcRecords.parseReplyHeader(r, callName(c.proc), address);
       target = c.sink.target(r);
     } catch (IOException e) {
       return false; // read whole, the usual path reports the error
@@ -400,10 +398,11 @@ public final class RpcClient implements Closeable {
     try {
       int inHead = Math.min(head.limit() - consumed, dataLen);
       target.put(head.duplicate().position(consumed).limit(consumed + inHead));
-      readFully(ch, target);
+      RpcRecords.readFully(ch, target);
       long rest = (long) len - head.limit() - (dataLen - inHead);
       if (rest > 0) {
-        readFully(ch, ByteBuffer.allocate((int) rest)); // padding, and anything after the data
+        RpcRecords.readFully(
+            ch, ByteBuffer.allocate((int) rest)); // padding, and anything after the data
       }
     } catch (IOException e) {
       pending.put(xid, c); // sent again after the reconnect; the retransmission's reply refills
@@ -411,34 +410,6 @@ public final class RpcClient implements Closeable {
     }
     c.future.complete(new Reply(new XdrReader(ByteBuffer.allocate(0)), c.attempts));
     return true;
-  }
-
-  private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      if (ch.read(b) < 0) {
-        throw new EOFException("connection closed by server");
-      }
-    }
-  }
-
-  /** Reads the further fragments of a record whose first fragment is in {@code record}. */
-  private static ByteBuffer moreFragments(SocketChannel ch, ByteBuffer record) throws IOException {
-    ByteBuffer mark = ByteBuffer.allocate(4);
-    while (true) {
-      mark.clear();
-      readFully(ch, mark);
-      int m = mark.getInt(0);
-      int len = m & 0x7fffffff;
-      int have = record.position();
-      if ((long) have + len > MAX_RECORD) {
-        throw new RpcException("RPC record of " + ((long) have + len) + " bytes is too large");
-      }
-      record = ByteBuffer.allocate(have + len).put(record.flip());
-      readFully(ch, record);
-      if (m < 0) {
-        return record.flip();
-      }
-    }
   }
 
   private void dispatch(ByteBuffer rec) {
@@ -453,7 +424,8 @@ public final class RpcClient implements Closeable {
       if (c == null) {
         return; // a late reply to a call already answered or timed out
       }
-      c.future.complete(new Reply(parseReplyHeader(r, c.proc), c.attempts));
+      c.future.complete(
+          new Reply(RpcRecords.parseReplyHeader(r, callName(c.proc), address), c.attempts));
     } catch (IOException e) {
       if (c != null) {
         c.future.completeExceptionally(e);
@@ -462,48 +434,7 @@ public final class RpcClient implements Closeable {
   }
 
   private String callName(int proc) {
-    String p =
-        switch (program) {
-          case 100000 -> "portmapper";
-          case 100003 -> "NFS";
-          case 100005 -> "MOUNT";
-          default -> "program " + program;
-        };
-    return p + " v" + version + " procedure " + proc;
-  }
-
-  private XdrReader parseReplyHeader(XdrReader r, int proc) throws IOException {
-    String call = callName(proc) + " at " + address;
-    int replyStat = r.readInt();
-    if (replyStat == 1) {
-      int reject = r.readInt();
-      if (reject == 0) {
-        throw new RpcException(
-            call + ": RPC version mismatch (" + r.readInt() + ".." + r.readInt() + ")");
-      }
-      throw new RpcException(call + ": authentication refused (auth_stat " + r.readInt() + ")");
-    }
-    if (replyStat != 0) {
-      throw new RpcException(call + ": bad reply_stat " + replyStat);
-    }
-    r.readInt(); // verifier flavor
-    r.readOpaque(400);
-    int accept = r.readInt();
-    switch (accept) {
-      case 0:
-        return r;
-      case 1:
-        throw new RpcException(call + ": program unavailable");
-      case 2:
-        throw new RpcException(
-            call + ": program version mismatch (" + r.readInt() + ".." + r.readInt() + ")");
-      case 3:
-        throw new RpcException(call + ": procedure unavailable");
-      case 4:
-        throw new RpcException(call + ": server could not decode the arguments");
-      default:
-        throw new RpcException(call + ": server error (accept_stat " + accept + ")");
-    }
+    return RpcRecords.callName(program, version, proc);
   }
 
   /** Number of calls awaiting a reply. */
