@@ -55,6 +55,9 @@ final class StoreLock {
             return t;
           });
 
+  /** This host's name, resolved once: the record is rewritten at every renewal. */
+  private static final String HOST = hostName();
+
   private final ImageStore store;
   private final Duration lease;
   private final Duration acquireTimeout;
@@ -97,16 +100,10 @@ final class StoreLock {
   }
 
   private String record() {
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      host = "unknown";
-    }
     return "owner="
         + token
         + "\nhost="
-        + host
+        + HOST
         + "\npid="
         + ProcessHandle.current().pid()
         + "\nsince="
@@ -114,6 +111,14 @@ final class StoreLock {
         + "\nrenewal="
         + counter++
         + "\n";
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")"; // the record is for people; the token decides
+    }
   }
 
   private void acquire() throws IOException {
