@@ -62,7 +62,8 @@ final class StoreLock {
   private final Duration lease;
   private final Duration acquireTimeout;
   private final String token = UUID.randomUUID().toString();
-  private long counter;
+  private final java.util.concurrent.atomic.AtomicLong counter =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile ScheduledFuture<?> renewal;
   private volatile String lost;
   private volatile IOException renewalError;
@@ -109,7 +110,7 @@ final class StoreLock {
         + "\nsince="
         + Instant.now()
         + "\nrenewal="
-        + counter++
+        + counter.getAndIncrement()
         + "\n";
   }
 
@@ -127,9 +128,9 @@ final class StoreLock {
     long watchedSince = 0;
     long sleepMillis = 20;
     while (true) {
-      try (ImageFile f = store.create(NAME)) {
-        write(f, record());
-        break;
+      ImageFile f;
+      try {
+        f = store.create(NAME);
       } catch (FileAlreadyExistsException e) {
         String seen = readOrEmpty(NAME);
         long now = System.nanoTime();
@@ -151,9 +152,22 @@ final class StoreLock {
                   + " s: "
                   + seen.replace('\n', ' ').trim());
         }
+        sleep(sleepMillis);
+        sleepMillis = Math.min(sleepMillis * 2, 500);
+        continue;
       }
-      sleep(sleepMillis);
-      sleepMillis = Math.min(sleepMillis * 2, 500);
+      try (f) {
+        write(f, record());
+        break;
+      } catch (IOException e) {
+        // Do not leave an empty lock behind (others would wait a lease for it).
+        try {
+          store.delete(NAME);
+        } catch (IOException d) {
+          e.addSuppressed(d);
+        }
+        throw e;
+      }
     }
     lost = null;
     renewalError = null;
