@@ -18,6 +18,10 @@ import org.xsm.api.SmDriver;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.SrConfig;
+import org.xsm.nfs.client.FileHandle;
+import org.xsm.nfs.client.Nfs3Client;
+import org.xsm.nfs.client.NfsException;
+import org.xsm.nfs.client.NfsStatus;
 import org.xsm.plugins.filesr.FileSrDriver;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
@@ -122,10 +126,23 @@ public final class NfsDriver extends FileSrDriver {
     } else {
       NfsMount mount = NfsMounts.mount(dc);
       try {
-        store = mount.store(mount.directory(srUuid, creating), srUuid);
+        FileHandle dir = mount.directory(srUuid, creating);
+        int wanted = Nfs3Client.ACCESS_MODIFY | Nfs3Client.ACCESS_EXTEND;
+        if ((mount.client().access(dir, wanted) & wanted) != wanted) {
+          throw new SmException(
+              SmError.SHARED_FS_NO_WRITE,
+              mount.describe(srUuid) + " is not writable for this client (NFS ACCESS)");
+        }
+        store = mount.store(dir, srUuid);
       } catch (NoSuchFileException e) {
         throw new SmException(
             SmError.SR_UNAVAILABLE, "no SR directory " + mount.describe(srUuid), e);
+      } catch (java.nio.file.AccessDeniedException | NfsException e) {
+        if (e instanceof NfsException n && n.status() != NfsStatus.ROFS) {
+          throw NfsMounts.failure(n, mount.describe(srUuid));
+        }
+        throw new SmException(
+            SmError.SHARED_FS_NO_WRITE, mount.describe(srUuid) + " is not writable: " + e, e);
       } catch (IOException e) {
         throw NfsMounts.failure(e, mount.describe(srUuid));
       }

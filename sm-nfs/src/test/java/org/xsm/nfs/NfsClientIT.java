@@ -217,6 +217,22 @@ class NfsClientIT extends GaneshaTest {
   }
 
   @Test
+  void aReadOnlyExportIsRefusedAsNotWritable() throws Exception {
+    org.xsm.api.SmDriver d = NfsConformanceTest.DRIVER;
+    String sr = java.util.UUID.randomUUID().toString();
+    org.xsm.api.SrConfig config =
+        new org.xsm.api.SrConfig(
+            sr, Map.of("server", "127.0.0.1", "serverpath", GaneshaServer.READ_ONLY_EXPORT));
+    assertThat(errorOf(() -> d.create(config, 0)))
+        .as("SR.create on a read-only export")
+        .isEqualTo(org.xsm.api.SmError.SHARED_FS_NO_WRITE);
+    Files.createDirectory(ganesha.readOnlyExportDir().resolve(sr));
+    assertThat(errorOf(() -> d.attach(config)))
+        .as("attach on a read-only export")
+        .isEqualTo(org.xsm.api.SmError.SHARED_FS_NO_WRITE);
+  }
+
+  @Test
   void mountAndPortmapperFailuresAreClear() throws Exception {
     RpcOptions o = RpcOptions.DEFAULT;
     assertThat(Mount3Client.exports(ganesha.mountd(), o)).contains(GaneshaServer.EXPORT);

@@ -18,6 +18,7 @@ public final class NfsStatus {
   public static final int EXIST = 17;
   public static final int NOTDIR = 20;
   public static final int NOSPC = 28;
+  public static final int ROFS = 30;
   public static final int NOTEMPTY = 66;
   public static final int DQUOT = 69;
   public static final int STALE = 70;
@@ -42,7 +43,7 @@ public final class NfsStatus {
       case 22 -> "NFS3ERR_INVAL";
       case 27 -> "NFS3ERR_FBIG";
       case 28 -> "NFS3ERR_NOSPC";
-      case 30 -> "NFS3ERR_ROFS";
+      case ROFS -> "NFS3ERR_ROFS";
       case 31 -> "NFS3ERR_MLINK";
       case 63 -> "NFS3ERR_NAMETOOLONG";
       case 66 -> "NFS3ERR_NOTEMPTY";

@@ -17,10 +17,10 @@ import org.xsm.nfs.rpc.RpcOptions;
 
 /**
  * A real nfs-ganesha NFSv3 server on 127.0.0.1 for tests and benchmarks: FSAL VFS exporting a
- * directory as {@value #EXPORT}, its own configuration, log and pid file in a work directory, NFS
- * and MOUNT on free ports registered with rpcbind. Starts rpcbind first if nothing answers on port
- * 111 (and stops it when the JVM exits). Needs root and the Debian packages nfs-ganesha,
- * nfs-ganesha-vfs and rpcbind.
+ * directory as {@value #EXPORT} (and another, read-only, as {@value #READ_ONLY_EXPORT}), its own
+ * configuration, log and pid file in a work directory, NFS and MOUNT on free ports registered with
+ * rpcbind. Starts rpcbind first if nothing answers on port 111 (and stops it when the JVM exits).
+ * Needs root and the Debian packages nfs-ganesha, nfs-ganesha-vfs and rpcbind.
  *
  * <p>Only one ganesha can be registered with rpcbind at a time (program 100003 is per host); tools
  * that ask the portmapper (qemu-img, nfs-cat) find the one that started last.
@@ -28,6 +28,9 @@ import org.xsm.nfs.rpc.RpcOptions;
 public final class GaneshaServer implements Closeable {
   /** The pseudo path the export is mounted as. */
   public static final String EXPORT = "/export";
+
+  /** The pseudo path of a second, read-only export (of {@link #readOnlyExportDir()}). */
+  public static final String READ_ONLY_EXPORT = "/export-ro";
 
   private static Process rpcbind;
 
@@ -54,6 +57,7 @@ public final class GaneshaServer implements Closeable {
     ensureRpcbind();
     GaneshaServer g = new GaneshaServer(workDir.toAbsolutePath(), freePort(), freePort());
     Files.createDirectories(g.exportDir);
+    Files.createDirectories(g.readOnlyExportDir());
     Files.createDirectories(g.workDir.resolve("recovery"));
     Files.writeString(g.workDir.resolve("ganesha.conf"), g.config());
     g.launch();
@@ -90,9 +94,27 @@ public final class GaneshaServer implements Closeable {
           SecType = sys;
           FSAL { Name = VFS; }
         }
+        EXPORT {
+          Export_Id = 2;
+          Path = "%s";
+          Pseudo = %s;
+          Protocols = 3;
+          Transports = TCP;
+          Access_Type = RO;
+          Squash = No_Root_Squash;
+          SecType = sys;
+          FSAL { Name = VFS; }
+        }
         LOG { Default_Log_Level = WARN; }
         """
-        .formatted(nfsPort, mountPort, workDir.resolve("recovery"), exportDir, EXPORT);
+        .formatted(
+            nfsPort,
+            mountPort,
+            workDir.resolve("recovery"),
+            exportDir,
+            EXPORT,
+            readOnlyExportDir(),
+            READ_ONLY_EXPORT);
   }
 
   private void launch() throws IOException {
@@ -223,6 +245,11 @@ public final class GaneshaServer implements Closeable {
   /** The directory that is exported. */
   public Path exportDir() {
     return exportDir;
+  }
+
+  /** The directory exported read-only as {@link #READ_ONLY_EXPORT}. */
+  public Path readOnlyExportDir() {
+    return workDir.resolve("export-ro");
   }
 
   public int nfsPort() {
