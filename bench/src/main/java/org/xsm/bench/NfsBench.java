@@ -20,7 +20,8 @@ import org.xsm.plugins.store.ImageFile;
  * NFS client benchmark: sequential write and read of one file through this project's NFSv3 client
  * (the NFS backend's image store) against libnfs's {@code nfs-cp} moving a file of the same size to
  * and from the same nfs-ganesha export, in the same run. Prints MB/s and our/nfs-cp ratios: each
- * figure is the median of five, ours and nfs-cp alternating (the machine may be shared).
+ * figure is the median of five, ours and nfs-cp alternating (the machine may be shared), each
+ * step started after a {@code sync}; every run's figures are printed too.
  *
  * <p>The write side ends durable on both sides: ours with the final COMMIT of {@code force()},
  * nfs-cp with its own writes. Reads follow the writes, so the server reads from its page cache for
@@ -91,6 +92,7 @@ public final class NfsBench {
       Path oursCopy = work.resolve("ours-copy.bin");
       Path cpCopy = work.resolve("nfs-cp-copy.bin");
       for (int i = 0; i < REPEATS; i++) {
+        final int rep = i;
         // Through the server, whose caches would not see a removal behind its back.
         for (String name : List.of("ours.bin", "nfs-cp.bin")) {
           if (store.exists(name)) {
@@ -99,17 +101,29 @@ public final class NfsBench {
         }
         Files.deleteIfExists(oursCopy);
         Files.deleteIfExists(cpCopy);
-        // Ours and nfs-cp alternate, so that load from elsewhere falls on both alike.
-        oursWrite[i] = seconds(() -> writeOurs(store, pattern, size, "ours.bin"));
-        cpWrite[i] = seconds(() -> tool("nfs-cp", source.toString(), ganesha.url("nfs-cp.bin")));
-        oursRead[i] = seconds(() -> readOurs(store, size, "ours.bin", oursCopy));
-        cpRead[i] = seconds(() -> tool("nfs-cp", ganesha.url("nfs-cp.bin"), cpCopy.toString()));
+        // Ours and nfs-cp alternate, which goes first too, so that load from elsewhere falls on
+        // both alike; each step starts with no dirty pages left by the one before (sync).
+        Step ow = () -> oursWrite[rep] = seconds(() -> writeOurs(store, pattern, size, "ours.bin"));
+        Step cw =
+            () ->
+                cpWrite[rep] =
+                    seconds(() -> tool("nfs-cp", source.toString(), ganesha.url("nfs-cp.bin")));
+        Step or = () -> oursRead[rep] = seconds(() -> readOurs(store, size, "ours.bin", oursCopy));
+        Step cr =
+            () ->
+                cpRead[rep] =
+                    seconds(() -> tool("nfs-cp", ganesha.url("nfs-cp.bin"), cpCopy.toString()));
+        List<Step> steps = i % 2 == 0 ? List.of(ow, cw, or, cr) : List.of(cw, ow, cr, or);
+        for (Step step : steps) {
+          tool("sync");
+          step.run();
+        }
         for (Path p : List.of(oursFile, cpFile, oursCopy, cpCopy)) {
           check(p, source);
         }
       }
-      report("sequential write", size, median(oursWrite), median(cpWrite));
-      report("sequential read", size, median(oursRead), median(cpRead));
+      report("sequential write", size, oursWrite, cpWrite);
+      report("sequential read", size, oursRead, cpRead);
     } finally {
       mount.client().close();
     }
@@ -172,6 +186,16 @@ public final class NfsBench {
     if (at != -1) {
       throw new IOException(written + " differs from the source at byte " + at);
     }
+  }
+
+  private static void report(String what, long size, double[] ours, double[] cp) {
+    double mb = size / 1e6;
+    StringBuilder runs = new StringBuilder();
+    for (int i = 0; i < ours.length; i++) {
+      runs.append(String.format(" %.0f/%.0f", mb / ours[i], mb / cp[i]));
+    }
+    report(what, size, median(ours), median(cp));
+    System.out.printf("    each run, ours/nfs-cp MB/s:%s%n", runs);
   }
 
   private static void report(String what, long size, double ours, double cp) {
