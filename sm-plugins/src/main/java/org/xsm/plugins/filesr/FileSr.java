@@ -53,6 +53,9 @@ public class FileSr implements Sr {
 
   private boolean detached;
 
+  /** The lock file shared with other hosts, for SRs on shared storage; null otherwise. */
+  private StoreLock storeLock;
+
   /** An attached VDI and, if activated, its device. */
   static final class Attachment {
     final boolean writable;
@@ -155,10 +158,16 @@ public class FileSr implements Sr {
       if (detached) {
         throw new SmException(SmError.SR_NOT_ATTACHED, "SR " + uuid + " is detached");
       }
-      return op.run();
+      // The outermost holder also takes the lock shared with other hosts.
+      return storeLock == null || lock.getHoldCount() > 1 ? op.run() : storeLock.run(op);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Makes the SR lock also take {@code l}, the lock shared with other hosts. */
+  void shareLock(StoreLock l) {
+    storeLock = l;
   }
 
   interface Op<T> {
