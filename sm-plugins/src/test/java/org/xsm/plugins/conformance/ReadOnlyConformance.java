@@ -32,6 +32,26 @@ public abstract class ReadOnlyConformance extends ErrorConformance {
     VdiInfo s = sr.snapshot(a.location(), SnapshotKind.DOUBLE, meta);
     assertThat(s.metadata()).as("metadata returned by snapshot").isEqualTo(meta);
     List<VdiInfo> scan = sr.scan();
+    if (!snapshotsLeaveBaseCopies()) {
+      assertThat(scan).as("scan after one snapshot without base copies: leaf, snapshot").hasSize(2);
+      VdiInfo leaf = scanned(sr, a.location());
+      VdiInfo snap = scanned(sr, s.location());
+      assertThat(List.of(leaf.managed(), leaf.readOnly()))
+          .as("leaf managed, readOnly")
+          .containsExactly(true, false);
+      assertThat(List.of(snap.managed(), snap.readOnly()))
+          .as("snapshot managed, readOnly")
+          .containsExactly(true, true);
+      assertThat(snap.uuid()).as("snapshot UUID").isNotEqualTo(leaf.uuid());
+      assertThat(snap.metadata()).as("scanned snapshot metadata").isEqualTo(meta);
+      expectError(
+          SmError.VDI_UNAVAILABLE,
+          "writable attach of a snapshot",
+          () -> sr.attachVdi(s.location(), true));
+      assertContent(sr, s.location(), data, "snapshot after refused writable attach");
+      assertContent(sr, a.location(), data, "leaf after refused writable attach");
+      return;
+    }
     assertThat(scan).as("scan after one DOUBLE snapshot: leaf, snapshot, base copy").hasSize(3);
     VdiInfo leaf = scanned(sr, a.location());
     VdiInfo snap = scanned(sr, s.location());
