@@ -78,7 +78,8 @@ public final class IscsiDriver implements SmDriver {
               new ConfigKey("chappassword", "CHAP secret for the iSCSI login", false)),
           List.of("raw"));
 
-  private final Set<String> attachedSrs = new HashSet<>();
+  // One set per JVM (= per host): a second instance of the driver must refuse an attached SR too.
+  private static final Set<String> attachedSrs = new HashSet<>();
 
   @Override
   public DriverInfo info() {
