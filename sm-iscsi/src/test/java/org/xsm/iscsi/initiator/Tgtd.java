@@ -140,6 +140,23 @@ final class Tgtd implements AutoCloseable {
     launch();
   }
 
+  /** Freezes tgtd (SIGSTOP): connections stay open but nothing answers, like a hung target. */
+  void freeze() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** Lets a frozen tgtd run again (SIGCONT). */
+  void thaw() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String which) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("kill", which, Long.toString(process.pid())).start();
+    if (p.waitFor() != 0) {
+      throw new IOException("kill " + which + " " + process.pid() + " failed");
+    }
+  }
+
   void kill() throws InterruptedException {
     if (process != null && process.isAlive()) {
       process.destroyForcibly();
@@ -148,7 +165,10 @@ final class Tgtd implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() throws IOException, InterruptedException {
+    if (process != null && process.isAlive()) {
+      thaw();
+    }
     kill();
   }
 }

@@ -261,6 +261,59 @@ class TgtdInitiatorIT {
   }
 
   @Test
+  void hungTargetIsDetectedByNopPingAndTheSessionRecovers() throws Exception {
+    InitiatorConfig config = config().withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30));
+    byte[] data = new byte[65536];
+    new Random(9).nextBytes(data);
+    try (IscsiSession s = IscsiSession.login(config)) {
+      ScsiDisk disk = ScsiDisk.open(s, 1);
+      disk.write(ByteBuffer.wrap(data), 0);
+      disk.flush();
+      tgtd.freeze();
+      try {
+        // No I/O: only the watchdog's NOP-Out ping can notice that the target stopped answering.
+        Thread.sleep(2500);
+      } finally {
+        tgtd.thaw();
+      }
+      ByteBuffer got = ByteBuffer.allocate(data.length);
+      disk.read(got, 0);
+      assertThat(got.array()).isEqualTo(data);
+      assertThat(s.reconnects())
+          .as("logins after the ping went unanswered")
+          .isGreaterThanOrEqualTo(1);
+    }
+  }
+
+  @Test
+  void commandToAHungTargetTimesOutAndIsRetriedOnANewConnection() throws Exception {
+    InitiatorConfig config = config().withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30));
+    byte[] data = new byte[1 << 20];
+    new Random(10).nextBytes(data);
+    try (IscsiSession s = IscsiSession.login(config)) {
+      ScsiDisk disk = ScsiDisk.open(s, 1);
+      tgtd.freeze();
+      Thread thaw =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(2000);
+                  tgtd.thaw();
+                } catch (IOException | InterruptedException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      thaw.start();
+      disk.write(ByteBuffer.wrap(data), 1 << 20);
+      disk.flush();
+      thaw.join();
+      assertThat(s.reconnects()).isGreaterThanOrEqualTo(1);
+    }
+    byte[] file = Files.readAllBytes(backing);
+    assertThat(java.util.Arrays.copyOfRange(file, 1 << 20, 2 << 20)).isEqualTo(data);
+  }
+
+  @Test
   void targetThatStaysDownFailsAfterTheReconnectTimeout() throws Exception {
     InitiatorConfig config = config().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2));
     try (IscsiSession s = IscsiSession.login(config)) {
