@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real tgtd (Linux SCSI target framework daemon) for tests, started in the foreground on
- * 127.0.0.1 and a free port, configured with tgtadm, and killed by its PID. Control ports 21..29
- * belong to this module's tests.
+ * A real tgtd (Linux SCSI target framework daemon) for tests and benchmarks, started in the
+ * foreground on 127.0.0.1 and a free port, configured with tgtadm, and killed by its PID. Control
+ * ports 21..29 belong to this module (tests use 21, the benchmark 29).
  */
-final class Tgtd implements AutoCloseable {
+public final class Tgtd implements AutoCloseable {
   private final Path dir;
   private final int control;
   private final int port;
@@ -28,7 +28,7 @@ final class Tgtd implements AutoCloseable {
     this.port = port;
   }
 
-  static Tgtd start(Path dir, int control) throws IOException, InterruptedException {
+  public static Tgtd start(Path dir, int control) throws IOException, InterruptedException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -38,7 +38,7 @@ final class Tgtd implements AutoCloseable {
     return t;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
@@ -84,7 +84,7 @@ final class Tgtd implements AutoCloseable {
   }
 
   /** Runs tgtadm and remembers the call, to configure a restarted tgtd the same way. */
-  void tgtadm(String... args) throws IOException, InterruptedException {
+  public void tgtadm(String... args) throws IOException, InterruptedException {
     List<String> call = List.of(args);
     run(call);
     setup.add(call);
@@ -111,7 +111,7 @@ final class Tgtd implements AutoCloseable {
   }
 
   /** A target with a disk LUN 1 backed by {@code file}, open to all initiators. */
-  void target(int tid, String iqn, Path file) throws IOException, InterruptedException {
+  public void target(int tid, String iqn, Path file) throws IOException, InterruptedException {
     tgtadm("--op", "new", "--mode", "target", "--tid", Integer.toString(tid), "-T", iqn);
     tgtadm(
         "--op",
@@ -128,25 +128,25 @@ final class Tgtd implements AutoCloseable {
   }
 
   /** Requires CHAP on target {@code tid} with this account. */
-  void chap(int tid, String user, String secret) throws IOException, InterruptedException {
+  public void chap(int tid, String user, String secret) throws IOException, InterruptedException {
     tgtadm("--op", "new", "--mode", "account", "--user", user, "--password", secret);
     tgtadm("--op", "bind", "--mode", "account", "--tid", Integer.toString(tid), "--user", user);
   }
 
   /** Kills tgtd (SIGKILL, as a crash would) and starts it again with the same configuration. */
-  void restart(long downMillis) throws IOException, InterruptedException {
+  public void restart(long downMillis) throws IOException, InterruptedException {
     kill();
     Thread.sleep(downMillis);
     launch();
   }
 
   /** Freezes tgtd (SIGSTOP): connections stay open but nothing answers, like a hung target. */
-  void freeze() throws IOException, InterruptedException {
+  public void freeze() throws IOException, InterruptedException {
     signal("-STOP");
   }
 
   /** Lets a frozen tgtd run again (SIGCONT). */
-  void thaw() throws IOException, InterruptedException {
+  public void thaw() throws IOException, InterruptedException {
     signal("-CONT");
   }
 
@@ -157,7 +157,7 @@ final class Tgtd implements AutoCloseable {
     }
   }
 
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     if (process != null && process.isAlive()) {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
