@@ -95,20 +95,23 @@ public final class ControlClient {
         new TypeReference<Lun>() {});
   }
 
+  /** A read-only, point-in-time copy of the LUN ({@code snapshotOf} = id). */
   public Lun snapshot(String id, String name, Map<String, String> metadata)
       throws ControlApiException {
-    return call(
-        "POST",
-        "luns/" + path(id) + "/snapshot",
-        Map.of("name", name, "metadata", metadata),
-        new TypeReference<Lun>() {});
+    return copy(id, "snapshot", name, metadata);
   }
 
+  /** A writable, independent copy of the LUN ({@code cloneOf} = id). */
   public Lun cloneLun(String id, String name, Map<String, String> metadata)
+      throws ControlApiException {
+    return copy(id, "clone", name, metadata);
+  }
+
+  private Lun copy(String id, String action, String name, Map<String, String> metadata)
       throws ControlApiException {
     return call(
         "POST",
-        "luns/" + path(id) + "/clone",
+        "luns/" + path(id) + "/" + action,
         Map.of("name", name, "metadata", metadata),
         new TypeReference<Lun>() {});
   }

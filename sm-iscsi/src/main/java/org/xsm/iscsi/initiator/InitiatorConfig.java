@@ -142,19 +142,6 @@ public record InitiatorConfig(
         maxCommandsInFlight);
   }
 
-  public InitiatorConfig withMaxCommandsInFlight(int n) {
-    return new InitiatorConfig(
-        host,
-        port,
-        targetIqn,
-        initiatorIqn,
-        chapUser,
-        chapSecret,
-        commandTimeout,
-        reconnectTimeout,
-        n);
-  }
-
   /** {@code host:port}, for messages. */
   public String portal() {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;

@@ -273,24 +273,11 @@ final class IscsiConnection implements AutoCloseable {
     Pdu response;
     int tag = nextTag();
     do {
-      Task task = new Task(tag, null, System.nanoTime() + timeoutNanos);
-      tasks.put(tag, task);
-      sendLock.lock();
-      try {
-        Pdu pdu = Pdu.request(Pdu.TEXT_REQUEST, false);
-        pdu.flags(0x80);
-        pdu.initiatorTaskTag(tag);
-        pdu.intAt(20, transferTag);
-        pdu.intAt(24, cmdSn++);
-        pdu.intAt(28, expStatSn);
-        pdu.data(TextKeys.encode(send));
-        pdu.writeTo(out);
-        out.flush();
-      } catch (IOException e) {
-        fail(e);
-      } finally {
-        sendLock.unlock();
-      }
+      Pdu pdu = Pdu.request(Pdu.TEXT_REQUEST, false);
+      pdu.flags(0x80);
+      pdu.intAt(20, transferTag);
+      pdu.data(TextKeys.encode(send));
+      Task task = request(pdu, tag, true, timeoutNanos);
       response = task.await().pdu();
       pairs.addAll(TextKeys.decodePairs(response.data));
       transferTag = response.intAt(20);
@@ -301,23 +288,41 @@ final class IscsiConnection implements AutoCloseable {
 
   /** Sends an immediate NOP-Out that the target must answer; the task completes with its NOP-In. */
   private Task sendPing() throws IOException {
-    Task task = new Task(nextTag(), null, System.nanoTime() + timeoutNanos);
-    tasks.put(task.tag, task);
-    sendNop(task.tag, Pdu.NO_TAG);
+    return request(nop(Pdu.NO_TAG), nextTag(), false, timeoutNanos);
+  }
+
+  private static Pdu nop(int targetTransferTag) {
+    Pdu pdu = Pdu.request(Pdu.NOP_OUT, true);
+    pdu.flags(0x80);
+    pdu.intAt(20, targetTransferTag);
+    return pdu;
+  }
+
+  /**
+   * Sends a request that the target answers with one PDU (text, NOP-Out ping, logout); the returned
+   * task completes with that answer.
+   *
+   * @param advance whether the request takes a CmdSN (non-immediate) or only carries it
+   */
+  private Task request(Pdu pdu, int tag, boolean advance, long timeout) throws IOException {
+    Task task = new Task(tag, null, System.nanoTime() + timeout);
+    tasks.put(tag, task);
+    pdu.initiatorTaskTag(tag);
+    send(pdu, advance);
     return task;
   }
 
-  private void sendNop(int tag, int targetTransferTag) throws IOException {
+  /** Writes a non-SCSI PDU, stamping CmdSN and ExpStatSN; any failure ends the connection. */
+  private void send(Pdu pdu, boolean advance) throws IOException {
     sendLock.lock();
     try {
-      Pdu pdu = Pdu.request(Pdu.NOP_OUT, true);
-      pdu.flags(0x80);
-      pdu.initiatorTaskTag(tag);
-      pdu.intAt(20, targetTransferTag);
-      pdu.intAt(24, cmdSn);
+      pdu.intAt(24, advance ? cmdSn++ : cmdSn);
       pdu.intAt(28, expStatSn);
       pdu.writeTo(out);
       out.flush();
+    } catch (IOException e) {
+      fail(e);
+      throw e;
     } finally {
       sendLock.unlock();
     }
@@ -448,9 +453,12 @@ final class IscsiConnection implements AutoCloseable {
 
   private void answerNop(int targetTransferTag) {
     try {
-      sendNop(Pdu.NO_TAG, targetTransferTag);
+      Pdu pdu = nop(targetTransferTag);
+      pdu.initiatorTaskTag(Pdu.NO_TAG);
+      send(pdu, false);
     } catch (IOException e) {
-      fail(e);
+      // send() has already failed the connection; the session logs in again on next use.
+      return;
     }
   }
 
@@ -521,20 +529,9 @@ final class IscsiConnection implements AutoCloseable {
       return;
     }
     try {
-      Task task = new Task(nextTag(), null, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
-      tasks.put(task.tag, task);
-      sendLock.lock();
-      try {
-        Pdu pdu = Pdu.request(Pdu.LOGOUT_REQUEST, true);
-        pdu.flags(0x80);
-        pdu.initiatorTaskTag(task.tag);
-        pdu.intAt(24, cmdSn);
-        pdu.intAt(28, expStatSn);
-        pdu.writeTo(out);
-        out.flush();
-      } finally {
-        sendLock.unlock();
-      }
+      Pdu pdu = Pdu.request(Pdu.LOGOUT_REQUEST, true);
+      pdu.flags(0x80); // reason 0: close the session
+      Task task = request(pdu, nextTag(), false, TimeUnit.SECONDS.toNanos(5));
       task.future.get(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
