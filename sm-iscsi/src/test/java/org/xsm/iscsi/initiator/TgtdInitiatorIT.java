@@ -184,6 +184,43 @@ class TgtdInitiatorIT {
   }
 
   @Test
+  void unmapDeallocatesWhereTheTargetSupportsIt() throws Exception {
+    try (IscsiSession s = IscsiSession.login(config())) {
+      ScsiDisk plain = ScsiDisk.open(s, 1);
+      assertThat(plain.thinProvisioned()).as("LBPME without thin_provisioning").isFalse();
+      assertThat(plain.unmap(0, 8)).as("UNMAP sent to a target without it").isFalse();
+    }
+    tgtd.tgtadm(
+        "--op",
+        "update",
+        "--mode",
+        "logicalunit",
+        "--tid",
+        "1",
+        "--lun",
+        "1",
+        "--params",
+        "thin_provisioning=1");
+    byte[] data = new byte[1 << 20];
+    new Random(12).nextBytes(data);
+    try (IscsiSession s = IscsiSession.login(config())) {
+      ScsiDisk disk = ScsiDisk.open(s, 1);
+      assertThat(disk.thinProvisioned()).isTrue();
+      disk.write(ByteBuffer.wrap(data), 1 << 20);
+      disk.flush();
+      assertThat(disk.unmap((1 << 20) / 512, 1024)).isTrue(); // the first 512 KiB of the data
+      disk.flush();
+      ByteBuffer got = ByteBuffer.allocate(data.length);
+      disk.read(got, 1 << 20);
+      byte[] expected = data.clone();
+      java.util.Arrays.fill(expected, 0, 512 * 1024, (byte) 0);
+      assertThat(got.array()).isEqualTo(expected);
+      byte[] file = Files.readAllBytes(backing);
+      assertThat(java.util.Arrays.copyOfRange(file, 1 << 20, 2 << 20)).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void readOnlyLunRefusesWritesWithDataProtect() throws Exception {
     tgtd.tgtadm(
         "--op",
