@@ -2,6 +2,7 @@ package org.xsm.iscsi;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
@@ -80,6 +81,17 @@ final class IscsiVdiDevice implements VdiDevice {
       disk.flush();
     } catch (IOException e) {
       throw mapped("flush", 0, e);
+    }
+  }
+
+  /** From the LUN's provisioning status (GET LBA STATUS), where the array reports it. */
+  @Override
+  public BitSet allocatedBlocks() throws SmException {
+    checkOpen();
+    try {
+      return disk.allocated(allocationBlockSizeBytes());
+    } catch (IOException e) {
+      throw mapped("allocation map", 0, e);
     }
   }
 

@@ -62,6 +62,16 @@ final class Cdbs {
     return cdb;
   }
 
+  /** GET LBA STATUS (SBC-4 5.6): provisioning status of the blocks from {@code lba} on. */
+  static byte[] getLbaStatus(long lba, int allocationLength) {
+    ByteBuffer b = ByteBuffer.allocate(16);
+    b.put(0, (byte) 0x9e);
+    b.put(1, (byte) 0x12);
+    b.putLong(2, lba);
+    b.putInt(10, allocationLength);
+    return b.array();
+  }
+
   static byte[] reportLuns(int allocationLength) {
     ByteBuffer b = ByteBuffer.allocate(12);
     b.put(0, (byte) 0xa0);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -282,6 +283,61 @@ public final class ScsiDisk {
     session.execute(
         new ScsiCommand(
             "SYNCHRONIZE CACHE", lun, Cdbs.synchronizeCache(), ScsiCommand.Direction.NONE, null));
+  }
+
+  /**
+   * Which {@code granularityBytes}-sized pieces of the LUN may hold data: those with a mapped block
+   * according to GET LBA STATUS, on targets with logical block provisioning; every piece on others
+   * (or if the target refuses the command).
+   */
+  public BitSet allocated(int granularityBytes) throws IOException {
+    BitSet bits = new BitSet();
+    long size = sizeBytes();
+    int pieces = (int) ((size + granularityBytes - 1) / granularityBytes);
+    if (!thinProvisioned) {
+      bits.set(0, pieces);
+      return bits;
+    }
+    long lba = 0;
+    ByteBuffer answer = ByteBuffer.allocate(8 + 16 * 256);
+    while (lba < blocks) {
+      answer.clear();
+      try {
+        session.execute(
+            new ScsiCommand(
+                "GET LBA STATUS of LBA " + lba,
+                lun,
+                Cdbs.getLbaStatus(lba, answer.remaining()),
+                ScsiCommand.Direction.READ,
+                answer));
+      } catch (ScsiStatusException e) {
+        if (!e.senseKey(SenseData.ILLEGAL_REQUEST)) {
+          throw e;
+        }
+        bits.set(0, pieces);
+        return bits;
+      }
+      int descriptors = Math.min((answer.getInt(0) - 4) / 16, 256);
+      long next = lba;
+      for (int i = 0; i < descriptors; i++) {
+        int at = 8 + 16 * i;
+        long start = answer.getLong(at);
+        long count = answer.getInt(at + 8) & 0xffffffffL;
+        int status = answer.get(at + 12) & 0x0f;
+        if (status == 0 && count > 0) {
+          bits.set(
+              (int) (start * blockSize / granularityBytes),
+              (int) (((start + count) * blockSize + granularityBytes - 1) / granularityBytes));
+        }
+        next = Math.max(next, start + count);
+      }
+      if (next <= lba) {
+        throw new IscsiException(
+            "GET LBA STATUS of LBA " + lba + " on LUN " + lun + " made no progress");
+      }
+      lba = next;
+    }
+    return bits;
   }
 
   /**

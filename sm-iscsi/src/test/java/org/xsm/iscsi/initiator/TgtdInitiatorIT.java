@@ -208,6 +208,9 @@ class TgtdInitiatorIT {
       assertThat(disk.thinProvisioned()).isTrue();
       disk.write(ByteBuffer.wrap(data), 1 << 20);
       disk.flush();
+      java.util.BitSet mapped = disk.allocated(1 << 20);
+      assertThat(mapped.get(1)).as("MiB 1, written").isTrue();
+      assertThat(mapped.get(5)).as("MiB 5, never written").isFalse();
       assertThat(disk.unmap((1 << 20) / 512, 1024)).isTrue(); // the first 512 KiB of the data
       disk.flush();
       ByteBuffer got = ByteBuffer.allocate(data.length);
