@@ -336,7 +336,7 @@ final class IscsiConnection implements AutoCloseable {
   private void readLoop() {
     try {
       while (failure == null) {
-        Pdu pdu = Pdu.readFrom(in);
+        Pdu pdu = Pdu.readFrom(in, this::dataInTarget);
         lastReceiveNanos = System.nanoTime();
         dispatch(pdu);
       }
@@ -345,6 +345,15 @@ final class IscsiConnection implements AutoCloseable {
     } catch (RuntimeException e) {
       fail(new IscsiException("initiator fault reading from " + config.portal(), true, e));
     }
+  }
+
+  /** Data-In goes straight into the reading task's buffer. */
+  private ByteBuffer dataInTarget(Pdu header, int length) {
+    if (header.opcode() != Pdu.DATA_IN) {
+      return null;
+    }
+    Task task = tasks.get(header.initiatorTaskTag());
+    return task == null ? null : task.dataInTarget(header.intAt(40), length);
   }
 
   private void dispatch(Pdu pdu) throws IOException {

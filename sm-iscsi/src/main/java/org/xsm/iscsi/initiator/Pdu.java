@@ -44,6 +44,18 @@ final class Pdu {
   /** The data segment without padding; never null, possibly empty. */
   ByteBuffer data;
 
+  /** Whether {@link #data} was read straight into its final place (a {@link SegmentSink}). */
+  boolean delivered;
+
+  /** Where an incoming data segment may be read directly, instead of into a new array. */
+  interface SegmentSink {
+    /**
+     * A buffer whose remaining bytes (exactly {@code length}) receive the data segment of the PDU
+     * whose header is {@code header}, or null to read it into a new array.
+     */
+    ByteBuffer target(Pdu header, int length);
+  }
+
   private Pdu(ByteBuffer bhs, ByteBuffer data) {
     this.bhs = bhs;
     this.data = data;
@@ -147,6 +159,14 @@ final class Pdu {
    * @throws IscsiException if the PDU carries additional header segments (never negotiated)
    */
   static Pdu readFrom(InputStream in) throws IOException {
+    return readFrom(in, (header, length) -> null);
+  }
+
+  /**
+   * Reads one PDU from a target, its data segment into the buffer {@code sink} names if any
+   * (Data-In straight into the reader's buffer: no intermediate copy).
+   */
+  static Pdu readFrom(InputStream in, SegmentSink sink) throws IOException {
     byte[] header = in.readNBytes(BHS_LENGTH);
     if (header.length < BHS_LENGTH) {
       throw new EOFException("connection closed by the target");
@@ -163,11 +183,39 @@ final class Pdu {
     }
     int length = ((header[5] & 0xff) << 16) | ((header[6] & 0xff) << 8) | (header[7] & 0xff);
     int padded = (length + 3) & ~3;
+    Pdu pdu = new Pdu(bhs, ByteBuffer.allocate(0));
+    ByteBuffer target = length > 0 ? sink.target(pdu, length) : null;
+    if (target != null && target.remaining() == length) {
+      readFully(in, target);
+      if (in.readNBytes(padded - length).length < padded - length) {
+        throw new EOFException("connection closed by the target inside a data segment");
+      }
+      pdu.data = target.flip();
+      pdu.delivered = true;
+      return pdu;
+    }
     byte[] segment = in.readNBytes(padded);
     if (segment.length < padded) {
       throw new EOFException("connection closed by the target inside a data segment");
     }
     return new Pdu(bhs, ByteBuffer.wrap(segment, 0, length));
+  }
+
+  private static void readFully(InputStream in, ByteBuffer target) throws IOException {
+    int length = target.remaining();
+    if (target.hasArray()) {
+      int n = in.readNBytes(target.array(), target.arrayOffset() + target.position(), length);
+      if (n < length) {
+        throw new EOFException("connection closed by the target inside a data segment");
+      }
+      target.position(target.position() + n);
+      return;
+    }
+    byte[] copy = in.readNBytes(length);
+    if (copy.length < length) {
+      throw new EOFException("connection closed by the target inside a data segment");
+    }
+    target.put(copy);
   }
 
   @Override

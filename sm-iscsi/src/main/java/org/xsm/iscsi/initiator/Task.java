@@ -50,7 +50,7 @@ final class Task {
               + command.expectedLength()
               + "-byte read");
     }
-    if (length > 0) {
+    if (length > 0 && !pdu.delivered) {
       ByteBuffer dst = command.buffer().duplicate();
       dst.position(command.buffer().position() + offset);
       dst.put(pdu.data.duplicate());
@@ -59,6 +59,21 @@ final class Task {
       connection.finished(this, pdu.intAt(24));
       future.complete(new Outcome(pdu.byteAt(3), null, residual(pdu), pdu));
     }
+  }
+
+  /**
+   * Where the data segment of a Data-In for bytes {@code offset..offset+length} of this read goes,
+   * or null if the PDU is not one this task can take (the normal path then reports it).
+   */
+  ByteBuffer dataInTarget(int offset, int length) {
+    if (command == null
+        || command.direction() != ScsiCommand.Direction.READ
+        || offset < 0
+        || offset + length > command.expectedLength()
+        || offset + length < 0) {
+      return null;
+    }
+    return IscsiConnection.slice(command.buffer(), offset, length);
   }
 
   /** Handles the SCSI Response PDU: status, sense data, residual. */
