@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +46,7 @@ final class IscsiConnection implements AutoCloseable {
   private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
   private final AtomicInteger nextTag = new AtomicInteger(1);
   private final ExecutorService worker;
+  private final PduRouter router;
   private final ScheduledExecutorService watchdog;
   private final long timeoutNanos;
   private final long pingAfterNanos;
@@ -79,6 +79,7 @@ final class IscsiConnection implements AutoCloseable {
     String name = "iscsi-" + config.portal();
     this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-worker"));
     this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name + "-watchdog"));
+    this.router = new PduRouter(this, tasks, worker);
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -180,26 +181,18 @@ final class IscsiConnection implements AutoCloseable {
       sendLock.lock();
       try {
         if (maxCmdSn - cmdSn >= 0) {
-          Pdu pdu = Pdu.request(Pdu.SCSI_COMMAND, false);
-          int flags = unsolicitedEnd > immediate ? 0 : 0x80;
-          if (command.direction() == ScsiCommand.Direction.READ) {
-            flags |= 0x40;
-          } else if (write) {
-            flags |= 0x20;
-          }
-          pdu.flags(flags | 1);
-          pdu.longAt(8, encodeLun(command.lun()));
-          pdu.initiatorTaskTag(task.tag);
-          pdu.intAt(20, length);
-          pdu.intAt(24, cmdSn++);
-          pdu.intAt(28, expStatSn);
-          pdu.bhs.put(32, command.cdb());
-          if (immediate > 0) {
-            pdu.data(slice(command.buffer(), 0, immediate));
-          }
+          Pdu pdu =
+              ScsiPdus.command(task, immediate, unsolicitedEnd > immediate, cmdSn++, expStatSn);
           pdu.writeTo(out);
           if (unsolicitedEnd > immediate) {
-            writeDataOut(task, Pdu.NO_TAG, immediate, unsolicitedEnd - immediate);
+            ScsiPdus.writeDataOut(
+                out,
+                task,
+                Pdu.NO_TAG,
+                immediate,
+                unsolicitedEnd - immediate,
+                maxSegment(),
+                expStatSn);
           }
           out.flush();
           return;
@@ -219,47 +212,8 @@ final class IscsiConnection implements AutoCloseable {
     }
   }
 
-  /** Writes one Data-Out sequence; the caller holds the send lock. */
-  private void writeDataOut(Task task, int targetTransferTag, int offset, int length)
-      throws IOException {
-    int dataSn = 0;
-    int end = offset + length;
-    for (int at = offset; at < end; ) {
-      int n = Math.min(end - at, maxSegment());
-      Pdu pdu = Pdu.request(Pdu.DATA_OUT, false);
-      pdu.flags(at + n == end ? 0x80 : 0);
-      pdu.longAt(8, encodeLun(task.command.lun()));
-      pdu.initiatorTaskTag(task.tag);
-      pdu.intAt(20, targetTransferTag);
-      pdu.intAt(28, expStatSn);
-      pdu.intAt(36, dataSn++);
-      pdu.intAt(40, at);
-      pdu.data(slice(task.command.buffer(), at, n));
-      pdu.writeTo(out);
-      at += n;
-    }
-  }
-
   private int maxSegment() {
     return Math.max(512, parameters.maxSendDataSegmentLength());
-  }
-
-  static ByteBuffer slice(ByteBuffer buffer, int offset, int length) {
-    ByteBuffer b = buffer.duplicate();
-    b.position(buffer.position() + offset);
-    b.limit(buffer.position() + offset + length);
-    return b.slice();
-  }
-
-  /** SAM LUN encoding: peripheral addressing below 256, flat space addressing up to 16383. */
-  static long encodeLun(int lun) {
-    if (lun < 0 || lun > 0x3fff) {
-      throw new IllegalArgumentException("LUN " + lun + " is outside 0..16383");
-    }
-    if (lun < 256) {
-      return ((long) lun) << 48;
-    }
-    return ((long) (0x4000 | lun)) << 48;
   }
 
   /**
@@ -336,9 +290,9 @@ final class IscsiConnection implements AutoCloseable {
   private void readLoop() {
     try {
       while (failure == null) {
-        Pdu pdu = Pdu.readFrom(in, this::dataInTarget);
+        Pdu pdu = Pdu.readFrom(in, router::dataInTarget);
         lastReceiveNanos = System.nanoTime();
-        dispatch(pdu);
+        router.dispatch(pdu);
       }
     } catch (IOException e) {
       fail(e);
@@ -347,111 +301,33 @@ final class IscsiConnection implements AutoCloseable {
     }
   }
 
-  /** Data-In goes straight into the reading task's buffer. */
-  private ByteBuffer dataInTarget(Pdu header, int length) {
-    if (header.opcode() != Pdu.DATA_IN) {
-      return null;
-    }
-    Task task = tasks.get(header.initiatorTaskTag());
-    return task == null ? null : task.dataInTarget(header.intAt(40), length);
-  }
-
-  private void dispatch(Pdu pdu) throws IOException {
-    int op = pdu.opcode();
-    if (op == Pdu.R2T
-        || op == Pdu.NOP_IN
-        || op == Pdu.SCSI_RESPONSE
-        || op == Pdu.DATA_IN
-        || op == Pdu.TEXT_RESPONSE
-        || op == Pdu.LOGOUT_RESPONSE
-        || op == Pdu.ASYNC_MESSAGE) {
-      window(pdu.intAt(28), pdu.intAt(32));
-    }
-    switch (op) {
-      case Pdu.DATA_IN -> task(pdu).dataIn(pdu, this);
-      case Pdu.SCSI_RESPONSE -> task(pdu).response(pdu, this);
-      case Pdu.R2T -> {
-        Task task = task(pdu);
-        int ttt = pdu.intAt(20);
-        int offset = pdu.intAt(40);
-        int length = pdu.intAt(44);
-        task.checkR2T(offset, length);
-        worker.execute(() -> answerR2T(task, ttt, offset, length));
-      }
-      case Pdu.NOP_IN -> {
-        if (pdu.initiatorTaskTag() != Pdu.NO_TAG) {
-          statSn(pdu.intAt(24));
-          task(pdu).complete(pdu);
-        } else if (pdu.intAt(20) != Pdu.NO_TAG) {
-          int ttt = pdu.intAt(20);
-          worker.execute(() -> answerNop(ttt));
-        }
-      }
-      case Pdu.TEXT_RESPONSE, Pdu.LOGOUT_RESPONSE -> {
-        statSn(pdu.intAt(24));
-        task(pdu).complete(pdu);
-      }
-      case Pdu.ASYNC_MESSAGE -> {
-        statSn(pdu.intAt(24));
-        int event = pdu.byteAt(36);
-        if (event >= 1 && event <= 3) {
-          throw new IscsiException(
-              "target asked to end the connection (async event " + event + ")", true, null);
-        }
-      }
-      case Pdu.REJECT -> {
-        statSn(pdu.intAt(24));
-        int reason = pdu.byteAt(2);
-        if (pdu.data.remaining() >= Pdu.BHS_LENGTH) {
-          Task task = tasks.remove(pdu.data.getInt(pdu.data.position() + 16));
-          if (task != null) {
-            task.fail(
-                new IscsiException(
-                    String.format("target rejected the PDU (reason 0x%02x)", reason)));
-            return;
-          }
-        }
-        throw new IscsiException(String.format("target rejected a PDU (reason 0x%02x)", reason));
-      }
-      case Pdu.TASK_RESPONSE -> statSn(pdu.intAt(24));
-      default -> throw new IscsiException("target sent an unexpected " + pdu);
-    }
-  }
-
-  private Task task(Pdu pdu) throws IscsiException {
-    Task task = tasks.get(pdu.initiatorTaskTag());
-    if (task == null) {
-      throw new IscsiException("target sent " + pdu + " for no outstanding task");
-    }
-    return task;
-  }
-
   /** Called by the reader when a task's final status arrived. */
   void finished(Task task, int statSn) {
     statSn(statSn);
     tasks.remove(task.tag);
   }
 
-  private void statSn(int statSn) {
+  void statSn(int statSn) {
     if (statSn + 1 - expStatSn > 0) {
       expStatSn = statSn + 1;
     }
   }
 
-  private void window(int expCmdSn, int newMaxCmdSn) {
+  void window(int expCmdSn, int newMaxCmdSn) {
     // RFC 7143 4.2.2.1: ignore MaxCmdSN when MaxCmdSN < ExpCmdSN - 1 (serial arithmetic)
     if (newMaxCmdSn - (expCmdSn - 1) >= 0 && newMaxCmdSn - maxCmdSn > 0) {
       maxCmdSn = newMaxCmdSn;
     }
   }
 
-  private void answerR2T(Task task, int ttt, int offset, int length) {
+  /** Sends the Data-Out an R2T asked for (on the worker thread). */
+  void answerR2T(Task task, int ttt, int offset, int length) {
     if (!tasks.containsKey(task.tag)) {
       return;
     }
     sendLock.lock();
     try {
-      writeDataOut(task, ttt, offset, length);
+      ScsiPdus.writeDataOut(out, task, ttt, offset, length, maxSegment(), expStatSn);
       out.flush();
     } catch (IOException e) {
       fail(e);
@@ -460,7 +336,8 @@ final class IscsiConnection implements AutoCloseable {
     }
   }
 
-  private void answerNop(int targetTransferTag) {
+  /** Answers a target's NOP-In ping (on the worker thread). */
+  void answerNop(int targetTransferTag) {
     try {
       Pdu pdu = nop(targetTransferTag);
       pdu.initiatorTaskTag(Pdu.NO_TAG);

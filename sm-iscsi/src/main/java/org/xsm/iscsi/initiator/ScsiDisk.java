@@ -170,7 +170,7 @@ public final class ScsiDisk {
     List<ScsiCommand> commands = new ArrayList<>();
     for (int at = 0; at < length; at += CHUNK_BYTES) {
       int n = Math.min(CHUNK_BYTES, length - at);
-      commands.add(blockCommand(write, lba + at / blockSize, IscsiConnection.slice(buffer, at, n)));
+      commands.add(blockCommand(write, lba + at / blockSize, ScsiPdus.slice(buffer, at, n)));
     }
     try {
       session.executeAll(commands);
@@ -250,9 +250,9 @@ public final class ScsiDisk {
     ByteBuffer whole = ByteBuffer.allocate((int) ((end - first) * blockSize));
     mergeLock.writeLock().lock();
     try {
-      readBlocks(first, IscsiConnection.slice(whole, 0, blockSize));
+      readBlocks(first, ScsiPdus.slice(whole, 0, blockSize));
       if (end - first > 1) {
-        readBlocks(end - 1, IscsiConnection.slice(whole, whole.capacity() - blockSize, blockSize));
+        readBlocks(end - 1, ScsiPdus.slice(whole, whole.capacity() - blockSize, blockSize));
       }
       whole.position((int) (offsetBytes - first * blockSize));
       whole.put(src);

@@ -73,7 +73,7 @@ final class Task {
         || offset + length < 0) {
       return null;
     }
-    return IscsiConnection.slice(command.buffer(), offset, length);
+    return ScsiPdus.slice(command.buffer(), offset, length);
   }
 
   /** Handles the SCSI Response PDU: status, sense data, residual. */
@@ -93,7 +93,7 @@ final class Task {
     if (data.remaining() >= 2) {
       int senseLength = data.getShort(data.position()) & 0xffff;
       if (senseLength > 0 && senseLength <= data.remaining() - 2) {
-        sense = SenseData.decode(IscsiConnection.slice(data, 2, senseLength));
+        sense = SenseData.decode(ScsiPdus.slice(data, 2, senseLength));
       }
     }
     future.complete(new Outcome(pdu.byteAt(3), sense, residual(pdu), pdu));

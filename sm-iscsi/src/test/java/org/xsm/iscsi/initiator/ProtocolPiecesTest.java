@@ -77,9 +77,9 @@ class ProtocolPiecesTest {
 
   @Test
   void lunEncoding() {
-    assertThat(IscsiConnection.encodeLun(1)).isEqualTo(0x0001_0000_0000_0000L);
-    assertThat(IscsiConnection.encodeLun(300)).isEqualTo(0x412c_0000_0000_0000L);
-    assertThatThrownBy(() -> IscsiConnection.encodeLun(20000))
+    assertThat(ScsiPdus.encodeLun(1)).isEqualTo(0x0001_0000_0000_0000L);
+    assertThat(ScsiPdus.encodeLun(300)).isEqualTo(0x412c_0000_0000_0000L);
+    assertThatThrownBy(() -> ScsiPdus.encodeLun(20000))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
