@@ -69,6 +69,9 @@ final class PduRouter {
       case Pdu.ASYNC_MESSAGE -> {
         connection.statSn(pdu.intAt(24));
         int event = pdu.byteAt(36);
+        // Spec deviation: RFC 7143 11.9.1 wants a Logout for event 1 (target requests logout);
+        // this initiator drops the connection instead, which the target must handle anyway, and
+        // the session logs in again and reissues what was outstanding.
         if (event >= 1 && event <= 3) {
           throw new IscsiException(
               "target asked to end the connection (async event " + event + ")", true, null);
