@@ -62,6 +62,7 @@ public final class IscsiDriver implements SmDriver {
               Capability.VDI_SNAPSHOT,
               Capability.VDI_CLONE,
               Capability.VDI_RESIZE,
+              Capability.VDI_RESIZE_ONLINE,
               Capability.VDI_UPDATE,
               Capability.ATOMIC_PAUSE,
               Capability.THIN_PROVISIONING),

@@ -246,10 +246,29 @@ final class IscsiSr implements Sr {
 
   @Override
   public synchronized VdiInfo resize(String location, long newSizeBytes) throws SmException {
-    Lun lun = lun(location);
     if (attached.containsKey(location)) {
       throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is attached");
     }
+    return grow(location, newSizeBytes);
+  }
+
+  /**
+   * Grows the LUN while its device may be active: the array grows it, then the device reads its
+   * capacity again (the target's UNIT ATTENTION "capacity data has changed" is retried by the
+   * session), so I/O beyond the old end works at once.
+   */
+  @Override
+  public synchronized VdiInfo resizeOnline(String location, long newSizeBytes) throws SmException {
+    VdiInfo grown = grow(location, newSizeBytes);
+    IscsiVdiDevice device = activeDevice(location);
+    if (device != null) {
+      device.refreshCapacity();
+    }
+    return grown;
+  }
+
+  private VdiInfo grow(String location, long newSizeBytes) throws SmException {
+    Lun lun = lun(location);
     if (newSizeBytes < lun.sizeBytes()) {
       throw new SmException(
           SmError.VDI_SIZE,

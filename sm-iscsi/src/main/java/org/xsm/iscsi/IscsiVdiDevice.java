@@ -84,6 +84,16 @@ final class IscsiVdiDevice implements VdiDevice {
     }
   }
 
+  /** Reads the LUN's capacity again after it grew. */
+  void refreshCapacity() throws SmException {
+    checkOpen();
+    try {
+      disk.readCapacity();
+    } catch (IOException e) {
+      throw mapped("capacity", 0, e);
+    }
+  }
+
   /** From the LUN's provisioning status (GET LBA STATUS), where the array reports it. */
   @Override
   public BitSet allocatedBlocks() throws SmException {
