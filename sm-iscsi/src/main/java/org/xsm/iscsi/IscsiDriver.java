@@ -64,6 +64,8 @@ public final class IscsiDriver implements SmDriver {
               Capability.VDI_RESIZE,
               Capability.VDI_RESIZE_ONLINE,
               Capability.VDI_UPDATE,
+              Capability.VDI_INTRODUCE,
+              Capability.VDI_GENERATE_CONFIG,
               Capability.ATOMIC_PAUSE,
               Capability.THIN_PROVISIONING),
           List.of(

@@ -19,6 +19,7 @@ import org.xsm.iscsi.control.ControlApiException;
 import org.xsm.iscsi.control.ControlClient;
 import org.xsm.iscsi.control.Lun;
 import org.xsm.iscsi.control.PoolStats;
+import org.xsm.iscsi.initiator.InitiatorConfig;
 import org.xsm.iscsi.initiator.IscsiSession;
 import org.xsm.iscsi.initiator.ScsiDisk;
 
@@ -47,13 +48,18 @@ final class IscsiSr implements Sr {
 
   /** A VDI attached on this host, and its device while active. */
   private static final class Attachment {
-    final Lun lun;
-    final boolean writable;
+    final int lunNumber;
+    final boolean readOnly;
+
+    /** A session of this attachment's own (activated from a generated config), or null. */
+    final IscsiSession ownSession;
+
     IscsiVdiDevice device;
 
-    Attachment(Lun lun, boolean writable) {
-      this.lun = lun;
-      this.writable = writable;
+    Attachment(int lunNumber, boolean readOnly, IscsiSession ownSession) {
+      this.lunNumber = lunNumber;
+      this.readOnly = readOnly;
+      this.ownSession = ownSession;
     }
   }
 
@@ -304,7 +310,7 @@ final class IscsiSr implements Sr {
           SmError.VDI_UNAVAILABLE,
           "VDI " + location + " is a read-only LUN (a snapshot) and cannot be attached writable");
     }
-    attached.put(location, new Attachment(lun, writable));
+    attached.put(location, new Attachment(lun.lun(), !writable || lun.readOnly(), null));
   }
 
   @Override
@@ -315,18 +321,87 @@ final class IscsiSr implements Sr {
       throw new SmException(SmError.VDI_UNAVAILABLE, "VDI " + location + " is not attached");
     }
     if (a.device == null) {
-      ScsiDisk disk;
-      try {
-        disk = ScsiDisk.open(session, a.lun.lun());
-      } catch (IOException e) {
-        throw new SmException(
-            SmError.VDI_UNAVAILABLE,
-            "cannot open LUN " + a.lun.lun() + " of VDI " + location + ": " + e.getMessage(),
-            e);
-      }
-      a.device = new IscsiVdiDevice(location, disk, !a.writable || a.lun.readOnly());
+      a.device = open(session, location, a.lunNumber, a.readOnly);
     }
     return a.device;
+  }
+
+  private static IscsiVdiDevice open(
+      IscsiSession session, String location, int lunNumber, boolean readOnly) throws SmException {
+    try {
+      return new IscsiVdiDevice(location, ScsiDisk.open(session, lunNumber), readOnly);
+    } catch (IOException e) {
+      throw new SmException(
+          SmError.VDI_UNAVAILABLE,
+          "cannot open LUN " + lunNumber + " of VDI " + location + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  @Override
+  public String generateConfig(String location) throws SmException {
+    Lun lun = lun(location);
+    InitiatorConfig c = session.config();
+    return new GeneratedConfig(
+            lun.id(),
+            c.portal(),
+            c.targetIqn(),
+            lun.lun(),
+            lun.readOnly(),
+            c.chapUser(),
+            c.chapSecret())
+        .encode();
+  }
+
+  /**
+   * Logs in with the config's own session (not the SR's), so the device works from the config
+   * alone; the VDI counts as attached until {@link #detachVdi}, which logs that session out.
+   */
+  @Override
+  public synchronized VdiDevice activateFromConfig(String config) throws SmException {
+    checkAttached();
+    GeneratedConfig g = GeneratedConfig.parse(config);
+    if (attached.containsKey(g.location())) {
+      throw new SmException(SmError.VDI_IN_USE, "VDI " + g.location() + " is already attached");
+    }
+    IscsiSession own;
+    try {
+      own = IscsiSession.login(g.initiator());
+    } catch (IOException e) {
+      throw new SmException(
+          SmError.SR_UNAVAILABLE,
+          "cannot log in to " + g.targetIqn() + " at " + g.portal() + ": " + e.getMessage(),
+          e);
+    }
+    Attachment a = new Attachment(g.lun(), g.readOnly(), own);
+    try {
+      a.device = open(own, g.location(), g.lun(), g.readOnly());
+    } catch (SmException e) {
+      own.close();
+      throw e;
+    }
+    attached.put(g.location(), a);
+    return a.device;
+  }
+
+  @Override
+  public VdiInfo introduceVdi(String vdiUuid, String location, VdiMetadata metadata)
+      throws SmException {
+    checkAttached();
+    Lun lun = client.getLun(location);
+    String owner = lun.metadata().get(LunMetadata.SR);
+    if (owner != null && !owner.equals(uuid) || LunMetadata.isRecord(lun)) {
+      throw new SmException(
+          SmError.BAD_REQUEST,
+          "LUN "
+              + location
+              + " belongs to "
+              + (owner == null ? "no SR" : "SR " + owner)
+              + (LunMetadata.isRecord(lun) ? " as its record" : ""));
+    }
+    java.util.Map<String, String> map = new java.util.LinkedHashMap<>(lun.metadata());
+    map.putAll(LunMetadata.vdi(uuid, vdiUuid, null));
+    return info(client.putMetadata(lun.id(), LunMetadata.withVdiMetadata(map, metadata)));
   }
 
   @Override
@@ -349,6 +424,12 @@ final class IscsiSr implements Sr {
     if (a.device != null) {
       a.device.close();
       a.device = null;
+    }
+    if (a.ownSession != null) {
+      // a device from a generated config lives only as long as its own session
+      a.ownSession.close();
+      attached.remove(location);
+      return;
     }
     then.accept(a);
   }

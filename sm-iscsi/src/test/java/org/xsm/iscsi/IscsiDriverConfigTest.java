@@ -69,6 +69,20 @@ class IscsiDriverConfigTest {
   }
 
   @Test
+  void generatedConfigRoundTripsAndRefusesGarbage() throws Exception {
+    GeneratedConfig c =
+        new GeneratedConfig("lun-id", "10.0.0.1:3261", "iqn.x:y", 7, true, "u", "secret=with:odd");
+    assertThat(GeneratedConfig.parse(c.encode())).isEqualTo(c);
+    assertThat(GeneratedConfig.parse(c.encode()).initiator().port()).isEqualTo(3261);
+    assertThatThrownBy(() -> GeneratedConfig.parse("portal=x\n"))
+        .isInstanceOfSatisfying(
+            SmException.class, e -> assertThat(e.error()).isEqualTo(SmError.BAD_REQUEST))
+        .hasMessageContaining("no location");
+    String badLun = c.encode().replace("lun=7", "lun=seven");
+    assertThatThrownBy(() -> GeneratedConfig.parse(badLun)).hasMessageContaining("bad lun");
+  }
+
+  @Test
   void unreachableArrayIsUnavailable() {
     assertThatThrownBy(() -> driver().attach(new SrConfig("sr", config())))
         .isInstanceOfSatisfying(
