@@ -3,6 +3,7 @@ package org.xsm.iscsi;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -101,7 +102,7 @@ final class IscsiSr implements Sr {
     List<VdiInfo> vdis = new ArrayList<>();
     for (Lun lun : client.listLuns()) {
       if (LunMetadata.isVdiOf(lun, uuid)) {
-        vdis.add(info(lun));
+        vdis.add(LunMetadata.info(lun));
       }
     }
     return vdis;
@@ -124,28 +125,6 @@ final class IscsiSr implements Sr {
   public void update() throws SmException {
     checkAttached();
     driver.record(client, uuid);
-  }
-
-  static VdiInfo info(Lun lun) {
-    Map<String, String> smConfig = new HashMap<>();
-    smConfig.put("lun-id", lun.id());
-    smConfig.put("lun", Integer.toString(lun.lun()));
-    if (lun.snapshotOf() != null) {
-      smConfig.put("lun-snapshot-of", lun.snapshotOf());
-    }
-    if (lun.cloneOf() != null) {
-      smConfig.put("lun-clone-of", lun.cloneOf());
-    }
-    return new VdiInfo(
-        LunMetadata.vdiUuid(lun),
-        lun.id(),
-        lun.sizeBytes(),
-        lun.allocatedBytes(),
-        lun.readOnly(),
-        true,
-        smConfig,
-        LunMetadata.decode(lun.metadata()),
-        false);
   }
 
   /** The LUN of one of this SR's VDIs. */
@@ -184,7 +163,7 @@ final class IscsiSr implements Sr {
                     name(metadata, vdiUuid), rounded, LunMetadata.vdi(uuid, vdiUuid, metadata)),
             SmError.VDI_SIZE,
             "create a VDI of " + sizeBytes + " bytes");
-    return info(lun);
+    return LunMetadata.info(lun);
   }
 
   private static String name(VdiMetadata metadata, String vdiUuid) {
@@ -242,7 +221,7 @@ final class IscsiSr implements Sr {
               ? client.snapshot(source.id(), name, map)
               : client.cloneLun(source.id(), name, map);
     }
-    return info(made);
+    return LunMetadata.info(made);
   }
 
   private synchronized IscsiVdiDevice activeDevice(String location) {
@@ -287,12 +266,12 @@ final class IscsiSr implements Sr {
     }
     long rounded = (newSizeBytes + 511) / 512 * 512;
     if (rounded == lun.sizeBytes()) {
-      return info(lun);
+      return LunMetadata.info(lun);
     }
     if (lun.readOnly()) {
       throw new SmException(SmError.VDI_UNAVAILABLE, "VDI " + location + " is read-only");
     }
-    return info(
+    return LunMetadata.info(
         refine(
             () -> client.resize(lun.id(), rounded),
             SmError.VDI_SIZE,
@@ -399,9 +378,10 @@ final class IscsiSr implements Sr {
               + (owner == null ? "no SR" : "SR " + owner)
               + (LunMetadata.isRecord(lun) ? " as its record" : ""));
     }
-    java.util.Map<String, String> map = new java.util.LinkedHashMap<>(lun.metadata());
+    Map<String, String> map = new LinkedHashMap<>(lun.metadata());
     map.putAll(LunMetadata.vdi(uuid, vdiUuid, null));
-    return info(client.putMetadata(lun.id(), LunMetadata.withVdiMetadata(map, metadata)));
+    return LunMetadata.info(
+        client.putMetadata(lun.id(), LunMetadata.withVdiMetadata(map, metadata)));
   }
 
   @Override

@@ -2,8 +2,10 @@ package org.xsm.iscsi;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.iscsi.control.Lun;
 
@@ -110,6 +112,31 @@ final class LunMetadata {
         Boolean.parseBoolean(map.get(IS_A_SNAPSHOT)),
         map.get(SNAPSHOT_OF),
         time);
+  }
+
+  /**
+   * The VDI a LUN of the SR is: UUID and metadata from the map, size and read-only from the LUN.
+   */
+  static VdiInfo info(Lun lun) {
+    Map<String, String> smConfig = new HashMap<>();
+    smConfig.put("lun-id", lun.id());
+    smConfig.put("lun", Integer.toString(lun.lun()));
+    if (lun.snapshotOf() != null) {
+      smConfig.put("lun-snapshot-of", lun.snapshotOf());
+    }
+    if (lun.cloneOf() != null) {
+      smConfig.put("lun-clone-of", lun.cloneOf());
+    }
+    return new VdiInfo(
+        vdiUuid(lun),
+        lun.id(),
+        lun.sizeBytes(),
+        lun.allocatedBytes(),
+        lun.readOnly(),
+        true,
+        smConfig,
+        decode(lun.metadata()),
+        false);
   }
 
   private static void putIfNotNull(Map<String, String> map, String key, String value) {
