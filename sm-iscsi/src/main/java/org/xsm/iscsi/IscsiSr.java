@@ -36,10 +36,10 @@ import org.xsm.iscsi.initiator.ScsiDisk;
  * <p>Crash safety: every change is one control API call that the array applies atomically, with the
  * LUN's metadata in the same call, so a crash leaves either no new LUN or a complete one. A crash
  * after the array made a LUN but before the caller heard of it leaves a complete VDI with its
- * metadata, which the next scan lists (as a FileSR scan introduces a VHD it finds).
- * Attachment state is per host and in memory: after a crash nothing is attached. Metadata updates
- * read, merge and write the map; they are serialized per SR so that two updates on this host do not
- * lose each other's keys.
+ * metadata, which the next scan lists (as a FileSR scan introduces a VHD it finds). Attachment
+ * state is per host and in memory: after a crash nothing is attached. Metadata updates read, merge
+ * and write the map; they are serialized per SR so that two updates on this host do not lose each
+ * other's keys.
  */
 final class IscsiSr implements Sr {
   private final IscsiDriver driver;
