@@ -144,6 +144,17 @@ public final class IscsiSession implements AutoCloseable {
       }
       attempt = null;
       if (outcome.status() == ScsiStatusException.GOOD) {
+        if (outcome.residual() != 0 && command.transfersExactly()) {
+          throw new IscsiException(
+              command.name()
+                  + " on LUN "
+                  + command.lun()
+                  + " moved "
+                  + (outcome.residual() > 0 ? "fewer" : "more")
+                  + " bytes than asked (residual "
+                  + outcome.residual()
+                  + ")");
+        }
         return outcome;
       }
       ScsiStatusException e =

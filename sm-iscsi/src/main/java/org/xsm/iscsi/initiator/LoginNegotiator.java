@@ -37,6 +37,12 @@ final class LoginNegotiator {
   private int expStatSn;
   private int rounds;
 
+  /**
+   * Every key the target answered, last value wins: a target may declare operational values (e.g.
+   * MaxRecvDataSegmentLength) already in the security stage.
+   */
+  private final Map<String, String> answered = new LinkedHashMap<>();
+
   LoginNegotiator(
       InputStream in, OutputStream out, InitiatorConfig config, byte[] isid, boolean discovery) {
     this.in = in;
@@ -79,15 +85,13 @@ final class LoginNegotiator {
     while (!a.transit()) {
       a = exchange(true, SECURITY, OPERATIONAL, Map.of());
     }
-    Map<String, String> negotiated = new LinkedHashMap<>();
     if (a.nextStage() != FULL_FEATURE) {
       a = exchange(true, OPERATIONAL, FULL_FEATURE, operationalOffer());
-      negotiated.putAll(a.keys());
       while (!(a.transit() && a.nextStage() == FULL_FEATURE)) {
         a = exchange(true, OPERATIONAL, FULL_FEATURE, Map.of());
-        negotiated.putAll(a.keys());
       }
     }
+    Map<String, String> negotiated = answered;
     for (String digest : new String[] {"HeaderDigest", "DataDigest"}) {
       String v = negotiated.getOrDefault(digest, "None");
       if (!v.equals("None")) {
@@ -171,7 +175,9 @@ final class LoginNegotiator {
       }
       expStatSn = response.intAt(24) + 1;
       checkStatus(response);
-      answer.putAll(TextKeys.decode(response.data));
+      Map<String, String> received = TextKeys.decode(response.data);
+      answer.putAll(received);
+      answered.putAll(received);
       send = Map.of();
     } while ((response.flags() & 0x40) != 0);
     boolean transitAnswer = (response.flags() & 0x80) != 0;

@@ -35,6 +35,15 @@ public record ScsiCommand(
     }
   }
 
+  /**
+   * Whether the command must move exactly its expected length (block READ/WRITE): a residual then
+   * means lost data, not a short answer (as INQUIRY or REPORT LUNS may give).
+   */
+  public boolean transfersExactly() {
+    int op = cdb[0] & 0xff;
+    return op == Cdbs.READ_10 || op == Cdbs.READ_16 || op == Cdbs.WRITE_10 || op == Cdbs.WRITE_16;
+  }
+
   public int expectedLength() {
     return buffer == null ? 0 : buffer.remaining();
   }
