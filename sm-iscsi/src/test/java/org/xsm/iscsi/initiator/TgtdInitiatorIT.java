@@ -248,6 +248,10 @@ class TgtdInitiatorIT {
 
   @Test
   void chapLoginWithRightSecretOnly() throws Exception {
+    // CHAP configured but not required by the target: the target picks None from "CHAP,None"
+    try (IscsiSession s = IscsiSession.login(config().withChap("xsmuser", "secret-of-16chr"))) {
+      assertThat(ScsiDisk.open(s, 1).sizeBytes()).isEqualTo(SIZE);
+    }
     tgtd.chap(1, "xsmuser", "secret-of-16chr");
     byte[] data = new byte[4096];
     new Random(3).nextBytes(data);
