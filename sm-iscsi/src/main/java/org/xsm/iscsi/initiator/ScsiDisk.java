@@ -118,6 +118,14 @@ public final class ScsiDisk {
     }
   }
 
+  /**
+   * Uses READ/WRITE (10) from now on, as after a target refused the 16-byte forms; lets tests run
+   * the fallback path against targets that have both.
+   */
+  void useTenByteCommands() {
+    use16 = false;
+  }
+
   public int lun() {
     return lun;
   }

@@ -111,6 +111,26 @@ class TgtdInitiatorIT {
   }
 
   @Test
+  void tenByteReadsAndWritesAsAfterAFallback() throws IOException {
+    byte[] data = new byte[300_000];
+    new Random(13).nextBytes(data);
+    try (IscsiSession s = IscsiSession.login(config())) {
+      ScsiDisk disk = ScsiDisk.open(s, 1);
+      disk.useTenByteCommands();
+      disk.write(ByteBuffer.wrap(data), 4 << 20);
+      disk.flush();
+      ByteBuffer got = ByteBuffer.allocate(data.length);
+      disk.read(got, 4 << 20);
+      assertThat(got.array()).isEqualTo(data);
+      assertThatThrownBy(() -> disk.readBlocks(SIZE / 512, ByteBuffer.allocate(512)))
+          .hasMessageContaining("READ(10) of LBA " + SIZE / 512);
+    }
+    byte[] file = Files.readAllBytes(backing);
+    assertThat(java.util.Arrays.copyOfRange(file, 4 << 20, (4 << 20) + data.length))
+        .isEqualTo(data);
+  }
+
+  @Test
   void readsSeeWhatIsWrittenToTheBackingFile() throws IOException {
     byte[] data = new byte[1 << 20];
     new Random(11).nextBytes(data);
