@@ -185,9 +185,10 @@ public final class Json {
   }
 
   private void expect(char c) {
-    if (next() != c) {
+    if (peek() != c) {
       throw error("expected '" + c + "'");
     }
+    pos++;
   }
 
   private IllegalArgumentException error(String what) {

@@ -258,13 +258,7 @@ public final class BlockPool implements AutoCloseable {
    */
   public synchronized void flush() throws IOException {
     if (dirty || pendingCount > 0) {
-      data.force(false);
-      journal.append(Records.SYNC, new byte[0], 0);
-      journal.force();
-      dirty = false;
-      while (pendingCount > 0) {
-        pushFree(pending[--pendingCount]);
-      }
+      sync(null);
     }
     if (journal.size() > CHECKPOINT_AFTER_BYTES) {
       checkpoint();
@@ -273,22 +267,23 @@ public final class BlockPool implements AutoCloseable {
 
   /** Flushes, writes a checkpoint and empties the journal. */
   public synchronized void checkpoint() throws IOException {
-    dirty = true;
-    data.force(false);
-    journal.append(Records.SYNC, new byte[0], 0);
-    journal.force();
-    dirty = false;
-    while (pendingCount > 0) {
-      pushFree(pending[--pendingCount]);
-    }
+    sync(null);
     Checkpoint.write(dir, state, journal.nextSeq());
     journal.reset();
   }
 
   /** Appends a control record and makes it durable (with everything before it). */
   void logDurably(byte type, byte[] payload) throws IOException {
+    sync(new Records.Record(type, payload));
+  }
+
+  // Data first, then the SYNC record that vouches for it, then blocks released by now-durable
+  // records become reusable.
+  private void sync(Records.Record control) throws IOException {
     data.force(false);
-    journal.append(type, payload, payload.length);
+    if (control != null) {
+      journal.append(control.type(), control.payload(), control.payload().length);
+    }
     journal.append(Records.SYNC, new byte[0], 0);
     journal.force();
     dirty = false;

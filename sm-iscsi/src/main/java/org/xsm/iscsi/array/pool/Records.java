@@ -33,6 +33,9 @@ final class Records {
 
   private Records() {}
 
+  /** A record not yet appended. */
+  record Record(byte type, byte[] payload) {}
+
   /** Builds a payload with a {@link DataOutputStream}. */
   interface Body {
     void write(DataOutputStream out) throws IOException;

@@ -40,7 +40,7 @@ final class Io {
       if ((flags & 0xe0) != 0) {
         return Sense.INVALID_FIELD_IN_CDB; // no protection information on this target
       }
-      if (lba > capacity || blocks > capacity - lba) {
+      if (outside(lba, blocks, capacity)) {
         return Sense.LBA_OUT_OF_RANGE;
       }
       if (blocks > max) {
@@ -52,6 +52,11 @@ final class Io {
     boolean fua() {
       return (flags & 0x08) != 0;
     }
+  }
+
+  /** True if [lba, lba+blocks) is not inside the LUN; LBAs are unsigned 64-bit on the wire. */
+  static boolean outside(long lba, long blocks, long capacity) {
+    return lba < 0 || lba > capacity || blocks > capacity - lba;
   }
 
   ScsiResponse read(int lun, byte[] cdb, long capacity) throws IOException {
@@ -73,18 +78,17 @@ final class Io {
     if (bad != null) {
       return ScsiResponse.check(bad);
     }
-    int len = (int) (r.blocks * BLOCK);
-    if (outLength < len) {
-      // The initiator sent less than the CDB asks for: write what arrived, whole blocks only.
-      len = outLength / BLOCK * BLOCK;
-    }
+    int needed = (int) (r.blocks * BLOCK);
+    // The initiator may send less than the CDB asks for (write what arrived, whole blocks only,
+    // report an overflow) or more (write what the CDB asks for, report an underflow).
+    int len = Math.min(needed, outLength / BLOCK * BLOCK);
     pool.write(lun, r.lba * BLOCK, out, 0, len);
     int op = cdb[0] & 0xff;
     boolean verify = op == 0x2e || op == 0xae || op == 0x8e;
     if (r.fua() || verify) {
       pool.flush();
     }
-    return new ScsiResponse(ScsiResponse.GOOD, new byte[0], 0, null, outLength - len);
+    return new ScsiResponse(ScsiResponse.GOOD, new byte[0], 0, null, outLength - needed);
   }
 
   ScsiResponse verify(int lun, byte[] cdb, long capacity, byte[] out, int outLength)
@@ -127,7 +131,7 @@ final class Io {
       return ScsiResponse.check(
           Sense.INVALID_FIELD_IN_CDB); // protection, ANCHOR, PBDATA/LBDATA, WSNZ
     }
-    if (lba > capacity || blocks > capacity - lba) {
+    if (outside(lba, blocks, capacity)) {
       return ScsiResponse.check(Sense.LBA_OUT_OF_RANGE);
     }
     if (readOnly) {
@@ -179,7 +183,7 @@ final class Io {
     for (int i = 0; i < n; i++) {
       long lba = u64(out, 8 + 16 * i);
       long blocks = u32(out, 16 + 16 * i);
-      if (lba > capacity || blocks > capacity - lba) {
+      if (outside(lba, blocks, capacity)) {
         return ScsiResponse.check(Sense.LBA_OUT_OF_RANGE);
       }
       if (blocks > ScsiPages.MAX_UNMAP_BLOCKS) {
@@ -203,7 +207,7 @@ final class Io {
     boolean sixteen = (cdb[0] & 0xff) == 0x91 || (cdb[0] & 0xff) == 0x90;
     long lba = sixteen ? u64(cdb, 2) : u32(cdb, 2);
     long blocks = sixteen ? u32(cdb, 10) : u16(cdb, 7);
-    if (lba > capacity || blocks > capacity - lba) {
+    if (outside(lba, blocks, capacity)) {
       return ScsiResponse.check(Sense.LBA_OUT_OF_RANGE);
     }
     int op = cdb[0] & 0xff;
@@ -214,7 +218,7 @@ final class Io {
   }
 
   ScsiResponse lbaStatus(int lun, long lba, long capacity, long alloc) throws IOException {
-    if (lba >= capacity) {
+    if (lba < 0 || lba >= capacity) {
       return ScsiResponse.check(Sense.LBA_OUT_OF_RANGE);
     }
     BlockPool.Extent e = pool.extent(lun, lba * BLOCK);

@@ -13,11 +13,11 @@ import org.xsm.iscsi.array.pool.LunInfo;
 final class ScsiPages {
   static final int BLOCK = 512;
 
-  /** Largest READ/WRITE in logical blocks (8 MiB), advertised in the Block Limits page. */
-  static final int MAX_TRANSFER_BLOCKS = 16384;
+  /** Largest READ/WRITE in logical blocks (32 MiB), advertised in the Block Limits page. */
+  static final int MAX_TRANSFER_BLOCKS = 65536;
 
-  /** Largest UNMAP range and WRITE SAME length in logical blocks (4 GiB). */
-  static final int MAX_UNMAP_BLOCKS = 8 * 1024 * 1024;
+  /** Largest UNMAP range and WRITE SAME length in logical blocks (512 MiB). */
+  static final int MAX_UNMAP_BLOCKS = 1024 * 1024;
 
   static final int MAX_UNMAP_DESCRIPTORS = 256;
 

@@ -4,10 +4,9 @@ package org.xsm.iscsi.array.scsi;
  * The outcome of one SCSI command: a status, the data for the initiator (for data-in commands,
  * {@code dataLength} bytes, which may differ from what the initiator expected: the transport
  * reports the residual) and sense data on CHECK CONDITION. For data-out commands {@code
- * residualBytes} says how many of the received bytes were not needed.
+ * outResidual} is the bytes received minus the bytes the command needed (negative: too few).
  */
-public record ScsiResponse(
-    int status, byte[] data, int dataLength, byte[] sense, int unusedOutBytes) {
+public record ScsiResponse(int status, byte[] data, int dataLength, byte[] sense, int outResidual) {
   public static final int GOOD = 0x00;
   public static final int CHECK_CONDITION = 0x02;
 
