@@ -122,7 +122,6 @@ final class Io {
     long lba = sixteen ? u64(cdb, 2) : u32(cdb, 2);
     long blocks = sixteen ? u32(cdb, 10) : u16(cdb, 7);
     int flags = cdb[1] & 0xff;
-    boolean unmap = (flags & 0x08) != 0;
     boolean noDataOut = sixteen && (flags & 0x01) != 0;
     if ((flags & 0xe0) != 0
         || (flags & 0x16) != 0
@@ -137,14 +136,12 @@ final class Io {
     if (readOnly) {
       return ScsiResponse.check(Sense.WRITE_PROTECTED);
     }
-    if (!noDataOut && outLength < BLOCK) {
+    if (!noDataOut && outLength != BLOCK) {
       return ScsiResponse.check(Sense.INVALID_FIELD_IN_CDB);
     }
+    // UNMAP (0x08) needs no separate path: zero blocks are unmapped blocks here, and a non-zero
+    // pattern is written, which SBC allows when a device does not unmap.
     boolean zeros = noDataOut || Arrays.mismatch(out, 0, BLOCK, new byte[BLOCK], 0, BLOCK) == -1;
-    if (unmap && !zeros) {
-      // Unmapped blocks read as zeros here, so unmapping a non-zero pattern is not possible.
-      return ScsiResponse.check(Sense.INVALID_FIELD_IN_CDB);
-    }
     long offset = lba * BLOCK;
     long total = blocks * BLOCK;
     if (zeros) {
