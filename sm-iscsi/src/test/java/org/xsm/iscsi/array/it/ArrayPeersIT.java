@@ -108,19 +108,7 @@ class ArrayPeersIT {
         .ok();
     LunInfo snap = array.pool.luns().snapshot(disk.id(), "snap", Map.of());
     Tools.run(60, "qemu-io", "-f", "raw", "-c", "write -P 0xa5 1M 64k", array.url(0)).ok();
-    String snapRead =
-        Tools.run(
-                60,
-                "qemu-io",
-                "-r",
-                "-f",
-                "raw",
-                "-c",
-                "read -P 0x5a 1M 256k",
-                array.url(snap.lun()))
-            .ok()
-            .output();
-    assertThat(snapRead).doesNotContain("Pattern verification failed");
+    assertThat(Tools.readsPattern(array.url(snap.lun()), 0x5a, 1 << 20, "256k")).isTrue();
     String diskRead =
         Tools.run(
                 60,

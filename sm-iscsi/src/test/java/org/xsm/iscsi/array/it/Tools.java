@@ -32,4 +32,22 @@ final class Tools {
     }
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
   }
+
+  /** True if qemu-io, opening {@code url} read-only, reads {@code pattern} over the range. */
+  static boolean readsPattern(String url, int pattern, long offset, String length)
+      throws IOException, InterruptedException {
+    Result r =
+        run(
+            60,
+            "qemu-io",
+            "-r",
+            "-f",
+            "raw",
+            "-c",
+            "read -P " + pattern + " " + offset + " " + length,
+            url);
+    return r.exit() == 0
+        && !r.output().contains("Pattern verification failed")
+        && r.output().contains("read ");
+  }
 }
