@@ -45,6 +45,13 @@ public final class BlockPool implements AutoCloseable {
   private final long capacityBlocks;
   private final MessageDigest sha256;
   private final byte[] scratch = new byte[BLOCK_SIZE];
+  private final byte[] staging = new byte[256 * BLOCK_SIZE];
+  private int stagedFirst;
+  private int stagedBytes;
+  // Blocks released by the write command in progress: its record is not in the journal yet, so
+  // they may not even become pending (a sync inside the command would free them too early).
+  private int[] releasedByCommand = new int[256];
+  private int releasedByCommandCount;
   private int[] free = new int[1024];
   private int freeCount;
   private int[] pending = new int[1024];
@@ -145,35 +152,51 @@ public final class BlockPool implements AutoCloseable {
     int count = len == 0 ? 0 : last - first + 1;
     ByteBuffer rec = ByteBuffer.allocate(12 + count * (4 + PoolState.HASH_BYTES));
     rec.putInt(l.number).putInt(first).putInt(count);
-    for (int idx = first; idx < first + count; idx++) {
-      long blockStart = (long) idx * BLOCK_SIZE;
-      int in = (int) Math.max(0, offset - blockStart);
-      int n = (int) Math.min(BLOCK_SIZE - in, offset + len - (blockStart + in));
-      byte[] content;
-      int contentOff;
-      if (n == BLOCK_SIZE && src != null) {
-        content = src;
-        contentOff = srcOff + (int) (blockStart - offset);
-      } else {
-        int old = l.map[idx];
-        if (old == Lun.ZERO) {
-          Arrays.fill(scratch, (byte) 0);
+    int idx = first;
+    try {
+      for (; idx < first + count; idx++) {
+        long blockStart = (long) idx * BLOCK_SIZE;
+        int in = (int) Math.max(0, offset - blockStart);
+        int n = (int) Math.min(BLOCK_SIZE - in, offset + len - (blockStart + in));
+        byte[] content;
+        int contentOff;
+        if (n == BLOCK_SIZE && src != null) {
+          content = src;
+          contentOff = srcOff + (int) (blockStart - offset);
         } else {
-          readFully(ByteBuffer.wrap(scratch), (long) old * BLOCK_SIZE);
+          int old = l.map[idx];
+          if (old == Lun.ZERO) {
+            Arrays.fill(scratch, (byte) 0);
+          } else {
+            readFully(ByteBuffer.wrap(scratch), (long) old * BLOCK_SIZE);
+          }
+          if (src == null) {
+            Arrays.fill(scratch, in, in + n, (byte) 0);
+          } else {
+            System.arraycopy(src, srcOff + (int) (blockStart + in - offset), scratch, in, n);
+          }
+          content = scratch;
+          contentOff = 0;
         }
-        if (src == null) {
-          Arrays.fill(scratch, in, in + n, (byte) 0);
-        } else {
-          System.arraycopy(src, srcOff + (int) (blockStart + in - offset), scratch, in, n);
-        }
-        content = scratch;
-        contentOff = 0;
+        int block = store(content, contentOff, rec);
+        state.map(l, idx, block, block == Lun.ZERO ? null : hashBuf, this::releasedByCommand);
       }
-      int block = store(content, contentOff, rec);
-      state.map(l, idx, block, block == Lun.ZERO ? null : hashBuf, this::released);
+    } finally {
+      // Also when the pool ran out of space part way: the record then says how many blocks
+      // were switched, so the journal always describes the maps in memory.
+      commitWrite(rec, idx - first);
     }
+  }
+
+  private void commitWrite(ByteBuffer rec, int done) throws IOException {
+    rec.putInt(8, done);
+    writeStaged();
     journal.append(Records.WRITE, rec.array(), rec.position());
     journal.writeOut();
+    for (int i = 0; i < releasedByCommandCount; i++) {
+      released(releasedByCommand[i]);
+    }
+    releasedByCommandCount = 0;
     dirty = true;
   }
 
@@ -220,18 +243,37 @@ public final class BlockPool implements AutoCloseable {
     int block = state.findDuplicate(hashBuf);
     if (block < 0) {
       block = allocate();
-      ByteBuffer buf = ByteBuffer.wrap(content, off, BLOCK_SIZE);
-      long pos = (long) block * BLOCK_SIZE;
-      while (buf.hasRemaining()) {
-        pos += data.write(buf, pos);
-      }
+      stage(block, content, off);
     }
     rec.putInt(block).put(hashBuf);
     return block;
   }
 
+  // New blocks of one command are mostly consecutive: gather them into one write.
+  private void stage(int block, byte[] content, int off) throws IOException {
+    if (stagedBytes > 0
+        && (block != stagedFirst + stagedBytes / BLOCK_SIZE || stagedBytes == staging.length)) {
+      writeStaged();
+    }
+    if (stagedBytes == 0) {
+      stagedFirst = block;
+    }
+    System.arraycopy(content, off, staging, stagedBytes, BLOCK_SIZE);
+    stagedBytes += BLOCK_SIZE;
+  }
+
+  private void writeStaged() throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(staging, 0, stagedBytes);
+    long pos = (long) stagedFirst * BLOCK_SIZE;
+    while (buf.hasRemaining()) {
+      pos += data.write(buf, pos);
+    }
+    stagedBytes = 0;
+  }
+
   private int allocate() throws IOException {
     if (freeCount == 0 && state.highWater >= capacityBlocks && pendingCount > 0) {
+      writeStaged();
       flush();
     }
     if (freeCount > 0) {
@@ -243,6 +285,13 @@ public final class BlockPool implements AutoCloseable {
     int b = state.highWater;
     state.ensureCapacity(b + 1);
     return b;
+  }
+
+  private void releasedByCommand(int block) {
+    if (releasedByCommandCount == releasedByCommand.length) {
+      releasedByCommand = Arrays.copyOf(releasedByCommand, releasedByCommandCount * 2);
+    }
+    releasedByCommand[releasedByCommandCount++] = block;
   }
 
   void released(int block) {
