@@ -42,6 +42,18 @@ public final class Pdu {
    * @throws IOException on a stream that ends inside a PDU or a data segment over {@code maxData}
    */
   public static Pdu read(InputStream in, int maxData) throws IOException {
+    Pdu p = readHeader(in, maxData);
+    if (p != null) {
+      p.readData(in);
+    }
+    return p;
+  }
+
+  /**
+   * Reads the header (and drops any AHS); the data segment must then be read with {@link #readData}
+   * or {@link #readDataInto}. Returns null on a clean end of stream.
+   */
+  public static Pdu readHeader(InputStream in, int maxData) throws IOException {
     byte[] h = new byte[BHS_LENGTH];
     int first = in.read(h, 0, BHS_LENGTH);
     if (first < 0) {
@@ -56,13 +68,22 @@ public final class Pdu {
     if (ahs > 0) {
       readFully(in, new byte[ahs], 0, ahs);
     }
-    byte[] d = new byte[len];
-    readFully(in, d, 0, len);
-    int pad = (4 - (len & 3)) & 3;
+    return new Pdu(h, new byte[0], len);
+  }
+
+  /** Reads the data segment (and its padding) into a new array. */
+  public void readData(InputStream in) throws IOException {
+    data = new byte[dataLength];
+    readDataInto(in, data, 0);
+  }
+
+  /** Reads the data segment straight into {@code dst} at {@code off}, then skips the padding. */
+  public void readDataInto(InputStream in, byte[] dst, int off) throws IOException {
+    readFully(in, dst, off, dataLength);
+    int pad = (4 - (dataLength & 3)) & 3;
     if (pad > 0) {
       readFully(in, new byte[pad], 0, pad);
     }
-    return new Pdu(h, d, len);
   }
 
   /** Writes the PDU with its data padded to 4 bytes. Does not flush. */

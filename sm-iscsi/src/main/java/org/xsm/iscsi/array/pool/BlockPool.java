@@ -140,8 +140,15 @@ public final class BlockPool implements AutoCloseable {
    * zeros (which frees the blocks fully covered). Copy-on-write and dedup per block, see the class
    * comment. The data and journal record reach the OS before this returns.
    */
-  public synchronized void write(int lun, long offset, byte[] src, int srcOff, int len)
-      throws IOException {
+  public void write(int lun, long offset, byte[] src, int srcOff, int len) throws IOException {
+    // Hashing is the costly part of a large write and needs no pool state: do it first, outside
+    // the lock and on several cores.
+    BlockHashes pre = src == null ? null : BlockHashes.of(offset, src, srcOff, len, BLOCK_SIZE);
+    writeLocked(lun, offset, src, srcOff, len, pre);
+  }
+
+  private synchronized void writeLocked(
+      int lun, long offset, byte[] src, int srcOff, int len, BlockHashes pre) throws IOException {
     Lun l = operations.byNumber(lun);
     checkRange(l, offset, len);
     if (l.readOnly) {
@@ -178,7 +185,10 @@ public final class BlockPool implements AutoCloseable {
           content = scratch;
           contentOff = 0;
         }
-        int block = store(content, contentOff, rec);
+        int block =
+            pre != null && content == src
+                ? storeHashed(content, contentOff, pre, idx - first, rec)
+                : store(content, contentOff, rec);
         state.map(l, idx, block, block == Lun.ZERO ? null : hashBuf, this::releasedByCommand);
       }
     } finally {
@@ -240,6 +250,21 @@ public final class BlockPool implements AutoCloseable {
     } catch (java.security.DigestException e) {
       throw new IllegalStateException(e);
     }
+    return storeWithHash(content, off, rec);
+  }
+
+  // A full block hashed before the lock was taken.
+  private int storeHashed(byte[] content, int off, BlockHashes pre, int i, ByteBuffer rec)
+      throws IOException {
+    if (pre.zero(i)) {
+      rec.putInt(Lun.ZERO);
+      return Lun.ZERO;
+    }
+    pre.copyHash(i, hashBuf);
+    return storeWithHash(content, off, rec);
+  }
+
+  private int storeWithHash(byte[] content, int off, ByteBuffer rec) throws IOException {
     int block = state.findDuplicate(hashBuf);
     if (block < 0) {
       block = allocate();
@@ -351,7 +376,7 @@ public final class BlockPool implements AutoCloseable {
         BLOCK_SIZE, capacity, physical, capacity - physical, logical, ratio, state.luns.size());
   }
 
-  /** Size of the data file on disk, in bytes actually allocated is not visible here: its length. */
+  /** Length of the data file (its high-water mark; freed blocks inside it are reused first). */
   public synchronized long dataFileBytes() throws IOException {
     return data.size();
   }
