@@ -50,12 +50,10 @@ public final class BlockPool implements AutoCloseable {
   private int stagedBytes;
   // Blocks released by the write command in progress: its record is not in the journal yet, so
   // they may not even become pending (a sync inside the command would free them too early).
-  private int[] releasedByCommand = new int[256];
-  private int releasedByCommandCount;
-  private int[] free = new int[1024];
-  private int freeCount;
-  private int[] pending = new int[1024];
-  private int pendingCount;
+  private final IntStack releasedByCommand = new IntStack();
+  private final IntStack free = new IntStack();
+  // Released by journalled records not yet fsynced: reusable after the next sync.
+  private final IntStack pending = new IntStack();
   private boolean dirty;
   final LunOperations operations;
 
@@ -189,7 +187,7 @@ public final class BlockPool implements AutoCloseable {
             pre != null && content == src
                 ? storeHashed(content, contentOff, pre, idx - first, rec)
                 : store(content, contentOff, rec);
-        state.map(l, idx, block, block == Lun.ZERO ? null : hashBuf, this::releasedByCommand);
+        state.map(l, idx, block, block == Lun.ZERO ? null : hashBuf, releasedByCommand::push);
       }
     } finally {
       // Also when the pool ran out of space part way: the record then says how many blocks
@@ -203,10 +201,7 @@ public final class BlockPool implements AutoCloseable {
     writeStaged();
     journal.append(Records.WRITE, rec.array(), rec.position());
     journal.writeOut();
-    for (int i = 0; i < releasedByCommandCount; i++) {
-      released(releasedByCommand[i]);
-    }
-    releasedByCommandCount = 0;
+    releasedByCommand.drainTo(pending); // the record releasing them is in the journal now
     dirty = true;
   }
 
@@ -297,12 +292,12 @@ public final class BlockPool implements AutoCloseable {
   }
 
   private int allocate() throws IOException {
-    if (freeCount == 0 && state.highWater >= capacityBlocks && pendingCount > 0) {
+    if (free.isEmpty() && state.highWater >= capacityBlocks && !pending.isEmpty()) {
       writeStaged();
       flush();
     }
-    if (freeCount > 0) {
-      return free[--freeCount];
+    if (!free.isEmpty()) {
+      return free.pop();
     }
     if (state.highWater >= capacityBlocks) {
       throw new NoSpaceException("pool " + dir + " is full (" + capacityBlocks + " blocks)");
@@ -312,18 +307,8 @@ public final class BlockPool implements AutoCloseable {
     return b;
   }
 
-  private void releasedByCommand(int block) {
-    if (releasedByCommandCount == releasedByCommand.length) {
-      releasedByCommand = Arrays.copyOf(releasedByCommand, releasedByCommandCount * 2);
-    }
-    releasedByCommand[releasedByCommandCount++] = block;
-  }
-
   void released(int block) {
-    if (pendingCount == pending.length) {
-      pending = Arrays.copyOf(pending, pending.length * 2);
-    }
-    pending[pendingCount++] = block;
+    pending.push(block);
   }
 
   /**
@@ -331,7 +316,7 @@ public final class BlockPool implements AutoCloseable {
    * blocks released by now-durable records, and checkpoints if the journal grew large.
    */
   public synchronized void flush() throws IOException {
-    if (dirty || pendingCount > 0) {
+    if (dirty || !pending.isEmpty()) {
       sync(null);
     }
     if (journal.size() > CHECKPOINT_AFTER_BYTES) {
@@ -361,14 +346,12 @@ public final class BlockPool implements AutoCloseable {
     journal.append(Records.SYNC, new byte[0], 0);
     journal.force();
     dirty = false;
-    while (pendingCount > 0) {
-      pushFree(pending[--pendingCount]);
-    }
+    pending.drainTo(free);
   }
 
   /** Space accounting. */
   public synchronized PoolStats stats() {
-    long physical = (state.usedBlocks + pendingCount) * BLOCK_SIZE;
+    long physical = (state.usedBlocks + pending.size()) * BLOCK_SIZE;
     long logical = state.logicalBlocks * BLOCK_SIZE;
     long capacity = capacityBlocks * BLOCK_SIZE;
     double ratio = physical == 0 ? 1.0 : (double) logical / physical;
@@ -402,19 +385,12 @@ public final class BlockPool implements AutoCloseable {
   }
 
   void rebuildFreeList() {
-    freeCount = 0;
+    free.clear();
     for (int b = state.highWater - 1; b >= 0; b--) {
       if (state.refs[b] == 0) {
-        pushFree(b);
+        free.push(b);
       }
     }
-  }
-
-  private void pushFree(int block) {
-    if (freeCount == free.length) {
-      free = Arrays.copyOf(free, free.length * 2);
-    }
-    free[freeCount++] = block;
   }
 
   static void checkRange(Lun l, long offset, long len) {
@@ -444,27 +420,6 @@ public final class BlockPool implements AutoCloseable {
         return;
       }
       pos += n;
-    }
-  }
-
-  /** A write to a read-only (snapshot) LUN. */
-  public static final class ReadOnlyException extends IOException {
-    ReadOnlyException(String m) {
-      super(m);
-    }
-  }
-
-  /** The pool has no free block left. */
-  public static final class NoSpaceException extends IOException {
-    NoSpaceException(String m) {
-      super(m);
-    }
-  }
-
-  /** An I/O range outside the LUN. */
-  public static final class OutOfRangeException extends RuntimeException {
-    OutOfRangeException(String m) {
-      super(m);
     }
   }
 }

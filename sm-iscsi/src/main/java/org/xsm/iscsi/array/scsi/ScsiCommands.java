@@ -9,6 +9,9 @@ import org.xsm.iscsi.array.ArrayException;
 import org.xsm.iscsi.array.pdu.Pdu;
 import org.xsm.iscsi.array.pool.BlockPool;
 import org.xsm.iscsi.array.pool.LunInfo;
+import org.xsm.iscsi.array.pool.NoSpaceException;
+import org.xsm.iscsi.array.pool.OutOfRangeException;
+import org.xsm.iscsi.array.pool.ReadOnlyException;
 
 /**
  * Executes SCSI commands (SPC-4, SBC-3) against the LUNs of a {@link BlockPool}, 512-byte logical
@@ -66,11 +69,11 @@ public final class ScsiCommands {
       };
     } catch (ArrayException e) {
       return ScsiResponse.check(Sense.LUN_NOT_SUPPORTED);
-    } catch (BlockPool.OutOfRangeException e) {
+    } catch (OutOfRangeException e) {
       return ScsiResponse.check(Sense.LBA_OUT_OF_RANGE);
-    } catch (BlockPool.ReadOnlyException e) {
+    } catch (ReadOnlyException e) {
       return ScsiResponse.check(Sense.WRITE_PROTECTED);
-    } catch (BlockPool.NoSpaceException e) {
+    } catch (NoSpaceException e) {
       return ScsiResponse.check(Sense.SPACE_ALLOCATION_FAILED);
     } catch (IOException e) {
       LOG.log(

@@ -101,7 +101,7 @@ class BlockPoolTest {
     assertThat(read(snap.lun(), 0, 16 * B)).isEqualTo(data);
     assertThat(read(clone.lun(), 3L * B, B)).isEqualTo(changed);
     assertThatThrownBy(() -> pool.write(snap.lun(), 0, changed, 0, B))
-        .isInstanceOf(BlockPool.ReadOnlyException.class);
+        .isInstanceOf(ReadOnlyException.class);
   }
 
   @Test
@@ -138,7 +138,7 @@ class BlockPoolTest {
     }
     pool.write(a.lun(), 4L * B, random(B, 11), 0, B); // the fifth block fills the pool
     assertThatThrownBy(() -> pool.write(a.lun(), 5L * B, random(B, 12), 0, B))
-        .isInstanceOf(BlockPool.NoSpaceException.class);
+        .isInstanceOf(NoSpaceException.class);
     assertThat(pool.stats().freeBytes()).isZero();
   }
 
@@ -155,7 +155,7 @@ class BlockPoolTest {
             ArrayException.class,
             e -> assertThat(e.kind()).isEqualTo(ArrayException.Kind.BAD_REQUEST));
     assertThatThrownBy(() -> pool.read(a.lun(), 3L * B - 10, new byte[20], 0, 20))
-        .isInstanceOf(BlockPool.OutOfRangeException.class);
+        .isInstanceOf(OutOfRangeException.class);
   }
 
   @Test
