@@ -39,7 +39,7 @@ import org.xsm.iscsi.initiator.Tgtd;
  * control port 29, on a free TCP port, and is killed at the end. Each figure is the median of 5
  * runs, ours and the reference alternating.
  */
-public final class IscsiBench {
+public final class InitiatorBench {
   private static final int MIB = 1024 * 1024;
   private static final String IQN = "iqn.2024-01.org.xsm.bench:lun";
   private static final int CONTROL = 29;
@@ -55,7 +55,7 @@ public final class IscsiBench {
         // iscsi-perf prints its first average after one second
         seconds = Math.max(2, Integer.parseInt(args[++i]));
       } else {
-        System.err.println("usage: IscsiBench [--size-mib N] [--seconds N]");
+        System.err.println("usage: InitiatorBench [--size-mib N] [--seconds N]");
         System.exit(2);
       }
     }
