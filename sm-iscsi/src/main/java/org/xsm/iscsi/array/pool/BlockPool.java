@@ -100,9 +100,14 @@ public final class BlockPool implements AutoCloseable {
             StandardOpenOption.WRITE);
     Journal journal = Journal.open(dir.resolve("pool.journal"));
     BlockPool pool = new BlockPool(dir, capacityBytes, lockFile, lock, data, journal);
-    synchronized (pool) {
-      PoolRecovery.recover(pool);
-      pool.rebuildFreeList();
+    try {
+      synchronized (pool) {
+        PoolRecovery.recover(pool);
+        pool.rebuildFreeList();
+      }
+    } catch (IOException | RuntimeException e) {
+      pool.abandon(); // release the files and the lock: a later open may be after a repair
+      throw e;
     }
     return pool;
   }
