@@ -6,11 +6,14 @@ tgt_pids=()
 cleanup() {
   # tgtd ignores SIGTERM while it has targets; SIGKILL is its documented hard stop.
   for pid in "${tgt_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${started_pids[@]}"; do disown "$pid" 2>/dev/null || true; done
   for pid in "${started_pids[@]}"; do
     pkill -P "$pid" 2>/dev/null || true # a wrapper shell's child (only ours: by parent PID)
     kill "$pid" 2>/dev/null || true
   done
-  for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${started_pids[@]}"; do # the array checkpoints on SIGTERM: let it finish
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
 }
 trap cleanup EXIT
 

@@ -100,9 +100,14 @@ public final class BlockPool implements AutoCloseable {
             StandardOpenOption.WRITE);
     Journal journal = Journal.open(dir.resolve("pool.journal"));
     BlockPool pool = new BlockPool(dir, capacityBytes, lockFile, lock, data, journal);
-    synchronized (pool) {
-      PoolRecovery.recover(pool);
-      pool.rebuildFreeList();
+    try {
+      synchronized (pool) {
+        PoolRecovery.recover(pool);
+        pool.rebuildFreeList();
+      }
+    } catch (IOException | RuntimeException e) {
+      pool.abandon(); // release the files and the lock: a later open may be after a repair
+      throw e;
     }
     return pool;
   }
@@ -121,7 +126,7 @@ public final class BlockPool implements AutoCloseable {
       int idx = (int) (offset / BLOCK_SIZE);
       int in = (int) (offset % BLOCK_SIZE);
       int n = Math.min(len, BLOCK_SIZE - in);
-      int b = l.map[idx];
+      int b = l.map.get(idx);
       if (b == Lun.ZERO) {
         Arrays.fill(dst, dstOff, dstOff + n, (byte) 0);
       } else {
@@ -169,7 +174,7 @@ public final class BlockPool implements AutoCloseable {
           content = src;
           contentOff = srcOff + (int) (blockStart - offset);
         } else {
-          int old = l.map[idx];
+          int old = l.map.get(idx);
           if (old == Lun.ZERO) {
             Arrays.fill(scratch, (byte) 0);
           } else {
@@ -222,11 +227,8 @@ public final class BlockPool implements AutoCloseable {
     Lun l = operations.byNumber(lun);
     checkRange(l, offset, 0);
     int idx = (int) (offset / BLOCK_SIZE);
-    boolean mapped = l.map[idx] != Lun.ZERO;
-    int end = idx;
-    while (end < l.map.length && (l.map[end] != Lun.ZERO) == mapped) {
-      end++;
-    }
+    boolean mapped = l.map.get(idx) != Lun.ZERO;
+    int end = l.map.runEnd(idx, mapped);
     long runEnd = Math.min((long) end * BLOCK_SIZE, l.sizeBytes);
     return new Extent(runEnd - offset, mapped);
   }

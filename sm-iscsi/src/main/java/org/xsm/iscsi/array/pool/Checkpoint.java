@@ -23,7 +23,8 @@ import java.util.zip.CheckedOutputStream;
  *
  * <p>Layout: magic {@code XSMPOOL1}, int block size, long next journal seq, int next LUN number,
  * int high water, high-water x 32 hash bytes, int LUN count, per LUN its descriptor, int map length
- * and the map; then the CRC32C of everything before it.
+ * and per chunk of 64 Ki entries a written flag and, if set, the entries; then the CRC32C of
+ * everything before it.
  *
  * <p>Crash safety: written to {@code pool.ckpt.tmp}, fsynced, renamed over {@code pool.ckpt}
  * (atomic), then the directory is fsynced. A crash before the rename leaves the old checkpoint and
@@ -51,9 +52,15 @@ final class Checkpoint {
       out.writeInt(s.luns.size());
       for (Lun lun : s.allLuns()) {
         lun.writeDescriptor(out);
-        out.writeInt(lun.map.length);
-        for (int b : lun.map) {
-          out.writeInt(b);
+        out.writeInt(lun.map.length());
+        for (int c = 0; c < lun.map.chunkCount(); c++) {
+          int[] chunk = lun.map.chunk(c);
+          out.writeBoolean(chunk != null);
+          if (chunk != null) {
+            for (int b : chunk) {
+              out.writeInt(b);
+            }
+          }
         }
       }
       out.flush();
@@ -100,7 +107,7 @@ final class Checkpoint {
         for (int i = 0; i < count; i++) {
           Lun lun = Lun.readDescriptor(in, s.blockSize);
           int len = in.readInt();
-          if (len != lun.map.length) {
+          if (len != lun.map.length()) {
             throw new IOException(
                 "checkpoint "
                     + file
@@ -108,25 +115,31 @@ final class Checkpoint {
                     + lun.id
                     + " map has "
                     + len
-                    + " entries, size needs "
-                    + lun.map.length);
+                    + " entries, its size needs "
+                    + lun.map.length());
           }
-          for (int j = 0; j < len; j++) {
-            int b = in.readInt();
-            if (b != Lun.ZERO && (b < 0 || b >= high)) {
-              throw new IOException(
-                  "checkpoint "
-                      + file
-                      + ": LUN "
-                      + lun.id
-                      + " maps block "
-                      + j
-                      + " to "
-                      + b
-                      + ", pool has "
-                      + high);
+          for (int c = 0; c < lun.map.chunkCount(); c++) {
+            if (in.readBoolean()) {
+              int[] chunk = new int[BlockMap.CHUNK];
+              for (int j = 0; j < chunk.length; j++) {
+                int b = in.readInt();
+                if (b != Lun.ZERO && (b < 0 || b >= high)) {
+                  throw new IOException(
+                      "checkpoint "
+                          + file
+                          + ": LUN "
+                          + lun.id
+                          + " maps block "
+                          + ((long) c * BlockMap.CHUNK + j)
+                          + " to "
+                          + b
+                          + ", pool has "
+                          + high);
+                }
+                chunk[j] = b;
+              }
+              lun.map.setChunk(c, chunk);
             }
-            lun.map[j] = b;
           }
           s.addLun(lun);
         }

@@ -4,7 +4,6 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -24,7 +23,7 @@ final class Lun {
   final String cloneOf;
   final Instant created;
   Map<String, String> metadata;
-  int[] map;
+  BlockMap map;
   int mappedBlocks;
 
   Lun(
@@ -47,8 +46,7 @@ final class Lun {
     this.cloneOf = cloneOf;
     this.created = created;
     this.metadata = new LinkedHashMap<>(metadata);
-    this.map = new int[blockCount(sizeBytes, blockSize)];
-    Arrays.fill(map, ZERO);
+    this.map = new BlockMap(blockCount(sizeBytes, blockSize));
   }
 
   static int blockCount(long sizeBytes, int blockSize) {

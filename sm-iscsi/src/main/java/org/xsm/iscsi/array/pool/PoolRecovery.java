@@ -64,7 +64,7 @@ final class PoolRecovery {
         Lun lun = s.byNumber.get(p.getInt());
         int first = p.getInt();
         int count = p.getInt();
-        if (lun == null || first < 0 || first + count > lun.map.length) {
+        if (lun == null || first < 0 || first + count > lun.map.length()) {
           throw new IOException("journal record " + e.seq() + " writes outside any LUN");
         }
         byte[] hash = new byte[PoolState.HASH_BYTES];

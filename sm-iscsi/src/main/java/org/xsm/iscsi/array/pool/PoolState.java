@@ -39,42 +39,35 @@ final class PoolState {
     luns.put(lun.id, lun);
     byNumber.put(lun.number, lun);
     nextLunNumber = Math.max(nextLunNumber, lun.number + 1);
-    for (int b : lun.map) {
-      if (b != Lun.ZERO) {
-        lun.mappedBlocks++;
-        logicalBlocks++;
-        addRef(b, null);
-      }
-    }
+    lun.map.forEachMapped(
+        b -> {
+          lun.mappedBlocks++;
+          logicalBlocks++;
+          addRef(b, null);
+        });
   }
 
   /** Drops a LUN; returns blocks whose last reference went away. */
   void removeLun(Lun lun, FreedBlocks freed) {
     luns.remove(lun.id);
     byNumber.remove(lun.number);
-    for (int b : lun.map) {
-      if (b != Lun.ZERO) {
-        logicalBlocks--;
-        release(b, freed);
-      }
-    }
+    lun.map.forEachMapped(
+        b -> {
+          logicalBlocks--;
+          release(b, freed);
+        });
   }
 
   /** A new LUN sharing every block of {@code source}: metadata only. */
   Lun copyOf(Lun source, Lun fresh) {
-    fresh.map = source.map.clone();
+    fresh.map = source.map.copy();
     addLun(fresh);
     return fresh;
   }
 
   void resize(Lun lun, long sizeBytes) {
-    int old = lun.map.length;
     lun.sizeBytes = sizeBytes;
-    int blocks = Lun.blockCount(sizeBytes, blockSize);
-    if (blocks > old) {
-      lun.map = Arrays.copyOf(lun.map, blocks);
-      Arrays.fill(lun.map, old, blocks, Lun.ZERO);
-    }
+    lun.map.grow(Lun.blockCount(sizeBytes, blockSize));
   }
 
   /**
@@ -82,13 +75,13 @@ final class PoolState {
    * referenced for the first time takes {@code hash} as its content hash and enters the index.
    */
   void map(Lun lun, int index, int block, byte[] hash, FreedBlocks freed) {
-    int old = lun.map[index];
+    int old = lun.map.get(index);
     if (block != Lun.ZERO) {
       addRef(block, hash);
       lun.mappedBlocks++;
       logicalBlocks++;
     }
-    lun.map[index] = block;
+    lun.map.set(index, block);
     if (old != Lun.ZERO) {
       lun.mappedBlocks--;
       logicalBlocks--;
