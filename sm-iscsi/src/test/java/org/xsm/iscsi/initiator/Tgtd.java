@@ -127,6 +127,21 @@ public final class Tgtd implements AutoCloseable {
     tgtadm("--op", "bind", "--mode", "target", "--tid", Integer.toString(tid), "-I", "ALL");
   }
 
+  /** Changes a logical unit's parameters, e.g. {@code readonly=1}, {@code thin_provisioning=1}. */
+  public void lunParams(int tid, int lun, String params) throws IOException, InterruptedException {
+    tgtadm(
+        "--op",
+        "update",
+        "--mode",
+        "logicalunit",
+        "--tid",
+        Integer.toString(tid),
+        "--lun",
+        Integer.toString(lun),
+        "--params",
+        params);
+  }
+
   /** Requires CHAP on target {@code tid} with this account. */
   public void chap(int tid, String user, String secret) throws IOException, InterruptedException {
     tgtadm("--op", "new", "--mode", "account", "--user", user, "--password", secret);

@@ -210,17 +210,7 @@ class TgtdInitiatorIT {
       assertThat(plain.thinProvisioned()).as("LBPME without thin_provisioning").isFalse();
       assertThat(plain.unmap(0, 8)).as("UNMAP sent to a target without it").isFalse();
     }
-    tgtd.tgtadm(
-        "--op",
-        "update",
-        "--mode",
-        "logicalunit",
-        "--tid",
-        "1",
-        "--lun",
-        "1",
-        "--params",
-        "thin_provisioning=1");
+    tgtd.lunParams(1, 1, "thin_provisioning=1");
     byte[] data = new byte[1 << 20];
     new Random(12).nextBytes(data);
     try (IscsiSession s = IscsiSession.login(config())) {
@@ -245,17 +235,7 @@ class TgtdInitiatorIT {
 
   @Test
   void readOnlyLunRefusesWritesWithDataProtect() throws Exception {
-    tgtd.tgtadm(
-        "--op",
-        "update",
-        "--mode",
-        "logicalunit",
-        "--tid",
-        "1",
-        "--lun",
-        "1",
-        "--params",
-        "readonly=1");
+    tgtd.lunParams(1, 1, "readonly=1");
     try (IscsiSession s = IscsiSession.login(config())) {
       ScsiDisk disk = ScsiDisk.open(s, 1);
       assertThatThrownBy(() -> disk.write(ByteBuffer.allocate(512), 0))
