@@ -42,6 +42,22 @@ public abstract class KitSupport {
    */
   protected abstract SrFixture newSrFixture() throws Exception;
 
+  /**
+   * Whether a DOUBLE snapshot leaves a hidden base copy, as VHD trees do. A backend whose storage
+   * snapshots natively (an array's LUN snapshots) returns false: a snapshot then adds only itself.
+   */
+  protected boolean snapshotsLeaveBaseCopies() {
+    return true;
+  }
+
+  /**
+   * The chain depth at which the backend refuses snapshots and clones ({@code
+   * SNAPSHOT_CHAIN_TOO_LONG}), or 0 if it has no chains and so no limit.
+   */
+  protected int maxChainDepth() {
+    return SnapshotConformance.MAX_CHAIN_DEPTH;
+  }
+
   private final List<Attached> attached = new ArrayList<>();
   private final List<Sr> attachedSrs = new ArrayList<>();
   private SrFixture fixture;

@@ -93,7 +93,7 @@ public abstract class SnapshotConformance extends ReadOnlyConformance {
             concat(a.location(), snaps.stream().map(VdiInfo::location).toList()));
     assertThat(unmanaged)
         .as("hidden base copies after %d %s snapshots", rounds, kind)
-        .isEqualTo(kind == SnapshotKind.DOUBLE ? rounds : 0);
+        .isEqualTo(kind == SnapshotKind.DOUBLE && snapshotsLeaveBaseCopies() ? rounds : 0);
     for (VdiInfo s : snaps) {
       assertThat(scanned(sr, s.location()).readOnly())
           .as("scanned readOnly of a snapshot")
@@ -237,6 +237,8 @@ public abstract class SnapshotConformance extends ReadOnlyConformance {
   void snapshotChainLimitIsRefusedAndTheVdiStillWorks() throws Exception {
     assumeVdiIo();
     assumeCapabilities(Capability.VDI_SNAPSHOT);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        maxChainDepth() > 0, "the backend has no snapshot chains");
     Sr sr = newSr();
     VdiInfo a = createVdi(sr, 4L * MIB, "deep");
     ShadowDisk leaf = new ShadowDisk(a.virtualSizeBytes());

@@ -1,0 +1,84 @@
+package org.xsm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Host;
+import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VDI;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xsm.iscsi.ArrayProcess;
+
+/**
+ * An SR of type {@code iscsi} through XenAPI (the Java SDK): the server finds the iscsi plugin on
+ * its class path and drives a real storage array (a child process) with it.
+ */
+@QuarkusTest
+class IscsiSrTest {
+  private static final long MIB = 1024 * 1024;
+
+  @TestHTTPResource("/")
+  URL url;
+
+  @TempDir Path dir;
+
+  @Test
+  void srCreateVdiSnapshotAndCloneOnTheArray() throws Exception {
+    try (ArrayProcess array = ArrayProcess.start(dir.resolve("pool"))) {
+      Connection c = new Connection(url);
+      Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
+      try {
+        Host host = Host.getAll(c).iterator().next();
+        SR sr =
+            SR.create(
+                c, host, array.deviceConfig(), 0L, "array", "", "iscsi", "user", false, Map.of());
+        assertThat(sr.getType(c)).isEqualTo("iscsi");
+        assertThat(sr.getPBDs(c)).hasSize(1);
+        VDI.Record r = new VDI.Record();
+        r.nameLabel = "on the array";
+        r.nameDescription = "";
+        r.SR = sr;
+        r.virtualSize = 8 * MIB;
+        r.type = Types.VdiType.USER;
+        r.sharable = false;
+        r.readOnly = false;
+        r.otherConfig = Map.of();
+        r.xenstoreData = Map.of();
+        r.smConfig = Map.of();
+        r.tags = Set.of();
+        VDI vdi = VDI.create(c, r);
+        assertThat(vdi.getVirtualSize(c)).isEqualTo(8 * MIB);
+        VDI snap = vdi.snapshot(c, Map.of());
+        assertThat(snap.getReadOnly(c)).isTrue();
+        assertThat(snap.getIsASnapshot(c)).isTrue();
+        VDI clone = snap.createClone(c, Map.of());
+        assertThat(clone.getReadOnly(c)).isFalse();
+        sr.scan(c);
+        assertThat(sr.getVDIs(c)).contains(vdi, snap, clone).hasSize(3);
+
+        Map<String, String> wrong = new HashMap<>(array.deviceConfig());
+        wrong.put("controlPassword", "not-it");
+        assertThatThrownBy(
+                () -> SR.create(c, host, wrong, 0L, "bad", "", "iscsi", "user", false, Map.of()))
+            .satisfies(
+                e ->
+                    assertThat(e.toString())
+                        .startsWith("SR_BACKEND_FAILURE_47")
+                        .contains("401 UNAUTHORIZED"));
+      } finally {
+        Session.logout(c);
+      }
+    }
+  }
+}
