@@ -6,7 +6,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.HashMap;
@@ -35,6 +34,8 @@ import org.xsm.server.rpc.XenApiException;
 @ApplicationScoped
 public class NbdService implements RpcModule {
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(NbdService.class);
 
   @Inject Database db;
 
@@ -57,7 +58,9 @@ public class NbdService implements RpcModule {
           NbdServer.start(
               new InetSocketAddress(bind, port), Runtime.getRuntime().availableProcessors() * 2);
     } catch (IOException e) {
-      throw new UncheckedIOException("NBD server cannot listen on " + bind + ":" + port, e);
+      // As on xapi, where the NBD server is a service of its own: the XenAPI keeps working, no
+      // disk is exported, VDI.get_nbd_info answers with no records.
+      LOG.errorf(e, "NBD server cannot listen on %s:%d; disks will not be exported", bind, port);
     }
   }
 
@@ -67,14 +70,12 @@ public class NbdService implements RpcModule {
     }
   }
 
-  /** The port the NBD server listens on. */
-  public int port() {
-    return server.port();
-  }
-
   /** Exports an activated VDI under a fresh name (replacing an earlier export of it). */
   public void exportVdi(String vdiRef, VdiDevice device, boolean readOnly) throws XenApiException {
     unexportVdi(vdiRef);
+    if (server == null) {
+      return;
+    }
     byte[] token = new byte[16];
     RANDOM.nextBytes(token);
     String name = db.field("VDI", vdiRef, "uuid") + "." + HexFormat.of().formatHex(token);
@@ -89,7 +90,7 @@ public class NbdService implements RpcModule {
   /** Ends a VDI's export and drops its connections, before the VDI is deactivated. */
   public void unexportVdi(String vdiRef) {
     String name = exportOfVdi.remove(vdiRef);
-    if (name != null) {
+    if (name != null && server != null) {
       server.unexport(name);
     }
   }
@@ -105,7 +106,7 @@ public class NbdService implements RpcModule {
       throw new XenApiException("HANDLE_INVALID", "VDI", vdiRef);
     }
     String name = exportOfVdi.get(vdiRef);
-    if (name == null || server.find(name).isEmpty()) {
+    if (name == null || server == null || server.find(name).isEmpty()) {
       return List.of();
     }
     Map<String, Object> r = new HashMap<>();
