@@ -59,10 +59,14 @@ class TransferTest {
   }
 
   private VDI vdi(String name) throws Exception {
+    return vdi(name, SIZE);
+  }
+
+  private VDI vdi(String name, long size) throws Exception {
     VDI.Record d = new VDI.Record();
     d.nameLabel = name;
     d.SR = Pool.getAll(c).iterator().next().getDefaultSR(c);
-    d.virtualSize = (long) SIZE;
+    d.virtualSize = size;
     d.type = Types.VdiType.USER;
     d.otherConfig = Map.of();
     d.tags = Set.of();
@@ -297,17 +301,27 @@ class TransferTest {
   }
 
   @Test
-  void aClientTaskShowsTheImportFinished() throws Exception {
-    VDI v = vdi("task");
+  void aClientTaskShowsTheImportFinishedAndUploadsMayExceedTheRpcBodyLimit() throws Exception {
+    VDI v = vdi("task", 4 * SIZE); // 64 MiB: more than the 16 MiB limit of RPC bodies
     Task task = Task.create(c, "import", "");
+    byte[] first = image(6);
     HttpResponse<String> r =
         http.send(
             HttpRequest.newBuilder(
                     uri("/import_raw_vdi", v, "&format=raw&task_id=" + task.toWireString()))
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(image(6)))
+                .PUT(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () ->
+                            new java.io.SequenceInputStream(
+                                new ByteArrayInputStream(first),
+                                new ByteArrayInputStream(new byte[3 * SIZE]))))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    byte[] back = get(v, "raw", "");
+    assertThat(back).hasSize(4 * SIZE);
+    assertThat(java.util.Arrays.copyOf(back, SIZE)).isEqualTo(first);
+    assertThat(java.util.Arrays.copyOfRange(back, SIZE, 4 * SIZE)).containsOnly(0);
     assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.SUCCESS);
     assertThat(task.getProgress(c)).isEqualTo(1.0);
     List<String> none = task.getErrorInfo(c).stream().toList();

@@ -12,6 +12,7 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,6 +38,8 @@ import org.xsm.server.storage.StorageService;
  */
 @ApplicationScoped
 public class TransferRoutes {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(TransferRoutes.class);
   @Inject Database db;
   @Inject Sessions sessions;
   @Inject StorageService storage;
@@ -52,12 +55,44 @@ public class TransferRoutes {
             return t;
           });
 
-  private Path spoolDir() {
+  Path spoolDir() {
     return Path.of(dataDir, "transfer");
   }
 
-  void onStart(@Observes StartupEvent ev) throws IOException {
-    VdiImport.cleanSpool(spoolDir());
+  /** After the server's own start-up (database, SRs): imports cut by a crash are applied again. */
+  void onStart(
+      @Observes
+          @jakarta.annotation.Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 1000)
+          StartupEvent ev)
+      throws IOException {
+    rollForward();
+  }
+
+  /** Applies the imports a crash interrupted (see {@link VdiImport}), then clears the spool. */
+  void rollForward() throws IOException {
+    for (VdiImport.Redo r : VdiImport.recover(spoolDir())) {
+      List<String> refs = db.find("VDI", f -> r.vdiUuid().equals(f.get("uuid")));
+      try {
+        if (refs.isEmpty()) {
+          LOG.warnf("import into VDI %s not finished: the VDI is gone", r.vdiUuid());
+        } else {
+          VdiDevice d = storage.activate(refs.get(0), true);
+          try {
+            if (r.format().equals("vhd")) {
+              VdiImport.applyVhd(r.spool(), d, n -> {});
+            } else {
+              VdiImport.applyRaw(r.spool(), d, n -> {});
+            }
+          } finally {
+            storage.deactivate(refs.get(0));
+          }
+          LOG.infof("import into VDI %s, cut by a restart, applied again", r.vdiUuid());
+        }
+      } catch (XenApiException | SmException e) {
+        LOG.errorf(e, "import into VDI %s, cut by a restart, failed again", r.vdiUuid());
+      }
+      VdiImport.finish(r.spool());
+    }
   }
 
   void init(@Observes Router router) {
@@ -126,6 +161,7 @@ public class TransferRoutes {
         }
         throw e;
       }
+      VdiImport.markApplying(spool, (String) db.field("VDI", t.vdi, "uuid"), t.format);
       VdiDevice d = activate(t.vdi, true);
       try {
         if (t.format.equals("raw")) {
@@ -152,9 +188,9 @@ public class TransferRoutes {
       fail(rc, t, new TransferException(500, "INTERNAL_ERROR", String.valueOf(e.getMessage())));
     } finally {
       try {
-        Files.deleteIfExists(spool);
+        VdiImport.finish(spool);
       } catch (IOException e) {
-        // Left for the clean-up at the next start.
+        LOG.warnf(e, "spool %s of an import is left for the next start", spool);
       }
     }
   }

@@ -1,13 +1,18 @@
 package org.xsm.server.transfer;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.function.LongConsumer;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
@@ -28,9 +33,11 @@ import org.xsm.plugins.vhd.VhdImage;
  * of its base gives the exported VDI, as xapi's import does).
  *
  * <p>Crash safety: a crash while spooling leaves only the spool file, deleted at the next start;
- * the VDI is unchanged. A crash while applying leaves the VDI partly written: the client's task is
- * gone with the server, the import must be repeated (the spool holds a validated image, and
- * applying it again gives the same result).
+ * the VDI is unchanged. Before applying, the spool is forced to disk and a redo record ({@code
+ * <spool>.apply}: VDI UUID and format, written to a temporary file, forced, renamed) is made; it is
+ * deleted after the VDI is flushed, before the spool. A crash while applying leaves the record: at
+ * the next start the import is applied again from the spool (applying is idempotent: the same bytes
+ * at the same places), so the VDI ends as the import would have left it.
  */
 final class VdiImport {
   private static final int CHUNK_BYTES = 64 * 1024;
@@ -172,14 +179,75 @@ final class VdiImport {
     d.flush();
   }
 
-  /** Removes spool files left by a crash. */
-  static void cleanSpool(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      try (var s = Files.list(dir)) {
-        for (Path p : s.toList()) {
+  /** What a redo record says: which VDI (by UUID) gets which spooled image, in which format. */
+  record Redo(Path spool, String vdiUuid, String format) {}
+
+  private static Path redoFile(Path spool) {
+    return spool.resolveSibling(spool.getFileName() + ".apply");
+  }
+
+  /** Makes the spool durable, then the redo record; from here a crash rolls the import forward. */
+  static void markApplying(Path spool, String vdiUuid, String format) throws IOException {
+    try (FileChannel ch = FileChannel.open(spool, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Path tmp = spool.resolveSibling(spool.getFileName() + ".apply.tmp");
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap((vdiUuid + "\n" + format + "\n").getBytes(UTF_8)));
+      ch.force(true);
+    }
+    Files.move(tmp, redoFile(spool), StandardCopyOption.ATOMIC_MOVE);
+    forceDirectory(spool.getParent());
+  }
+
+  /** Ends an import (applied, or failed and reported): the redo record first, then the spool. */
+  static void finish(Path spool) throws IOException {
+    if (Files.deleteIfExists(redoFile(spool))) {
+      forceDirectory(spool.getParent());
+    }
+    Files.deleteIfExists(spool);
+  }
+
+  private static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  /**
+   * After a restart: the imports to apply again (redo records whose spool exists); every other file
+   * of the spool directory (spools never validated, records without spool) is deleted.
+   */
+  static List<Redo> recover(Path dir) throws IOException {
+    List<Redo> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (var s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        String n = p.getFileName().toString();
+        if (n.endsWith(".apply")) {
+          Path spool = dir.resolve(n.substring(0, n.length() - ".apply".length()));
+          List<String> lines = Files.readAllLines(p, UTF_8);
+          if (Files.exists(spool) && lines.size() >= 2) {
+            out.add(new Redo(spool, lines.get(0), lines.get(1)));
+          }
+        }
+      }
+    }
+    try (var s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        boolean kept = out.stream().anyMatch(r -> r.spool.equals(p) || redoFile(r.spool).equals(p));
+        if (!kept) {
           Files.deleteIfExists(p);
         }
       }
     }
+    return out;
   }
 }
