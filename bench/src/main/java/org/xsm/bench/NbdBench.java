@@ -31,7 +31,7 @@ import org.xsm.server.nbd.NbdServer;
  * serving the same file, read by the same clients: sequential with {@code nbdcopy} and {@code
  * qemu-img convert} to nowhere, 4 KiB reads scattered over the disk with {@code qemu-img bench} at
  * queue depths 1 and 16. The file is in the page cache for both (read once before). Median of three
- * runs each, alternating.
+ * runs each, alternating; the scattered reads after one unmeasured run each (JIT warm-up).
  */
 public final class NbdBench {
   private static final long MIB = 1024 * 1024;
@@ -123,6 +123,7 @@ public final class NbdBench {
     } finally {
       sr.detachVdi(loc);
       sr.detach();
+      deleteTree(dir); // a 1 GiB file on a shared machine
     }
   }
 
@@ -164,6 +165,8 @@ public final class NbdBench {
     cmd.addAll(List.of("-S", step, "%s"));
     double[] ours = new double[3];
     double[] ref = new double[3];
+    benchSeconds(cmd, oursUri); // one unmeasured run each: JIT warm-up on our side
+    benchSeconds(cmd, qemuUri);
     for (int i = 0; i < 3; i++) {
       ours[i] = reads / benchSeconds(cmd, oursUri);
       ref[i] = reads / benchSeconds(cmd, qemuUri);
