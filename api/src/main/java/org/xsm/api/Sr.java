@@ -49,6 +49,30 @@ public interface Sr {
     return java.util.Map.of();
   }
 
+  /**
+   * What the garbage collector is doing now, in words, for operators: {@code "idle"} when it has
+   * nothing to do, {@code "none"} for SRs without a collector. Thread-safe; never blocks.
+   */
+  default String gcStatus() {
+    return "none";
+  }
+
+  /**
+   * How far the collector's current long step (a coalesce) has got, from 0 to 1, or a negative
+   * number when no such step is running. Thread-safe; never blocks.
+   */
+  default double gcStepProgress() {
+    return -1;
+  }
+
+  /**
+   * Sets who hears of the collector's long steps (coalesces): called on the collector's thread with
+   * the fraction done (0 to 1) as a step goes, then with a negative number when it ends (finished,
+   * failed or aborted). The listener must be quick; what it throws is ignored. Null removes it. SRs
+   * without a collector ignore this.
+   */
+  default void setGcProgressListener(java.util.function.DoubleConsumer listener) {}
+
   /** Re-reads the SR's state from the storage ({@code sr_update}). */
   default void update() throws SmException {
     throw SmException.unsupported("SR update");

@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.ChildProcess.Result;
 
 /**
  * The server driven by two real XenAPI clients, each through a script in {@code src/test/clients}:
@@ -48,11 +44,11 @@ class RealClientsTest {
       fail("/usr/bin/python3 is missing: apt-get install python3 python3-os-xenapi");
     }
     Result probe = run(List.of(python.toString(), "-c", "import os_xenapi.client.XenAPI"), 60);
-    if (probe.exit != 0) {
+    if (probe.exit() != 0) {
       fail(
           "XenAPI.py is not importable by /usr/bin/python3: apt-get install python3-os-xenapi"
               + " (or run .ci/test)\n"
-              + probe.output);
+              + probe.output());
     }
     // No path in the URL: XenAPI.py then posts to /RPC2, as it does against xapi.
     Result r =
@@ -76,10 +72,10 @@ class RealClientsTest {
       fail("node is not installed (" + e.getMessage() + "): apt-get install nodejs npm");
       return;
     }
-    assertThat(version.exit).as("node --version: %s", version.output).isZero();
-    int major = Integer.parseInt(version.output.trim().replaceAll("^v(\\d+).*$", "$1"));
+    assertThat(version.exit()).as("node --version: %s", version.output()).isZero();
+    int major = Integer.parseInt(version.output().trim().replaceAll("^v(\\d+).*$", "$1"));
     if (major < 18) {
-      fail("xen-api needs node >= 18, found " + version.output.trim());
+      fail("xen-api needs node >= 18, found " + version.output().trim());
     }
     if (!Files.isRegularFile(CLIENTS.resolve("node_modules/xen-api/package.json"))) {
       fail(
@@ -95,43 +91,17 @@ class RealClientsTest {
   }
 
   private static void assertPassed(String script, Result r, String lastLine) {
-    if (r.timedOut) {
-      fail(script + " did not finish within " + TIMEOUT_SECONDS + " s; its output:\n" + r.output);
+    if (r.timedOut()) {
+      fail(script + " did not finish within " + TIMEOUT_SECONDS + " s; its output:\n" + r.output());
     }
-    if (r.exit != 0 || !r.output.contains(lastLine)) {
-      fail(script + " failed (exit " + r.exit + "); its output:\n" + r.output);
+    if (r.exit() != 0 || !r.output().contains(lastLine)) {
+      fail(script + " failed (exit " + r.exit() + "); its output:\n" + r.output());
     }
     System.out.println(script + ": " + lastLine);
   }
 
-  private record Result(int exit, boolean timedOut, String output) {}
-
-  /** Runs a command, output and errors together, killing it after the timeout. */
   private static Result run(List<String> command, long timeoutSeconds)
       throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    pb.environment().put("NO_COLOR", "1");
-    Process p = pb.start();
-    p.getOutputStream().close();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (InputStream in = p.getInputStream()) {
-                in.transferTo(out);
-              } catch (IOException e) {
-                // the process was killed; what was read is kept
-              }
-            });
-    reader.start();
-    boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-    if (!done) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    reader.join(10_000);
-    return new Result(done ? p.exitValue() : -1, !done, out.toString(StandardCharsets.UTF_8));
+    return ChildProcess.run(command, null, timeoutSeconds);
   }
 }

@@ -53,6 +53,9 @@ public class FileSr implements Sr {
 
   private boolean detached;
 
+  /** The lock file shared with other hosts, for SRs on shared storage; null otherwise. */
+  private StoreLock storeLock;
+
   /** An attached VDI and, if activated, its device. */
   static final class Attachment {
     final boolean writable;
@@ -95,8 +98,30 @@ public class FileSr implements Sr {
   }
 
   /** What the background collector is doing, for operators. */
+  @Override
   public String gcStatus() {
     return gc == null ? "idle" : gc.status();
+  }
+
+  @Override
+  public double gcStepProgress() {
+    return gc == null ? -1 : gc.stepProgress();
+  }
+
+  private volatile java.util.function.DoubleConsumer gcListener = f -> {};
+
+  @Override
+  public void setGcProgressListener(java.util.function.DoubleConsumer listener) {
+    gcListener = listener == null ? f -> {} : listener;
+  }
+
+  /** Tells the listener how far the collector's current step has got (-1: it ended). */
+  void noteGcStep(double fraction) {
+    try {
+      gcListener.accept(fraction);
+    } catch (RuntimeException e) {
+      // An observer's failure must not stop or fail the collection it observes.
+    }
   }
 
   /** Nodes the GC could not coalesce for lack of space (xapi's gc_no_space). */
@@ -133,10 +158,16 @@ public class FileSr implements Sr {
       if (detached) {
         throw new SmException(SmError.SR_NOT_ATTACHED, "SR " + uuid + " is detached");
       }
-      return op.run();
+      // The outermost holder also takes the lock shared with other hosts.
+      return storeLock == null || lock.getHoldCount() > 1 ? op.run() : storeLock.run(op);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Makes the SR lock also take {@code l}, the lock shared with other hosts. */
+  void shareLock(StoreLock l) {
+    storeLock = l;
   }
 
   interface Op<T> {

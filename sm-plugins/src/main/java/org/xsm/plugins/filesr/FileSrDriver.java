@@ -1,6 +1,7 @@
 package org.xsm.plugins.filesr;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ import org.xsm.plugins.store.ImageStore;
 public abstract class FileSrDriver implements SmDriver {
   static final String SR_FILE = ".xsm-sr";
   private static final Set<String> ATTACHED = ConcurrentHashMap.newKeySet();
+  private static final Duration STORE_LOCK_LEASE = Duration.ofSeconds(30);
+  private static final Duration STORE_LOCK_WAIT = Duration.ofMinutes(2);
 
   /**
    * The store of the SR's directory.
@@ -32,6 +35,17 @@ public abstract class FileSrDriver implements SmDriver {
    *     SmError#SR_UNAVAILABLE} if the storage cannot be reached
    */
   protected abstract ImageStore openStore(Map<String, String> deviceConfig) throws SmException;
+
+  /**
+   * The store of the SR that {@code config} names. By default the SR is the whole directory of
+   * {@link #openStore(Map)}; drivers that keep each SR in a directory of its own (NFS: {@code
+   * serverpath/<sr_uuid>}) override this.
+   *
+   * @param creating true for {@code SR.create} only: a missing SR directory is made
+   */
+  protected ImageStore openStore(SrConfig config, boolean creating) throws SmException {
+    return openStore(config.deviceConfig());
+  }
 
   private Map<String, String> identity(ImageStore store) throws SmException {
     try {
@@ -43,7 +57,7 @@ public abstract class FileSrDriver implements SmDriver {
 
   @Override
   public void create(SrConfig config, long sizeBytes) throws SmException {
-    ImageStore store = openStore(config.deviceConfig());
+    ImageStore store = openStore(config, true);
     Map<String, String> id = identity(store);
     if (id != null) {
       throw new SmException(
@@ -62,7 +76,7 @@ public abstract class FileSrDriver implements SmDriver {
   }
 
   private ImageStore ownStore(SrConfig config) throws SmException {
-    ImageStore store = openStore(config.deviceConfig());
+    ImageStore store = openStore(config, false);
     Map<String, String> id = identity(store);
     if (id == null) {
       throw new SmException(
@@ -114,13 +128,27 @@ public abstract class FileSrDriver implements SmDriver {
 
   @Override
   public List<ProbeResult> probe(Map<String, String> deviceConfig) throws SmException {
-    Map<String, String> id = identity(openStore(deviceConfig));
+    return probeStore(openStore(deviceConfig));
+  }
+
+  /** The SR a store holds, as {@code sr_probe} reports it: none or one. */
+  protected List<ProbeResult> probeStore(ImageStore store) throws SmException {
+    Map<String, String> id = identity(store);
     if (id == null) {
       return List.of();
     }
     Map<String, String> details = new TreeMap<>(id);
     details.remove("uuid");
     return List.of(new ProbeResult(id.get("uuid"), details));
+  }
+
+  /**
+   * Whether several hosts may attach one SR at once (a shared SR, such as NFS). If so the SR lock
+   * also takes a lock file on the store ({@link StoreLock}), so that tree changes and their
+   * operation logs are serialised across hosts, and attach recovers under that lock.
+   */
+  protected boolean sharedAcrossHosts() {
+    return false;
   }
 
   @Override
@@ -132,7 +160,15 @@ public abstract class FileSrDriver implements SmDriver {
     }
     try {
       FileSr sr = new FileSr(store, info(), config.srUuid(), () -> ATTACHED.remove(key));
-      sr.recover();
+      if (sharedAcrossHosts()) {
+        sr.shareLock(new StoreLock(store, STORE_LOCK_LEASE, STORE_LOCK_WAIT));
+      }
+      // Under the SR lock: on shared storage, another host's running operation is not rolled back.
+      sr.locked(
+          () -> {
+            sr.recover();
+            return null;
+          });
       sr.startGc(config.otherConfig());
       return sr;
     } catch (SmException | RuntimeException e) {

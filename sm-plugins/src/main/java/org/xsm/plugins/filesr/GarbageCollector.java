@@ -59,6 +59,7 @@ public final class GarbageCollector {
   private final ImageStore store;
   private final Consumer<String> progress;
   private volatile boolean abort;
+  private volatile double stepProgress = -1;
 
   /** What one run did. */
   public record GcReport(
@@ -73,6 +74,19 @@ public final class GarbageCollector {
     this.sr = sr;
     this.store = sr.store;
     this.progress = progress;
+  }
+
+  /**
+   * How far the running coalesce has got (bytes copied over the child's physical size, so an
+   * estimate that ends at 1), or -1 between coalesces.
+   */
+  double stepProgress() {
+    return stepProgress;
+  }
+
+  private void step(double fraction) {
+    stepProgress = fraction;
+    sr.noteGcStep(fraction);
   }
 
   /** Asks a running {@link #run} to stop at the next step (SR detach). */
@@ -220,12 +234,22 @@ public final class GarbageCollector {
     PropertiesFile.write(store, journal, j);
     CrashPoints.hit("gc.coalesce-logged");
     progress.accept("gc coalescing " + n.uuid + " into " + p.uuid);
-    long copied =
-        Vhd.coalesce(
-            store,
-            VhdTree.fileOf(n.uuid),
-            b -> progress.accept("gc coalesce " + n.uuid + ": " + b + " bytes"),
-            () -> abort);
+    long total = Math.max(1, n.physicalSizeBytes);
+    step(0);
+    long copied;
+    try {
+      copied =
+          Vhd.coalesce(
+              store,
+              VhdTree.fileOf(n.uuid),
+              b -> {
+                step(Math.min(1.0, (double) b / total));
+                progress.accept("gc coalesce " + n.uuid + ": " + b + " bytes");
+              },
+              () -> abort);
+    } finally {
+      step(-1);
+    }
     CrashPoints.hit("gc.coalesce-copied");
     c.bytes += copied;
     sr.locked(

@@ -88,6 +88,11 @@ final class GcScheduler {
     return status;
   }
 
+  /** The running coalesce's progress (0 to 1), or -1 when none runs. */
+  synchronized double stepProgress() {
+    return running == null ? -1 : running.stepProgress();
+  }
+
   GarbageCollector.GcReport lastReport() {
     return last;
   }

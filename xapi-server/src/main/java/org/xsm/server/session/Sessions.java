@@ -177,6 +177,38 @@ public class Sessions implements RpcModule {
     return new CallContext(null, user, "read-only".equals(c.role), null);
   }
 
+  /**
+   * The caller of a REST request: a XenAPI session in {@code X-XenAPI-Session} (what the console
+   * sends, so it never keeps a password), else HTTP Basic with a local user's password.
+   *
+   * @return the caller, or null if neither is given or valid
+   */
+  public CallContext fromHttp(String authorization, String xenApiSession) {
+    if (xenApiSession != null && !xenApiSession.isBlank()) {
+      try {
+        return validate(xenApiSession.trim());
+      } catch (XenApiException e) {
+        return null;
+      }
+    }
+    if (authorization != null && authorization.startsWith("Basic ")) {
+      String up;
+      try {
+        up =
+            new String(
+                Base64.getDecoder().decode(authorization.substring(6).trim()),
+                java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
+      int colon = up.indexOf(':');
+      if (colon > 0) {
+        return authenticate(up.substring(0, colon), up.substring(colon + 1));
+      }
+    }
+    return null;
+  }
+
   private Object login(List<Object> a) throws XenApiException {
     if (a.size() < 2 || a.size() > 4) {
       throw new XenApiException(

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.DoubleConsumer;
 import org.xsm.api.ProbeResult;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
@@ -25,6 +26,7 @@ import org.xsm.server.rpc.XenApiException;
 public class StorageMessages implements RpcModule {
   @Inject Database db;
   @Inject StorageService storage;
+  @Inject org.xsm.server.task.Tasks tasks;
 
   @Override
   public void register(Dispatcher d) {
@@ -55,7 +57,12 @@ public class StorageMessages implements RpcModule {
           return "";
         });
     d.register("VDI.introduce", -1, true, true, (c, a) -> introduceVdi(a));
-    d.register("VDI.copy", -1, true, true, (c, a) -> copy(Params.str(a, 0), Params.str(a, 1)));
+    d.register(
+        "VDI.copy",
+        -1,
+        true,
+        true,
+        (c, a) -> copyVdi(Params.str(a, 0), Params.str(a, 1), tasks.progress(c)));
     d.register(
         "SR.forget",
         2,
@@ -207,12 +214,13 @@ public class StorageMessages implements RpcModule {
     return found.get(0);
   }
 
-  /** VDI.copy(session, vdi, sr): a new VDI in {@code sr} with the same content, holes skipped. */
-  public String copyVdi(String vdi, String targetSr) throws XenApiException {
-    return copy(vdi, targetSr);
-  }
-
-  private String copy(String vdi, String targetSr) throws XenApiException {
+  /**
+   * VDI.copy(session, vdi, sr): a new VDI in {@code sr} with the same content, holes skipped.
+   *
+   * @param progress told the fraction of allocated blocks copied so far, from 0 to 1
+   */
+  public String copyVdi(String vdi, String targetSr, DoubleConsumer progress)
+      throws XenApiException {
     Map<String, Object> src = db.record("VDI", vdi);
     Map<String, Object> args = new HashMap<>();
     args.put("SR", targetSr);
@@ -230,7 +238,7 @@ public class StorageMessages implements RpcModule {
             "vdi_copy",
             vdi,
             () -> {
-              copyData(in, out);
+              copyData(in, out, progress);
               return null;
             });
       } finally {
@@ -242,12 +250,16 @@ public class StorageMessages implements RpcModule {
     return dst;
   }
 
-  private static void copyData(org.xsm.api.VdiDevice in, org.xsm.api.VdiDevice out)
+  private static void copyData(
+      org.xsm.api.VdiDevice in, org.xsm.api.VdiDevice out, DoubleConsumer progress)
       throws SmException {
     int g = in.allocationBlockSizeBytes();
     java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(g);
     java.util.BitSet blocks = in.allocatedBlocks();
+    int total = Math.max(1, blocks.cardinality());
+    int copied = 0;
     for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
+      progress.accept((double) copied++ / total);
       long off = (long) b * g;
       int len = (int) Math.min(g, in.sizeBytes() - off);
       if (len <= 0) {

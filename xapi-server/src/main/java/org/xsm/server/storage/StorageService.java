@@ -58,6 +58,20 @@ public class StorageService {
     }
   }
 
+  private final List<java.util.function.BiConsumer<String, Sr>> attachHooks =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Calls {@code hook} with each SR attached from now on, and at once with those attached. */
+  public void onAttach(java.util.function.BiConsumer<String, Sr> hook) {
+    attachHooks.add(hook);
+    attached.forEach(hook);
+  }
+
+  /** The attached SRs by reference, as of now. */
+  public Map<String, Sr> attachedSrs() {
+    return Map.copyOf(attached);
+  }
+
   public PluginRegistry registry() {
     return registry;
   }
@@ -101,6 +115,7 @@ public class StorageService {
     SmDriver drv = driver(type);
     Sr s = sm("sr_attach", srRef, () -> drv.attach(cfg));
     attached.put(srRef, s);
+    attachHooks.forEach(h -> h.accept(srRef, s));
     for (String k :
         List.of(
             "runs", "garbage_deleted", "coalesced", "leaf_coalesced", "bytes_copied", "no_space")) {

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.DoubleConsumer;
 import org.xsm.server.db.Database;
 import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Dispatcher;
@@ -76,6 +77,40 @@ public class Tasks implements RpcModule {
               }
             }));
     return ref;
+  }
+
+  /** Progress is written when it has moved by this much (each write is an event to clients). */
+  private static final double PROGRESS_STEP = 0.01;
+
+  /**
+   * Where a long operation reports how far it has got (0 to 1): the {@code progress} field of the
+   * call's task, written when it has moved by at least 1%, so clients see it through {@code
+   * event.from}; a no-op for synchronous calls.
+   */
+  public DoubleConsumer progress(CallContext ctx) {
+    String ref = ctx.task();
+    if (ref == null) {
+      return f -> {};
+    }
+    double[] last = {0};
+    return f -> {
+      double v = Math.max(0, Math.min(1, f));
+      if (v - last[0] >= PROGRESS_STEP || (v == 1 && last[0] < 1)) {
+        last[0] = v;
+        setProgress(ref, v);
+      }
+    };
+  }
+
+  /** Sets a pending task's progress; does nothing once it has finished or been destroyed. */
+  public void setProgress(String ref, double fraction) {
+    try {
+      if (db.exists("task", ref) && "pending".equals(db.field("task", ref, "status"))) {
+        db.set("task", ref, "progress", fraction);
+      }
+    } catch (XenApiException e) {
+      // destroyed between the check and the write: nobody is watching it any more
+    }
   }
 
   @Override

@@ -11,9 +11,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +29,8 @@ import org.xsm.server.session.Sessions;
  * The snapshot tree of a VM for the admin console and scripts (beyond XenAPI): names, times, power
  * state at snapshot, parent/child links and the current snapshot; and deleting a snapshot alone,
  * with its descendants, its descendants only, or its metadata only. HTTP Basic authentication with
- * the server's local users; read-only users may only read.
+ * the server's local users, or a XenAPI session in {@code X-XenAPI-Session}; read-only users may
+ * only read.
  */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
@@ -41,23 +40,19 @@ public class SnapshotTreeResource {
   @Inject Sessions sessions;
   @Inject VmSnapshots snapshots;
 
-  private CallContext auth(String header) {
-    if (header != null && header.startsWith("Basic ")) {
-      String up =
-          new String(Base64.getDecoder().decode(header.substring(6)), StandardCharsets.UTF_8);
-      int colon = up.indexOf(':');
-      if (colon > 0) {
-        return sessions.authenticate(up.substring(0, colon), up.substring(colon + 1));
-      }
-    }
-    return null;
-  }
+  /** Header with a XenAPI session reference, accepted instead of HTTP Basic. */
+  public static final String SESSION_HEADER = "X-XenAPI-Session";
 
-  private static Response unauthorized() {
-    return Response.status(401)
-        .header("WWW-Authenticate", "Basic realm=\"xsm\"")
-        .entity(Map.of("error", "authentication required"))
-        .build();
+  /**
+   * 401; the Basic challenge only when no session was sent, so a browser never pops up a password
+   * prompt over the console when its session has expired.
+   */
+  static Response unauthorized(String session) {
+    Response.ResponseBuilder r = Response.status(401);
+    if (session == null) {
+      r.header("WWW-Authenticate", "Basic realm=\"xsm\"");
+    }
+    return r.entity(Map.of("error", "authentication required")).build();
   }
 
   @GET
@@ -68,9 +63,11 @@ public class SnapshotTreeResource {
           "Roots and children as snapshot nodes (uuid, name, time, power state at snapshot,"
               + " current marker); 'current' is the VM's current snapshot (vm.parent).")
   public Response tree(
-      @PathParam("uuid") String uuid, @HeaderParam("Authorization") String authorization) {
-    if (auth(authorization) == null) {
-      return unauthorized();
+      @PathParam("uuid") String uuid,
+      @HeaderParam("Authorization") String authorization,
+      @HeaderParam(SESSION_HEADER) String session) {
+    if (sessions.fromHttp(authorization, session) == null) {
+      return unauthorized(session);
     }
     String vm;
     try {
@@ -105,6 +102,7 @@ public class SnapshotTreeResource {
     Map<String, Object> n = new LinkedHashMap<>();
     n.put("uuid", r.get("uuid"));
     n.put("name", r.get("name_label"));
+    n.put("description", r.get("name_description"));
     n.put("time", String.valueOf(r.get("snapshot_time")));
     Object info = r.get("snapshot_info");
     n.put(
@@ -146,10 +144,11 @@ public class SnapshotTreeResource {
           @QueryParam("mode")
           @DefaultValue("single")
           String mode,
-      @HeaderParam("Authorization") String authorization) {
-    CallContext who = auth(authorization);
+      @HeaderParam("Authorization") String authorization,
+      @HeaderParam(SESSION_HEADER) String session) {
+    CallContext who = sessions.fromHttp(authorization, session);
     if (who == null) {
-      return unauthorized();
+      return unauthorized(session);
     }
     if (who.readOnly()) {
       return Response.status(403)

@@ -22,6 +22,7 @@ import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
 import org.xsm.server.rpc.XenApiException;
 import org.xsm.server.storage.StorageMessages;
+import org.xsm.server.task.Tasks;
 
 /**
  * {@code VM.snapshot} and {@code VM.revert} as xapi does them (xapi_vm_snapshot.ml): a snapshot
@@ -63,19 +64,25 @@ public class VmSnapshots implements RpcModule {
   @Inject VmMessages vms;
   @Inject MemoryImages memory;
   @Inject org.xsm.server.storage.StorageService storageService;
+  @Inject SnapshotPreconditions preconditions;
+  @Inject Tasks tasks;
 
   @Override
   public void register(Dispatcher d) {
     d.register("VM.snapshot", -1, true, true, (c, a) -> snapshot(a));
     d.register("VM.revert", 2, true, true, (c, a) -> revert(Params.str(a, 0)));
     d.register(
-        "VM.clone", 3, true, true, (c, a) -> cloneVm(Params.str(a, 0), Params.str(a, 1), null));
+        "VM.clone",
+        3,
+        true,
+        true,
+        (c, a) -> cloneVm(Params.str(a, 0), Params.str(a, 1), null, tasks.progress(c)));
     d.register(
         "VM.copy",
         4,
         true,
         true,
-        (c, a) -> cloneVm(Params.str(a, 0), Params.str(a, 1), Params.str(a, 2)));
+        (c, a) -> cloneVm(Params.str(a, 0), Params.str(a, 1), Params.str(a, 2), tasks.progress(c)));
     d.register(
         "VM.checkpoint", 3, true, true, (c, a) -> checkpoint(Params.str(a, 0), Params.str(a, 1)));
   }
@@ -89,9 +96,7 @@ public class VmSnapshots implements RpcModule {
     String name = Params.str(a, 1);
     List<String> ignore = a.size() == 3 ? Params.strings(a.get(2), "ignore_vdis") : List.of();
     Map<String, Object> rec = db.record("VM", vm);
-    if (Boolean.TRUE.equals(rec.get("is_a_snapshot"))) {
-      throw new XenApiException("VM_IS_SNAPSHOT", vm);
-    }
+    preconditions.require(vm);
     // 1. Disks first; on a failure, the snapshots already made are removed again.
     Map<String, String> snapOf = new LinkedHashMap<>();
     try {
@@ -149,6 +154,7 @@ public class VmSnapshots implements RpcModule {
     if (!state.equals("Running") && !state.equals("Paused")) {
       throw new XenApiException("VM_BAD_POWER_STATE", vm, "running", state.toLowerCase());
     }
+    preconditions.require(vm); // before the memory is saved: a refusal should cost nothing
     memory.setRunning(vm, false);
     String image;
     try {
@@ -178,7 +184,9 @@ public class VmSnapshots implements RpcModule {
    * {@code sr} if given): a new halted VM with the source's configuration and devices. A snapshot
    * may be the source: that is how a new VM is made from a snapshot.
    */
-  private Object cloneVm(String vm, String name, String copyToSr) throws XenApiException {
+  private Object cloneVm(
+      String vm, String name, String copyToSr, java.util.function.DoubleConsumer progress)
+      throws XenApiException {
     Map<String, Object> rec = db.record("VM", vm);
     String state = (String) rec.get("power_state");
     if (!"Halted".equals(state) && !Boolean.TRUE.equals(rec.get("is_a_snapshot"))) {
@@ -187,14 +195,23 @@ public class VmSnapshots implements RpcModule {
     boolean copy = copyToSr != null;
     Map<String, String> disks = new LinkedHashMap<>();
     try {
-      for (String vbd : db.find("VBD", f -> vm.equals(f.get("VM")))) {
-        Map<String, Object> b = db.record("VBD", vbd);
+      List<String> vbds = db.find("VBD", f -> vm.equals(f.get("VM")));
+      for (int i = 0; i < vbds.size(); i++) {
+        Map<String, Object> b = db.record("VBD", vbds.get(i));
         String vdi = (String) b.get("VDI");
         boolean disk = "Disk".equals(b.get("type")) && !Boolean.TRUE.equals(b.get("empty"));
         if (disk && db.exists("VDI", vdi)) {
           String sr =
               copy && db.exists("SR", copyToSr) ? copyToSr : (String) db.field("VDI", vdi, "SR");
-          disks.put(vdi, copy ? storage.copyVdi(vdi, sr) : storage.snapshotNoScan(vdi, true));
+          // The task's progress: each disk an equal share, a copied disk by its bytes.
+          double done = (double) i / vbds.size();
+          double share = 1.0 / vbds.size();
+          disks.put(
+              vdi,
+              copy
+                  ? storage.copyVdi(vdi, sr, f -> progress.accept(done + share * f))
+                  : storage.snapshotNoScan(vdi, true));
+          progress.accept(done + share);
         }
       }
     } catch (XenApiException e) {

@@ -1,0 +1,90 @@
+package org.xsm.nfs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.xsm.api.SmDriver;
+import org.xsm.api.SrConfig;
+import org.xsm.nfs.testing.GaneshaServer;
+import org.xsm.plugins.conformance.SmConformanceKit;
+import org.xsm.plugins.conformance.SrBackdoor;
+import org.xsm.plugins.conformance.SrFixture;
+
+/**
+ * The SM conformance kit against the NFS backend speaking NFSv3 to a real nfs-ganesha on 127.0.0.1,
+ * started for this class and stopped after it. Each SR is a directory of the export.
+ */
+class NfsConformanceTest extends SmConformanceKit {
+  static final SmDriver DRIVER =
+      ServiceLoader.load(SmDriver.class).stream()
+          .map(ServiceLoader.Provider::get)
+          .filter(d -> d.info().type().equals("nfs"))
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException("no SmDriver of type nfs registered"));
+
+  @TempDir static Path work;
+  static GaneshaServer ganesha;
+
+  @BeforeAll
+  static void startGanesha() throws IOException {
+    ganesha = GaneshaServer.start(work);
+  }
+
+  @AfterAll
+  static void stopGanesha() throws IOException {
+    if (ganesha != null) {
+      ganesha.stop();
+    }
+  }
+
+  /**
+   * The device_config of SRs in a new directory of the test server's export, so that each fixture
+   * probes storage of its own.
+   */
+  static Map<String, String> deviceConfig(String directory) {
+    return Map.of(
+        "server",
+        "127.0.0.1",
+        "serverpath",
+        GaneshaServer.EXPORT + "/" + directory,
+        "options",
+        "timeo=50,retrans=3");
+  }
+
+  @Override
+  protected SrFixture newSrFixture() throws IOException {
+    Path dir = Files.createTempDirectory(ganesha.exportDir(), "srs-");
+    String sr = UUID.randomUUID().toString();
+    SrConfig config = new SrConfig(sr, deviceConfig(dir.getFileName().toString()), Map.of());
+    return new SrFixture(DRIVER, config, new VhdFiles(dir.resolve(sr)));
+  }
+
+  /** The SR's directory as the server stores it: one {@code <uuid>.vhd} per VDI. */
+  record VhdFiles(Path dir) implements SrBackdoor {
+    private Path vhd(String location) throws NoSuchFileException {
+      Path file = dir.resolve(location + ".vhd");
+      if (!Files.isRegularFile(file)) {
+        throw new NoSuchFileException(file.toString(), null, "no VHD file for VDI " + location);
+      }
+      return file;
+    }
+
+    @Override
+    public String copyVdiData(String location, String newUuid) throws IOException {
+      Files.copy(vhd(location), dir.resolve(newUuid + ".vhd"));
+      return newUuid;
+    }
+
+    @Override
+    public void removeVdiData(String location) throws IOException {
+      Files.delete(vhd(location));
+    }
+  }
+}
