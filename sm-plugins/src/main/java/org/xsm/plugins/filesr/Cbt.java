@@ -25,6 +25,25 @@ final class Cbt {
   }
 
   /**
+   * At a clone {@code copy} of a writable VDI {@code src} (paused, so its log is current): the copy
+   * holds what {@code src} holds now, so it starts with a copy of {@code src}'s log, continuing
+   * from the same snapshot. One whole-file write; the operation's rollback deletes it.
+   */
+  static void fork(ImageStore store, String src, String copy) throws IOException {
+    CbtLog.read(store, src).write(store, copy);
+  }
+
+  /**
+   * At a clone or snapshot {@code child} of snapshot {@code snap} (VM revert clones a snapshot):
+   * the child starts with a log continuing from {@code snap}, so the changes from {@code snap} (or
+   * any earlier tracked snapshot) to it can be listed. One whole-file write, rolled back likewise.
+   */
+  static void continueFrom(ImageStore store, String snap, String child) throws IOException {
+    CbtLog s = CbtLog.read(store, snap);
+    new CbtLog(snap, s.virtualSizeBytes, true, new BitSet()).write(store, child);
+  }
+
+  /**
    * Before VDI {@code gone}'s log is deleted: the logs that continue from it take over its changes
    * and its parent, so that queries spanning it still work. A crash after this step leaves a log
    * nobody refers to, which the delete then removes.

@@ -31,8 +31,8 @@ import org.xsm.plugins.vhd.VhdImage;
  *       snapshot.child-created});
  *   <li>DOUBLE and INTERNAL: mark B hidden ({@code snapshot.base-hidden}); SINGLE keeps B visible,
  *       it is the snapshot;
- *   <li>write the new VDI's metadata ({@code snapshot.meta-written}); rotate CBT logs ({@code
- *       snapshot.cbt-rotated});
+ *   <li>write the new VDI's metadata ({@code snapshot.meta-written}); rotate CBT logs (a clone
+ *       copies the leaf's log instead) ({@code snapshot.cbt-rotated});
  *   <li>delete the op log ({@code snapshot.committed}); resume the device on the new leaf.
  * </ol>
  *
@@ -73,11 +73,13 @@ final class TreeOperations {
     VdiMetadata meta = metadata != null ? metadata : defaultMeta(sr, location, clone);
     boolean cbt;
     try {
-      cbt = !clone && store.exists(CbtLog.fileOf(location));
+      cbt = store.exists(CbtLog.fileOf(location));
     } catch (IOException e) {
       throw SmErrors.of(e, code, what);
     }
-    OpLog log = new OpLog(clone ? "clone" : "snapshot", location, base, child, cbt ? result : null);
+    OpLog log =
+        new OpLog(
+            clone ? "clone" : "snapshot", location, base, child, cbt && !clone ? result : null);
     VhdVdiDevice device = sr.activeDevice(location);
     try {
       if (device != null) {
@@ -105,7 +107,10 @@ final class TreeOperations {
           sr.writeMeta(result, meta, !clone);
           CrashPoints.hit("snapshot.meta-written");
         }
-        if (cbt) {
+        if (cbt && clone) {
+          Cbt.fork(store, location, result);
+          CrashPoints.hit("snapshot.cbt-rotated");
+        } else if (cbt) {
           Cbt.rotate(store, location, result);
           CrashPoints.hit("snapshot.cbt-rotated");
         }
@@ -141,6 +146,9 @@ final class TreeOperations {
         VhdCreator.createDifferencing(store, VhdTree.fileOf(child), parent, 0).close();
       }
       sr.writeMeta(child, meta, !clone);
+      if (store.exists(CbtLog.fileOf(location))) {
+        Cbt.continueFrom(store, location, child);
+      }
       log.delete(store);
     } catch (IOException e) {
       throw rolledBack(store, log, SmErrors.of(e, code, what));
@@ -191,6 +199,10 @@ final class TreeOperations {
     if (log.child() != null) {
       deleteIfExists(store, VhdTree.fileOf(log.child()));
       deleteIfExists(store, FileSr.metaFileOf(log.child()));
+      if (log.cbtSnapshot() == null) {
+        // A clone's own new log (a snapshot's is the leaf's old one, renamed back below).
+        deleteIfExists(store, CbtLog.fileOf(log.child()));
+      }
     }
     String baseFile = log.base() == null ? null : VhdTree.fileOf(log.base());
     if (baseFile != null && store.exists(baseFile)) {

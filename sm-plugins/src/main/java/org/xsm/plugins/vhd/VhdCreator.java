@@ -30,6 +30,7 @@ import org.xsm.plugins.store.ImageStore;
  */
 public final class VhdCreator {
   private static final long MIN_SIZE = DynamicHeader.DEFAULT_BLOCK_SIZE;
+  private static final int STREAM_CREATOR_VERSION = 0x00010001;
 
   private VhdCreator() {}
 
@@ -52,6 +53,47 @@ public final class VhdCreator {
       throws IOException {
     long size = checkSize(sizeBytes);
     return build(store, name, file -> writeSparse(file, footer(DiskType.DYNAMIC, size, 512), null));
+  }
+
+  /**
+   * The footer of a new parentless dynamic disk of {@code sizeBytes}, for writers that stream a VHD
+   * (footer copy, header, BAT, blocks, footer) instead of creating a file.
+   *
+   * @throws VhdFormatException for a size out of range
+   */
+  public static VhdFooter dynamicFooter(long sizeBytes) throws VhdFormatException {
+    VhdFooter f = footer(DiskType.DYNAMIC, checkSize(sizeBytes), DynamicHeader.OFFSET);
+    // Creator tap 1.1: before the batmap, which a stream does not carry (1.2 and later need one).
+    return new VhdFooter(
+        f.features(),
+        f.fileFormatVersion(),
+        f.dataOffset(),
+        f.timestamp(),
+        f.creatorApp(),
+        STREAM_CREATOR_VERSION,
+        f.creatorHostOs(),
+        f.originalSizeBytes(),
+        f.currentSizeBytes(),
+        f.geometry(),
+        f.diskType(),
+        f.uuid(),
+        f.savedState(),
+        f.hidden());
+  }
+
+  /**
+   * The dynamic header of a new parentless dynamic disk with {@code entries} blocks of the default
+   * size and its BAT at {@code tableOffset}; see {@link #dynamicFooter}.
+   */
+  public static DynamicHeader dynamicHeader(long tableOffset, int entries) {
+    return new DynamicHeader(
+        tableOffset,
+        entries,
+        DynamicHeader.DEFAULT_BLOCK_SIZE,
+        new UUID(0, 0),
+        0,
+        "",
+        java.util.Collections.nCopies(8, ParentLocator.NONE));
   }
 
   /**

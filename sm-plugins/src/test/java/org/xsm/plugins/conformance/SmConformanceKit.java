@@ -85,6 +85,39 @@ public abstract class SmConformanceKit extends ScanConformance {
   }
 
   @Test
+  void changedBlockTrackingContinuesThroughCloneAndCloneOfSnapshot() throws Exception {
+    assumeVdiIo();
+    assumeCapabilities(Capability.VDI_CONFIG_CBT, Capability.VDI_SNAPSHOT, Capability.VDI_CLONE);
+    Sr sr = newSr();
+    VdiInfo a = createVdi(sr, 4L * MIB, "tracked");
+    long size = a.virtualSizeBytes();
+    sr.enableCbt(a.location());
+    Random random = new Random(81);
+    ShadowDisk disk = new ShadowDisk(size);
+    VdiDevice d = open(sr, a.location(), true);
+    disk.writeRound(d, random, 0);
+    VdiInfo s1 = snapshot(sr, a, SnapshotKind.DOUBLE, "s1");
+    List<Range> x = List.of(new Range(3 * 65536 + 5, 100), new Range(MIB, 2 * 65536));
+    write(disk, d, random, x);
+    d.flush();
+    // A clone of the live, active VDI holds what it holds: the same changes since s1.
+    VdiInfo c = sr.cloneVdi(a.location(), VdiMetadata.named("clone"));
+    assertThat(scanned(sr, c.location()).cbtEnabled()).as("cbtEnabled of a clone").isTrue();
+    assertChanged(sr, s1, c, x, size, "from s1 to a clone of the leaf");
+    assertChanged(sr, s1, a, x, size, "from s1 to the leaf after it was cloned");
+    close(sr, a.location());
+    // A clone of the snapshot (what VM revert makes) continues from it.
+    VdiInfo r = sr.cloneVdi(s1.location(), VdiMetadata.named("reverted"));
+    assertChanged(sr, s1, r, List.of(), size, "from s1 to its fresh clone");
+    List<Range> z = List.of(new Range(2L * MIB + 1, 1));
+    VdiDevice rd = open(sr, r.location(), true);
+    write(new ShadowDisk(size), rd, random, z);
+    rd.flush();
+    close(sr, r.location());
+    assertChanged(sr, s1, r, z, size, "from s1 to its clone after a write");
+  }
+
+  @Test
   void changedBlockTracking() throws Exception {
     assumeVdiIo();
     assumeCapabilities(Capability.VDI_CONFIG_CBT, Capability.VDI_SNAPSHOT);

@@ -32,6 +32,7 @@ public class VmMessages implements RpcModule {
   @Inject Bootstrap boot;
   @Inject MemoryImages memory;
   @Inject org.xsm.server.storage.StorageMessages vdis;
+  @Inject org.xsm.server.nbd.NbdService nbd;
   private final AtomicLong domids = new AtomicLong(1);
 
   @Override
@@ -154,7 +155,7 @@ public class VmMessages implements RpcModule {
     String vdi = (String) db.field("VBD", vbd, "VDI");
     if (db.exists("VDI", vdi)) {
       boolean rw = "RW".equals(db.field("VBD", vbd, "mode"));
-      storage.activate(vdi, rw);
+      nbd.exportVdi(vdi, storage.activate(vdi, rw), !rw);
     }
     db.set("VBD", vbd, "currently_attached", true);
   }
@@ -162,6 +163,7 @@ public class VmMessages implements RpcModule {
   private void unplugDisk(String vbd) throws XenApiException {
     String vdi = (String) db.field("VBD", vbd, "VDI");
     if (db.exists("VDI", vdi) && Boolean.TRUE.equals(db.field("VBD", vbd, "currently_attached"))) {
+      nbd.unexportVdi(vdi); // its connections close before the device goes
       storage.deactivate(vdi);
     }
     db.set("VBD", vbd, "currently_attached", false);
@@ -280,7 +282,9 @@ public class VmMessages implements RpcModule {
   private Object plug(String vbd) throws XenApiException {
     String vm = (String) db.field("VBD", vbd, "VM");
     String s = state(vm);
-    if (!s.equals("Running") && !s.equals("Paused")) {
+    // The control domain is always up: a VBD there attaches a disk for a client (NBD, backup).
+    boolean dom0 = Boolean.TRUE.equals(db.field("VM", vm, "is_control_domain"));
+    if (!dom0 && !s.equals("Running") && !s.equals("Paused")) {
       throw badState(vm, "Running", s);
     }
     if (Boolean.TRUE.equals(db.field("VBD", vbd, "currently_attached"))) {

@@ -1,0 +1,301 @@
+package org.xsm.server.nbd;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.BitSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import org.xsm.api.SmException;
+import org.xsm.api.VdiDevice;
+
+/**
+ * One client connection: the handshake, then requests read by this thread (write payloads included)
+ * and served by a few worker threads, so reads in flight overlap. Replies go out whole, one at a
+ * time. Errors of one request are answered with an errno; protocol violations close the connection.
+ */
+final class NbdConnection implements Runnable {
+  /** Requests in flight per connection; bounds the memory held by payloads. */
+  private static final int MAX_IN_FLIGHT = 32;
+
+  private final NbdServer server;
+  private final Socket socket;
+  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+  private DataOutputStream out;
+  private NbdExport export;
+  private boolean structured;
+  private boolean allocationContext;
+
+  NbdConnection(NbdServer server, Socket socket) {
+    this.server = server;
+    this.socket = socket;
+  }
+
+  @Override
+  public void run() {
+    ExecutorService workers = null;
+    try (socket) {
+      socket.setTcpNoDelay(true);
+      DataInputStream in =
+          new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
+      out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 256 * 1024));
+      NbdHandshake h = new NbdHandshake(server, in, out);
+      export = h.run();
+      out.flush();
+      if (export == null || !export.join(this)) {
+        return;
+      }
+      structured = h.structured;
+      allocationContext = h.allocationContext;
+      workers =
+          Executors.newFixedThreadPool(
+              server.workersPerConnection(),
+              r -> {
+                Thread t = new Thread(r, Thread.currentThread().getName() + "-io");
+                t.setDaemon(true);
+                return t;
+              });
+      transmission(in, workers);
+    } catch (IOException e) {
+      // The client went away or the export was closed: nothing to answer to.
+    } finally {
+      if (workers != null) {
+        workers.shutdown();
+      }
+      if (export != null) {
+        export.leave(this);
+      }
+      server.ended(this);
+    }
+  }
+
+  void close() {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // Closing only to wake the reader; the socket is gone either way.
+    }
+  }
+
+  private void transmission(DataInputStream in, ExecutorService workers) throws IOException {
+    while (true) {
+      if (in.readInt() != Nbd.REQUEST_MAGIC) {
+        return;
+      }
+      int flags = in.readShort() & 0xffff;
+      int type = in.readShort() & 0xffff;
+      long handle = in.readLong();
+      long offset = in.readLong();
+      long length = in.readInt() & 0xffffffffL;
+      byte[] payload = null;
+      if (type == Nbd.CMD_WRITE) {
+        if (length > Nbd.MAX_PAYLOAD_BYTES) {
+          return; // the spec lets a server drop a client sending more than it advertised
+        }
+        payload = new byte[(int) length];
+        in.readFully(payload);
+      }
+      if (type == Nbd.CMD_DISC) {
+        inFlight.acquireUninterruptibly(MAX_IN_FLIGHT); // answer everything pending first
+        return;
+      }
+      Request r = new Request(flags, type, handle, offset, length, payload);
+      inFlight.acquireUninterruptibly();
+      workers.execute(
+          () -> {
+            try {
+              serve(r);
+            } finally {
+              inFlight.release();
+            }
+          });
+    }
+  }
+
+  private record Request(
+      int flags, int type, long handle, long offset, long length, byte[] payload) {}
+
+  private void serve(Request r) {
+    VdiDevice d = export.device();
+    try {
+      int err = check(r, d);
+      if (err != 0) {
+        error(r, err, "request out of range or not allowed");
+        return;
+      }
+      switch (r.type) {
+        case Nbd.CMD_READ -> {
+          ByteBuffer b = ByteBuffer.allocate((int) r.length);
+          d.read(b, r.offset);
+          data(r, b.array());
+        }
+        case Nbd.CMD_WRITE -> {
+          d.write(ByteBuffer.wrap(r.payload), r.offset);
+          done(r, true);
+        }
+        case Nbd.CMD_FLUSH -> done(r, true);
+        // Trimming is advisory (the spec lets a server ignore it); VdiDevice has no discard.
+        case Nbd.CMD_TRIM -> done(r, false);
+        case Nbd.CMD_WRITE_ZEROES -> {
+          writeZeroes(d, r.offset, r.length);
+          done(r, true);
+        }
+        case Nbd.CMD_BLOCK_STATUS -> blockStatus(r, d);
+        default -> error(r, Nbd.EINVAL, "command " + r.type + " is not supported");
+      }
+    } catch (SmException e) {
+      error(
+          r,
+          switch (e.error()) {
+            case BAD_REQUEST -> Nbd.EINVAL;
+            case SR_NO_SPACE -> Nbd.ENOSPC;
+            default -> Nbd.EIO;
+          },
+          e.getMessage());
+    } catch (IOException e) {
+      close(); // the reply could not be sent: the connection is broken
+    }
+  }
+
+  /** 0, or the errno to answer for a request the export must refuse. */
+  private int check(Request r, VdiDevice d) {
+    boolean writes =
+        r.type == Nbd.CMD_WRITE || r.type == Nbd.CMD_WRITE_ZEROES || r.type == Nbd.CMD_TRIM;
+    if (writes && export.readOnly()) {
+      return Nbd.EPERM;
+    }
+    if (r.type == Nbd.CMD_FLUSH) {
+      return 0;
+    }
+    if (r.type == Nbd.CMD_BLOCK_STATUS && (!allocationContext || r.length == 0)) {
+      return Nbd.EINVAL;
+    }
+    if (r.type == Nbd.CMD_READ && r.length > Nbd.MAX_PAYLOAD_BYTES) {
+      return Nbd.EINVAL;
+    }
+    if (r.offset < 0 || r.offset + r.length > d.sizeBytes()) {
+      return writes ? Nbd.ENOSPC : Nbd.EINVAL;
+    }
+    return 0;
+  }
+
+  /** Zeros a range, skipping blocks that are holes already (they read as zeros). */
+  private static void writeZeroes(VdiDevice d, long offset, long length) throws SmException {
+    int g = d.allocationBlockSizeBytes();
+    BitSet allocated = d.allocatedBlocks();
+    ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1024 * 1024));
+    long end = offset + length;
+    long pos = offset;
+    while (pos < end) {
+      long blockEnd = Math.min(end, (pos / g + 1) * g);
+      boolean wholeHole = !allocated.get((int) (pos / g)) && pos % g == 0 && blockEnd % g == 0;
+      if (!wholeHole) {
+        for (long p = pos; p < blockEnd; ) {
+          int n = (int) Math.min(zeros.capacity(), blockEnd - p);
+          zeros.clear().limit(n);
+          d.write(zeros, p);
+          p += n;
+        }
+      }
+      pos = blockEnd;
+    }
+  }
+
+  private void blockStatus(Request r, VdiDevice d) throws SmException, IOException {
+    int g = d.allocationBlockSizeBytes();
+    BitSet allocated = d.allocatedBlocks();
+    boolean one = (r.flags & Nbd.CMD_FLAG_REQ_ONE) != 0;
+    ByteBuffer b = ByteBuffer.allocate(4 + 8 * (one ? 1 : 4096));
+    b.putInt(Nbd.BASE_ALLOCATION_ID);
+    long end = r.offset + r.length;
+    long pos = r.offset;
+    while (pos < end && b.remaining() >= 8) {
+      boolean a = allocated.get((int) (pos / g));
+      long next = (pos / g + 1) * g;
+      while (next < end && allocated.get((int) (next / g)) == a) {
+        next += g;
+      }
+      next = Math.min(next, end);
+      b.putInt((int) (next - pos)).putInt(a ? 0 : Nbd.STATE_HOLE | Nbd.STATE_ZERO);
+      pos = next;
+      if (one) {
+        break;
+      }
+    }
+    b.flip();
+    byte[] payload = new byte[b.remaining()];
+    b.get(payload);
+    synchronized (out) {
+      chunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_BLOCK_STATUS, r.handle, payload.length);
+      out.write(payload);
+      out.flush();
+    }
+  }
+
+  private void done(Request r, boolean flushIfAsked) throws SmException, IOException {
+    if (r.type == Nbd.CMD_FLUSH || (flushIfAsked && (r.flags & Nbd.CMD_FLAG_FUA) != 0)) {
+      export.device().flush();
+    }
+    synchronized (out) {
+      if (structured) {
+        chunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_NONE, r.handle, 0);
+      } else {
+        simpleHeader(0, r.handle);
+      }
+      out.flush();
+    }
+  }
+
+  private void data(Request r, byte[] bytes) throws IOException {
+    synchronized (out) {
+      if (structured) {
+        chunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_OFFSET_DATA, r.handle, 8 + bytes.length);
+        out.writeLong(r.offset);
+      } else {
+        simpleHeader(0, r.handle);
+      }
+      out.write(bytes);
+      out.flush();
+    }
+  }
+
+  private void error(Request r, int errno, String message) {
+    try {
+      synchronized (out) {
+        if (structured) {
+          byte[] m = String.valueOf(message).getBytes(StandardCharsets.UTF_8);
+          int len = Math.min(m.length, 4096);
+          chunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_ERROR, r.handle, 6 + len);
+          out.writeInt(errno);
+          out.writeShort(len);
+          out.write(m, 0, len);
+        } else {
+          simpleHeader(errno, r.handle); // no payload after an error, even for reads
+        }
+        out.flush();
+      }
+    } catch (IOException e) {
+      close();
+    }
+  }
+
+  private void simpleHeader(int errno, long handle) throws IOException {
+    out.writeInt(Nbd.SIMPLE_REPLY_MAGIC);
+    out.writeInt(errno);
+    out.writeLong(handle);
+  }
+
+  private void chunkHeader(int flags, int type, long handle, int length) throws IOException {
+    out.writeInt(Nbd.STRUCTURED_REPLY_MAGIC);
+    out.writeShort(flags);
+    out.writeShort(type);
+    out.writeLong(handle);
+    out.writeInt(length);
+  }
+}

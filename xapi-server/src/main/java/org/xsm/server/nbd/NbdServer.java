@@ -1,0 +1,131 @@
+package org.xsm.server.nbd;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.xsm.api.VdiDevice;
+
+/**
+ * An NBD server (fixed newstyle, structured replies, {@code base:allocation}) exporting {@link
+ * VdiDevice}s by name. JDK only, so it runs inside the XenAPI server or on its own (the benchmark
+ * uses it so).
+ *
+ * <p>Names are the access control: there is no TLS and no authentication, so callers give exports
+ * unguessable names and {@code NBD_OPT_LIST} answers with no names at all. One thread accepts; each
+ * connection has a thread reading requests and a few threads serving them, so a client's requests
+ * in flight overlap.
+ *
+ * <p>Crash safety: the server holds no state of its own. A write is durable when the client's
+ * {@code NBD_CMD_FLUSH} (or a write with {@code FUA}) has been answered, as {@link
+ * VdiDevice#flush()} promises; a crash loses at most unflushed writes, as a disk's cache would.
+ *
+ * <p>Thread-safety: all methods may be called from any thread.
+ */
+public final class NbdServer implements Closeable {
+  private final ServerSocket socket;
+  private final Map<String, NbdExport> exports = new ConcurrentHashMap<>();
+  private final Map<NbdConnection, Boolean> connections = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final int workersPerConnection;
+  private volatile boolean closed;
+
+  private NbdServer(ServerSocket socket, int workersPerConnection) {
+    this.socket = socket;
+    this.workersPerConnection = workersPerConnection;
+  }
+
+  /**
+   * Listens on {@code bind} (port 0: any free port) and starts accepting connections.
+   *
+   * @param workersPerConnection threads serving each connection's requests in parallel
+   */
+  public static NbdServer start(InetSocketAddress bind, int workersPerConnection)
+      throws IOException {
+    ServerSocket s = new ServerSocket();
+    s.setReuseAddress(true);
+    s.bind(bind, 64);
+    NbdServer server = new NbdServer(s, Math.max(1, workersPerConnection));
+    Thread t = new Thread(server::acceptLoop, "nbd-accept-" + s.getLocalPort());
+    t.setDaemon(true);
+    t.start();
+    return server;
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    return socket.getLocalPort();
+  }
+
+  /**
+   * Exports {@code device} as {@code name}, replacing nothing.
+   *
+   * @throws IllegalStateException if the name is taken
+   */
+  public NbdExport export(String name, VdiDevice device, boolean readOnly) {
+    NbdExport e = new NbdExport(name, device, readOnly);
+    if (exports.putIfAbsent(name, e) != null) {
+      throw new IllegalStateException("NBD export " + name + " exists already");
+    }
+    return e;
+  }
+
+  /** Removes an export and closes its connections; nothing if there is none. */
+  public void unexport(String name) {
+    NbdExport e = exports.remove(name);
+    if (e != null) {
+      e.close();
+    }
+  }
+
+  /** The export of that name, if any. */
+  public Optional<NbdExport> find(String name) {
+    return Optional.ofNullable(exports.get(name));
+  }
+
+  int workersPerConnection() {
+    return workersPerConnection;
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      Socket s;
+      try {
+        s = socket.accept();
+      } catch (IOException e) {
+        // The socket was closed by close(), or accept failed for this one connection.
+        if (closed) {
+          return;
+        }
+        continue;
+      }
+      NbdConnection c = new NbdConnection(this, s);
+      connections.put(c, Boolean.TRUE);
+      Thread t = new Thread(c, "nbd-conn-" + ids.incrementAndGet());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  void ended(NbdConnection c) {
+    connections.remove(c);
+  }
+
+  /** Stops listening, removes every export and closes every connection. */
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    socket.close();
+    for (String name : exports.keySet()) {
+      unexport(name);
+    }
+    for (NbdConnection c : connections.keySet()) {
+      c.close();
+    }
+  }
+}

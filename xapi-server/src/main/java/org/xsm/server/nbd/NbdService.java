@@ -1,0 +1,129 @@
+package org.xsm.server.nbd;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.xsm.api.VdiDevice;
+import org.xsm.server.db.Database;
+import org.xsm.server.rpc.Dispatcher;
+import org.xsm.server.rpc.Params;
+import org.xsm.server.rpc.RpcModule;
+import org.xsm.server.rpc.XenApiException;
+
+/**
+ * The XenAPI side of the NBD server: every VDI attached to a running VM or to the control domain is
+ * exported while attached, and {@code VDI.get_nbd_info} tells clients where ({@code
+ * vdi_nbd_server_info} records, as xapi returns them).
+ *
+ * <p>An export's name is {@code <vdi-uuid>.<128-bit random token>}, new at each attach, so a name
+ * cannot be guessed and stops working at detach. The server speaks plain NBD: {@code cert} and
+ * {@code subject} are empty (xapi fills them for its TLS-only server; TLS is a possible extension).
+ * Snapshots, base copies and read-only VBDs are exported read-only.
+ */
+@ApplicationScoped
+public class NbdService implements RpcModule {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(NbdService.class);
+
+  @Inject Database db;
+
+  @ConfigProperty(name = "xsm.nbd.port", defaultValue = "10809")
+  int port;
+
+  @ConfigProperty(name = "xsm.nbd.bind", defaultValue = "0.0.0.0")
+  String bind;
+
+  /** The address clients are given; the host record's address when not set. */
+  @ConfigProperty(name = "xsm.nbd.address")
+  java.util.Optional<String> address;
+
+  private final Map<String, String> exportOfVdi = new ConcurrentHashMap<>();
+  private volatile NbdServer server;
+
+  void onStart(@Observes StartupEvent ev) {
+    try {
+      server =
+          NbdServer.start(
+              new InetSocketAddress(bind, port), Runtime.getRuntime().availableProcessors() * 2);
+    } catch (IOException e) {
+      // As on xapi, where the NBD server is a service of its own: the XenAPI keeps working, no
+      // disk is exported, VDI.get_nbd_info answers with no records.
+      LOG.errorf(e, "NBD server cannot listen on %s:%d; disks will not be exported", bind, port);
+    }
+  }
+
+  void onStop(@Observes ShutdownEvent ev) throws IOException {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  /** Exports an activated VDI under a fresh name (replacing an earlier export of it). */
+  public void exportVdi(String vdiRef, VdiDevice device, boolean readOnly) throws XenApiException {
+    unexportVdi(vdiRef);
+    if (server == null) {
+      return;
+    }
+    byte[] token = new byte[16];
+    RANDOM.nextBytes(token);
+    String name = db.field("VDI", vdiRef, "uuid") + "." + HexFormat.of().formatHex(token);
+    boolean ro =
+        readOnly
+            || Boolean.TRUE.equals(db.field("VDI", vdiRef, "read_only"))
+            || Boolean.TRUE.equals(db.field("VDI", vdiRef, "is_a_snapshot"));
+    server.export(name, device, ro);
+    exportOfVdi.put(vdiRef, name);
+  }
+
+  /** Ends a VDI's export and drops its connections, before the VDI is deactivated. */
+  public void unexportVdi(String vdiRef) {
+    String name = exportOfVdi.remove(vdiRef);
+    if (name != null && server != null) {
+      server.unexport(name);
+    }
+  }
+
+  @Override
+  public void register(Dispatcher d) {
+    d.register("VDI.get_nbd_info", 2, true, false, (c, a) -> nbdInfo(Params.str(a, 0)));
+  }
+
+  /** {@code vdi_nbd_server_info} records: one while the VDI is exported, none otherwise. */
+  List<Map<String, Object>> nbdInfo(String vdiRef) throws XenApiException {
+    if (!db.exists("VDI", vdiRef)) {
+      throw new XenApiException("HANDLE_INVALID", "VDI", vdiRef);
+    }
+    String name = exportOfVdi.get(vdiRef);
+    if (name == null || server == null || server.find(name).isEmpty()) {
+      return List.of();
+    }
+    Map<String, Object> r = new HashMap<>();
+    r.put("exportname", name);
+    r.put("address", address.orElseGet(this::hostAddress));
+    r.put("port", (long) server.port());
+    r.put("cert", "");
+    r.put("subject", "");
+    return List.of(r);
+  }
+
+  private String hostAddress() {
+    List<String> hosts = db.all("host");
+    try {
+      return hosts.isEmpty() ? "127.0.0.1" : (String) db.field("host", hosts.get(0), "address");
+    } catch (XenApiException e) {
+      return "127.0.0.1"; // the host record went away meanwhile
+    }
+  }
+}

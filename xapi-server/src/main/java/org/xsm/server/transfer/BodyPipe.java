@@ -1,0 +1,129 @@
+package org.xsm.server.transfer;
+
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+
+/**
+ * A request body as a blocking {@link InputStream} for a worker thread, with back-pressure: the
+ * request is paused while more than {@link #HIGH_WATER_BYTES} wait here and resumed when the reader
+ * has taken them below {@link #LOW_WATER_BYTES}. So an upload of any size holds a few megabytes.
+ */
+final class BodyPipe extends InputStream {
+  static final int HIGH_WATER_BYTES = 8 * 1024 * 1024;
+  static final int LOW_WATER_BYTES = 2 * 1024 * 1024;
+
+  private final HttpServerRequest request;
+  private final Context context;
+  private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
+  private long queuedBytes;
+  private boolean paused;
+  private boolean ended;
+  private boolean discarding;
+  private Throwable failure;
+  private Buffer current;
+  private int pos;
+
+  /** Takes over the request's body; call on the request's event loop, before it is resumed. */
+  BodyPipe(HttpServerRequest request, Context context) {
+    this.request = request;
+    this.context = context;
+    request.handler(this::offer);
+    request.endHandler(v -> end(null));
+    request.exceptionHandler(this::end);
+    request
+        .connection()
+        .closeHandler(v -> end(new IOException("the client closed the connection")));
+  }
+
+  private synchronized void offer(Buffer b) {
+    if (discarding) {
+      return;
+    }
+    queue.add(b);
+    queuedBytes += b.length();
+    if (queuedBytes > HIGH_WATER_BYTES && !paused) {
+      paused = true;
+      request.pause();
+    }
+    notifyAll();
+  }
+
+  private synchronized void end(Throwable t) {
+    if (!ended) {
+      ended = true;
+      failure = t;
+    }
+    notifyAll();
+  }
+
+  /**
+   * Drops the rest of the body as it arrives, so that the client, which may send it all before
+   * reading the answer, gets to read the error sent meanwhile.
+   */
+  synchronized void discard() {
+    discarding = true;
+    queue.clear();
+    queuedBytes = 0;
+    if (paused) {
+      paused = false;
+      context.runOnContext(v -> request.resume());
+    }
+  }
+
+  /** Whether the body ended by the client closing or failing rather than finishing. */
+  synchronized boolean failed() {
+    return failure != null;
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    if (len == 0) {
+      return 0;
+    }
+    if (current == null || pos == current.length()) {
+      current = take();
+      pos = 0;
+      if (current == null) {
+        return -1;
+      }
+    }
+    int n = Math.min(len, current.length() - pos);
+    current.getBytes(pos, pos + n, b, off);
+    pos += n;
+    return n;
+  }
+
+  private synchronized Buffer take() throws IOException {
+    while (queue.isEmpty() && !ended) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while reading the upload", e);
+      }
+    }
+    Buffer b = queue.poll();
+    if (b == null) {
+      if (failure != null) {
+        throw new IOException("upload failed: " + failure.getMessage(), failure);
+      }
+      return null;
+    }
+    queuedBytes -= b.length();
+    if (paused && queuedBytes < LOW_WATER_BYTES) {
+      paused = false;
+      context.runOnContext(v -> request.resume());
+    }
+    return b;
+  }
+}

@@ -1,0 +1,86 @@
+package org.xsm.server.transfer;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A response body as a blocking {@link OutputStream} for a worker thread, with back-pressure: a
+ * write waits while the connection's write queue is full, so a slow client holds the export back
+ * instead of filling memory. Writes are gathered into 1 MiB buffers.
+ */
+final class ResponseStream extends OutputStream {
+  private static final int CHUNK_BYTES = 1024 * 1024;
+  private static final long STALL_SECONDS = 300;
+
+  private final HttpServerResponse response;
+  private Buffer pending = Buffer.buffer(CHUNK_BYTES);
+  private volatile boolean closed;
+
+  ResponseStream(HttpServerResponse response) {
+    this.response = response;
+    response.closeHandler(v -> closed = true);
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    write(new byte[] {(byte) b}, 0, 1);
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) throws IOException {
+    while (len > 0) {
+      int n = Math.min(len, CHUNK_BYTES - pending.length());
+      pending.appendBytes(b, off, n);
+      off += n;
+      len -= n;
+      if (pending.length() == CHUNK_BYTES) {
+        flush();
+      }
+    }
+  }
+
+  @Override
+  public void flush() throws IOException {
+    if (pending.length() == 0) {
+      return;
+    }
+    awaitRoom();
+    response.write(pending);
+    pending = Buffer.buffer(CHUNK_BYTES);
+  }
+
+  private void awaitRoom() throws IOException {
+    while (response.writeQueueFull()) {
+      if (closed) {
+        throw new IOException("the client closed the connection");
+      }
+      CountDownLatch drained = new CountDownLatch(1);
+      response.drainHandler(v -> drained.countDown());
+      if (!response.writeQueueFull()) {
+        return; // drained between the check and the handler
+      }
+      try {
+        if (!drained.await(STALL_SECONDS, TimeUnit.SECONDS)) {
+          throw new IOException("the client read nothing for " + STALL_SECONDS + " s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while sending", e);
+      }
+    }
+    if (closed) {
+      throw new IOException("the client closed the connection");
+    }
+  }
+
+  /** Sends what is left and ends the response. */
+  @Override
+  public void close() throws IOException {
+    flush();
+    response.end();
+  }
+}

@@ -1,0 +1,255 @@
+package org.xsm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Pool;
+import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VBD;
+import com.xensource.xenapi.VDI;
+import com.xensource.xenapi.VM;
+import com.xensource.xenapi.VdiNbdServerInfo;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xsm.server.storage.StorageService;
+
+/**
+ * NBD exports and CBT as XenAPI clients see them, through the real XenServer Java SDK: {@code
+ * VDI.get_nbd_info} while a VM runs or the control domain has the disk, data written and read by
+ * qemu-io over those exports, and {@code VDI.list_changed_blocks} across snapshots, a clone, a VM
+ * revert and a coalesce, checked against exactly the 64 KiB blocks written.
+ */
+@QuarkusTest
+class NbdXenApiTest {
+  private static final long MIB = 1024 * 1024;
+  private static final long K64 = 64 * 1024;
+
+  @TestHTTPResource("/")
+  URL url;
+
+  @Inject StorageService storage;
+
+  private Connection c;
+
+  @BeforeEach
+  void login() throws Exception {
+    c = new Connection(url);
+    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
+  }
+
+  @AfterEach
+  void logout() throws Exception {
+    Session.logout(c);
+  }
+
+  private SR sr() throws Exception {
+    return Pool.getAll(c).iterator().next().getDefaultSR(c);
+  }
+
+  private VM vm(String name, boolean controlDomain) throws Exception {
+    VM.Record r = new VM.Record();
+    r.nameLabel = name;
+    r.nameDescription = "";
+    r.otherConfig = Map.of();
+    r.memoryStaticMax = 256 * MIB;
+    r.isControlDomain = controlDomain;
+    return VM.create(c, r);
+  }
+
+  private VDI vdi(String name) throws Exception {
+    VDI.Record d = new VDI.Record();
+    d.nameLabel = name;
+    d.SR = sr();
+    d.virtualSize = 8 * MIB;
+    d.type = Types.VdiType.USER;
+    d.otherConfig = Map.of();
+    d.tags = Set.of();
+    return VDI.create(c, d);
+  }
+
+  private VBD vbd(VM vm, VDI vdi, Types.VbdMode mode) throws Exception {
+    VBD.Record b = new VBD.Record();
+    b.VM = vm;
+    b.VDI = vdi;
+    b.userdevice = "0";
+    b.mode = mode;
+    b.type = Types.VbdType.DISK;
+    b.otherConfig = Map.of();
+    b.qosAlgorithmParams = Map.of();
+    b.qosAlgorithmType = "";
+    return VBD.create(c, b);
+  }
+
+  /** The single NBD URI of a VDI, as a client builds it from {@code VDI.get_nbd_info}. */
+  private String nbdUri(VDI vdi) throws Exception {
+    Set<VdiNbdServerInfo.Record> info = vdi.getNbdInfo(c);
+    assertThat(info).hasSize(1);
+    VdiNbdServerInfo.Record r = info.iterator().next();
+    return "nbd://" + r.address + ":" + r.port + "/" + r.exportname;
+  }
+
+  private static String qemuIo(String uri, String... commands) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-f", "raw"));
+    for (String x : commands) {
+      cmd.add("-c");
+      cmd.add(x);
+    }
+    cmd.add(uri);
+    String out = run(cmd);
+    assertThat(out).as(String.join(" ", cmd)).doesNotContain("failed").doesNotContain("error");
+    return out;
+  }
+
+  private static String run(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException(cmd + " hung");
+    }
+    return p.exitValue() + ":" + out;
+  }
+
+  @Test
+  void runningVmDisksAreExportedUntilShutdown() throws Exception {
+    VM vm = vm("nbd-vm", false);
+    VDI disk = vdi("nbd-disk");
+    vbd(vm, disk, Types.VbdMode.RW);
+    assertThat(disk.getNbdInfo(c)).as("not exported while the VM is halted").isEmpty();
+    vm.start(c, false, false);
+    VdiNbdServerInfo.Record r = disk.getNbdInfo(c).iterator().next();
+    assertThat(r.exportname).matches(disk.getUuid(c) + "\\.[0-9a-f]{32}");
+    assertThat(r.address).isEqualTo("127.0.0.1");
+    assertThat(r.port).isPositive();
+    assertThat(r.cert).isEmpty();
+    assertThat(r.subject).isEmpty();
+    String uri = nbdUri(disk);
+    qemuIo(uri, "write -P 0x42 0 1M", "flush", "read -P 0x42 0 1M");
+    assertThat(run(List.of("/usr/bin/nbdinfo", "--json", uri))).contains("\"is_read_only\": false");
+    vm.hardShutdown(c);
+    assertThat(disk.getNbdInfo(c)).as("no export after shutdown").isEmpty();
+    assertThat(run(List.of("/usr/bin/qemu-img", "info", uri))).doesNotStartWith("0:");
+    vm.start(c, false, false);
+    String again = nbdUri(disk);
+    assertThat(again).as("a new token at each attach").isNotEqualTo(uri);
+    qemuIo(again, "read -P 0x42 0 1M", "read -P 0 1M 7M");
+    vm.hardShutdown(c);
+  }
+
+  @Test
+  void snapshotsAttachedToTheControlDomainAreReadOnly() throws Exception {
+    VM vm = vm("nbd-vm2", false);
+    VDI disk = vdi("nbd-disk2");
+    vbd(vm, disk, Types.VbdMode.RW);
+    vm.start(c, false, false);
+    qemuIo(nbdUri(disk), "write -P 0x42 0 64k", "flush");
+    VDI snap = disk.snapshot(c, Map.of());
+    qemuIo(nbdUri(disk), "write -P 0x43 0 64k", "flush");
+    VM dom0 = vm("control domain", true);
+    VBD b = vbd(dom0, snap, Types.VbdMode.RO);
+    b.plug(c);
+    String uri = nbdUri(snap);
+    assertThat(run(List.of("/usr/bin/nbdinfo", "--json", uri))).contains("\"is_read_only\": true");
+    qemuIo(uri + "", "read -P 0x42 0 64k");
+    assertThat(run(List.of("/usr/bin/qemu-io", "-f", "raw", "-c", "write 0 4k", uri)))
+        .doesNotContain("wrote");
+    b.unplug(c);
+    assertThat(snap.getNbdInfo(c)).isEmpty();
+    b.destroy(c);
+    vm.hardShutdown(c);
+  }
+
+  private static Set<Integer> bits(String base64) {
+    byte[] b = Base64.getDecoder().decode(base64);
+    assertThat(b).as("one bit per 64 KiB of an 8 MiB disk").hasSize(16);
+    Set<Integer> out = new TreeSet<>();
+    for (int i = 0; i < b.length * 8; i++) {
+      if ((b[i >> 3] & (0x80 >>> (i & 7))) != 0) {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+
+  private long coalesced() throws Exception {
+    return storage.sr(sr().toWireString()).gcCounters().getOrDefault("coalesced", 0L);
+  }
+
+  @Test
+  void changedBlocksAcrossSnapshotsCloneRevertAndCoalesce() throws Exception {
+    VM vm = vm("cbt-vm", false);
+    VDI disk = vdi("cbt-disk");
+    vbd(vm, disk, Types.VbdMode.RW);
+    disk.enableCbt(c);
+    assertThat(disk.getCbtEnabled(c)).isTrue();
+    vm.start(c, false, false);
+    qemuIo(nbdUri(disk), "write -P 1 " + K64 + " 4k");
+    VDI s1 = disk.snapshot(c, Map.of());
+    assertThat(s1.getCbtEnabled(c)).isTrue();
+    qemuIo(
+        nbdUri(disk),
+        "write -P 2 " + 10 * K64 + " 64k",
+        "write -P 3 " + (20 * K64 + 65000) + " 2000");
+    VDI s2 = disk.snapshot(c, Map.of());
+    assertThat(bits(s1.listChangedBlocks(c, s2))).containsExactly(10, 20, 21);
+    qemuIo(nbdUri(disk), "write -P 4 " + 30 * K64 + " 512");
+    VDI s3 = disk.snapshot(c, Map.of());
+    assertThat(bits(s1.listChangedBlocks(c, s3))).containsExactly(10, 20, 21, 30);
+    assertThat(bits(s2.listChangedBlocks(c, s3))).containsExactly(30);
+
+    // Coalesce: s2 goes, the collector merges what it held; s1 -> s3 is still known.
+    long before = coalesced();
+    s2.destroy(c);
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (coalesced() == before && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(coalesced()).as("the collector coalesced").isGreaterThan(before);
+    assertThat(bits(s1.listChangedBlocks(c, s3))).containsExactly(10, 20, 21, 30);
+
+    // Clone of the running disk: it holds the changes since s3 the disk holds.
+    qemuIo(nbdUri(disk), "write -P 5 " + 40 * K64 + " 4k");
+    VDI clone = disk.createClone(c, Map.of());
+    assertThat(clone.getCbtEnabled(c)).isTrue();
+    assertThat(bits(s3.listChangedBlocks(c, clone))).containsExactly(40);
+
+    // Revert: the VM's disk becomes a clone of the snapshot's; what was written after is gone.
+    VM snap = vm.snapshot(c, "before-50");
+    VDI atSnap = snap.getVBDs(c).iterator().next().getVDI(c);
+    qemuIo(nbdUri(disk), "write -P 6 " + 50 * K64 + " 4k");
+    snap.revert(c);
+    VDI reverted = vm.getVBDs(c).iterator().next().getVDI(c);
+    assertThat(reverted.getCbtEnabled(c)).isTrue();
+    assertThat(bits(atSnap.listChangedBlocks(c, reverted))).isEmpty();
+    vm.start(c, false, false);
+    qemuIo(nbdUri(reverted), "read -P 0 " + 50 * K64 + " 4k", "write -P 7 " + 60 * K64 + " 4k");
+    assertThat(bits(atSnap.listChangedBlocks(c, reverted))).containsExactly(60);
+    assertThat(bits(s1.listChangedBlocks(c, reverted))).containsExactly(10, 20, 21, 30, 40, 60);
+
+    // Data destroy keeps the tracking of s1 but not its data.
+    s1.dataDestroy(c);
+    assertThat(s1.getType(c)).isEqualTo(Types.VdiType.CBT_METADATA);
+    assertThat(bits(s1.listChangedBlocks(c, s3))).containsExactly(10, 20, 21, 30);
+    vm.hardShutdown(c);
+
+    VDI plain = vdi("no-cbt");
+    assertThatThrownBy(() -> plain.listChangedBlocks(c, plain))
+        .isInstanceOf(Types.VdiNoCbtMetadata.class);
+  }
+}

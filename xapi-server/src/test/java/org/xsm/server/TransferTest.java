@@ -1,0 +1,330 @@
+package org.xsm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Pool;
+import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Task;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VDI;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.ByteArrayInputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP import and export of raw and VHD disks, as xapi offers them, checked with qemu-img as the
+ * oracle for the VHDs, and with bad uploads that must leave the VDI byte-identical.
+ */
+@QuarkusTest
+class TransferTest {
+  private static final int MIB = 1024 * 1024;
+  private static final int SIZE = 16 * MIB;
+
+  @TestHTTPResource("/")
+  URL url;
+
+  @TempDir Path tmp;
+  private Connection c;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void login() throws Exception {
+    c = new Connection(url);
+    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
+  }
+
+  @AfterEach
+  void logout() throws Exception {
+    Session.logout(c);
+  }
+
+  private VDI vdi(String name) throws Exception {
+    return vdi(name, SIZE);
+  }
+
+  private VDI vdi(String name, long size) throws Exception {
+    VDI.Record d = new VDI.Record();
+    d.nameLabel = name;
+    d.SR = Pool.getAll(c).iterator().next().getDefaultSR(c);
+    d.virtualSize = size;
+    d.type = Types.VdiType.USER;
+    d.otherConfig = Map.of();
+    d.tags = Set.of();
+    return VDI.create(c, d);
+  }
+
+  private URI uri(String path, VDI vdi, String more) throws Exception {
+    return URI.create(
+        "http://127.0.0.1:"
+            + url.getPort()
+            + path
+            + "?session_id="
+            + c.getSessionReference()
+            + "&vdi="
+            + vdi.toWireString()
+            + more);
+  }
+
+  private HttpResponse<String> put(VDI vdi, String format, byte[] body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri("/import_raw_vdi", vdi, "&format=" + format))
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private byte[] get(VDI vdi, String format, String more) throws Exception {
+    HttpResponse<byte[]> r =
+        http.send(
+            HttpRequest.newBuilder(uri("/export_raw_vdi", vdi, "&format=" + format + more))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    return r.body();
+  }
+
+  /** Data at 1-3 MiB and 10 MiB + 4 KiB, zeros elsewhere: blocks 0, 1 and 5 of 2 MiB. */
+  private static byte[] image(long seed) {
+    byte[] b = new byte[SIZE];
+    Random r = new Random(seed);
+    byte[] x = new byte[2 * MIB];
+    r.nextBytes(x);
+    System.arraycopy(x, 0, b, MIB, 2 * MIB);
+    System.arraycopy(x, 0, b, 10 * MIB, 4096);
+    return b;
+  }
+
+  private static String run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", cmd) + "\n" + out).isZero();
+    return out;
+  }
+
+  private static long vhdLength(int blocks) {
+    return 512 + 1024 + 512 + (long) blocks * (512 + 2 * MIB) + 512; // 8 BAT entries: 1 sector
+  }
+
+  @Test
+  void rawImportThenRawAndVhdExportsMatchAndKeepHoles() throws Exception {
+    VDI v = vdi("raw-import");
+    byte[] img = image(1);
+    HttpResponse<String> r = put(v, "raw", img);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+    byte[] vhd = get(v, "vhd", "");
+    assertThat(vhd.length)
+        .as("only the 3 blocks with data, holes stay holes")
+        .isEqualTo(vhdLength(3));
+    Path f = tmp.resolve("export.vhd");
+    Path raw = tmp.resolve("image.raw");
+    Files.write(f, vhd);
+    Files.write(raw, img);
+    assertThat(run("/usr/bin/qemu-img", "info", "-f", "vpc", f.toString()))
+        .contains("virtual size: 16 MiB");
+    run("/usr/bin/qemu-img", "compare", "-f", "vpc", "-F", "raw", f.toString(), raw.toString());
+    String map = run("/usr/bin/qemu-img", "map", "--output=json", "-f", "vpc", f.toString());
+    long mapped = 0;
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"length\": (\\d+), [^}]*\"data\": true").matcher(map);
+    while (m.find()) {
+      mapped += Long.parseLong(m.group(1));
+    }
+    assertThat(mapped).as("bytes with data per qemu-img map\n" + map).isEqualTo(3L * 2 * MIB);
+  }
+
+  @Test
+  void vhdImportMadeByQemuImg() throws Exception {
+    byte[] img = image(2);
+    Path raw = tmp.resolve("src.raw");
+    Path vhd = tmp.resolve("src.vhd");
+    Files.write(raw, img);
+    run(
+        "/usr/bin/qemu-img",
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "vpc",
+        "-o",
+        "subformat=dynamic,force_size=on",
+        raw.toString(),
+        vhd.toString());
+    VDI v = vdi("vhd-import");
+    HttpResponse<String> r = put(v, "vhd", Files.readAllBytes(vhd));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+  }
+
+  @Test
+  void incrementalExportAgainstABaseSnapshotHoldsOnlyTheDifferences() throws Exception {
+    VDI v = vdi("incremental");
+    byte[] before = image(3);
+    assertThat(put(v, "raw", before).statusCode()).isEqualTo(200);
+    VDI base = v.snapshot(c, Map.of());
+    byte[] after = before.clone();
+    after[5 * MIB] ^= 1; // block 2
+    after[12 * MIB + 77] = 9; // block 6
+    assertThat(put(v, "raw", after).statusCode()).isEqualTo(200);
+    byte[] delta = get(v, "vhd", "&base=" + base.toWireString());
+    assertThat(delta.length).as("two differing blocks").isEqualTo(vhdLength(2));
+    // Restore as a backup tool does: a copy of the base, the delta applied over it.
+    VDI restored = base.createClone(c, Map.of());
+    HttpResponse<String> r = put(restored, "vhd", delta);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(get(restored, "raw", "")).isEqualTo(after);
+    Path f = tmp.resolve("delta.vhd");
+    Files.write(f, delta);
+    assertThat(run("/usr/bin/qemu-img", "info", "-f", "vpc", f.toString()))
+        .contains("virtual size: 16 MiB");
+  }
+
+  @Test
+  void badUploadsFailClearlyAndLeaveTheVdiAsItWas() throws Exception {
+    VDI v = vdi("bad-input");
+    byte[] img = image(4);
+    assertThat(put(v, "raw", img).statusCode()).isEqualTo(200);
+    byte[] other = image(5);
+
+    HttpResponse<String> wrongSize = put(v, "raw", java.util.Arrays.copyOf(other, SIZE - 512));
+    assertThat(wrongSize.statusCode()).isEqualTo(400);
+    assertThat(wrongSize.body()).contains("wrong size");
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+
+    HttpResponse<String> notVhd = put(v, "vhd", other);
+    assertThat(notVhd.statusCode()).isEqualTo(400);
+    assertThat(notVhd.body()).contains("not a valid VHD");
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+
+    HttpResponse<String> badFormat = put(v, "qcow2", other);
+    assertThat(badFormat.statusCode()).isEqualTo(400);
+    assertThat(badFormat.body()).contains("format must be raw or vhd");
+
+    Path raw = tmp.resolve("big.raw");
+    Path vhd = tmp.resolve("big.vhd");
+    Files.write(raw, java.util.Arrays.copyOf(other, 2 * SIZE));
+    run(
+        "/usr/bin/qemu-img",
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "vpc",
+        "-o",
+        "force_size=on",
+        raw.toString(),
+        vhd.toString());
+    HttpResponse<String> bigVhd = put(v, "vhd", Files.readAllBytes(vhd));
+    assertThat(bigVhd.statusCode()).isEqualTo(400);
+    assertThat(bigVhd.body()).contains("wrong size");
+    byte[] truncatedVhd = Files.readAllBytes(vhd);
+    HttpResponse<String> cut =
+        put(v, "vhd", java.util.Arrays.copyOf(truncatedVhd, truncatedVhd.length - 700));
+    assertThat(cut.statusCode()).isEqualTo(400);
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+
+    // Chunked, without a length: the server counts, and a short body is a truncated upload.
+    HttpResponse<String> chunked =
+        http.send(
+            HttpRequest.newBuilder(uri("/import_raw_vdi", v, "&format=raw"))
+                .PUT(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream(other, 0, SIZE - MIB)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(chunked.statusCode()).isEqualTo(400);
+    assertThat(chunked.body()).contains("truncated upload: got " + (SIZE - MIB));
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+
+    // The client goes away mid-upload: its task fails, the VDI is untouched.
+    Task task = Task.create(c, "import", "");
+    try (Socket s = new Socket("127.0.0.1", url.getPort())) {
+      OutputStream out = s.getOutputStream();
+      String path =
+          uri("/import_raw_vdi", v, "&format=raw&task_id=" + task.toWireString()).getRawPath();
+      String query =
+          uri("/import_raw_vdi", v, "&format=raw&task_id=" + task.toWireString()).getRawQuery();
+      out.write(
+          ("PUT "
+                  + path
+                  + "?"
+                  + query
+                  + " HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                  + SIZE
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(other, 0, 3 * MIB);
+      out.flush();
+    }
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (task.getStatus(c) == Types.TaskStatusType.PENDING
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.FAILURE);
+    assertThat(task.getErrorInfo(c)).contains("IMPORT_ERROR");
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+
+    HttpResponse<String> noSession =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + url.getPort()
+                            + "/export_raw_vdi?session_id=x&vdi="
+                            + v.toWireString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(noSession.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aClientTaskShowsTheImportFinishedAndUploadsMayExceedTheRpcBodyLimit() throws Exception {
+    VDI v = vdi("task", 4 * SIZE); // 64 MiB: more than the 16 MiB limit of RPC bodies
+    Task task = Task.create(c, "import", "");
+    byte[] first = image(6);
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    uri("/import_raw_vdi", v, "&format=raw&task_id=" + task.toWireString()))
+                .PUT(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () ->
+                            new java.io.SequenceInputStream(
+                                new ByteArrayInputStream(first),
+                                new ByteArrayInputStream(new byte[3 * SIZE]))))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    byte[] back = get(v, "raw", "");
+    assertThat(back).hasSize(4 * SIZE);
+    assertThat(java.util.Arrays.copyOf(back, SIZE)).isEqualTo(first);
+    assertThat(java.util.Arrays.copyOfRange(back, SIZE, 4 * SIZE)).containsOnly(0);
+    assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.SUCCESS);
+    assertThat(task.getProgress(c)).isEqualTo(1.0);
+    List<String> none = task.getErrorInfo(c).stream().toList();
+    assertThat(none).isEmpty();
+  }
+}
