@@ -75,6 +75,7 @@ public final class GaneshaServer implements Closeable {
         NFS_CORE_PARAM {
           Bind_addr = 127.0.0.1;
           Protocols = 3;
+          Enable_UDP = false;
           NFS_Port = %d;
           MNT_Port = %d;
           Enable_NLM = false;
