@@ -95,7 +95,10 @@ export class Store {
     setTimeout(() => {
       const c = this.pending;
       this.pending = null;
-      this.listeners.forEach((f) => f(c));
+      // Changes that arrive as the session ends are not drawn: the login has taken the page.
+      if (this.running) {
+        this.listeners.forEach((f) => f(c));
+      }
     }, 30);
   }
 
