@@ -3,10 +3,8 @@ package org.xsm.ext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import org.xsm.api.Capability;
 import org.xsm.api.ConfigKey;
 import org.xsm.api.DriverInfo;
 import org.xsm.api.SmDriver;
@@ -30,28 +28,7 @@ public final class ExtDriver extends FileSrDriver {
           "(C) the xsm authors",
           "1.0",
           SmDriver.API_VERSION,
-          EnumSet.of(
-              Capability.SR_CREATE,
-              Capability.SR_DELETE,
-              Capability.SR_ATTACH,
-              Capability.SR_DETACH,
-              Capability.SR_SCAN,
-              Capability.SR_PROBE,
-              Capability.SR_UPDATE,
-              Capability.VDI_CREATE,
-              Capability.VDI_DELETE,
-              Capability.VDI_ATTACH,
-              Capability.VDI_DETACH,
-              Capability.VDI_ACTIVATE,
-              Capability.VDI_DEACTIVATE,
-              Capability.VDI_CLONE,
-              Capability.VDI_SNAPSHOT,
-              Capability.VDI_RESIZE,
-              Capability.VDI_UPDATE,
-              Capability.VDI_GENERATE_CONFIG,
-              Capability.VDI_CONFIG_CBT,
-              Capability.THIN_PROVISIONING,
-              Capability.ATOMIC_PAUSE),
+          FileSrDriver.CAPABILITIES,
           List.of(
               new ConfigKey(
                   "path",

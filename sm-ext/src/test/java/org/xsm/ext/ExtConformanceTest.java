@@ -2,7 +2,6 @@ package org.xsm.ext;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -11,8 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xsm.api.SmDriver;
 import org.xsm.api.SrConfig;
 import org.xsm.plugins.conformance.SmConformanceKit;
-import org.xsm.plugins.conformance.SrBackdoor;
 import org.xsm.plugins.conformance.SrFixture;
+import org.xsm.plugins.conformance.VhdDirectoryBackdoor;
 
 /** The SM conformance kit against the EXT backend: each SR in its own temporary directory. */
 class ExtConformanceTest extends SmConformanceKit {
@@ -30,33 +29,11 @@ class ExtConformanceTest extends SmConformanceKit {
     Path dir = Files.createTempDirectory(tempDir, "sr-");
     SrConfig config =
         new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), otherConfig());
-    return new SrFixture(DRIVER, config, new VhdFiles(dir));
+    return new SrFixture(DRIVER, config, new VhdDirectoryBackdoor(dir));
   }
 
   /** The SRs' {@code other_config}: none here. */
   Map<String, String> otherConfig() {
     return Map.of();
-  }
-
-  /** The EXT layout: one {@code <uuid>.vhd} per VDI, directly in the SR's directory. */
-  private record VhdFiles(Path dir) implements SrBackdoor {
-    private Path vhd(String location) throws NoSuchFileException {
-      Path file = dir.resolve(location + ".vhd");
-      if (!Files.isRegularFile(file)) {
-        throw new NoSuchFileException(file.toString(), null, "no VHD file for VDI " + location);
-      }
-      return file;
-    }
-
-    @Override
-    public String copyVdiData(String location, String newUuid) throws IOException {
-      Files.copy(vhd(location), dir.resolve(newUuid + ".vhd"));
-      return newUuid;
-    }
-
-    @Override
-    public void removeVdiData(String location) throws IOException {
-      Files.delete(vhd(location));
-    }
   }
 }

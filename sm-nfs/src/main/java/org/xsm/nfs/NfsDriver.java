@@ -6,11 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.xsm.api.Capability;
 import org.xsm.api.ConfigKey;
 import org.xsm.api.DriverInfo;
 import org.xsm.api.ProbeResult;
@@ -49,28 +47,7 @@ public final class NfsDriver extends FileSrDriver {
           "(C) the xsm authors",
           "1.0",
           SmDriver.API_VERSION,
-          EnumSet.of(
-              Capability.SR_CREATE,
-              Capability.SR_DELETE,
-              Capability.SR_ATTACH,
-              Capability.SR_DETACH,
-              Capability.SR_SCAN,
-              Capability.SR_PROBE,
-              Capability.SR_UPDATE,
-              Capability.VDI_CREATE,
-              Capability.VDI_DELETE,
-              Capability.VDI_ATTACH,
-              Capability.VDI_DETACH,
-              Capability.VDI_ACTIVATE,
-              Capability.VDI_DEACTIVATE,
-              Capability.VDI_CLONE,
-              Capability.VDI_SNAPSHOT,
-              Capability.VDI_RESIZE,
-              Capability.VDI_UPDATE,
-              Capability.VDI_GENERATE_CONFIG,
-              Capability.VDI_CONFIG_CBT,
-              Capability.THIN_PROVISIONING,
-              Capability.ATOMIC_PAUSE),
+          FileSrDriver.CAPABILITIES,
           List.of(
               new ConfigKey("server", "NFS server host name or address", false),
               new ConfigKey(

@@ -2,7 +2,6 @@ package org.xsm.nfs;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -14,8 +13,8 @@ import org.xsm.api.SmDriver;
 import org.xsm.api.SrConfig;
 import org.xsm.nfs.testing.GaneshaServer;
 import org.xsm.plugins.conformance.SmConformanceKit;
-import org.xsm.plugins.conformance.SrBackdoor;
 import org.xsm.plugins.conformance.SrFixture;
+import org.xsm.plugins.conformance.VhdDirectoryBackdoor;
 
 /**
  * The SM conformance kit against the NFS backend speaking NFSv3 to a real nfs-ganesha on 127.0.0.1,
@@ -63,28 +62,6 @@ class NfsConformanceTest extends SmConformanceKit {
     Path dir = Files.createTempDirectory(ganesha.exportDir(), "srs-");
     String sr = UUID.randomUUID().toString();
     SrConfig config = new SrConfig(sr, deviceConfig(dir.getFileName().toString()), Map.of());
-    return new SrFixture(DRIVER, config, new VhdFiles(dir.resolve(sr)));
-  }
-
-  /** The SR's directory as the server stores it: one {@code <uuid>.vhd} per VDI. */
-  record VhdFiles(Path dir) implements SrBackdoor {
-    private Path vhd(String location) throws NoSuchFileException {
-      Path file = dir.resolve(location + ".vhd");
-      if (!Files.isRegularFile(file)) {
-        throw new NoSuchFileException(file.toString(), null, "no VHD file for VDI " + location);
-      }
-      return file;
-    }
-
-    @Override
-    public String copyVdiData(String location, String newUuid) throws IOException {
-      Files.copy(vhd(location), dir.resolve(newUuid + ".vhd"));
-      return newUuid;
-    }
-
-    @Override
-    public void removeVdiData(String location) throws IOException {
-      Files.delete(vhd(location));
-    }
+    return new SrFixture(DRIVER, config, new VhdDirectoryBackdoor(dir.resolve(sr)));
   }
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xsm.api.SrConfig;
 import org.xsm.plugins.conformance.SmConformanceKit;
 import org.xsm.plugins.conformance.SrFixture;
+import org.xsm.plugins.conformance.VhdDirectoryBackdoor;
 
 /**
  * The SM conformance kit against the NFS backend in mounted mode ({@code
@@ -24,6 +25,6 @@ class NfsMountedConformanceTest extends SmConformanceKit {
     String sr = UUID.randomUUID().toString();
     SrConfig config = new SrConfig(sr, Map.of("mountpoint", mountpoint.toString()), Map.of());
     return new SrFixture(
-        NfsConformanceTest.DRIVER, config, new NfsConformanceTest.VhdFiles(mountpoint.resolve(sr)));
+        NfsConformanceTest.DRIVER, config, new VhdDirectoryBackdoor(mountpoint.resolve(sr)));
   }
 }

@@ -15,36 +15,16 @@ import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VM;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URL;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The server driven by the real XenServer Java SDK (com.citrix.hypervisor:xen-api:8.1.0). */
 @QuarkusTest
-class JavaSdkTest {
+class JavaSdkTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
-
-  @TestHTTPResource("/")
-  URL url;
-
-  private Connection c;
-
-  @BeforeEach
-  void login() throws Exception {
-    c = new Connection(url);
-    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
-  }
-
-  @AfterEach
-  void logout() throws Exception {
-    Session.logout(c);
-  }
 
   private SR localSr() throws Exception {
     Pool pool = Pool.getAll(c).iterator().next();

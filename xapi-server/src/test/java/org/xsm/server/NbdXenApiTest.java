@@ -3,20 +3,16 @@ package org.xsm.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.SR;
-import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VM;
 import com.xensource.xenapi.VdiNbdServerInfo;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -24,8 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.xsm.server.storage.StorageService;
 
@@ -36,27 +30,11 @@ import org.xsm.server.storage.StorageService;
  * revert and a coalesce, checked against exactly the 64 KiB blocks written.
  */
 @QuarkusTest
-class NbdXenApiTest {
+class NbdXenApiTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
   private static final long K64 = 64 * 1024;
 
-  @TestHTTPResource("/")
-  URL url;
-
   @Inject StorageService storage;
-
-  private Connection c;
-
-  @BeforeEach
-  void login() throws Exception {
-    c = new Connection(url);
-    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
-  }
-
-  @AfterEach
-  void logout() throws Exception {
-    Session.logout(c);
-  }
 
   private SR sr() throws Exception {
     return Pool.getAll(c).iterator().next().getDefaultSR(c);

@@ -2,19 +2,15 @@ package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Pool;
-import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Task;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VDI;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,8 +22,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,27 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
  * oracle for the VHDs, and with bad uploads that must leave the VDI byte-identical.
  */
 @QuarkusTest
-class TransferTest {
+class TransferTest extends SdkTest {
   private static final int MIB = 1024 * 1024;
   private static final int SIZE = 16 * MIB;
 
-  @TestHTTPResource("/")
-  URL url;
-
   @TempDir Path tmp;
-  private Connection c;
   private final HttpClient http = HttpClient.newHttpClient();
-
-  @BeforeEach
-  void login() throws Exception {
-    c = new Connection(url);
-    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
-  }
-
-  @AfterEach
-  void logout() throws Exception {
-    Session.logout(c);
-  }
 
   private VDI vdi(String name) throws Exception {
     return vdi(name, SIZE);

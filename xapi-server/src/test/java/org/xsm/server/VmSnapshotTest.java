@@ -3,25 +3,19 @@ package org.xsm.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.SR;
-import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VM;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.net.URL;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
 import org.xsm.server.storage.StorageService;
@@ -32,27 +26,11 @@ import org.xsm.server.storage.StorageService;
  * with mutually exclusive changes, switching between them".
  */
 @QuarkusTest
-class VmSnapshotTest {
+class VmSnapshotTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
-
-  @TestHTTPResource("/")
-  URL url;
 
   @Inject StorageService storage;
   @Inject org.xsm.server.vm.MemoryImages memory;
-
-  private Connection c;
-
-  @BeforeEach
-  void login() throws Exception {
-    c = new Connection(url);
-    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
-  }
-
-  @AfterEach
-  void logout() throws Exception {
-    Session.logout(c);
-  }
 
   private VM vmWithDisks(String name, int disks) throws Exception {
     SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);

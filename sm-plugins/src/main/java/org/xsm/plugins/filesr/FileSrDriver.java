@@ -3,11 +3,14 @@ package org.xsm.plugins.filesr;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.xsm.api.Capability;
 import org.xsm.api.ProbeResult;
 import org.xsm.api.SmDriver;
 import org.xsm.api.SmError;
@@ -22,6 +25,35 @@ import org.xsm.plugins.store.ImageStore;
  * .xsm-sr} in it (UUID, type, creation time).
  */
 public abstract class FileSrDriver implements SmDriver {
+  /**
+   * What the VHD-tree base implements, for the capabilities of drivers over it that add nothing of
+   * their own (EXT, NFS).
+   */
+  public static final Set<Capability> CAPABILITIES =
+      Collections.unmodifiableSet(
+          EnumSet.of(
+              Capability.SR_CREATE,
+              Capability.SR_DELETE,
+              Capability.SR_ATTACH,
+              Capability.SR_DETACH,
+              Capability.SR_SCAN,
+              Capability.SR_PROBE,
+              Capability.SR_UPDATE,
+              Capability.VDI_CREATE,
+              Capability.VDI_DELETE,
+              Capability.VDI_ATTACH,
+              Capability.VDI_DETACH,
+              Capability.VDI_ACTIVATE,
+              Capability.VDI_DEACTIVATE,
+              Capability.VDI_CLONE,
+              Capability.VDI_SNAPSHOT,
+              Capability.VDI_RESIZE,
+              Capability.VDI_UPDATE,
+              Capability.VDI_GENERATE_CONFIG,
+              Capability.VDI_CONFIG_CBT,
+              Capability.THIN_PROVISIONING,
+              Capability.ATOMIC_PAUSE));
+
   static final String SR_FILE = ".xsm-sr";
   private static final Set<String> ATTACHED = ConcurrentHashMap.newKeySet();
   private static final Duration STORE_LOCK_LEASE = Duration.ofSeconds(30);
