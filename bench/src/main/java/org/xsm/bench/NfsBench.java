@@ -20,8 +20,8 @@ import org.xsm.plugins.store.ImageFile;
  * NFS client benchmark: sequential write and read of one file through this project's NFSv3 client
  * (the NFS backend's image store) against libnfs's {@code nfs-cp} moving a file of the same size to
  * and from the same nfs-ganesha export, in the same run. Prints MB/s and our/nfs-cp ratios: each
- * figure is the median of five, ours and nfs-cp alternating (the machine may be shared), each step
- * started after a {@code sync}; every run's figures are printed too.
+ * figure is the median of eleven, ours and nfs-cp alternating (single runs of 1 GiB swing by 3x
+ * here), each step started after a {@code sync}; every run's figures are printed too.
  *
  * <p>The write side ends durable on both sides: ours with the final COMMIT of {@code force()},
  * nfs-cp with its own writes. Reads follow the writes, so the server reads from its page cache for
@@ -32,7 +32,7 @@ import org.xsm.plugins.store.ImageFile;
 public final class NfsBench {
   private static final int MIB = 1024 * 1024;
   private static final int REQUEST = 8 * MIB;
-  private static final int REPEATS = 5;
+  private static final int REPEATS = 11;
 
   private NfsBench() {}
 
