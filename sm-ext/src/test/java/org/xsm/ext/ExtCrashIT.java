@@ -22,6 +22,7 @@ import org.xsm.api.SrConfig;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.conformance.VdiBytes;
 import org.xsm.plugins.store.LocalImageStore;
 import org.xsm.plugins.vhd.Vhd;
 
@@ -70,7 +71,7 @@ class ExtCrashIT {
     Map<String, byte[]> before = new HashMap<>();
     for (VdiInfo v : sr.scan()) {
       if (v.managed()) {
-        before.put(v.location(), read(sr, v.location()));
+        before.put(v.location(), VdiBytes.readAll(sr, v.location()));
       }
     }
     sr.detach();
@@ -92,20 +93,22 @@ class ExtCrashIT {
     }
     for (Map.Entry<String, byte[]> e : before.entrySet()) {
       assertThat(after).extracting(VdiInfo::location).contains(e.getKey());
-      assertThat(read(again, e.getKey())).as("content of " + e.getKey()).isEqualTo(e.getValue());
+      assertThat(VdiBytes.readAll(again, e.getKey()))
+          .as("content of " + e.getKey())
+          .isEqualTo(e.getValue());
     }
     boolean committed = point.equals("snapshot.committed");
     for (VdiInfo v : after) {
       if (v.managed() && !before.containsKey(v.location())) {
         assertThat(committed).as("new VDI " + v.location() + " survived a rollback").isTrue();
-        assertThat(read(again, v.location())).isEqualTo(before.get(leaf));
+        assertThat(VdiBytes.readAll(again, v.location())).isEqualTo(before.get(leaf));
       }
     }
     // CBT history is intact: the changes since the older snapshot are still known.
     assertThat(again.listChangedBlocks(older.location(), leaf).changed().isEmpty()).isFalse();
     // The SR keeps working.
     VdiInfo s = again.snapshot(leaf, SnapshotKind.DOUBLE, null);
-    assertThat(read(again, s.location())).isEqualTo(before.get(leaf));
+    assertThat(VdiBytes.readAll(again, s.location())).isEqualTo(before.get(leaf));
     again.detach();
   }
 
@@ -120,17 +123,5 @@ class ExtCrashIT {
     }
     d.flush();
     sr.detachVdi(location);
-  }
-
-  private static byte[] read(Sr sr, String location) throws Exception {
-    sr.attachVdi(location, false);
-    try {
-      VdiDevice d = sr.activateVdi(location);
-      ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
-      d.read(b, 0);
-      return b.array();
-    } finally {
-      sr.detachVdi(location);
-    }
   }
 }

@@ -20,6 +20,7 @@ import org.xsm.api.SrConfig;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.conformance.VdiBytes;
 import org.xsm.plugins.filesr.FileSr;
 import org.xsm.plugins.filesr.GarbageCollector.GcReport;
 import org.xsm.plugins.store.LocalImageStore;
@@ -52,23 +53,11 @@ class GarbageCollectorTest {
     sr.detachVdi(loc);
   }
 
-  static byte[] read(Sr sr, String loc) throws Exception {
-    sr.attachVdi(loc, false);
-    try {
-      VdiDevice d = sr.activateVdi(loc);
-      ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
-      d.read(b, 0);
-      return b.array();
-    } finally {
-      sr.detachVdi(loc);
-    }
-  }
-
   private Map<String, byte[]> contents(Sr sr) throws Exception {
     Map<String, byte[]> m = new HashMap<>();
     for (VdiInfo v : sr.scan()) {
       if (v.managed()) {
-        m.put(v.location(), read(sr, v.location()));
+        m.put(v.location(), VdiBytes.readAll(sr, v.location()));
       }
     }
     return m;
@@ -104,7 +93,9 @@ class GarbageCollectorTest {
     assertThat(r.noSpace()).isEmpty();
     assertThat(contents(sr)).containsOnlyKeys(before.keySet());
     for (Map.Entry<String, byte[]> e : before.entrySet()) {
-      assertThat(read(sr, e.getKey())).as("content of " + e.getKey()).isEqualTo(e.getValue());
+      assertThat(VdiBytes.readAll(sr, e.getKey()))
+          .as("content of " + e.getKey())
+          .isEqualTo(e.getValue());
     }
     // Each kept snapshot needs one base copy of its own; nothing else remains.
     assertThat(depth(leaf)).isEqualTo(kept.size() + 1);
@@ -125,7 +116,7 @@ class GarbageCollectorTest {
     }
     ((FileSr) sr).collectGarbage();
     assertThat(depth(leaf)).isEqualTo(1);
-    assertThat(read(sr, leaf)).isEqualTo(before.get(leaf));
+    assertThat(VdiBytes.readAll(sr, leaf)).isEqualTo(before.get(leaf));
     assertThat(sr.scan()).hasSize(1);
     String fresh = sr.createVdi(size, VdiMetadata.named("fresh")).location();
     write(sr, fresh, 1, size, 0);
@@ -144,7 +135,7 @@ class GarbageCollectorTest {
     String snap = sr.snapshot(leaf, SnapshotKind.DOUBLE, null).location();
     write(sr, leaf, 8, size, 400); // > 20 MiB in the leaf: snapshot-coalesce iterations first
     sr.deleteVdi(snap);
-    byte[] model = read(sr, leaf);
+    byte[] model = VdiBytes.readAll(sr, leaf);
 
     sr.attachVdi(leaf, true);
     VdiDevice d = sr.activateVdi(leaf);
@@ -191,11 +182,11 @@ class GarbageCollectorTest {
     sr.detachVdi(leaf);
     assertThat(r.coalesced()).as("snapshot-coalesce iterations").isGreaterThan(0);
     assertThat(r.leafCoalesced()).as("final leaf-coalesce under writes").isEqualTo(1);
-    assertThat(read(sr, leaf)).isEqualTo(model);
+    assertThat(VdiBytes.readAll(sr, leaf)).isEqualTo(model);
     // Once quiet, one more run merges the leaf completely.
     ((FileSr) sr).collectGarbage();
     assertThat(depth(leaf)).isEqualTo(1);
-    assertThat(read(sr, leaf)).isEqualTo(model);
+    assertThat(VdiBytes.readAll(sr, leaf)).isEqualTo(model);
     sr.detach();
   }
 

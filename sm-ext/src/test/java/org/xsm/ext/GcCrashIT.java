@@ -16,6 +16,7 @@ import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.conformance.VdiBytes;
 import org.xsm.plugins.filesr.FileSr;
 import org.xsm.plugins.store.LocalImageStore;
 import org.xsm.plugins.vhd.Vhd;
@@ -66,7 +67,7 @@ class GcCrashIT {
     Map<String, byte[]> before = new HashMap<>();
     for (VdiInfo v : sr.scan()) {
       if (v.managed()) {
-        before.put(v.location(), GarbageCollectorTest.read(sr, v.location()));
+        before.put(v.location(), VdiBytes.readAll(sr, v.location()));
       }
     }
     assertThat(before).containsOnlyKeys(leaf, s1);
@@ -97,7 +98,7 @@ class GcCrashIT {
     Map<String, byte[]> now = new HashMap<>();
     for (VdiInfo v : sr.scan()) {
       if (v.managed()) {
-        now.put(v.location(), GarbageCollectorTest.read(sr, v.location()));
+        now.put(v.location(), VdiBytes.readAll(sr, v.location()));
       }
     }
     assertThat(now).containsOnlyKeys(before.keySet());

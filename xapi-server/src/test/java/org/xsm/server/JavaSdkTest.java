@@ -26,25 +26,9 @@ import org.junit.jupiter.api.Test;
 class JavaSdkTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
 
-  private SR localSr() throws Exception {
-    Pool pool = Pool.getAll(c).iterator().next();
-    return pool.getDefaultSR(c);
-  }
-
-  private VDI newVdi(String name, long size) throws Exception {
-    VDI.Record r = new VDI.Record();
-    r.nameLabel = name;
-    r.nameDescription = "";
-    r.SR = localSr();
-    r.virtualSize = size;
-    r.type = Types.VdiType.USER;
-    r.sharable = false;
-    r.readOnly = false;
-    r.otherConfig = Map.of("origin", "java-sdk");
-    r.xenstoreData = Map.of();
-    r.smConfig = Map.of();
-    r.tags = Set.of();
-    return VDI.create(c, r);
+  /** A disk whose other_config says it came from the SDK (one test checks that it is kept). */
+  private VDI originVdi(String name, long size) throws Exception {
+    return newVdi(c, defaultSr(), name, size, Map.of("origin", "java-sdk"));
   }
 
   @Test
@@ -58,7 +42,7 @@ class JavaSdkTest extends SdkTest {
     assertThat(h.APIVersionMinor).isEqualTo(21L);
     Pool.Record p = Pool.getAll(c).iterator().next().getRecord(c);
     assertThat(p.master).isEqualTo(host);
-    SR.Record sr = localSr().getRecord(c);
+    SR.Record sr = defaultSr().getRecord(c);
     assertThat(sr.type).isEqualTo("ext");
     assertThat(sr.PBDs).hasSize(1);
     assertThat(sr.physicalSize).isPositive();
@@ -66,13 +50,13 @@ class JavaSdkTest extends SdkTest {
 
   @Test
   void vdiCreateSnapshotCloneDestroy() throws Exception {
-    VDI vdi = newVdi("disk", 64 * MIB);
+    VDI vdi = originVdi("disk", 64 * MIB);
     VDI.Record r = vdi.getRecord(c);
     assertThat(r.virtualSize).isEqualTo(64 * MIB);
     assertThat(r.nameLabel).isEqualTo("disk");
     assertThat(r.otherConfig).containsEntry("origin", "java-sdk");
-    assertThat(r.SR).isEqualTo(localSr());
-    assertThat(localSr().getVDIs(c)).contains(vdi);
+    assertThat(r.SR).isEqualTo(defaultSr());
+    assertThat(defaultSr().getVDIs(c)).contains(vdi);
 
     VDI snap = vdi.snapshot(c, Map.of());
     VDI.Record s = snap.getRecord(c);
@@ -99,7 +83,7 @@ class JavaSdkTest extends SdkTest {
 
   @Test
   void asyncCallsRunAsTasks() throws Exception {
-    VDI vdi = newVdi("async", 8 * MIB);
+    VDI vdi = originVdi("async", 8 * MIB);
     Task t = vdi.snapshotAsync(c, Map.of());
     long deadline = System.currentTimeMillis() + 20_000;
     while (t.getStatus(c) == Types.TaskStatusType.PENDING
@@ -148,7 +132,7 @@ class JavaSdkTest extends SdkTest {
     r.isATemplate = false;
     r.otherConfig = Map.of();
     VM vm = VM.create(c, r);
-    VDI disk = newVdi("vm1-disk", 8 * MIB);
+    VDI disk = originVdi("vm1-disk", 8 * MIB);
     VBD.Record b = new VBD.Record();
     b.VM = vm;
     b.VDI = disk;
@@ -186,7 +170,7 @@ class JavaSdkTest extends SdkTest {
   void eventsReportChanges() throws Exception {
     Set<String> classes = new HashSet<>(Set.of("vdi"));
     EventBatch first = Event.from(c, classes, "", 0.1);
-    VDI vdi = newVdi("evented", 4 * MIB);
+    VDI vdi = originVdi("evented", 4 * MIB);
     EventBatch next = Event.from(c, classes, first.token, 5.0);
     assertThat(next.events)
         .anySatisfy(

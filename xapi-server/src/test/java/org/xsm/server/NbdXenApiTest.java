@@ -3,8 +3,6 @@ package org.xsm.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.xensource.xenapi.Pool;
-import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
@@ -36,10 +34,6 @@ class NbdXenApiTest extends SdkTest {
 
   @Inject StorageService storage;
 
-  private SR sr() throws Exception {
-    return Pool.getAll(c).iterator().next().getDefaultSR(c);
-  }
-
   private VM vm(String name, boolean controlDomain) throws Exception {
     VM.Record r = new VM.Record();
     r.nameLabel = name;
@@ -51,14 +45,7 @@ class NbdXenApiTest extends SdkTest {
   }
 
   private VDI vdi(String name) throws Exception {
-    VDI.Record d = new VDI.Record();
-    d.nameLabel = name;
-    d.SR = sr();
-    d.virtualSize = 8 * MIB;
-    d.type = Types.VdiType.USER;
-    d.otherConfig = Map.of();
-    d.tags = Set.of();
-    return VDI.create(c, d);
+    return newVdi(name, 8 * MIB);
   }
 
   private VBD vbd(VM vm, VDI vdi, Types.VbdMode mode) throws Exception {
@@ -166,7 +153,7 @@ class NbdXenApiTest extends SdkTest {
   }
 
   private long coalesced() throws Exception {
-    return storage.sr(sr().toWireString()).gcCounters().getOrDefault("coalesced", 0L);
+    return storage.sr(defaultSr().toWireString()).gcCounters().getOrDefault("coalesced", 0L);
   }
 
   @Test

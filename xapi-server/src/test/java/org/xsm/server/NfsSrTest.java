@@ -6,7 +6,6 @@ import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
 import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Session;
-import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VDI;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -14,7 +13,6 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,19 +67,7 @@ class NfsSrTest {
           .as("the SR's directory on the export")
           .isTrue();
 
-      VDI.Record v = new VDI.Record();
-      v.nameLabel = "on-nfs";
-      v.nameDescription = "";
-      v.SR = sr;
-      v.virtualSize = 16 * MIB;
-      v.type = Types.VdiType.USER;
-      v.sharable = false;
-      v.readOnly = false;
-      v.otherConfig = Map.of();
-      v.xenstoreData = Map.of();
-      v.smConfig = Map.of();
-      v.tags = Set.of();
-      VDI vdi = VDI.create(c, v);
+      VDI vdi = SdkTest.newVdi(c, sr, "on-nfs", 16 * MIB, Map.of());
       String location = vdi.getLocation(c);
       assertThat(ganesha.exportDir().resolve(r.uuid).resolve(location + ".vhd")).isRegularFile();
       assertThat(sr.getVDIs(c)).contains(vdi);

@@ -4,8 +4,12 @@ import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Session;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VDI;
 import io.quarkus.test.common.http.TestHTTPResource;
 import java.net.URL;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
@@ -34,5 +38,29 @@ public abstract class SdkTest {
   /** The pool's default SR: the local EXT SR the server made at its first start. */
   protected SR defaultSr() throws Exception {
     return Pool.getAll(c).iterator().next().getDefaultSR(c);
+  }
+
+  /** A new user disk of {@code sizeBytes} on the default SR. */
+  protected VDI newVdi(String name, long sizeBytes) throws Exception {
+    return newVdi(c, defaultSr(), name, sizeBytes, Map.of());
+  }
+
+  /** A new user disk, made with {@code VDI.create} and a full record, as SDK users make one. */
+  public static VDI newVdi(
+      Connection c, SR sr, String name, long sizeBytes, Map<String, String> otherConfig)
+      throws Exception {
+    VDI.Record r = new VDI.Record();
+    r.nameLabel = name;
+    r.nameDescription = "";
+    r.SR = sr;
+    r.virtualSize = sizeBytes;
+    r.type = Types.VdiType.USER;
+    r.sharable = false;
+    r.readOnly = false;
+    r.otherConfig = otherConfig;
+    r.xenstoreData = Map.of();
+    r.smConfig = Map.of();
+    r.tags = Set.of();
+    return VDI.create(c, r);
   }
 }

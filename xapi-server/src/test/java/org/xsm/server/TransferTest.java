@@ -2,7 +2,6 @@ package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.Task;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VDI;
@@ -20,7 +19,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,18 +36,7 @@ class TransferTest extends SdkTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private VDI vdi(String name) throws Exception {
-    return vdi(name, SIZE);
-  }
-
-  private VDI vdi(String name, long size) throws Exception {
-    VDI.Record d = new VDI.Record();
-    d.nameLabel = name;
-    d.SR = Pool.getAll(c).iterator().next().getDefaultSR(c);
-    d.virtualSize = size;
-    d.type = Types.VdiType.USER;
-    d.otherConfig = Map.of();
-    d.tags = Set.of();
-    return VDI.create(c, d);
+    return newVdi(name, SIZE);
   }
 
   private URI uri(String path, VDI vdi, String more) throws Exception {
@@ -281,7 +268,7 @@ class TransferTest extends SdkTest {
 
   @Test
   void aClientTaskShowsTheImportFinishedAndUploadsMayExceedTheRpcBodyLimit() throws Exception {
-    VDI v = vdi("task", 4 * SIZE); // 64 MiB: more than the 16 MiB limit of RPC bodies
+    VDI v = newVdi("task", 4 * SIZE); // 64 MiB: more than the 16 MiB limit of RPC bodies
     Task task = Task.create(c, "import", "");
     byte[] first = image(6);
     HttpResponse<String> r =

@@ -84,38 +84,23 @@ public final class GaneshaServer implements Closeable {
         }
         NFSV4 { Graceless = true; RecoveryBackend = fs; RecoveryRoot = "%s"; }
         NFS_KRB5 { Active_krb5 = false; }
-        EXPORT {
-          Export_Id = 1;
-          Path = "%s";
-          Pseudo = %s;
-          Protocols = 3;
-          Transports = TCP;
-          Access_Type = RW;
-          Squash = No_Root_Squash;
-          SecType = sys;
-          FSAL { Name = VFS; }
-        }
-        EXPORT {
-          Export_Id = 2;
-          Path = "%s";
-          Pseudo = %s;
-          Protocols = 3;
-          Transports = TCP;
-          Access_Type = RO;
-          Squash = No_Root_Squash;
-          SecType = sys;
-          FSAL { Name = VFS; }
-        }
+        %s
+        %s
         LOG { Default_Log_Level = WARN; }
         """
         .formatted(
             nfsPort,
             mountPort,
             workDir.resolve("recovery"),
-            exportDir,
-            EXPORT,
-            readOnlyExportDir(),
-            READ_ONLY_EXPORT);
+            export(1, exportDir, EXPORT, "RW"),
+            export(2, readOnlyExportDir(), READ_ONLY_EXPORT, "RO"));
+  }
+
+  /** One NFSv3-only, TCP-only export of {@code dir} with root not squashed. */
+  private static String export(int id, Path dir, String pseudo, String access) {
+    return ("EXPORT { Export_Id = %d; Path = \"%s\"; Pseudo = %s; Protocols = 3; Transports = TCP;"
+            + " Access_Type = %s; Squash = No_Root_Squash; SecType = sys; FSAL { Name = VFS; } }")
+        .formatted(id, dir, pseudo, access);
   }
 
   private void launch() throws IOException {

@@ -18,6 +18,7 @@ import org.xsm.api.SmDriver;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.conformance.VdiBytes;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LocalImageStore;
@@ -144,7 +145,7 @@ class GcSpaceAndAbortTest {
     fill(sr, leaf, size, 3);
     String snap = sr.snapshot(leaf, SnapshotKind.DOUBLE, null).location();
     fill(sr, leaf, size, 4);
-    byte[] expected = read(sr, leaf);
+    byte[] expected = VdiBytes.readAll(sr, leaf);
     sr.deleteVdi(snap); // kicks the background collector at once
     long deadline = System.currentTimeMillis() + 20_000;
     while (!sr.gcStatus().startsWith("gc coalesce") && System.currentTimeMillis() < deadline) {
@@ -161,21 +162,9 @@ class GcSpaceAndAbortTest {
     FileSr again = new FileSr(store, INFO, sr.uuid(), () -> {});
     again.recover();
     assertThat(Vhd.check(store, leaf + ".vhd", true)).isEmpty();
-    assertThat(read(again, leaf)).isEqualTo(expected);
+    assertThat(VdiBytes.readAll(again, leaf)).isEqualTo(expected);
     again.collectGarbage();
     assertThat(Vhd.query(store, leaf + ".vhd").chainDepth()).isEqualTo(1);
-    assertThat(read(again, leaf)).isEqualTo(expected);
-  }
-
-  private static byte[] read(FileSr sr, String loc) throws Exception {
-    sr.attachVdi(loc, false);
-    try {
-      VdiDevice d = sr.activateVdi(loc);
-      ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
-      d.read(b, 0);
-      return b.array();
-    } finally {
-      sr.detachVdi(loc);
-    }
+    assertThat(VdiBytes.readAll(again, leaf)).isEqualTo(expected);
   }
 }
