@@ -316,19 +316,7 @@ class RestartSafetyIT {
 
   private static VDI newVdi(Connection c, String name, long size, Map<String, String> other)
       throws Exception {
-    VDI.Record r = new VDI.Record();
-    r.nameLabel = name;
-    r.nameDescription = "";
-    r.SR = Pool.getAll(c).iterator().next().getDefaultSR(c);
-    r.virtualSize = size;
-    r.type = Types.VdiType.USER;
-    r.sharable = false;
-    r.readOnly = false;
-    r.otherConfig = other;
-    r.xenstoreData = Map.of();
-    r.smConfig = Map.of();
-    r.tags = Set.of();
-    return VDI.create(c, r);
+    return SdkTest.newVdi(c, Pool.getAll(c).iterator().next().getDefaultSR(c), name, size, other);
   }
 
   private static VM.Record vmRecord(String name) {
