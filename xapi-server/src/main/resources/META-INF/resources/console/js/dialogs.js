@@ -27,8 +27,13 @@ export function ask({ title, body, confirm, danger = false, id }) {
       done = true;
       dialog.close();
       dialog.remove();
-      if (opener && opener.isConnected) {
-        opener.focus();
+      // A redraw while the dialog was open may have replaced the opener by its twin.
+      const key = opener?.dataset?.key;
+      const back = opener?.isConnected
+        ? opener
+        : key && document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+      if (back) {
+        back.focus();
       } else {
         document.querySelector('main h1, main h2')?.focus();
       }

@@ -42,15 +42,26 @@ function append(el, children) {
  * Replaces a container's content, keeping keyboard focus on the element with the same data-key
  * (so live updates never throw a keyboard user back to the top of the page).
  */
+// A focused control that a redraw drew disabled (a button while its own action runs): focus goes
+// back to it when a later redraw enables it again, unless the user has moved on meanwhile.
+let lostFocus = null;
+
 export function replace(container, ...children) {
   const active = document.activeElement;
-  const key = active && container.contains(active) ? active.dataset.key : undefined;
+  let key = active && container.contains(active) ? active.dataset.key : undefined;
+  const idle = !active || active === document.body;
+  if (!key && idle && lostFocus?.container === container) {
+    key = lostFocus.key;
+  }
+  lostFocus = null;
   container.replaceChildren();
   append(container, children);
   if (key) {
     const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
     if (again && !again.disabled) {
       again.focus({ preventScroll: true });
+    } else if (again) {
+      lostFocus = { container, key };
     }
   }
 }
