@@ -21,7 +21,13 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
 import org.xsm.server.db.Database;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.Vbd;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.Vm;
+import org.xsm.server.sr.SrService;
 
 /**
  * What the console relies on beyond XenAPI records: the XenAPI session accepted by the REST API,
@@ -37,7 +43,7 @@ class ConsoleApiTest {
   @TestHTTPResource("/")
   URL url;
 
-  @Inject StorageService storage;
+  @Inject SrService storage;
   @Inject Database db;
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -223,14 +229,19 @@ class ConsoleApiTest {
     String s = login("root", "xsm-test-root");
     // An SR record of a type no installed driver serves (as after removing a plugin): no driver
     // there can snapshot, so neither the console nor VM.snapshot may try.
-    String sr =
-        db.create("SR", new java.util.HashMap<>(Map.of("name_label", "orphan", "type", "gone")));
-    String disk =
+    Ref<Sr> srRef =
         db.create(
-            "VDI",
-            new java.util.HashMap<>(
-                Map.of(
-                    "SR", sr, "name_label", "orphan disk", "location", "x", "virtual_size", MIB)));
+            Sr.CLASS, Values.of(Sr.CLASS).with(Sr.NAME_LABEL, "orphan").with(Sr.TYPE, "gone"));
+    Ref<Vdi> diskRef =
+        db.create(
+            Vdi.CLASS,
+            Values.of(Vdi.CLASS)
+                .with(Vdi.SR, srRef)
+                .with(Vdi.NAME_LABEL, "orphan disk")
+                .with(Vdi.LOCATION, "x")
+                .with(Vdi.VIRTUAL_SIZE, MIB));
+    String sr = srRef.value();
+    String disk = diskRef.value();
     String vm = rpc("VM.create", s, Map.of("name_label", "on-orphan-sr")).asText();
     String vbd =
         rpc("VBD.create", s, Map.of("VM", vm, "VDI", disk, "userdevice", "0", "type", "Disk"))
@@ -244,10 +255,10 @@ class ConsoleApiTest {
       assertThat(refused.get("data").get(0).asText()).isEqualTo(sr);
     } finally {
       // Other tests in this server walk every SR: leave none without a driver behind.
-      db.destroy("VBD", vbd);
-      db.destroy("VM", vm);
-      db.destroy("VDI", disk);
-      db.destroy("SR", sr);
+      db.destroy(Vbd.CLASS, Ref.of(vbd));
+      db.destroy(Vm.CLASS, Ref.of(vm));
+      db.destroy(Vdi.CLASS, diskRef);
+      db.destroy(Sr.CLASS, srRef);
     }
   }
 
@@ -327,7 +338,7 @@ class ConsoleApiTest {
   }
 
   private void fill(String vdiRef, long bytes) throws Exception {
-    VdiDevice dev = storage.activate(vdiRef, true);
+    VdiDevice dev = storage.activate(Ref.of(vdiRef), true);
     try {
       byte[] chunk = new byte[(int) MIB];
       new Random(bytes).nextBytes(chunk);
@@ -336,7 +347,7 @@ class ConsoleApiTest {
       }
       dev.flush();
     } finally {
-      storage.deactivate(vdiRef);
+      storage.deactivate(Ref.of(vdiRef));
     }
   }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
 import org.xsm.server.ChildProcess.Result;
 import org.xsm.server.db.Database;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.sr.SrService;
 
 /**
  * The admin console in a real browser: {@code src/test/clients/console_test.mjs} drives Debian's
@@ -46,7 +47,7 @@ class ConsoleBrowserTest {
   URL url;
 
   @Inject Database db;
-  @Inject StorageService storage;
+  @Inject SrService storage;
 
   @Test
   void operatorFlowsInChromium() throws Exception {
@@ -90,7 +91,8 @@ class ConsoleBrowserTest {
    */
   private void fillDemoDisks() throws Exception {
     for (String name : List.of("Demo disk 0", "Demo disk 1")) {
-      List<String> disks = db.find("VDI", f -> name.equals(f.get("name_label")));
+      List<Ref<org.xsm.server.model.Vdi>> disks =
+          db.where(org.xsm.server.model.Vdi.NAME_LABEL, name);
       if (disks.size() != 1) {
         fail("expected one '" + name + "' from XSM_DEMO, found " + disks.size());
       }

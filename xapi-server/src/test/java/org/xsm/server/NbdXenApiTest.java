@@ -19,7 +19,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.sr.SrService;
 
 /**
  * NBD exports and CBT as XenAPI clients see them, through the real XenServer Java SDK: {@code
@@ -32,7 +33,7 @@ class NbdXenApiTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
   private static final long K64 = 64 * 1024;
 
-  @Inject StorageService storage;
+  @Inject SrService storage;
 
   private VM vm(String name, boolean controlDomain) throws Exception {
     VM.Record r = new VM.Record();
@@ -153,7 +154,10 @@ class NbdXenApiTest extends SdkTest {
   }
 
   private long coalesced() throws Exception {
-    return storage.sr(defaultSr().toWireString()).gcCounters().getOrDefault("coalesced", 0L);
+    return storage
+        .plugin(Ref.of(defaultSr().toWireString()))
+        .gcCounters()
+        .getOrDefault("coalesced", 0L);
   }
 
   @Test

@@ -18,7 +18,8 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.sr.SrService;
 
 /** VDI.copy copies the data; the copy is independent of its source. */
 @QuarkusTest
@@ -26,7 +27,7 @@ class VdiCopyTest {
   @TestHTTPResource("/")
   URL url;
 
-  @Inject StorageService storage;
+  @Inject SrService storage;
 
   @Test
   void copyHasTheSameBytes() throws Exception {
@@ -43,10 +44,10 @@ class VdiCopyTest {
     VDI src = VDI.create(c, r);
     byte[] data = new byte[3 * 1024 * 1024 + 17];
     new Random(5).nextBytes(data);
-    VdiDevice d = storage.activate(src.toWireString(), true);
+    VdiDevice d = storage.activate(Ref.of(src.toWireString()), true);
     d.write(ByteBuffer.wrap(data), 5 * 1024 * 1024 + 3);
     d.flush();
-    storage.deactivate(src.toWireString());
+    storage.deactivate(Ref.of(src.toWireString()));
 
     VDI copy = src.copy(c, sr);
     assertThat(copy.getVirtualSize(c)).isEqualTo(16L * 1024 * 1024);
@@ -64,13 +65,13 @@ class VdiCopyTest {
   }
 
   private byte[] read(VDI v) throws Exception {
-    VdiDevice d = storage.activate(v.toWireString(), false);
+    VdiDevice d = storage.activate(Ref.of(v.toWireString()), false);
     try {
       ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
       d.read(b, 0);
       return b.array();
     } finally {
-      storage.deactivate(v.toWireString());
+      storage.deactivate(Ref.of(v.toWireString()));
     }
   }
 }

@@ -18,7 +18,8 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.sr.SrService;
 
 /**
  * VM.snapshot and VM.revert through the Java SDK, with disk bytes checked through the plugin's
@@ -29,7 +30,7 @@ import org.xsm.server.storage.StorageService;
 class VmSnapshotTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
 
-  @Inject StorageService storage;
+  @Inject SrService storage;
   @Inject org.xsm.server.vm.MemoryImages memory;
 
   private VM vmWithDisks(String name, int disks) throws Exception {
@@ -80,22 +81,22 @@ class VmSnapshotTest extends SdkTest {
   }
 
   private void fill(VDI vdi, byte value) throws Exception {
-    VdiDevice d = storage.activate(vdi.toWireString(), true);
+    VdiDevice d = storage.activate(Ref.of(vdi.toWireString()), true);
     byte[] b = new byte[3 * (int) MIB];
     java.util.Arrays.fill(b, value);
     d.write(ByteBuffer.wrap(b), MIB + 7);
     d.flush();
-    storage.deactivate(vdi.toWireString());
+    storage.deactivate(Ref.of(vdi.toWireString()));
   }
 
   private byte[] read(VDI vdi) throws Exception {
-    VdiDevice d = storage.activate(vdi.toWireString(), false);
+    VdiDevice d = storage.activate(Ref.of(vdi.toWireString()), false);
     try {
       ByteBuffer b = ByteBuffer.allocate((int) d.sizeBytes());
       d.read(b, 0);
       return b.array();
     } finally {
-      storage.deactivate(vdi.toWireString());
+      storage.deactivate(Ref.of(vdi.toWireString()));
     }
   }
 
@@ -229,8 +230,7 @@ class VmSnapshotTest extends SdkTest {
     byte[] saved = java.util.Arrays.copyOf(read(image), org.xsm.server.vm.MemoryImages.SIZE_BYTES);
 
     // The VM runs on: its memory moves away from the saved image.
-    Thread.sleep(200);
-    assertThat(memory.snapshot(vm.toWireString())).isNotEqualTo(saved);
+    assertThat(awaitMemoryOtherThan(vm, saved)).isNotEqualTo(saved);
     vm.hardShutdown(c);
     fill(disks(vm).get(0), (byte) 8);
 
@@ -240,7 +240,7 @@ class VmSnapshotTest extends SdkTest {
     assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 7));
     vm.resume(c, true, false);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.PAUSED);
-    assertThat(memory.snapshot(vm.toWireString())).isEqualTo(saved);
+    assertThat(memory.snapshot(Ref.of(vm.toWireString()))).isEqualTo(saved);
     // The checkpoint's own image is untouched and can be reverted to again.
     assertThat(java.util.Arrays.copyOf(read(image), saved.length)).isEqualTo(saved);
     vm.hardShutdown(c);
@@ -250,9 +250,8 @@ class VmSnapshotTest extends SdkTest {
   void suspendKeepsMemoryOnTheSr() throws Exception {
     VM vm = vmWithDisks("sleeper", 1);
     vm.start(c, false, false);
-    byte[] t0 = memory.snapshot(vm.toWireString());
-    Thread.sleep(150);
-    assertThat(memory.snapshot(vm.toWireString()))
+    byte[] t0 = memory.snapshot(Ref.of(vm.toWireString()));
+    assertThat(awaitMemoryOtherThan(vm, t0))
         .as("a running guest changes its memory")
         .isNotEqualTo(t0);
     vm.suspend(c);
@@ -261,7 +260,7 @@ class VmSnapshotTest extends SdkTest {
     byte[] saved = java.util.Arrays.copyOf(read(image), org.xsm.server.vm.MemoryImages.SIZE_BYTES);
     vm.resume(c, true, false);
     assertThat(vm.getSuspendVDI(c).toWireString()).isEqualTo("OpaqueRef:NULL");
-    assertThat(memory.snapshot(vm.toWireString())).isEqualTo(saved);
+    assertThat(memory.snapshot(Ref.of(vm.toWireString()))).isEqualTo(saved);
     vm.hardShutdown(c);
   }
 
@@ -318,5 +317,19 @@ class VmSnapshotTest extends SdkTest {
         .as("physical utilisation after deletes and GC")
         .isLessThanOrEqualTo(before + 2 * MIB);
     assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 35));
+  }
+
+  /**
+   * The VM's memory once it differs from {@code from} (the guest writes a page every 20 ms), or as
+   * it is after 10 s: polled, so a loaded machine only makes the wait longer.
+   */
+  private byte[] awaitMemoryOtherThan(VM vm, byte[] from) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    byte[] now = memory.snapshot(Ref.of(vm.toWireString()));
+    while (java.util.Arrays.equals(now, from) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+      now = memory.snapshot(Ref.of(vm.toWireString()));
+    }
+    return now;
   }
 }

@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -17,9 +15,23 @@ import org.jboss.logging.Logger;
 import org.xsm.api.SmException;
 import org.xsm.api.SrConfig;
 import org.xsm.server.db.Database;
-import org.xsm.server.rpc.XenApiException;
+import org.xsm.server.model.Host;
+import org.xsm.server.model.Network;
+import org.xsm.server.model.Pbd;
+import org.xsm.server.model.Pool;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.Vbd;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.VdiType;
+import org.xsm.server.model.Vif;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.session.Sessions;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.sr.SrService;
+import org.xsm.server.vdi.VdiService;
+import org.xsm.server.vm.VmService;
 
 /**
  * Startup: loads the database, and on a first start creates the pool, this host and a local EXT SR
@@ -32,8 +44,10 @@ public class Bootstrap {
 
   @Inject Database db;
   @Inject Sessions sessions;
-  @Inject StorageService storage;
-  @Inject org.xsm.server.vm.VmMessages vms;
+  @Inject SrService storage;
+  @Inject VmService vms;
+  @Inject VdiService vdis;
+  @Inject org.xsm.server.host.HostService hosts;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -52,100 +66,111 @@ public class Bootstrap {
     sessions.bootstrapRoot();
     sessions.bootstrapUsers();
     vms.haltAllAfterRestart();
-    if (db.all("host").isEmpty()) {
+    if (db.all(Host.CLASS).isEmpty()) {
       firstStart();
     }
-    for (String pbd : db.all("PBD")) {
+    for (Ref<Pbd> pbd : db.all(Pbd.CLASS)) {
       try {
         storage.plug(pbd);
-        storage.scan((String) db.field("PBD", pbd, "SR"));
+        storage.scan(db.get(pbd, Pbd.SR));
       } catch (XenApiException e) {
         LOG.warnf("SR of PBD %s is not available: %s", pbd, e.getMessage());
       }
     }
     if (("1".equals(demo) || "true".equalsIgnoreCase(demo))
-        && db.find("VM", f -> "Demo VM".equals(f.get("name_label"))).isEmpty()) {
+        && db.where(Vm.NAME_LABEL, "Demo VM").isEmpty()) {
       createDemoVm();
     }
     LOG.infof("xsm XenAPI server ready; data in %s", Path.of(dataDir).toAbsolutePath());
   }
 
   private void firstStart() throws IOException, XenApiException, SmException {
-    Map<String, Object> host = new HashMap<>();
     String hostname = InetAddress.getLocalHost().getHostName();
-    host.put("name_label", hostname);
-    host.put("hostname", hostname);
-    host.put("address", "127.0.0.1");
-    host.put("software_version", Map.of("product_brand", "xsm", "product_version", "0.1.0"));
-    String hostRef = db.create("host", host);
-    Map<String, Object> pool = new HashMap<>();
-    pool.put("name_label", "xsm pool");
-    pool.put("master", hostRef);
-    String poolRef = db.create("pool", pool);
+    Ref<Host> hostRef =
+        db.create(
+            Host.CLASS,
+            Values.of(Host.CLASS)
+                .with(Host.NAME_LABEL, hostname)
+                .with(Host.HOSTNAME, hostname)
+                .with(Host.ADDRESS, "127.0.0.1")
+                .with(
+                    Host.SOFTWARE_VERSION,
+                    Map.of("product_brand", "xsm", "product_version", "0.1.0")));
+    Ref<Pool> poolRef =
+        db.create(
+            Pool.CLASS,
+            Values.of(Pool.CLASS).with(Pool.NAME_LABEL, "xsm pool").with(Pool.MASTER, hostRef));
 
     Path srDir = Path.of(dataDir, "sr", "local").toAbsolutePath();
     Files.createDirectories(srDir);
     String uuid = UUID.randomUUID().toString();
     Map<String, String> dc = Map.of("path", srDir.toString());
     storage.registry().driver("ext").create(new SrConfig(uuid, dc), 0);
-    Map<String, Object> sr = new HashMap<>();
-    sr.put("uuid", uuid);
-    sr.put("name_label", "Local storage");
-    sr.put("type", "ext");
-    sr.put("content_type", "user");
-    gcQuietMs.ifPresent(ms -> sr.put("other_config", Map.of("gc-quiet-period-ms", ms)));
-    String srRef = db.create("SR", sr);
-    Map<String, Object> pbd = new HashMap<>();
-    pbd.put("host", hostRef);
-    pbd.put("SR", srRef);
-    pbd.put("device_config", dc);
-    db.create("PBD", pbd);
-    db.set("pool", poolRef, "default_SR", srRef);
-    Map<String, Object> net = new HashMap<>();
-    net.put("name_label", "Pool-wide network");
-    net.put("bridge", "xenbr0");
-    db.create("network", net);
+    Values<Sr> sr =
+        Values.of(Sr.CLASS)
+            .with(Sr.UUID, uuid)
+            .with(Sr.NAME_LABEL, "Local storage")
+            .with(Sr.TYPE, "ext")
+            .with(Sr.CONTENT_TYPE, "user");
+    gcQuietMs.ifPresent(ms -> sr.with(Sr.OTHER_CONFIG, Map.of("gc-quiet-period-ms", ms)));
+    Ref<Sr> srRef = db.create(Sr.CLASS, sr);
+    db.create(
+        Pbd.CLASS,
+        Values.of(Pbd.CLASS)
+            .with(Pbd.HOST, hostRef)
+            .with(Pbd.SR, srRef)
+            .with(Pbd.DEVICE_CONFIG, dc));
+    db.set(poolRef, Pool.DEFAULT_SR, srRef);
+    db.create(
+        Network.CLASS,
+        Values.of(Network.CLASS)
+            .with(Network.NAME_LABEL, "Pool-wide network")
+            .with(Network.BRIDGE, "xenbr0"));
     LOG.infof("First start: created pool, host %s and local SR %s in %s", hostname, uuid, srDir);
   }
 
   private void createDemoVm() throws XenApiException {
-    String sr = (String) db.field("pool", db.all("pool").get(0), "default_SR");
-    Map<String, Object> vm = new HashMap<>();
-    vm.put("name_label", "Demo VM");
-    vm.put("name_description", "created by XSM_DEMO=1");
-    vm.put("memory_static_max", 512L * 1024 * 1024);
-    vm.put("memory_dynamic_max", 512L * 1024 * 1024);
-    vm.put("memory_dynamic_min", 512L * 1024 * 1024);
-    vm.put("memory_static_min", 512L * 1024 * 1024);
-    String vmRef = db.create("VM", vm);
+    Ref<Sr> sr = hosts.defaultSr();
+    long mem = 512L * 1024 * 1024;
+    Ref<Vm> vm =
+        db.create(
+            Vm.CLASS,
+            Values.of(Vm.CLASS)
+                .with(Vm.NAME_LABEL, "Demo VM")
+                .with(Vm.NAME_DESCRIPTION, "created by XSM_DEMO=1")
+                .with(Vm.MEMORY_STATIC_MAX, mem)
+                .with(Vm.MEMORY_DYNAMIC_MAX, mem)
+                .with(Vm.MEMORY_DYNAMIC_MIN, mem)
+                .with(Vm.MEMORY_STATIC_MIN, mem));
     long[] sizes = {1024L * 1024 * 1024, 512L * 1024 * 1024};
     for (int i = 0; i < sizes.length; i++) {
-      org.xsm.api.Sr s = storage.sr(sr);
-      long size = sizes[i];
-      String name = "Demo disk " + i;
-      org.xsm.api.VdiInfo v =
-          storage.sm(
-              "vdi_create", sr, () -> s.createVdi(size, org.xsm.api.VdiMetadata.named(name)));
-      String vdi = storage.introduce(sr, v);
-      Map<String, Object> vbd = new HashMap<>();
-      vbd.put("VM", vmRef);
-      vbd.put("VDI", vdi);
-      vbd.put("userdevice", Integer.toString(i));
-      vbd.put("bootable", i == 0);
-      db.create("VBD", vbd);
+      Ref<Vdi> vdi =
+          vdis.create(
+              new VdiService.VdiSpec(
+                  sr,
+                  sizes[i],
+                  "Demo disk " + i,
+                  "",
+                  VdiType.USER,
+                  false,
+                  Map.of(),
+                  Map.of(),
+                  null));
+      db.create(
+          Vbd.CLASS,
+          Values.of(Vbd.CLASS)
+              .with(Vbd.VM, vm)
+              .with(Vbd.VDI, vdi)
+              .with(Vbd.USERDEVICE, Integer.toString(i))
+              .with(Vbd.BOOTABLE, i == 0));
     }
-    Map<String, Object> vif = new HashMap<>();
-    vif.put("VM", vmRef);
-    vif.put("network", db.all("network").get(0));
-    vif.put("device", "0");
-    vif.put("MAC", "02:00:00:00:00:01");
-    db.create("VIF", vif);
+    db.create(
+        Vif.CLASS,
+        Values.of(Vif.CLASS)
+            .with(Vif.VM, vm)
+            .with(Vif.NETWORK, db.first(Network.CLASS))
+            .with(Vif.DEVICE, "0")
+            .with(Vif.MAC, "02:00:00:00:00:01"));
     LOG.info("Created the demo VM");
-  }
-
-  /** The first host (this one). */
-  public String host() {
-    List<String> hosts = db.all("host");
-    return hosts.isEmpty() ? null : hosts.get(0);
   }
 }

@@ -15,8 +15,8 @@ public class ServerHealth implements HealthCheck {
 
   @Override
   public HealthCheckResponse call() {
-    int pools = db.all("pool").size();
-    int srs = db.all("SR").size();
+    int pools = db.all(org.xsm.server.model.Pool.CLASS).size();
+    int srs = db.all(org.xsm.server.model.Sr.CLASS).size();
     return HealthCheckResponse.named("xapi")
         .status(pools == 1)
         .withData("pools", pools)

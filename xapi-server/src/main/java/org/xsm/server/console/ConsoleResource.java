@@ -17,10 +17,15 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.xsm.api.Sr;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Vbd;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.CallContext;
-import org.xsm.server.rpc.XenApiException;
 import org.xsm.server.session.Sessions;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.sr.SrService;
 import org.xsm.server.vm.SnapshotPreconditions;
 
 /**
@@ -35,7 +40,7 @@ import org.xsm.server.vm.SnapshotPreconditions;
 public class ConsoleResource {
   @Inject Database db;
   @Inject Sessions sessions;
-  @Inject StorageService storage;
+  @Inject SrService storage;
   @Inject SnapshotPreconditions preconditions;
 
   @GET
@@ -68,8 +73,8 @@ public class ConsoleResource {
       return Response.status(401).entity(Map.of("error", "authentication required")).build();
     }
     List<Object> out = new ArrayList<>();
-    for (String sr : db.all("SR")) {
-      Map<String, Object> r = db.recordOrNull("SR", sr);
+    for (Ref<org.xsm.server.model.Sr> sr : db.all(org.xsm.server.model.Sr.CLASS)) {
+      Map<String, Object> r = db.wireRecordOrNull(org.xsm.server.model.Sr.CLASS, sr.value());
       if (r != null) {
         out.add(srView(sr, r));
       }
@@ -91,11 +96,11 @@ public class ConsoleResource {
       return Response.status(401).entity(Map.of("error", "authentication required")).build();
     }
     Map<String, String> out = new LinkedHashMap<>();
-    for (String vm : db.find("VM", f -> !Boolean.TRUE.equals(f.get("is_a_snapshot")))) {
+    for (Ref<Vm> vm : db.fullScan(Vm.CLASS, r -> !r.get(Vm.IS_A_SNAPSHOT))) {
       try {
         SnapshotPreconditions.Blocker b = preconditions.check(vm);
         if (b != null) {
-          out.put((String) db.field("VM", vm, "uuid"), b.reason());
+          out.put(db.get(vm, Vm.UUID), b.reason());
         }
       } catch (XenApiException e) {
         // destroyed while listing: nothing to say about it
@@ -104,7 +109,7 @@ public class ConsoleResource {
     return Response.ok(out).build();
   }
 
-  private Map<String, Object> srView(String sr, Map<String, Object> r) {
+  private Map<String, Object> srView(Ref<org.xsm.server.model.Sr> sr, Map<String, Object> r) {
     Map<String, Object> v = new LinkedHashMap<>();
     for (String k :
         List.of(
@@ -130,26 +135,31 @@ public class ConsoleResource {
   /** A VDI as a tree node, before its children are known. */
   private record Node(Map<String, Object> view, String parentUuid) {}
 
-  private List<Object> trees(String sr) {
+  private List<Object> trees(Ref<org.xsm.server.model.Sr> sr) {
     Map<String, Node> byUuid = new LinkedHashMap<>();
-    for (String vdi : db.find("VDI", f -> sr.equals(f.get("SR")))) {
-      Map<String, Object> d = db.recordOrNull("VDI", vdi);
+    List<Ref<Vdi>> vdis;
+    try {
+      vdis = db.get(sr, org.xsm.server.model.Sr.VDIS);
+    } catch (XenApiException e) {
+      return List.of(); // forgotten while listing
+    }
+    for (Ref<Vdi> vdi : vdis) {
+      Row<Vdi> d = db.readOrNull(Vdi.CLASS, vdi);
       if (d == null) {
         continue;
       }
       Map<String, Object> n = new LinkedHashMap<>();
-      n.put("uuid", d.get("uuid"));
-      n.put("name_label", d.get("name_label"));
-      n.put("base_copy", !Boolean.TRUE.equals(d.get("managed")));
-      n.put("is_a_snapshot", d.get("is_a_snapshot"));
-      n.put("read_only", d.get("read_only"));
-      n.put("type", d.get("type"));
-      n.put("virtual_size", d.get("virtual_size"));
-      n.put("physical_utilisation", d.get("physical_utilisation"));
-      n.put("vms", vmsUsing(vdi));
-      Object sm = d.get("sm_config");
-      String parent = sm instanceof Map<?, ?> m ? (String) m.get("vhd-parent") : null;
-      byUuid.put((String) d.get("uuid"), new Node(n, parent));
+      n.put("uuid", d.get(Vdi.UUID));
+      n.put("name_label", d.get(Vdi.NAME_LABEL));
+      n.put("base_copy", !d.get(Vdi.MANAGED));
+      n.put("is_a_snapshot", d.get(Vdi.IS_A_SNAPSHOT));
+      n.put("read_only", d.get(Vdi.READ_ONLY));
+      n.put("type", d.get(Vdi.TYPE).wire());
+      n.put("virtual_size", d.get(Vdi.VIRTUAL_SIZE));
+      n.put("physical_utilisation", d.get(Vdi.PHYSICAL_UTILISATION));
+      n.put("vms", vmsUsing(d));
+      String parent = d.get(Vdi.SM_CONFIG).get("vhd-parent");
+      byUuid.put(d.get(Vdi.UUID), new Node(n, parent));
     }
     Map<String, List<Map<String, Object>>> children = new HashMap<>();
     List<Map<String, Object>> roots = new ArrayList<>();
@@ -177,13 +187,13 @@ public class ConsoleResource {
     n.put("children", kids);
   }
 
-  private List<String> vmsUsing(String vdi) {
+  private List<String> vmsUsing(Row<Vdi> vdi) {
     List<String> names = new ArrayList<>();
-    for (String vbd : db.find("VBD", f -> vdi.equals(f.get("VDI")))) {
-      Map<String, Object> b = db.recordOrNull("VBD", vbd);
-      Map<String, Object> vm = b == null ? null : db.recordOrNull("VM", (String) b.get("VM"));
+    for (Ref<Vbd> vbd : vdi.get(Vdi.VBDS)) {
+      Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
+      Row<Vm> vm = b == null ? null : db.readOrNull(Vm.CLASS, b.get(Vbd.VM));
       if (vm != null) {
-        names.add((String) vm.get("name_label"));
+        names.add(vm.get(Vm.NAME_LABEL));
       }
     }
     return names;

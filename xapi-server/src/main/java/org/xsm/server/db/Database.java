@@ -1,16 +1,9 @@
 package org.xsm.server.db;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -18,44 +11,40 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import org.xsm.server.rpc.XenApiException;
+import org.xsm.server.model.Field;
+import org.xsm.server.model.FieldType;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Schema;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.XClass;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /**
  * The XenAPI object database, as xapi keeps its own: every record in memory (reads never touch the
- * disk), each change written through to H2 ({@link XapiRow}) before the call returns, and recorded
- * in an event log for {@code event.from}.
+ * disk), written through to H2 once per call ({@link Store}), and recorded in an event log for
+ * {@code event.from}. Reads and writes are typed by the model ({@code db.get(vm, Vm.POWER_STATE)});
+ * the "many" side of each relation (VM.VBDs) and lookups by indexed fields come from indexes, so no
+ * request path scans a class.
  *
- * <p>Only stored fields are kept; the "many" side of each relation (VM.VBDs) is computed from an
- * index of the single side (VBD.VM), so the two always agree.
- *
- * <p>Thread-safety: writers serialize on the database; readers see a consistent record.
+ * <p>Thread-safety: writers serialize on the database, so a read-modify-write done with {@link
+ * #modify} is atomic; readers see each record consistent (copied under its lock). A change that
+ * sets the values a record already has is not written and makes no event.
  */
 @ApplicationScoped
 public class Database {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** One stored record. */
-  private static final class Rec {
-    final String ref;
-    final ClassSpec cls;
-    final Map<String, Object> fields;
-
-    Rec(String ref, ClassSpec cls, Map<String, Object> fields) {
-      this.ref = ref;
-      this.cls = cls;
-      this.fields = fields;
-    }
+  /** A change computed from the current record, applied atomically ({@link #modify}). */
+  @FunctionalInterface
+  public interface Mutation<C> {
+    Values<C> apply(Row<C> current) throws XenApiException;
   }
 
   private final Map<String, Rec> byRef = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, Rec>> byClass = new ConcurrentHashMap<>();
-  private final Map<String, String> refByUuid = new ConcurrentHashMap<>();
-
-  /** "VBD.VM" -> target ref -> referring refs. */
-  private final Map<String, Map<String, Set<String>>> inverse = new ConcurrentHashMap<>();
-
+  private final Map<XClass<?>, Map<String, Rec>> byClass = new ConcurrentHashMap<>();
+  private final Indexes indexes = new Indexes();
   private final EventLog events = new EventLog();
-  private volatile boolean persistent = true;
+  private final Store store = new Store();
 
   public EventLog events() {
     return events;
@@ -63,186 +52,189 @@ public class Database {
 
   /** Loads every persisted record (at startup). */
   public synchronized void load() {
-    List<XapiRow> rows = QuarkusTransaction.requiringNew().call(() -> XapiRow.<XapiRow>listAll());
-    for (XapiRow r : rows) {
-      ClassSpec c = Schema.get(r.cls);
-      if (c == null) {
-        continue;
+    for (XapiRow r : Store.loadAll()) {
+      XClass<?> c = Schema.get(r.cls);
+      if (c != null) {
+        put(new Rec(r.ref, c, Store.fromJson(c, r)));
       }
-      Map<String, Object> raw;
-      try {
-        raw = JSON.readValue(r.fields, new TypeReference<LinkedHashMap<String, Object>>() {});
-      } catch (JsonProcessingException e) {
-        throw new IllegalStateException("damaged record " + r.ref + " in the database", e);
-      }
-      Map<String, Object> f = new LinkedHashMap<>();
-      for (FieldSpec fs : c.fields()) {
-        if (!fs.computed()) {
-          f.put(fs.name(), fromJson(fs, raw.get(fs.name())));
-        }
-      }
-      put(new Rec(r.ref, c, f));
     }
   }
 
   /** Used by tests and benchmarks that need no durability. */
   public void setPersistent(boolean p) {
-    persistent = p;
+    store.setPersistent(p);
   }
 
-  private static Object fromJson(FieldSpec fs, Object v) {
-    if (v == null) {
-      return fs.defaultValue();
+  /** Starts the unit of work of a XenAPI call on this thread (nests). */
+  public void beginCall() {
+    store.begin();
+  }
+
+  /** Ends it: what the call changed is written in one transaction. */
+  public void endCall() {
+    store.end(this::image);
+  }
+
+  private Store.Image image(String ref) {
+    Rec r = byRef.get(ref);
+    if (r == null) {
+      return null;
     }
-    return switch (fs.type()) {
-      case INT -> ((Number) v).longValue();
-      case FLOAT -> ((Number) v).doubleValue();
-      case DATETIME -> Instant.parse((String) v);
-      default -> v;
-    };
+    synchronized (r) {
+      return new Store.Image(r.cls, (String) r.fields.get("uuid"), new LinkedHashMap<>(r.fields));
+    }
   }
 
   private void put(Rec r) {
     byRef.put(r.ref, r);
-    byClass.computeIfAbsent(key(r.cls), k -> new ConcurrentHashMap<>()).put(r.ref, r);
-    refByUuid.put(key(r.cls) + "/" + r.fields.get("uuid"), r.ref);
-    for (FieldSpec fs : r.cls.fields()) {
-      if (fs.type() == FieldType.REF) {
-        index(r.cls, fs.name(), (String) r.fields.get(fs.name()), r.ref, true);
-      }
-    }
-  }
-
-  private static String key(ClassSpec c) {
-    return c.name().toLowerCase(java.util.Locale.ROOT);
-  }
-
-  private void index(ClassSpec c, String field, String target, String ref, boolean add) {
-    if (target == null || Schema.NULL_REF.equals(target)) {
-      return;
-    }
-    Map<String, Set<String>> m =
-        inverse.computeIfAbsent(key(c) + "." + field, k -> new ConcurrentHashMap<>());
-    if (add) {
-      m.computeIfAbsent(target, k -> ConcurrentHashMap.newKeySet()).add(ref);
-    } else {
-      Set<String> s = m.get(target);
-      if (s != null) {
-        s.remove(ref);
-      }
-    }
-  }
-
-  private void persist(Rec r, boolean delete) {
-    if (!persistent) {
-      return;
-    }
-    String json;
-    try {
-      json = JSON.writeValueAsString(toJson(r.fields));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-    QuarkusTransaction.requiringNew()
-        .run(
-            () -> {
-              if (delete) {
-                XapiRow.deleteById(r.ref);
-                return;
-              }
-              XapiRow row = XapiRow.findById(r.ref);
-              if (row == null) {
-                row = new XapiRow();
-                row.ref = r.ref;
-                row.cls = r.cls.name();
-                row.uuid = (String) r.fields.get("uuid");
-                row.fields = json;
-                row.persist();
-              } else {
-                row.fields = json;
-              }
-            });
-  }
-
-  private static Map<String, Object> toJson(Map<String, Object> f) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : f.entrySet()) {
-      Object v = e.getValue();
-      m.put(e.getKey(), v instanceof Instant i ? i.toString() : v);
-    }
-    return m;
+    byClass.computeIfAbsent(r.cls, k -> new ConcurrentHashMap<>()).put(r.ref, r);
+    indexes.addAll(r);
   }
 
   // ---- reads ----
 
-  private Rec rec(String cls, String ref) throws XenApiException {
+  private Rec rec(XClass<?> c, String ref) throws XenApiException {
     Rec r = ref == null ? null : byRef.get(ref);
-    ClassSpec c = Schema.get(cls);
-    if (r == null || c == null || r.cls != c) {
-      throw new XenApiException("HANDLE_INVALID", c == null ? cls : c.name(), String.valueOf(ref));
+    if (r == null || r.cls != c) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, c.name(), String.valueOf(ref));
     }
     return r;
   }
 
-  public boolean exists(String cls, String ref) {
+  public <C> boolean exists(XClass<C> c, Ref<C> ref) {
+    Rec r = ref == null ? null : byRef.get(ref.value());
+    return r != null && r.cls == c;
+  }
+
+  /** The class of a reference, or null. */
+  public XClass<?> classOf(String ref) {
     Rec r = ref == null ? null : byRef.get(ref);
-    return r != null && r.cls == Schema.get(cls);
+    return r == null ? null : r.cls;
   }
 
-  /** The class name of a reference, or null. */
-  public String classOf(String ref) {
-    Rec r = ref == null ? null : byRef.get(ref);
-    return r == null ? null : r.cls.name();
-  }
-
-  public List<String> all(String cls) {
-    Map<String, Rec> m = byClass.get(cls.toLowerCase(java.util.Locale.ROOT));
-    return m == null ? List.of() : new ArrayList<>(m.keySet());
-  }
-
-  public List<String> find(String cls, Predicate<Map<String, Object>> p) {
-    Map<String, Rec> m = byClass.get(cls.toLowerCase(java.util.Locale.ROOT));
-    List<String> out = new ArrayList<>();
+  public <C> List<Ref<C>> all(XClass<C> c) {
+    Map<String, Rec> m = byClass.get(c);
+    List<Ref<C>> out = new ArrayList<>();
     if (m != null) {
-      for (Rec r : m.values()) {
-        synchronized (r) {
-          if (p.test(r.fields)) {
-            out.add(r.ref);
-          }
-        }
+      m.keySet().forEach(k -> out.add(Ref.of(k)));
+    }
+    return out;
+  }
+
+  /** The only record of a class that has one (the pool, this host), or the null reference. */
+  public <C> Ref<C> first(XClass<C> c) {
+    Map<String, Rec> m = byClass.get(c);
+    return m == null || m.isEmpty() ? Ref.nullRef() : Ref.of(m.keySet().iterator().next());
+  }
+
+  /** The records whose indexed field {@code f} has {@code value}; a lookup, not a scan. */
+  public <C, T> List<Ref<C>> where(Field<C, T> f, T value) {
+    if (!f.indexed()) {
+      throw new IllegalArgumentException(f + " is not indexed");
+    }
+    List<Ref<C>> out = new ArrayList<>();
+    for (String ref : indexes.lookup(f, f.encode(value))) {
+      out.add(Ref.of(ref));
+    }
+    return out;
+  }
+
+  /**
+   * The records of a class that pass {@code p}, by reading every one: for startup and maintenance
+   * only, never on a request path.
+   */
+  public <C> List<Ref<C>> fullScan(XClass<C> c, Predicate<Row<C>> p) {
+    List<Ref<C>> out = new ArrayList<>();
+    for (Ref<C> ref : all(c)) {
+      Row<C> row = readOrNull(c, ref);
+      if (row != null && p.test(row)) {
+        out.add(ref);
       }
     }
     return out;
   }
 
-  public String byUuid(String cls, String uuid) throws XenApiException {
-    String ref = refByUuid.get(cls.toLowerCase(java.util.Locale.ROOT) + "/" + uuid);
-    if (ref == null) {
-      throw new XenApiException("UUID_INVALID", Schema.get(cls).name(), String.valueOf(uuid));
+  public <C> Ref<C> byUuid(XClass<C> c, String uuid) throws XenApiException {
+    List<Ref<C>> found = where(uuidField(c), uuid);
+    if (found.isEmpty()) {
+      throw new XenApiException(XenApiError.UUID_INVALID, c.name(), String.valueOf(uuid));
     }
-    return ref;
+    return found.get(0);
   }
 
-  /** The whole record, computed fields included. */
-  public Map<String, Object> record(String cls, String ref) throws XenApiException {
-    Rec r = rec(cls, ref);
+  @SuppressWarnings("unchecked")
+  private static <C> Field<C, String> uuidField(XClass<C> c) {
+    return (Field<C, String>) c.field("uuid");
+  }
+
+  /** The record as it is now. */
+  public <C> Row<C> read(XClass<C> c, Ref<C> ref) throws XenApiException {
+    Rec r = rec(c, ref == null ? null : ref.value());
+    synchronized (r) {
+      return new DbRow<>(this, c, ref, new LinkedHashMap<>(r.fields));
+    }
+  }
+
+  /** The record, or null if it does not exist (or was just destroyed). */
+  public <C> Row<C> readOrNull(XClass<C> c, Ref<C> ref) {
+    try {
+      return read(c, ref);
+    } catch (XenApiException e) {
+      return null;
+    }
+  }
+
+  public <C, T> T get(Ref<C> ref, Field<C, T> f) throws XenApiException {
+    Rec r = rec(f.owner(), ref == null ? null : ref.value());
+    if (f.computed()) {
+      return f.decode(inverse(f, r.ref));
+    }
+    synchronized (r) {
+      return f.decode(r.fields.get(f.name()));
+    }
+  }
+
+  /** The computed side of a relation, from the index of the field pointing back. */
+  List<String> inverse(Field<?, ?> f, String ref) {
+    XClass<?> other = Schema.get(f.refClass());
+    Field<?, ?> back = other == null ? null : other.field(f.inverseOf());
+    return back == null ? List.of() : indexes.lookup(back, ref);
+  }
+
+  /** The wire form of the whole record, computed fields included. */
+  public Map<String, Object> wireRecord(XClass<?> c, String ref) throws XenApiException {
+    Rec r = rec(c, ref);
     Map<String, Object> out = new LinkedHashMap<>();
     synchronized (r) {
-      for (FieldSpec fs : r.cls.fields()) {
-        out.put(fs.name(), fs.computed() ? computed(r, fs) : copy(r.fields.get(fs.name())));
+      for (Field<?, ?> fs : r.cls.fields()) {
+        out.put(fs.name(), fs.computed() ? inverse(fs, ref) : copy(r.fields.get(fs.name())));
       }
     }
     return out;
   }
 
-  private List<String> computed(Rec r, FieldSpec fs) {
-    Map<String, Set<String>> m =
-        inverse.get(fs.refClass().toLowerCase(java.util.Locale.ROOT) + "." + fs.inverse());
-    Set<String> s = m == null ? null : m.get(r.ref);
-    return s == null ? List.of() : new ArrayList<>(s);
+  /** The wire record, or null if it does not exist (or was just destroyed). */
+  public Map<String, Object> wireRecordOrNull(XClass<?> c, String ref) {
+    try {
+      return wireRecord(c, ref);
+    } catch (XenApiException e) {
+      return null;
+    }
   }
 
-  private static Object copy(Object v) {
+  /** The wire form of one field. */
+  public Object wireField(XClass<?> c, String ref, String name) throws XenApiException {
+    Rec r = rec(c, ref);
+    Field<?, ?> fs = c.field(name);
+    if (fs.computed()) {
+      return inverse(fs, ref);
+    }
+    synchronized (r) {
+      return copy(r.fields.get(name));
+    }
+  }
+
+  static Object copy(Object v) {
     if (v instanceof List<?> l) {
       return new ArrayList<>(l);
     }
@@ -252,99 +244,100 @@ public class Database {
     return v;
   }
 
-  public Object field(String cls, String ref, String name) throws XenApiException {
-    Rec r = rec(cls, ref);
-    FieldSpec fs = r.cls.field(name);
-    synchronized (r) {
-      return fs.computed() ? computed(r, fs) : copy(r.fields.get(name));
-    }
-  }
-
   // ---- writes ----
 
-  /** Creates a record; unset fields get their defaults. Returns its reference. */
-  public synchronized String create(String cls, Map<String, Object> values) {
-    ClassSpec c = Schema.get(cls);
+  /** Creates a record; unset fields get their defaults, and a new UUID unless one is given. */
+  public synchronized <C> Ref<C> create(XClass<C> c, Values<C> values) {
     String ref = "OpaqueRef:" + UUID.randomUUID();
     Map<String, Object> f = new LinkedHashMap<>();
-    for (FieldSpec fs : c.fields()) {
+    Map<String, Object> given = values.stored();
+    for (Field<?, ?> fs : c.fields()) {
       if (!fs.computed()) {
-        Object v = values.get(fs.name());
+        Object v = given.get(fs.name());
         f.put(fs.name(), v != null ? copy(v) : fs.defaultValue());
       }
     }
-    if (!(values.get("uuid") instanceof String u) || u.isEmpty()) {
+    if (!(given.get("uuid") instanceof String u) || u.isEmpty()) {
       f.put("uuid", UUID.randomUUID().toString());
     }
     Rec r = new Rec(ref, c, f);
-    persist(r, false);
     put(r);
-    events.record(c.name(), "add", ref, () -> recordOrNull(c.name(), ref));
-    for (FieldSpec fs : c.fields()) {
+    store.changed(ref, this::image);
+    events.record(c.name(), "add", ref, () -> wireRecordOrNull(c, ref));
+    for (Field<?, ?> fs : c.fields()) {
       modRelated(c, fs, f.get(fs.name()));
     }
-    return ref;
+    return Ref.of(ref);
   }
 
-  /** Sets stored fields of a record. */
-  public synchronized void set(String cls, String ref, Map<String, Object> values)
+  public <C, T> void set(Ref<C> ref, Field<C, T> f, T value) throws XenApiException {
+    update(f.owner(), ref, Values.of(f.owner()).with(f, value));
+  }
+
+  /**
+   * Sets stored fields of a record. Fields whose value does not change are left alone; when none
+   * changes, nothing is written and no event is sent.
+   *
+   * @return whether anything changed
+   */
+  public synchronized <C> boolean update(XClass<C> c, Ref<C> ref, Values<C> values)
       throws XenApiException {
-    Rec r = rec(cls, ref);
+    Rec r = rec(c, ref == null ? null : ref.value());
     List<Relink> relinked = new ArrayList<>();
+    boolean changed = false;
     synchronized (r) {
-      for (Map.Entry<String, Object> e : values.entrySet()) {
-        FieldSpec fs = r.cls.field(e.getKey());
-        if (fs == null || fs.computed()) {
-          throw new IllegalArgumentException("not a stored field: " + cls + "." + e.getKey());
+      for (Map.Entry<String, Object> e : values.stored().entrySet()) {
+        Field<?, ?> fs = c.field(e.getKey());
+        Object old = r.fields.get(fs.name());
+        Object now = e.getValue() == null ? fs.defaultValue() : e.getValue();
+        if (Objects.equals(old, now)) {
+          continue;
         }
+        changed = true;
+        indexes.move(fs, old, now, r.ref);
         if (fs.type() == FieldType.REF) {
-          index(r.cls, fs.name(), (String) r.fields.get(fs.name()), ref, false);
-          index(r.cls, fs.name(), (String) e.getValue(), ref, true);
-          if (!Objects.equals(r.fields.get(fs.name()), e.getValue())) {
-            relinked.add(new Relink(fs, r.fields.get(fs.name()), e.getValue()));
-          }
+          relinked.add(new Relink(fs, old, now));
         }
-        if (fs.name().equals("uuid")) {
-          refByUuid.remove(key(r.cls) + "/" + r.fields.get("uuid"));
-          refByUuid.put(key(r.cls) + "/" + e.getValue(), ref);
-        }
-        r.fields.put(fs.name(), copy(e.getValue()));
+        r.fields.put(fs.name(), copy(now));
       }
     }
-    persist(r, false);
-    for (Relink l : relinked) {
-      modRelated(r.cls, l.field(), l.from());
+    if (!changed) {
+      return false;
     }
-    events.record(r.cls.name(), "mod", ref, () -> recordOrNull(r.cls.name(), ref));
+    store.changed(r.ref, this::image);
     for (Relink l : relinked) {
-      modRelated(r.cls, l.field(), l.to());
+      modRelated(c, l.field(), l.from());
     }
+    events.record(c.name(), "mod", r.ref, () -> wireRecordOrNull(c, r.ref));
+    for (Relink l : relinked) {
+      modRelated(c, l.field(), l.to());
+    }
+    return true;
   }
 
-  /** A reference field of a record changed by {@link #set}. */
-  private record Relink(FieldSpec field, Object from, Object to) {}
-
-  public void set(String cls, String ref, String field, Object value) throws XenApiException {
-    Map<String, Object> m = new HashMap<>();
-    m.put(field, value);
-    set(cls, ref, m);
+  /**
+   * Reads a record and changes it in one atomic step: no other write to the database can come
+   * between the read and the write (add_to_other_config from 16 clients loses nothing).
+   */
+  public synchronized <C> boolean modify(XClass<C> c, Ref<C> ref, Mutation<C> m)
+      throws XenApiException {
+    Values<C> v = m.apply(read(c, ref));
+    return v != null && update(c, ref, v);
   }
 
-  public synchronized void destroy(String cls, String ref) throws XenApiException {
-    Rec r = rec(cls, ref);
-    Map<String, Object> last = record(cls, ref);
-    byRef.remove(ref);
-    byClass.get(key(r.cls)).remove(ref);
-    refByUuid.remove(key(r.cls) + "/" + r.fields.get("uuid"));
-    for (FieldSpec fs : r.cls.fields()) {
-      if (fs.type() == FieldType.REF) {
-        index(r.cls, fs.name(), (String) r.fields.get(fs.name()), ref, false);
-      }
-    }
-    persist(r, true);
-    events.record(r.cls.name(), "del", ref, () -> last);
-    for (FieldSpec fs : r.cls.fields()) {
-      modRelated(r.cls, fs, r.fields.get(fs.name()));
+  /** A reference field changed by {@link #update}. */
+  private record Relink(Field<?, ?> field, Object from, Object to) {}
+
+  public synchronized <C> void destroy(XClass<C> c, Ref<C> ref) throws XenApiException {
+    Rec r = rec(c, ref == null ? null : ref.value());
+    Map<String, Object> last = wireRecord(c, r.ref);
+    byRef.remove(r.ref);
+    byClass.get(c).remove(r.ref);
+    indexes.removeAll(r);
+    store.changed(r.ref, this::image);
+    events.record(c.name(), "del", r.ref, () -> last);
+    for (Field<?, ?> fs : c.fields()) {
+      modRelated(c, fs, r.fields.get(fs.name()));
     }
   }
 
@@ -354,38 +347,29 @@ public class Database {
    * to gets a "mod" event, since its computed set changed. Clients that keep a cache from events
    * (Xen Orchestra) rely on it.
    */
-  private void modRelated(ClassSpec c, FieldSpec fs, Object target) {
+  private void modRelated(XClass<?> c, Field<?, ?> fs, Object target) {
     if (fs.type() != FieldType.REF || !(target instanceof String t) || !byRef.containsKey(t)) {
       return;
     }
-    ClassSpec other = Schema.get(fs.refClass());
+    XClass<?> other = Schema.get(fs.refClass());
     if (other == null) {
       return;
     }
-    for (FieldSpec of : other.fields()) {
-      if (of.computed() && fs.name().equals(of.inverse()) && c == Schema.get(of.refClass())) {
-        events.record(other.name(), "mod", t, () -> recordOrNull(other.name(), t));
+    for (Field<?, ?> of : other.fields()) {
+      if (of.computed() && fs.name().equals(of.inverseOf()) && c == Schema.get(of.refClass())) {
+        events.record(other.name(), "mod", t, () -> wireRecordOrNull(other, t));
         return;
       }
-    }
-  }
-
-  /** The whole record, or null if it does not exist (or was just destroyed). */
-  public Map<String, Object> recordOrNull(String cls, String ref) {
-    try {
-      return record(cls, ref);
-    } catch (XenApiException e) {
-      return null;
     }
   }
 
   /** Number of records per class (event.from's valid_ref_counts). */
   public Map<String, Long> counts(Collection<String> classes) {
     Map<String, Long> m = new LinkedHashMap<>();
-    for (String c : classes) {
-      ClassSpec cs = Schema.get(c);
+    for (String n : classes) {
+      XClass<?> cs = Schema.get(n);
       if (cs != null) {
-        Map<String, Rec> recs = byClass.get(key(cs));
+        Map<String, Rec> recs = byClass.get(cs);
         m.put(cs.name(), recs == null ? 0L : (long) recs.size());
       }
     }
@@ -394,8 +378,8 @@ public class Database {
 
   /** All class names, for '*' subscriptions. */
   public static Set<String> classNames() {
-    Set<String> s = new LinkedHashSet<>();
-    for (ClassSpec c : Schema.classes()) {
+    Set<String> s = new java.util.LinkedHashSet<>();
+    for (XClass<?> c : Schema.classes()) {
       s.add(c.name());
     }
     return s;

@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import org.xsm.server.rpc.XenApiException;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /**
  * The change log behind {@code event.from}: every add, mod and del with an increasing id. A token
@@ -55,7 +56,7 @@ public final class EventLog {
     try {
       return Long.parseLong(token.split(",")[0].trim());
     } catch (NumberFormatException e) {
-      throw new XenApiException("EVENT_FROM_FAILED", "bad token " + token);
+      throw new XenApiException(XenApiError.EVENT_FROM_FAILED, "bad token " + token);
     }
   }
 
@@ -78,7 +79,7 @@ public final class EventLog {
     long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
     while (true) {
       if (!log.isEmpty() && after > 0 && after < log.peekFirst().id() - 1) {
-        throw new XenApiException("EVENTS_LOST");
+        throw new XenApiException(XenApiError.EVENTS_LOST);
       }
       List<Event> out = new ArrayList<>();
       for (Event e : log) {

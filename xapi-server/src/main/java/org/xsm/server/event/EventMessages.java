@@ -6,14 +6,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.xsm.server.db.ClassSpec;
 import org.xsm.server.db.Database;
 import org.xsm.server.db.EventLog;
-import org.xsm.server.db.Schema;
+import org.xsm.server.model.Schema;
+import org.xsm.server.model.XClass;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
-import org.xsm.server.rpc.XenApiException;
 
 /** {@code event.from} (blocking, with tokens and valid_ref_counts) and {@code event.inject}. */
 @ApplicationScoped
@@ -36,7 +37,7 @@ public class EventMessages implements RpcModule {
             evs = db.events().from(classes, token, timeout);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new XenApiException("EVENT_FROM_FAILED", "interrupted");
+            throw new XenApiException(XenApiError.EVENT_FROM_FAILED, "interrupted");
           }
           List<Object> wire = new ArrayList<>();
           long last = 0;
@@ -64,11 +65,11 @@ public class EventMessages implements RpcModule {
         (ctx, a) -> {
           String cls = Params.str(a, 0);
           String ref = Params.str(a, 1);
-          ClassSpec c = Schema.get(cls);
-          if (c == null || !db.exists(c.name(), ref)) {
-            throw new XenApiException("HANDLE_INVALID", cls, ref);
+          XClass<?> c = Schema.get(cls);
+          if (c == null || db.classOf(ref) != c) {
+            throw new XenApiException(XenApiError.HANDLE_INVALID, cls, ref);
           }
-          db.events().inject(c.name(), ref, db.record(c.name(), ref));
+          db.events().inject(c.name(), ref, db.wireRecord(c, ref));
           return db.events().currentToken();
         });
   }

@@ -16,10 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.xsm.api.VdiDevice;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Host;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
-import org.xsm.server.rpc.XenApiException;
 
 /**
  * The XenAPI side of the NBD server: every VDI attached to a running VM or to the control domain is
@@ -78,11 +82,11 @@ public class NbdService implements RpcModule {
     }
     byte[] token = new byte[16];
     RANDOM.nextBytes(token);
-    String name = db.field("VDI", vdiRef, "uuid") + "." + HexFormat.of().formatHex(token);
+    String name = db.get(Ref.<Vdi>of(vdiRef), Vdi.UUID) + "." + HexFormat.of().formatHex(token);
     boolean ro =
         readOnly
-            || Boolean.TRUE.equals(db.field("VDI", vdiRef, "read_only"))
-            || Boolean.TRUE.equals(db.field("VDI", vdiRef, "is_a_snapshot"));
+            || db.get(Ref.<Vdi>of(vdiRef), Vdi.READ_ONLY)
+            || db.get(Ref.<Vdi>of(vdiRef), Vdi.IS_A_SNAPSHOT);
     server.export(name, device, ro);
     exportOfVdi.put(vdiRef, name);
   }
@@ -102,8 +106,8 @@ public class NbdService implements RpcModule {
 
   /** {@code vdi_nbd_server_info} records: one while the VDI is exported, none otherwise. */
   List<Map<String, Object>> nbdInfo(String vdiRef) throws XenApiException {
-    if (!db.exists("VDI", vdiRef)) {
-      throw new XenApiException("HANDLE_INVALID", "VDI", vdiRef);
+    if (!db.exists(Vdi.CLASS, Ref.of(vdiRef))) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "VDI", vdiRef);
     }
     String name = exportOfVdi.get(vdiRef);
     if (name == null || server == null || server.find(name).isEmpty()) {
@@ -119,9 +123,9 @@ public class NbdService implements RpcModule {
   }
 
   private String hostAddress() {
-    List<String> hosts = db.all("host");
+    Ref<Host> host = db.first(Host.CLASS);
     try {
-      return hosts.isEmpty() ? "127.0.0.1" : (String) db.field("host", hosts.get(0), "address");
+      return host.isNull() ? "127.0.0.1" : db.get(host, Host.ADDRESS);
     } catch (XenApiException e) {
       return "127.0.0.1"; // the host record went away meanwhile
     }

@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import org.xsm.server.session.Sessions;
-import org.xsm.server.task.Tasks;
+import org.jboss.logging.Logger;
+import org.xsm.server.db.Database;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /**
  * Routes a decoded call to its message: checks the parameter count, the session and the caller's
@@ -17,10 +19,12 @@ import org.xsm.server.task.Tasks;
  */
 @ApplicationScoped
 public class Dispatcher {
+  private static final Logger LOG = Logger.getLogger(Dispatcher.class);
   private final Map<String, RpcMethod> methods = new ConcurrentHashMap<>();
   @Inject Instance<RpcModule> modules;
-  @Inject Sessions sessions;
-  @Inject Tasks tasks;
+  @Inject SessionCheck sessions;
+  @Inject AsyncCalls tasks;
+  @Inject Database db;
   @Inject io.micrometer.core.instrument.MeterRegistry metrics;
   private volatile boolean ready;
 
@@ -32,6 +36,15 @@ public class Dispatcher {
   public void register(
       String name, int arity, boolean session, boolean write, RpcMethod.Handler h) {
     register(new RpcMethod(name, arity, session, write, h));
+  }
+
+  /**
+   * Registers a message unless a feature registers its own under that name (the generic messages of
+   * the model, which a feature overrides when a change must reach the storage).
+   */
+  public void registerDefault(
+      String name, int arity, boolean session, boolean write, RpcMethod.Handler h) {
+    methods.putIfAbsent(name, new RpcMethod(name, arity, session, write, h));
   }
 
   private void init() {
@@ -68,7 +81,7 @@ public class Dispatcher {
     RpcMethod m = name == null ? null : methods.get(name);
     if (m == null) {
       metrics.counter("xapi.rpc.unknown").increment();
-      throw new XenApiException("MESSAGE_METHOD_UNKNOWN", String.valueOf(req.method()));
+      throw new XenApiException(XenApiError.MESSAGE_METHOD_UNKNOWN, String.valueOf(req.method()));
     }
     long start = System.nanoTime();
     String outcome = "success";
@@ -91,7 +104,7 @@ public class Dispatcher {
       // As xapi: the counts leave the session parameter out.
       int s = m.session() ? 1 : 0;
       throw new XenApiException(
-          "MESSAGE_PARAMETER_COUNT_MISMATCH",
+          XenApiError.MESSAGE_PARAMETER_COUNT_MISMATCH,
           req.method(),
           String.valueOf(m.arity() - s),
           String.valueOf(Math.max(0, params.size() - s)));
@@ -100,36 +113,46 @@ public class Dispatcher {
     List<Object> args = params;
     if (m.session()) {
       if (params.isEmpty()) {
-        throw new XenApiException("SESSION_INVALID", "");
+        throw new XenApiException(XenApiError.SESSION_INVALID, "");
       }
       ctx = sessions.validate(String.valueOf(params.get(0)));
       args = params.subList(1, params.size());
       if (m.write() && ctx.readOnly()) {
         throw new XenApiException(
-            "RBAC_PERMISSION_DENIED", req.method(), "the read-only role may not call it");
+            XenApiError.RBAC_PERMISSION_DENIED, req.method(), "the read-only role may not call it");
       }
     }
     if (async) {
       if (!m.session()) {
-        throw new XenApiException("MESSAGE_METHOD_UNKNOWN", req.method());
+        throw new XenApiException(XenApiError.MESSAGE_METHOD_UNKNOWN, req.method());
       }
-      return tasks.runAsync(ctx, req.method(), m, new ArrayList<>(args));
+      List<Object> copy = new ArrayList<>(args);
+      return tasks.runAsync(ctx, req.method(), taskCtx -> invoke(m, taskCtx, copy));
     }
     return invoke(m, ctx, args);
   }
 
-  /** Calls a handler, mapping unexpected failures to INTERNAL_ERROR. */
-  public static Object invoke(RpcMethod m, CallContext ctx, List<Object> args)
-      throws XenApiException {
+  /**
+   * Calls a handler as one unit of work (what it changes is written in one transaction when it
+   * returns), mapping unexpected failures to INTERNAL_ERROR. Such a failure is logged with its
+   * cause under a correlation id, which the error's parameters carry to the client.
+   */
+  public Object invoke(RpcMethod m, CallContext ctx, List<Object> args) throws XenApiException {
+    db.beginCall();
     try {
       return m.handler().call(ctx, args);
     } catch (XenApiException e) {
       throw e;
     } catch (IndexOutOfBoundsException e) {
       throw new XenApiException(
-          "MESSAGE_PARAMETER_COUNT_MISMATCH", m.name(), String.valueOf(m.arity()), "?");
+          XenApiError.MESSAGE_PARAMETER_COUNT_MISMATCH, m.name(), String.valueOf(m.arity()), "?");
     } catch (RuntimeException e) {
-      throw new XenApiException("INTERNAL_ERROR", String.valueOf(e.getMessage()));
+      String id = java.util.UUID.randomUUID().toString();
+      LOG.errorf(e, "%s failed unexpectedly (correlation id %s)", m.name(), id);
+      throw new XenApiException(
+          XenApiError.INTERNAL_ERROR, String.valueOf(e.getMessage()), "correlation id " + id);
+    } finally {
+      db.endCall();
     }
   }
 }

@@ -25,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /**
  * XenAPI over JSON-RPC, versions 1 and 2 (2 when the request says {@code "jsonrpc":"2.0"}).
@@ -174,7 +176,7 @@ public final class JsonRpcCodec {
   }
 
   private static XenApiException unmarshal(String received) {
-    return new XenApiException(UNMARSHAL_FAILURE, EXPECTED, received);
+    return new XenApiException(XenApiError.XMLRPC_UNMARSHAL_FAILURE, EXPECTED, received);
   }
 
   /**

@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /** Conversions of wire parameters, which arrive typed or untyped (ints as strings or numbers). */
 public final class Params {
@@ -21,7 +23,12 @@ public final class Params {
     if (v instanceof Long || v instanceof Integer || v instanceof Boolean || v instanceof Double) {
       return String.valueOf(v);
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", "parameter " + i + " must be a string");
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, "parameter " + i + " must be a string");
+  }
+
+  /** A reference parameter (typed by the caller's use of it). */
+  public static <C> org.xsm.server.model.Ref<C> ref(List<Object> a, int i) throws XenApiException {
+    return org.xsm.server.model.Ref.of(str(a, i));
   }
 
   public static long lng(Object v, String what) throws XenApiException {
@@ -32,10 +39,10 @@ public final class Params {
       try {
         return Long.parseLong(s.trim());
       } catch (NumberFormatException e) {
-        throw new XenApiException("FIELD_TYPE_ERROR", what);
+        throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
       }
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", what);
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
   }
 
   public static double dbl(Object v, String what) throws XenApiException {
@@ -46,10 +53,10 @@ public final class Params {
       try {
         return Double.parseDouble(s.trim());
       } catch (NumberFormatException e) {
-        throw new XenApiException("FIELD_TYPE_ERROR", what);
+        throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
       }
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", what);
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
   }
 
   public static boolean bool(Object v, String what) throws XenApiException {
@@ -67,7 +74,7 @@ public final class Params {
     if (v instanceof Number n) {
       return n.longValue() != 0;
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", what);
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
   }
 
   public static Instant time(Object v, String what) throws XenApiException {
@@ -91,10 +98,10 @@ public final class Params {
                 : s;
         return Instant.parse(iso);
       } catch (RuntimeException e) {
-        throw new XenApiException("FIELD_TYPE_ERROR", what);
+        throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
       }
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", what);
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
   }
 
   @SuppressWarnings("unchecked")
@@ -105,7 +112,7 @@ public final class Params {
     if (v == null || "".equals(v)) {
       return new LinkedHashMap<>();
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", what);
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
   }
 
   public static Map<String, String> stringMap(Object v, String what) throws XenApiException {
@@ -127,6 +134,6 @@ public final class Params {
     if (v == null || "".equals(v)) {
       return out;
     }
-    throw new XenApiException("FIELD_TYPE_ERROR", what);
+    throw new XenApiException(XenApiError.FIELD_TYPE_ERROR, what);
   }
 }

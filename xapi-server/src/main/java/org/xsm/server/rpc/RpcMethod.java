@@ -1,6 +1,7 @@
 package org.xsm.server.rpc;
 
 import java.util.List;
+import org.xsm.server.model.XenApiException;
 
 /**
  * One XenAPI message the server answers.

@@ -7,6 +7,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.xsm.server.model.XenApiException;
 
 /**
  * The XenAPI endpoints: JSON-RPC on {@code /jsonrpc}, XML-RPC on {@code /}, {@code /RPC2} and any

@@ -16,6 +16,8 @@ import javax.xml.parsers.SAXParserFactory;
 import org.xml.sax.InputSource;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /**
  * XenAPI over XML-RPC: decodes a {@code <methodCall>} and encodes the {@code Status}/{@code Value}
@@ -143,7 +145,7 @@ public final class XmlRpcCodec {
   }
 
   private static XenApiException unmarshal(String received) {
-    return new XenApiException(UNMARSHAL_FAILURE, EXPECTED, received);
+    return new XenApiException(XenApiError.XMLRPC_UNMARSHAL_FAILURE, EXPECTED, received);
   }
 
   /** {@code {Status: "Success", Value: value}}, the answer to every call but system.* ones. */

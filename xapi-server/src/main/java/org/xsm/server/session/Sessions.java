@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,11 +15,16 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 import org.jboss.logging.Logger;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Host;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Session;
+import org.xsm.server.model.User;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.CallContext;
-import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
-import org.xsm.server.rpc.RpcModule;
-import org.xsm.server.rpc.XenApiException;
+import org.xsm.server.rpc.SessionCheck;
 
 /**
  * Login, logout and session checks. Passwords are kept as salted PBKDF2 hashes ({@link
@@ -28,7 +32,7 @@ import org.xsm.server.rpc.XenApiException;
  * session idle longer than {@code XSM_SESSION_IDLE_SECONDS} (default one day) expires.
  */
 @ApplicationScoped
-public class Sessions implements RpcModule {
+public class Sessions implements SessionCheck {
   private static final Logger LOG = Logger.getLogger(Sessions.class);
   private static final int ITERATIONS = 50_000;
 
@@ -111,11 +115,9 @@ public class Sessions implements RpcModule {
                 c.role = role;
               }
             });
-    if (db.find("user", f -> user.equals(f.get("short_name"))).isEmpty()) {
-      Map<String, Object> u = new HashMap<>();
-      u.put("short_name", user);
-      u.put("fullname", user);
-      db.create("user", u);
+    if (db.where(User.SHORT_NAME, user).isEmpty()) {
+      db.create(
+          User.CLASS, Values.of(User.CLASS).with(User.SHORT_NAME, user).with(User.FULLNAME, user));
     }
   }
 
@@ -131,35 +133,10 @@ public class Sessions implements RpcModule {
     }
   }
 
-  @Override
-  public void register(Dispatcher d) {
-    d.register("session.login_with_password", -1, false, false, (ctx, a) -> login(a));
-    d.register(
-        "session.logout",
-        1,
-        true,
-        false,
-        (ctx, a) -> {
-          logout(ctx.session());
-          return "";
-        });
-    d.register(
-        "session.get_this_host",
-        2,
-        true,
-        false,
-        (ctx, a) -> db.field("session", validateRef(Params.str(a, 0)), "this_host"));
-    d.register(
-        "session.get_this_user",
-        2,
-        true,
-        false,
-        (ctx, a) -> db.field("session", validateRef(Params.str(a, 0)), "this_user"));
-  }
-
-  private String validateRef(String ref) throws XenApiException {
+  /** session.get_this_host / get_this_user of a valid session. */
+  public <T> T field(String ref, org.xsm.server.model.Field<Session, T> f) throws XenApiException {
     validate(ref);
-    return ref;
+    return db.get(Ref.<Session>of(ref), f);
   }
 
   /**
@@ -209,10 +186,11 @@ public class Sessions implements RpcModule {
     return null;
   }
 
-  private Object login(List<Object> a) throws XenApiException {
+  /** session.login_with_password(user, password[, version, originator]). */
+  public String login(List<Object> a) throws XenApiException {
     if (a.size() < 2 || a.size() > 4) {
       throw new XenApiException(
-          "MESSAGE_PARAMETER_COUNT_MISMATCH",
+          XenApiError.MESSAGE_PARAMETER_COUNT_MISMATCH,
           "session.login_with_password",
           "2",
           String.valueOf(a.size()));
@@ -224,26 +202,30 @@ public class Sessions implements RpcModule {
     if (c == null
         || !MessageDigest.isEqual(
             hash(pw, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes())) {
-      throw new XenApiException("SESSION_AUTHENTICATION_FAILED", user, "Authentication failure");
+      throw new XenApiException(
+          XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
     }
-    List<String> hosts = db.all("host");
-    List<String> users = db.find("user", f -> user.equals(f.get("short_name")));
-    Map<String, Object> s = new HashMap<>();
-    s.put("this_host", hosts.isEmpty() ? "OpaqueRef:NULL" : hosts.get(0));
-    s.put("this_user", users.isEmpty() ? "OpaqueRef:NULL" : users.get(0));
-    s.put("last_active", Instant.now());
-    s.put("is_local_superuser", "root".equals(user));
-    s.put("auth_user_name", user);
-    s.put("originator", originator);
-    String ref = db.create("session", s);
+    List<Ref<User>> users = db.where(User.SHORT_NAME, user);
+    String ref =
+        db.create(
+                Session.CLASS,
+                Values.of(Session.CLASS)
+                    .with(Session.THIS_HOST, db.first(Host.CLASS))
+                    .with(Session.THIS_USER, users.isEmpty() ? Ref.nullRef() : users.get(0))
+                    .with(Session.LAST_ACTIVE, Instant.now())
+                    .with(Session.IS_LOCAL_SUPERUSER, "root".equals(user))
+                    .with(Session.AUTH_USER_NAME, user)
+                    .with(Session.ORIGINATOR, originator))
+            .value();
     live.put(ref, new Live(user, "read-only".equals(c.role), System.currentTimeMillis()));
     return ref;
   }
 
-  private void logout(String ref) throws XenApiException {
+  /** session.logout. */
+  public void logout(String ref) throws XenApiException {
     live.remove(ref);
-    if (db.exists("session", ref)) {
-      db.destroy("session", ref);
+    if (db.exists(Session.CLASS, Ref.of(ref))) {
+      db.destroy(Session.CLASS, Ref.of(ref));
     }
   }
 
@@ -252,6 +234,7 @@ public class Sessions implements RpcModule {
    *
    * @throws XenApiException SESSION_INVALID for unknown, logged-out or expired sessions
    */
+  @Override
   public CallContext validate(String ref) throws XenApiException {
     Live l = live.get(ref);
     long now = System.currentTimeMillis();
@@ -259,7 +242,7 @@ public class Sessions implements RpcModule {
       if (l != null) {
         logout(ref);
       }
-      throw new XenApiException("SESSION_INVALID", String.valueOf(ref));
+      throw new XenApiException(XenApiError.SESSION_INVALID, String.valueOf(ref));
     }
     if (now - l.lastActiveMillis() > 1000) {
       live.put(ref, new Live(l.user(), l.readOnly(), now));
@@ -269,9 +252,9 @@ public class Sessions implements RpcModule {
 
   /** Drops sessions left from before a restart (they are not valid any more). */
   public void forgetStaleSessions() throws XenApiException {
-    for (String ref : db.all("session")) {
-      if (!live.containsKey(ref)) {
-        db.destroy("session", ref);
+    for (Ref<Session> ref : db.all(Session.CLASS)) {
+      if (!live.containsKey(ref.value())) {
+        db.destroy(Session.CLASS, ref);
       }
     }
   }

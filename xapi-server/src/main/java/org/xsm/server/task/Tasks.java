@@ -3,7 +3,6 @@ package org.xsm.server.task;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,22 +10,32 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.DoubleConsumer;
+import org.jboss.logging.Logger;
 import org.xsm.server.db.Database;
+import org.xsm.server.host.HostService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Task;
+import org.xsm.server.model.TaskStatus;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.rpc.AsyncCalls;
 import org.xsm.server.rpc.CallContext;
-import org.xsm.server.rpc.Dispatcher;
-import org.xsm.server.rpc.Params;
-import org.xsm.server.rpc.RpcMethod;
-import org.xsm.server.rpc.RpcModule;
-import org.xsm.server.rpc.XenApiException;
 
 /**
- * {@code Async.*} calls: each becomes a task record (status pending, then success with {@code
- * result} = the XML-RPC value, or failure with {@code error_info}) and runs on a worker thread.
- * {@code task.cancel} marks a pending task cancelling; {@code task.destroy} forgets it.
+ * Task records and {@code Async.*} calls: each asynchronous call becomes a task (status pending,
+ * then success with {@code result} = the XML-RPC value, or failure with {@code error_info}) and
+ * runs on a worker thread. Long operations report progress into their task; imports, exports and
+ * the garbage collector's coalesces keep tasks of their own through the same methods.
  */
 @ApplicationScoped
-public class Tasks implements RpcModule {
+public class Tasks implements AsyncCalls {
+  private static final Logger LOG = Logger.getLogger(Tasks.class);
+
+  /** Progress is written when it has moved by this much (each write is an event to clients). */
+  private static final double PROGRESS_STEP = 0.01;
+
   @Inject Database db;
+  @Inject HostService hosts;
   private final ExecutorService workers =
       Executors.newFixedThreadPool(
           8,
@@ -35,52 +44,71 @@ public class Tasks implements RpcModule {
             t.setDaemon(true);
             return t;
           });
-  private final Map<String, Future<?>> running = new ConcurrentHashMap<>();
+  private final Map<Ref<Task>, Future<?>> running = new ConcurrentHashMap<>();
 
-  public String runAsync(CallContext ctx, String name, RpcMethod m, List<Object> args) {
-    Map<String, Object> t = new HashMap<>();
-    t.put("name_label", name);
-    t.put("created", Instant.now());
-    t.put("status", "pending");
-    List<String> hosts = db.all("host");
-    if (!hosts.isEmpty()) {
-      t.put("resident_on", hosts.get(0));
-    }
-    String ref = db.create("task", t);
-    CallContext taskCtx = new CallContext(ctx.session(), ctx.user(), ctx.readOnly(), ref);
+  /** A new pending task on this host. */
+  public Ref<Task> create(String name, String description) {
+    return db.create(
+        Task.CLASS,
+        Values.of(Task.CLASS)
+            .with(Task.NAME_LABEL, name)
+            .with(Task.NAME_DESCRIPTION, description)
+            .with(Task.CREATED, Instant.now())
+            .with(Task.STATUS, TaskStatus.PENDING)
+            .with(Task.RESIDENT_ON, hosts.host()));
+  }
+
+  @Override
+  public String runAsync(CallContext ctx, String name, Body body) {
+    Ref<Task> ref = create(name, "");
+    CallContext taskCtx = new CallContext(ctx.session(), ctx.user(), ctx.readOnly(), ref.value());
     running.put(
         ref,
         workers.submit(
             () -> {
-              Map<String, Object> done = new HashMap<>();
               try {
-                Object result = Dispatcher.invoke(m, taskCtx, args);
-                done.put("status", "success");
-                done.put("result", TaskResults.encode(result));
+                Object result = body.run(taskCtx);
+                succeed(ref, TaskResults.encode(result));
               } catch (XenApiException e) {
-                done.put("status", "failure");
-                done.put("error_info", e.errorDescription());
-              }
-              done.put("progress", 1.0);
-              done.put("finished", Instant.now());
-              try {
-                if (db.exists("task", ref)) {
-                  if ("cancelling".equals(db.field("task", ref, "status"))) {
-                    done.put("status", "cancelled");
-                  }
-                  db.set("task", ref, done);
-                }
-              } catch (XenApiException e) {
-                // destroyed meanwhile: nothing to record
+                fail(ref, e.errorDescription());
               } finally {
                 running.remove(ref);
               }
             }));
-    return ref;
+    return ref.value();
   }
 
-  /** Progress is written when it has moved by this much (each write is an event to clients). */
-  private static final double PROGRESS_STEP = 0.01;
+  /** Ends a task in success (cancelled if a client cancelled it meanwhile). */
+  public void succeed(Ref<Task> ref, String result) {
+    finish(
+        ref, Values.of(Task.CLASS).with(Task.STATUS, TaskStatus.SUCCESS).with(Task.RESULT, result));
+  }
+
+  /** Ends a task in failure with the error's description. */
+  public void fail(Ref<Task> ref, List<String> errorInfo) {
+    finish(
+        ref,
+        Values.of(Task.CLASS)
+            .with(Task.STATUS, TaskStatus.FAILURE)
+            .with(Task.ERROR_INFO, errorInfo));
+  }
+
+  private void finish(Ref<Task> ref, Values<Task> outcome) {
+    outcome.with(Task.PROGRESS, 1.0).with(Task.FINISHED, Instant.now());
+    try {
+      db.modify(
+          Task.CLASS,
+          ref,
+          t -> {
+            if (t.get(Task.STATUS) == TaskStatus.CANCELLING) {
+              outcome.with(Task.STATUS, TaskStatus.CANCELLED);
+            }
+            return outcome;
+          });
+    } catch (XenApiException e) {
+      LOG.debugf("task %s was destroyed before it ended: nothing to record", ref);
+    }
+  }
 
   /**
    * Where a long operation reports how far it has got (0 to 1): the {@code progress} field of the
@@ -88,10 +116,10 @@ public class Tasks implements RpcModule {
    * event.from}; a no-op for synchronous calls.
    */
   public DoubleConsumer progress(CallContext ctx) {
-    String ref = ctx.task();
-    if (ref == null) {
+    if (ctx.task() == null) {
       return f -> {};
     }
+    Ref<Task> ref = Ref.of(ctx.task());
     double[] last = {0};
     return f -> {
       double v = Math.max(0, Math.min(1, f));
@@ -103,51 +131,32 @@ public class Tasks implements RpcModule {
   }
 
   /** Sets a pending task's progress; does nothing once it has finished or been destroyed. */
-  public void setProgress(String ref, double fraction) {
+  public void setProgress(Ref<Task> ref, double fraction) {
     try {
-      if (db.exists("task", ref) && "pending".equals(db.field("task", ref, "status"))) {
-        db.set("task", ref, "progress", fraction);
-      }
+      db.modify(
+          Task.CLASS,
+          ref,
+          t ->
+              t.get(Task.STATUS) == TaskStatus.PENDING
+                  ? Values.of(Task.CLASS).with(Task.PROGRESS, fraction)
+                  : null);
     } catch (XenApiException e) {
-      // destroyed between the check and the write: nobody is watching it any more
+      LOG.debugf("task %s was destroyed: nobody is watching its progress", ref);
     }
   }
 
-  @Override
-  public void register(Dispatcher d) {
-    d.register(
-        "task.cancel",
-        2,
-        true,
-        true,
-        (ctx, a) -> {
-          String ref = Params.str(a, 0);
-          Object status = db.field("task", ref, "status");
-          if ("pending".equals(status)) {
-            db.set("task", ref, "status", "cancelling");
-          }
-          return "";
-        });
-    d.register(
-        "task.destroy",
-        2,
-        true,
-        true,
-        (ctx, a) -> {
-          db.destroy("task", Params.str(a, 0));
-          return "";
-        });
-    d.register(
-        "task.create",
-        3,
-        true,
-        true,
-        (ctx, a) -> {
-          Map<String, Object> t = new HashMap<>();
-          t.put("name_label", Params.str(a, 0));
-          t.put("name_description", Params.str(a, 1));
-          t.put("created", Instant.now());
-          return db.create("task", t);
-        });
+  /** task.cancel: a pending task is marked cancelling (its operation ends as cancelled). */
+  public void cancel(Ref<Task> ref) throws XenApiException {
+    db.modify(
+        Task.CLASS,
+        ref,
+        t ->
+            t.get(Task.STATUS) == TaskStatus.PENDING
+                ? Values.of(Task.CLASS).with(Task.STATUS, TaskStatus.CANCELLING)
+                : null);
+  }
+
+  public void destroy(Ref<Task> ref) throws XenApiException {
+    db.destroy(Task.CLASS, ref);
   }
 }

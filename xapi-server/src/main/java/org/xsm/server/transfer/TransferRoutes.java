@@ -20,10 +20,13 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.CallContext;
-import org.xsm.server.rpc.XenApiException;
 import org.xsm.server.session.Sessions;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.sr.SrService;
+import org.xsm.server.task.Tasks;
 
 /**
  * xapi's HTTP disk transfer: {@code PUT /import_raw_vdi?session_id=&vdi=&format=raw|vhd} and {@code
@@ -42,7 +45,8 @@ public class TransferRoutes {
       org.jboss.logging.Logger.getLogger(TransferRoutes.class);
   @Inject Database db;
   @Inject Sessions sessions;
-  @Inject StorageService storage;
+  @Inject SrService storage;
+  @Inject Tasks tasks;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -71,7 +75,7 @@ public class TransferRoutes {
   /** Applies the imports a crash interrupted (see {@link VdiImport}), then clears the spool. */
   void rollForward() throws IOException {
     for (VdiImport.Redo r : VdiImport.recover(spoolDir())) {
-      List<String> refs = db.find("VDI", f -> r.vdiUuid().equals(f.get("uuid")));
+      List<Ref<Vdi>> refs = db.where(Vdi.UUID, r.vdiUuid());
       try {
         if (refs.isEmpty()) {
           LOG.warnf("import into VDI %s not finished: the VDI is gone", r.vdiUuid());
@@ -100,7 +104,7 @@ public class TransferRoutes {
     router.get("/export_raw_vdi").order(-10).handler(this::exportVdi);
   }
 
-  private record Target(String vdi, String format, TransferTask task) {}
+  private record Target(Ref<Vdi> vdi, String format, TransferTask task) {}
 
   private Target target(RoutingContext rc, boolean write, String name) throws TransferException {
     try {
@@ -111,8 +115,8 @@ public class TransferRoutes {
     } catch (XenApiException e) {
       throw new TransferException(401, e.code(), "session_id is missing or invalid");
     }
-    String vdi = rc.request().getParam("vdi");
-    if (vdi == null || !db.exists("VDI", vdi)) {
+    Ref<Vdi> vdi = Ref.of(rc.request().getParam("vdi"));
+    if (!db.exists(Vdi.CLASS, vdi)) {
       throw new TransferException(404, "HANDLE_INVALID", "no VDI " + vdi);
     }
     String format = rc.request().getParam("format", "raw");
@@ -121,7 +125,7 @@ public class TransferRoutes {
     }
     try {
       return new Target(
-          vdi, format, TransferTask.start(db, rc.request().getParam("task_id"), name));
+          vdi, format, TransferTask.start(db, tasks, rc.request().getParam("task_id"), name));
     } catch (XenApiException e) {
       throw new TransferException(500, e.code(), e.getMessage());
     }
@@ -142,7 +146,7 @@ public class TransferRoutes {
     try {
       t = target(rc, true, "VDI import");
       TransferTask task = t.task;
-      long size = ((Number) db.field("VDI", t.vdi, "virtual_size")).longValue();
+      long size = db.get(t.vdi, Vdi.VIRTUAL_SIZE);
       String declared = rc.request().getHeader("Content-Length");
       if (t.format.equals("raw") && declared != null && Long.parseLong(declared) != size) {
         throw TransferException.badInput(
@@ -161,7 +165,7 @@ public class TransferRoutes {
         }
         throw e;
       }
-      VdiImport.markApplying(spool, (String) db.field("VDI", t.vdi, "uuid"), t.format);
+      VdiImport.markApplying(spool, db.get(t.vdi, Vdi.UUID), t.format);
       VdiDevice d = activate(t.vdi, true);
       try {
         if (t.format.equals("raw")) {
@@ -205,8 +209,9 @@ public class TransferRoutes {
     try {
       t = target(rc, false, "VDI export");
       TransferTask task = t.task;
-      String base = rc.request().getParam("base");
-      if (base != null && (!t.format.equals("vhd") || !db.exists("VDI", base))) {
+      String baseParam = rc.request().getParam("base");
+      Ref<Vdi> base = baseParam == null ? null : Ref.of(baseParam);
+      if (base != null && (!t.format.equals("vhd") || !db.exists(Vdi.CLASS, base))) {
         throw TransferException.badInput("base needs format=vhd and an existing VDI: " + base);
       }
       VdiDevice d = activate(t.vdi, false);
@@ -251,7 +256,7 @@ public class TransferRoutes {
     }
   }
 
-  private VdiDevice activate(String vdi, boolean writable) throws XenApiException {
+  private VdiDevice activate(Ref<Vdi> vdi, boolean writable) throws XenApiException {
     return storage.activate(vdi, writable);
   }
 

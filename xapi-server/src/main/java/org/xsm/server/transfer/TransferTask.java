@@ -1,11 +1,13 @@
 package org.xsm.server.transfer;
 
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.xsm.server.db.Database;
-import org.xsm.server.rpc.XenApiException;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Task;
+import org.xsm.server.model.TaskStatus;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.task.Tasks;
 
 /**
  * The {@code task} record of an import or export, as xapi keeps one for its HTTP handlers: pending
@@ -13,36 +15,30 @@ import org.xsm.server.rpc.XenApiException;
  * {@code error_info}. A client may pass its own task ({@code task_id}), else one is created.
  */
 final class TransferTask {
-  private final Database db;
-  private final String ref;
+  private final Tasks tasks;
+  private final Ref<Task> ref;
   private double reported;
 
-  private TransferTask(Database db, String ref) {
-    this.db = db;
+  private TransferTask(Tasks tasks, Ref<Task> ref) {
+    this.tasks = tasks;
     this.ref = ref;
   }
 
-  static TransferTask start(Database db, String existing, String name) throws XenApiException {
-    String ref = existing;
-    if (ref == null || !db.exists("task", ref)) {
-      Map<String, Object> t = new HashMap<>();
-      t.put("name_label", name);
-      t.put("created", Instant.now());
-      List<String> hosts = db.all("host");
-      if (!hosts.isEmpty()) {
-        t.put("resident_on", hosts.get(0));
-      }
-      ref = db.create("task", t);
+  static TransferTask start(Database db, Tasks tasks, String existing, String name)
+      throws XenApiException {
+    Ref<Task> ref = Ref.of(existing);
+    if (!db.exists(Task.CLASS, ref)) {
+      ref = tasks.create(name, "");
     }
-    Map<String, Object> f = new HashMap<>();
-    f.put("status", "pending");
-    f.put("progress", 0.0);
-    db.set("task", ref, f);
-    return new TransferTask(db, ref);
+    db.update(
+        Task.CLASS,
+        ref,
+        Values.of(Task.CLASS).with(Task.STATUS, TaskStatus.PENDING).with(Task.PROGRESS, 0.0));
+    return new TransferTask(tasks, ref);
   }
 
   String ref() {
-    return ref;
+    return ref.value();
   }
 
   /** Progress as a fraction; written when it moved by 1% or more. */
@@ -50,27 +46,15 @@ final class TransferTask {
     double p = Math.min(1.0, Math.max(0.0, fraction));
     if (p - reported >= 0.01) {
       reported = p;
-      set(Map.of("progress", p));
+      tasks.setProgress(ref, p);
     }
   }
 
   void success() {
-    set(Map.of("status", "success", "progress", 1.0, "finished", Instant.now()));
+    tasks.succeed(ref, "");
   }
 
   void failure(String code, String message) {
-    set(
-        Map.of(
-            "status", "failure", "error_info", List.of(code, message), "finished", Instant.now()));
-  }
-
-  private void set(Map<String, Object> f) {
-    try {
-      if (db.exists("task", ref)) {
-        db.set("task", ref, new HashMap<>(f));
-      }
-    } catch (XenApiException e) {
-      // The client destroyed the task meanwhile: nothing left to report to.
-    }
+    tasks.fail(ref, List.of(code, message));
   }
 }

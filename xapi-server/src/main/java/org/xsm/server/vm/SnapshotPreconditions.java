@@ -2,12 +2,19 @@ package org.xsm.server.vm;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.Map;
 import org.xsm.api.Capability;
 import org.xsm.api.SmException;
 import org.xsm.server.db.Database;
-import org.xsm.server.rpc.XenApiException;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.OnBoot;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Vbd;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.sr.SrService;
 
 /**
  * Whether a VM can be snapshotted, and if not, why, in the XenAPI error that {@code VM.snapshot}
@@ -19,7 +26,7 @@ import org.xsm.server.storage.StorageService;
 @ApplicationScoped
 public class SnapshotPreconditions {
   @Inject Database db;
-  @Inject StorageService storage;
+  @Inject SrService storage;
 
   /** Why a VM can't be snapshotted: the XenAPI error and a sentence for operators. */
   public record Blocker(XenApiException error, String reason) {}
@@ -29,7 +36,7 @@ public class SnapshotPreconditions {
    *
    * @throws XenApiException the blocker's error, or HANDLE_INVALID if {@code vm} does not exist
    */
-  public void require(String vm) throws XenApiException {
+  public void require(Ref<Vm> vm) throws XenApiException {
     Blocker b = check(vm);
     if (b != null) {
       throw b.error();
@@ -40,56 +47,62 @@ public class SnapshotPreconditions {
    * @return what blocks a snapshot of {@code vm}, or null if nothing does
    * @throws XenApiException HANDLE_INVALID if {@code vm} does not exist
    */
-  public Blocker check(String vm) throws XenApiException {
-    Map<String, Object> rec = db.record("VM", vm);
-    if (Boolean.TRUE.equals(rec.get("is_a_snapshot"))) {
+  public Blocker check(Ref<Vm> vm) throws XenApiException {
+    Row<Vm> rec = db.read(Vm.CLASS, vm);
+    if (rec.get(Vm.IS_A_SNAPSHOT)) {
       return new Blocker(
-          new XenApiException("VM_IS_SNAPSHOT", vm), "A snapshot can't be snapshotted.");
+          new XenApiException(XenApiError.VM_IS_SNAPSHOT, vm.value()),
+          "A snapshot can't be snapshotted.");
     }
-    if (Boolean.TRUE.equals(rec.get("is_a_template"))) {
+    if (rec.get(Vm.IS_A_TEMPLATE)) {
       return new Blocker(
-          new XenApiException("VM_IS_TEMPLATE", vm),
+          new XenApiException(XenApiError.VM_IS_TEMPLATE, vm.value()),
           "A template can't be snapshotted: make a VM from it first.");
     }
-    for (String vbd : db.find("VBD", f -> vm.equals(f.get("VM")))) {
-      Map<String, Object> b = db.record("VBD", vbd);
-      String vdi = (String) b.get("VDI");
-      if (!"Disk".equals(b.get("type"))
-          || Boolean.TRUE.equals(b.get("empty"))
-          || !db.exists("VDI", vdi)) {
+    for (Ref<Vbd> vbd : rec.get(Vm.VBDS)) {
+      Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
+      if (b == null || !Vbd.isDisk(b) || !db.exists(Vdi.CLASS, b.get(Vbd.VDI))) {
         continue;
       }
-      Map<String, Object> d = db.record("VDI", vdi);
-      String disk = "Disk '" + d.get("name_label") + "'";
-      if (Boolean.TRUE.equals(d.get("sharable"))) {
-        return new Blocker(
-            new XenApiException("VDI_IS_SHARABLE", vdi),
-            disk + " is sharable: sharable disks can't be snapshotted.");
+      Blocker blocker = check(db.read(Vdi.CLASS, b.get(Vbd.VDI)));
+      if (blocker != null) {
+        return blocker;
       }
-      if ("reset".equals(d.get("on_boot"))) {
-        return new Blocker(
-            new XenApiException(
-                "VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION", vdi, "reset", "snapshot"),
-            disk + " is reset on boot: such disks can't be snapshotted.");
-      }
-      String sr = (String) d.get("SR");
-      String type = String.valueOf(db.field("SR", sr, "type"));
-      boolean can;
-      try {
-        can = storage.registry().driver(type).info().has(Capability.VDI_SNAPSHOT);
-      } catch (SmException e) {
-        can = false;
-      }
-      if (!can) {
-        return new Blocker(
-            new XenApiException("SR_OPERATION_NOT_SUPPORTED", sr),
-            disk
-                + " is on SR '"
-                + db.field("SR", sr, "name_label")
-                + "' (type "
-                + type
-                + "), whose driver can't snapshot disks.");
-      }
+    }
+    return null;
+  }
+
+  private Blocker check(Row<Vdi> d) throws XenApiException {
+    String vdi = d.ref().value();
+    String disk = "Disk '" + d.get(Vdi.NAME_LABEL) + "'";
+    if (d.get(Vdi.SHARABLE)) {
+      return new Blocker(
+          new XenApiException(XenApiError.VDI_IS_SHARABLE, vdi),
+          disk + " is sharable: sharable disks can't be snapshotted.");
+    }
+    if (d.get(Vdi.ON_BOOT) == OnBoot.RESET) {
+      return new Blocker(
+          new XenApiException(
+              XenApiError.VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION, vdi, "reset", "snapshot"),
+          disk + " is reset on boot: such disks can't be snapshotted.");
+    }
+    Ref<Sr> sr = d.get(Vdi.SR);
+    String type = db.get(sr, Sr.TYPE);
+    boolean can;
+    try {
+      can = storage.registry().driver(type).info().has(Capability.VDI_SNAPSHOT);
+    } catch (SmException e) {
+      can = false;
+    }
+    if (!can) {
+      return new Blocker(
+          new XenApiException(XenApiError.SR_OPERATION_NOT_SUPPORTED, sr.value()),
+          disk
+              + " is on SR '"
+              + db.get(sr, Sr.NAME_LABEL)
+              + "' (type "
+              + type
+              + "), whose driver can't snapshot disks.");
     }
     return null;
   }

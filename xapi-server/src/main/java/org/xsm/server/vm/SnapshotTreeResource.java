@@ -21,8 +21,12 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.CallContext;
-import org.xsm.server.rpc.XenApiException;
 import org.xsm.server.session.Sessions;
 
 /**
@@ -38,7 +42,7 @@ import org.xsm.server.session.Sessions;
 public class SnapshotTreeResource {
   @Inject Database db;
   @Inject Sessions sessions;
-  @Inject VmSnapshots snapshots;
+  @Inject VmRevert snapshots;
 
   /** Header with a XenAPI session reference, accepted instead of HTTP Basic. */
   public static final String SESSION_HEADER = "X-XenAPI-Session";
@@ -69,26 +73,25 @@ public class SnapshotTreeResource {
     if (sessions.fromHttp(authorization, session) == null) {
       return unauthorized(session);
     }
-    String vm;
+    Ref<Vm> vm;
     try {
-      vm = db.byUuid("VM", uuid);
+      vm = db.byUuid(Vm.CLASS, uuid);
     } catch (XenApiException e) {
       return Response.status(404).entity(Map.of("error", "no VM " + uuid)).build();
     }
     try {
-      String current = (String) db.field("VM", vm, "parent");
-      List<String> snaps = db.find("VM", f -> vm.equals(f.get("snapshot_of")));
+      Ref<Vm> current = db.get(vm, Vm.PARENT);
+      List<Ref<Vm>> snaps = db.get(vm, Vm.SNAPSHOTS);
       List<Object> roots = new ArrayList<>();
-      for (String s : snaps) {
-        String p = (String) db.field("VM", s, "parent");
-        if (!snaps.contains(p)) {
+      for (Ref<Vm> s : snaps) {
+        if (!snaps.contains(db.get(s, Vm.PARENT))) {
           roots.add(node(s, snaps, current));
         }
       }
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("vm", uuid);
-      out.put("name", db.field("VM", vm, "name_label"));
-      out.put("current", db.exists("VM", current) ? db.field("VM", current, "uuid") : null);
+      out.put("name", db.get(vm, Vm.NAME_LABEL));
+      out.put("current", db.exists(Vm.CLASS, current) ? db.get(current, Vm.UUID) : null);
       out.put("roots", roots);
       return Response.ok(out).build();
     } catch (XenApiException e) {
@@ -96,23 +99,20 @@ public class SnapshotTreeResource {
     }
   }
 
-  private Map<String, Object> node(String s, List<String> all, String current)
+  private Map<String, Object> node(Ref<Vm> s, List<Ref<Vm>> all, Ref<Vm> current)
       throws XenApiException {
-    Map<String, Object> r = db.record("VM", s);
+    Row<Vm> r = db.read(Vm.CLASS, s);
     Map<String, Object> n = new LinkedHashMap<>();
-    n.put("uuid", r.get("uuid"));
-    n.put("name", r.get("name_label"));
-    n.put("description", r.get("name_description"));
-    n.put("time", String.valueOf(r.get("snapshot_time")));
-    Object info = r.get("snapshot_info");
-    n.put(
-        "powerStateAtSnapshot",
-        info instanceof Map<?, ?> m ? m.get("power-state-at-snapshot") : null);
-    n.put("checkpoint", "Suspended".equals(r.get("power_state")));
+    n.put("uuid", r.get(Vm.UUID));
+    n.put("name", r.get(Vm.NAME_LABEL));
+    n.put("description", r.get(Vm.NAME_DESCRIPTION));
+    n.put("time", String.valueOf(r.get(Vm.SNAPSHOT_TIME)));
+    n.put("powerStateAtSnapshot", r.get(Vm.SNAPSHOT_INFO).get("power-state-at-snapshot"));
+    n.put("checkpoint", r.get(Vm.POWER_STATE) == org.xsm.server.model.PowerState.SUSPENDED);
     n.put("current", s.equals(current));
     List<Object> kids = new ArrayList<>();
-    for (String c : all) {
-      if (s.equals(db.field("VM", c, "parent"))) {
+    for (Ref<Vm> c : r.get(Vm.CHILDREN)) {
+      if (all.contains(c)) {
         kids.add(node(c, all, current));
       }
     }
@@ -155,9 +155,10 @@ public class SnapshotTreeResource {
           .entity(Map.of("error", "the read-only role may not delete"))
           .build();
     }
+    db.beginCall();
     try {
-      String snap = db.byUuid("VM", uuid);
-      if (!Boolean.TRUE.equals(db.field("VM", snap, "is_a_snapshot"))) {
+      Ref<Vm> snap = db.byUuid(Vm.CLASS, uuid);
+      if (!db.get(snap, Vm.IS_A_SNAPSHOT)) {
         return Response.status(400).entity(Map.of("error", uuid + " is not a snapshot")).build();
       }
       switch (mode) {
@@ -171,8 +172,10 @@ public class SnapshotTreeResource {
       }
       return Response.noContent().build();
     } catch (XenApiException e) {
-      int status = e.code().equals("UUID_INVALID") ? 404 : 409;
+      int status = e.is(XenApiError.UUID_INVALID) ? 404 : 409;
       return Response.status(status).entity(Map.of("error", e.errorDescription())).build();
+    } finally {
+      db.endCall();
     }
   }
 }

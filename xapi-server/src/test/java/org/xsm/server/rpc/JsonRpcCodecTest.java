@@ -15,6 +15,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /** JSON-RPC v1 and v2: decoding, exact response envelopes, refusals. */
 class JsonRpcCodecTest {
@@ -136,7 +138,7 @@ class JsonRpcCodecTest {
 
   @Test
   void failureEnvelopes() {
-    XenApiException e = new XenApiException("HANDLE_INVALID", "VM", "OpaqueRef:x");
+    XenApiException e = new XenApiException(XenApiError.HANDLE_INVALID, "VM", "OpaqueRef:x");
     assertThat(text(JsonRpcCodec.encodeFailure(V2, e)))
         .isEqualTo(
             "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"HANDLE_INVALID\","
@@ -144,7 +146,7 @@ class JsonRpcCodecTest {
     assertThat(text(JsonRpcCodec.encodeFailure(V1, e)))
         .isEqualTo(
             "{\"result\":null,\"error\":[\"HANDLE_INVALID\",\"VM\",\"OpaqueRef:x\"],\"id\":\"abc\"}");
-    XenApiException bare = new XenApiException("SESSION_NOT_REGISTERED");
+    XenApiException bare = XenApiException.withCode("SESSION_NOT_REGISTERED");
     assertThat(text(JsonRpcCodec.encodeFailure(V2, bare)))
         .isEqualTo(
             "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"SESSION_NOT_REGISTERED\","

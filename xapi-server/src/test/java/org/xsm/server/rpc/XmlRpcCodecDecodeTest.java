@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.model.XenApiException;
 
 /** Decoding of calls: value types, whitespace, and each real client's request as it sends it. */
 class XmlRpcCodecDecodeTest {

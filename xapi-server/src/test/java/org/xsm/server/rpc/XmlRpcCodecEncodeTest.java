@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
 
 /**
  * Encoding of responses. The expected documents are written by hand from the wire reference; the
@@ -133,7 +135,7 @@ class XmlRpcCodecEncodeTest {
     assertThat(
             new String(
                 XmlRpcCodec.encodeFailure(
-                    new XenApiException("HANDLE_INVALID", "VM", "OpaqueRef:x")),
+                    new XenApiException(XenApiError.HANDLE_INVALID, "VM", "OpaqueRef:x")),
                 UTF_8))
         .isEqualTo(
             "<?xml version=\"1.0\"?><methodResponse><params><param><value><struct>"
@@ -208,7 +210,8 @@ class XmlRpcCodecEncodeTest {
   void javaSdkRaisesTheTypedExceptionForAFailure() throws Exception {
     Object sessionInvalid =
         JavaSdkWire.response(
-            XmlRpcCodec.encodeFailure(new XenApiException("SESSION_INVALID", "OpaqueRef:s")));
+            XmlRpcCodec.encodeFailure(
+                new XenApiException(XenApiError.SESSION_INVALID, "OpaqueRef:s")));
     Types.SessionInvalid e =
         catchThrowableOfType(
             Types.SessionInvalid.class, () -> JavaSdkWire.checkResponse(sessionInvalid));
@@ -216,7 +219,8 @@ class XmlRpcCodecEncodeTest {
 
     Object handleInvalid =
         JavaSdkWire.response(
-            XmlRpcCodec.encodeFailure(new XenApiException("HANDLE_INVALID", "VM", "OpaqueRef:v")));
+            XmlRpcCodec.encodeFailure(
+                new XenApiException(XenApiError.HANDLE_INVALID, "VM", "OpaqueRef:v")));
     Types.HandleInvalid h =
         catchThrowableOfType(
             Types.HandleInvalid.class, () -> JavaSdkWire.checkResponse(handleInvalid));

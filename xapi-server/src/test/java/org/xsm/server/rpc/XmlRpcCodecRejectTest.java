@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.xsm.server.model.XenApiException;
 
 /** What decoding refuses, and how: hostile documents, oversize bodies, malformed calls. */
 class XmlRpcCodecRejectTest {

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Task;
+import org.xsm.server.model.TaskStatus;
+import org.xsm.server.model.Values;
 
 /**
  * The crash-safety rule of GC task records: a coalesce task still pending when the server starts
@@ -21,30 +23,31 @@ class GcTasksTest {
   @Inject Database db;
   @Inject GcTasks gcTasks;
 
-  private String task(String name, String status) {
-    Map<String, Object> t = new HashMap<>();
-    t.put("name_label", name);
-    t.put("status", status);
-    t.put("created", Instant.now());
-    t.put("progress", 0.4);
-    return db.create("task", t);
+  private Ref<Task> task(String name, TaskStatus status) {
+    return db.create(
+        Task.CLASS,
+        Values.of(Task.CLASS)
+            .with(Task.NAME_LABEL, name)
+            .with(Task.STATUS, status)
+            .with(Task.CREATED, Instant.now())
+            .with(Task.PROGRESS, 0.4));
   }
 
   @Test
   void pendingCoalesceTasksFromBeforeAStartAreFailed() throws Exception {
-    String stale = task(GcTasks.NAME, "pending");
-    String done = task(GcTasks.NAME, "success");
-    String other = task("Async.VM.copy", "pending");
+    Ref<Task> stale = task(GcTasks.NAME, TaskStatus.PENDING);
+    Ref<Task> done = task(GcTasks.NAME, TaskStatus.SUCCESS);
+    Ref<Task> other = task("Async.VM.copy", TaskStatus.PENDING);
 
     gcTasks.failStale();
 
-    assertThat(db.field("task", stale, "status")).isEqualTo("failure");
-    assertThat(db.field("task", stale, "error_info"))
+    assertThat(db.get(stale, Task.STATUS)).isEqualTo(TaskStatus.FAILURE);
+    assertThat(db.get(stale, Task.ERROR_INFO))
         .isEqualTo(List.of("TASK_INTERRUPTED", "the server restarted"));
-    assertThat(db.field("task", done, "status")).isEqualTo("success");
-    assertThat(db.field("task", other, "status")).isEqualTo("pending");
-    for (String t : List.of(stale, done, other)) {
-      db.destroy("task", t);
+    assertThat(db.get(done, Task.STATUS)).isEqualTo(TaskStatus.SUCCESS);
+    assertThat(db.get(other, Task.STATUS)).isEqualTo(TaskStatus.PENDING);
+    for (Ref<Task> t : List.of(stale, done, other)) {
+      db.destroy(Task.CLASS, t);
     }
   }
 }

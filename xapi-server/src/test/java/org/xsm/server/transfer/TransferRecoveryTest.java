@@ -24,7 +24,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.xsm.api.VdiDevice;
-import org.xsm.server.storage.StorageService;
+import org.xsm.server.model.Ref;
+import org.xsm.server.sr.SrService;
 
 /**
  * An import cut by a crash while it was being applied: the state the crash leaves (spool, redo
@@ -39,7 +40,7 @@ class TransferRecoveryTest {
   URL url;
 
   @Inject TransferRoutes routes;
-  @Inject StorageService storage;
+  @Inject SrService storage;
 
   @Test
   void anImportCutWhileApplyingIsAppliedAgainAtStart() throws Exception {
@@ -61,12 +62,12 @@ class TransferRecoveryTest {
       Path spool = dir.resolve("cut.spool");
       Files.write(spool, image);
       VdiImport.markApplying(spool, v.getUuid(c), "raw");
-      VdiDevice dev = storage.activate(v.toWireString(), true);
+      VdiDevice dev = storage.activate(Ref.of(v.toWireString()), true);
       try {
         dev.write(ByteBuffer.wrap(image, 0, SIZE / 3), 0); // the part applied before the crash
         dev.flush();
       } finally {
-        storage.deactivate(v.toWireString());
+        storage.deactivate(Ref.of(v.toWireString()));
       }
       Files.write(dir.resolve("never-validated.spool"), new byte[4096]);
 

@@ -1,4 +1,4 @@
-package org.xsm.server.db;
+package org.xsm.server.model;
 
 /** XenAPI field types, as the wire represents them. */
 public enum FieldType {

@@ -1,0 +1,19 @@
+package org.xsm.server.model;
+
+import static org.xsm.server.model.Field.Access.RO;
+import static org.xsm.server.model.Field.Access.RW;
+
+import java.util.Map;
+
+/** The XenAPI class {@code VGPU}. */
+public final class Vgpu {
+  private Vgpu() {}
+
+  public static final XClass<Vgpu> CLASS = new XClass<>("VGPU");
+  public static final Field<Vgpu, String> UUID = CLASS.uuid();
+  public static final Field<Vgpu, Ref<Vm>> VM = CLASS.ref("VM", "VM", RO);
+  public static final Field<Vgpu, String> DEVICE = CLASS.string("device", RO);
+  public static final Field<Vgpu, Boolean> CURRENTLY_ATTACHED =
+      CLASS.bool("currently_attached", RO);
+  public static final Field<Vgpu, Map<String, String>> OTHER_CONFIG = CLASS.map("other_config", RW);
+}

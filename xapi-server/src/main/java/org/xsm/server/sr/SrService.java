@@ -1,0 +1,282 @@
+package org.xsm.server.sr;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+import org.xsm.api.SmDriver;
+import org.xsm.api.SmException;
+import org.xsm.api.SrConfig;
+import org.xsm.api.SrStats;
+import org.xsm.api.VdiDevice;
+import org.xsm.api.VdiInfo;
+import org.xsm.plugins.registry.PluginRegistry;
+import org.xsm.server.db.Database;
+import org.xsm.server.model.Pbd;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.VdiType;
+import org.xsm.server.model.WireEnum;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+
+/**
+ * The bridge between XenAPI records and SM plugins: attached SRs by reference, plugin calls counted
+ * and mapped to XenAPI errors, VDI records made from what the plugin reports, and the scan that
+ * reconciles the two by location (introduce what the SR has and the database lacks, forget the
+ * reverse, update what differs). After an operation that changes an SR's tree, {@link #reconcile}
+ * applies just the VDIs the plugin says it changed: no whole-SR scan on a request path.
+ */
+@ApplicationScoped
+public class SrService {
+  @Inject Database db;
+  @Inject MeterRegistry metrics;
+  private final PluginRegistry registry = PluginRegistry.load();
+  private final Map<Ref<Sr>, org.xsm.api.Sr> attached = new ConcurrentHashMap<>();
+  private final List<BiConsumer<Ref<Sr>, org.xsm.api.Sr>> attachHooks =
+      new CopyOnWriteArrayList<>();
+
+  /** An SM plugin call. */
+  public interface SmCall<T> {
+    T run() throws SmException;
+  }
+
+  /** An SM plugin call without a result. */
+  public interface SmAction {
+    void run() throws SmException;
+  }
+
+  /** Runs a plugin call, counting it by operation and outcome, and mapping its failure. */
+  public <T> T sm(String op, Ref<?> ref, SmCall<T> call) throws XenApiException {
+    try {
+      T t = call.run();
+      count(op, null);
+      return t;
+    } catch (SmException e) {
+      count(op, e);
+      throw SmErrors.of(e, String.valueOf(ref));
+    }
+  }
+
+  /** {@link #sm} for calls without a result. */
+  public void smRun(String op, Ref<?> ref, SmAction call) throws XenApiException {
+    sm(
+        op,
+        ref,
+        () -> {
+          call.run();
+          return null;
+        });
+  }
+
+  private void count(String op, SmException e) {
+    metrics
+        .counter("xsm.sm.operations", "op", op, "outcome", e == null ? "success" : e.error().name())
+        .increment();
+  }
+
+  /** Calls {@code hook} with each SR attached from now on, and at once with those attached. */
+  public void onAttach(BiConsumer<Ref<Sr>, org.xsm.api.Sr> hook) {
+    attachHooks.add(hook);
+    attached.forEach(hook);
+  }
+
+  /** The attached SRs by reference, as of now. */
+  public Map<Ref<Sr>, org.xsm.api.Sr> attachedSrs() {
+    return Map.copyOf(attached);
+  }
+
+  public PluginRegistry registry() {
+    return registry;
+  }
+
+  /** The driver of an SR type. */
+  public SmDriver driver(String type) throws XenApiException {
+    try {
+      return registry.driver(type);
+    } catch (SmException e) {
+      throw SmErrors.of(e, type);
+    }
+  }
+
+  /** The attached SR of a record, plugging its PBD if needed. */
+  public org.xsm.api.Sr plugin(Ref<Sr> srRef) throws XenApiException {
+    org.xsm.api.Sr s = attached.get(srRef);
+    if (s != null) {
+      return s;
+    }
+    List<Ref<Pbd>> pbds = db.get(srRef, Sr.PBDS);
+    if (pbds.isEmpty()) {
+      throw new XenApiException(XenApiError.SR_HAS_NO_PBDS, srRef.value());
+    }
+    plug(pbds.get(0));
+    return attached.get(srRef);
+  }
+
+  /** PBD.plug: attaches the SR through its driver. */
+  public synchronized void plug(Ref<Pbd> pbdRef) throws XenApiException {
+    Ref<Sr> srRef = db.get(pbdRef, Pbd.SR);
+    if (!attached.containsKey(srRef)) {
+      String type = db.get(srRef, Sr.TYPE);
+      String uuid = db.get(srRef, Sr.UUID);
+      SrConfig cfg =
+          new SrConfig(uuid, db.get(pbdRef, Pbd.DEVICE_CONFIG), db.get(srRef, Sr.OTHER_CONFIG));
+      SmDriver drv = driver(type);
+      org.xsm.api.Sr s = sm("sr_attach", srRef, () -> drv.attach(cfg));
+      attached.put(srRef, s);
+      attachHooks.forEach(h -> h.accept(srRef, s));
+      gauges(srRef, uuid);
+    }
+    db.set(pbdRef, Pbd.CURRENTLY_ATTACHED, true);
+  }
+
+  private void gauges(Ref<Sr> srRef, String uuid) {
+    for (String k :
+        List.of(
+            "runs", "garbage_deleted", "coalesced", "leaf_coalesced", "bytes_copied", "no_space")) {
+      // Read through the map, so a re-attached SR's new object is what the gauge shows.
+      metrics.gauge(
+          "xsm.gc." + k,
+          List.of(Tag.of("sr", uuid)),
+          this,
+          svc -> {
+            org.xsm.api.Sr cur = svc.attached.get(srRef);
+            return cur == null ? 0 : cur.gcCounters().getOrDefault(k, 0L);
+          });
+    }
+  }
+
+  /** PBD.unplug: detaches the SR. */
+  public synchronized void unplug(Ref<Pbd> pbdRef) throws XenApiException {
+    Ref<Sr> srRef = db.get(pbdRef, Pbd.SR);
+    org.xsm.api.Sr s = attached.get(srRef);
+    if (s != null) {
+      smRun("sr_detach", srRef, s::detach);
+      attached.remove(srRef);
+    }
+    db.set(pbdRef, Pbd.CURRENTLY_ATTACHED, false);
+  }
+
+  /** Attaches and activates a VDI (for a running VM, a transfer, a copy). */
+  public VdiDevice activate(Ref<Vdi> vdiRef, boolean writable) throws XenApiException {
+    String loc = db.get(vdiRef, Vdi.LOCATION);
+    org.xsm.api.Sr s = plugin(db.get(vdiRef, Vdi.SR));
+    smRun("vdi_attach", vdiRef, () -> s.attachVdi(loc, writable));
+    try {
+      return sm("vdi_activate", vdiRef, () -> s.activateVdi(loc));
+    } catch (XenApiException e) {
+      smRun("vdi_detach", vdiRef, () -> s.detachVdi(loc));
+      throw e;
+    }
+  }
+
+  /** Deactivates and detaches a VDI. */
+  public void deactivate(Ref<Vdi> vdiRef) throws XenApiException {
+    String loc = db.get(vdiRef, Vdi.LOCATION);
+    org.xsm.api.Sr s = plugin(db.get(vdiRef, Vdi.SR));
+    smRun("vdi_detach", vdiRef, () -> s.detachVdi(loc));
+  }
+
+  /** SR.scan: reconciles VDI records with the SR by location, and refreshes the SR's figures. */
+  public synchronized void scan(Ref<Sr> srRef) throws XenApiException {
+    org.xsm.api.Sr s = plugin(srRef);
+    List<VdiInfo> found = sm("sr_scan", srRef, s::scan);
+    Map<String, Ref<Vdi>> byLocation = new HashMap<>();
+    for (Ref<Vdi> ref : db.get(srRef, Sr.VDIS)) {
+      byLocation.put(db.get(ref, Vdi.LOCATION), ref);
+    }
+    Set<String> seen = new HashSet<>();
+    for (VdiInfo v : found) {
+      seen.add(v.location());
+    }
+    for (Map.Entry<String, Ref<Vdi>> e : byLocation.entrySet()) {
+      if (!seen.contains(e.getKey())) {
+        db.destroy(Vdi.CLASS, e.getValue());
+      }
+    }
+    apply(srRef, found, byLocation);
+    refreshStats(srRef, s);
+  }
+
+  /**
+   * Applies what a plugin reported of some VDIs after an operation (a snapshot's new base copy, the
+   * leaf's new figures): each is introduced or updated by location, and the SR's figures refreshed.
+   * Costs the number of VDIs reported, not the size of the SR.
+   */
+  public synchronized void reconcile(Ref<Sr> srRef, Collection<VdiInfo> changed)
+      throws XenApiException {
+    Map<String, Ref<Vdi>> byLocation = new HashMap<>();
+    for (VdiInfo v : changed) {
+      Ref<Vdi> ref = find(srRef, v.location());
+      if (ref != null) {
+        byLocation.put(v.location(), ref);
+      }
+    }
+    apply(srRef, changed, byLocation);
+    refreshStats(srRef, plugin(srRef));
+  }
+
+  private void apply(Ref<Sr> srRef, Collection<VdiInfo> found, Map<String, Ref<Vdi>> byLocation)
+      throws XenApiException {
+    for (VdiInfo v : found) {
+      Ref<Vdi> ref = byLocation.get(v.location());
+      if (ref == null) {
+        introduce(srRef, v);
+      } else {
+        db.update(Vdi.CLASS, ref, VdiRecords.fromPlugin(v));
+      }
+    }
+  }
+
+  private void refreshStats(Ref<Sr> srRef, org.xsm.api.Sr s) throws XenApiException {
+    SrStats stats = sm("sr_stats", srRef, s::stats);
+    db.update(
+        Sr.CLASS,
+        srRef,
+        Values.of(Sr.CLASS)
+            .with(Sr.PHYSICAL_SIZE, stats.physicalSizeBytes())
+            .with(Sr.PHYSICAL_UTILISATION, stats.physicalUtilisationBytes())
+            .with(Sr.VIRTUAL_ALLOCATION, stats.virtualAllocationBytes()));
+  }
+
+  /** The VDI record of a location in an SR, or null. */
+  public Ref<Vdi> find(Ref<Sr> srRef, String location) throws XenApiException {
+    for (Ref<Vdi> ref : db.where(Vdi.LOCATION, location)) {
+      if (db.get(ref, Vdi.SR).equals(srRef)) {
+        return ref;
+      }
+    }
+    return null;
+  }
+
+  /** A VDI record for something the SR reports; snapshot links come from the SR's metadata. */
+  public Ref<Vdi> introduce(Ref<Sr> srRef, VdiInfo v) throws XenApiException {
+    Ref<Vdi> of = null;
+    if (v.metadata() != null && v.metadata().snapshotOf() != null) {
+      of = find(srRef, v.metadata().snapshotOf());
+    }
+    Values<Vdi> f = VdiRecords.fromPluginFull(v, of);
+    f.with(Vdi.SR, srRef).with(Vdi.UUID, v.uuid());
+    if (v.metadata() == null && !v.managed()) {
+      f.with(Vdi.NAME_LABEL, "base copy");
+    }
+    return db.create(Vdi.CLASS, f);
+  }
+
+  /** A VDI type from a plugin's metadata (unknown types read as user). */
+  static VdiType type(String wire) {
+    VdiType t = WireEnum.parse(VdiType.class, wire);
+    return t == null ? VdiType.USER : t;
+  }
+}

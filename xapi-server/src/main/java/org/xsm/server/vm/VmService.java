@@ -1,0 +1,324 @@
+package org.xsm.server.vm;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.xsm.server.db.Database;
+import org.xsm.server.host.HostService;
+import org.xsm.server.model.PowerState;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.Vbd;
+import org.xsm.server.model.VbdMode;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.VdiType;
+import org.xsm.server.model.Vgpu;
+import org.xsm.server.model.Vif;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XClass;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.nbd.NbdService;
+import org.xsm.server.sr.SrService;
+import org.xsm.server.vdi.VdiService;
+
+/**
+ * VM, VBD and VIF lifecycle. VMs are simulated domains (there is no hypervisor yet): the
+ * power-state machine and its errors are xapi's, and a running (or paused) VM keeps its disks
+ * attached and activated through the storage plugin (and exported by the NBD server), so storage
+ * sees what it would see under a real VM.
+ */
+@ApplicationScoped
+public class VmService {
+  @Inject Database db;
+  @Inject SrService srs;
+  @Inject VdiService vdis;
+  @Inject HostService hosts;
+  @Inject MemoryImages memory;
+  @Inject NbdService nbd;
+  private final AtomicLong domids = new AtomicLong(1);
+
+  /** A new halted VM (VM.create), with the fields the client's record sets. */
+  public Ref<Vm> create(Values<Vm> fields) throws XenApiException {
+    checkRefs(fields);
+    fields.with(Vm.POWER_STATE, PowerState.HALTED).with(Vm.DOMID, -1L);
+    return db.create(Vm.CLASS, fields);
+  }
+
+  /** A new VBD (VBD.create) of an existing VM. */
+  public Ref<Vbd> createVbd(Values<Vbd> fields) throws XenApiException {
+    Object vm = fields.stored().get(Vbd.VM.name());
+    if (vm == null || !db.exists(Vm.CLASS, Ref.of(String.valueOf(vm)))) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "VM", String.valueOf(vm));
+    }
+    checkRefs(fields);
+    return db.create(Vbd.CLASS, fields);
+  }
+
+  /** A new VIF (VIF.create). */
+  public Ref<Vif> createVif(Values<Vif> fields) throws XenApiException {
+    checkRefs(fields);
+    return db.create(Vif.CLASS, fields);
+  }
+
+  /** Every reference a new record sets must name an existing record of its class. */
+  private <C> void checkRefs(Values<C> fields) throws XenApiException {
+    for (var e : fields.stored().entrySet()) {
+      var f = fields.cls().field(e.getKey());
+      if (f.type() == org.xsm.server.model.FieldType.REF
+          && e.getValue() instanceof String r
+          && !Ref.of(r).isNull()) {
+        XClass<?> target = org.xsm.server.model.Schema.get(f.refClass());
+        if (target == null || db.classOf(r) != target) {
+          throw new XenApiException(XenApiError.HANDLE_INVALID, f.refClass(), r);
+        }
+      }
+    }
+  }
+
+  private XenApiException badState(Ref<Vm> vm, PowerState expected, PowerState actual) {
+    return new XenApiException(
+        XenApiError.VM_BAD_POWER_STATE,
+        vm.value(),
+        expected.wire().toLowerCase(Locale.ROOT),
+        actual.wire().toLowerCase(Locale.ROOT));
+  }
+
+  private Row<Vm> requireState(Ref<Vm> vm, PowerState expected) throws XenApiException {
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    if (r.get(Vm.POWER_STATE) != expected) {
+      throw badState(vm, expected, r.get(Vm.POWER_STATE));
+    }
+    if (r.get(Vm.IS_A_SNAPSHOT)) {
+      throw new XenApiException(XenApiError.VM_IS_SNAPSHOT, vm.value());
+    }
+    if (r.get(Vm.IS_A_TEMPLATE)) {
+      throw new XenApiException(XenApiError.VM_IS_TEMPLATE, vm.value());
+    }
+    return r;
+  }
+
+  /** VM.destroy: a halted or suspended VM and its devices. */
+  public void destroy(Ref<Vm> vm) throws XenApiException {
+    PowerState s = db.get(vm, Vm.POWER_STATE);
+    if (s != PowerState.HALTED && s != PowerState.SUSPENDED) {
+      throw badState(vm, PowerState.HALTED, s);
+    }
+    destroyDevices(vm);
+    db.destroy(Vm.CLASS, vm);
+  }
+
+  /** Drops a VM's VBDs, VIFs and VGPUs (not their disks). */
+  void destroyDevices(Ref<Vm> vm) throws XenApiException {
+    for (Ref<Vbd> d : db.get(vm, Vm.VBDS)) {
+      db.destroy(Vbd.CLASS, d);
+    }
+    for (Ref<Vif> d : db.get(vm, Vm.VIFS)) {
+      db.destroy(Vif.CLASS, d);
+    }
+    for (Ref<Vgpu> d : db.get(vm, Vm.VGPUS)) {
+      db.destroy(Vgpu.CLASS, d);
+    }
+  }
+
+  /** The VBDs a start plugs: those with media (disks, and CDs with their ISO). */
+  private List<Ref<Vbd>> pluggable(Ref<Vm> vm) throws XenApiException {
+    List<Ref<Vbd>> out = new ArrayList<>();
+    for (Ref<Vbd> vbd : db.get(vm, Vm.VBDS)) {
+      Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
+      if (b != null && Vbd.hasMedia(b)) {
+        out.add(vbd);
+      }
+    }
+    return out;
+  }
+
+  /** Attaches every device of the VM; on failure detaches those already attached. */
+  private void attachDevices(Ref<Vm> vm) throws XenApiException {
+    List<Ref<Vbd>> done = new ArrayList<>();
+    try {
+      for (Ref<Vbd> vbd : pluggable(vm)) {
+        plugDevice(vbd);
+        done.add(vbd);
+      }
+    } catch (XenApiException e) {
+      for (Ref<Vbd> vbd : done) {
+        unplugDevice(vbd);
+      }
+      throw e;
+    }
+  }
+
+  private void plugDevice(Ref<Vbd> vbd) throws XenApiException {
+    Row<Vbd> b = db.read(Vbd.CLASS, vbd);
+    Ref<Vdi> vdi = b.get(Vbd.VDI);
+    if (db.exists(Vdi.CLASS, vdi)) {
+      boolean rw = b.get(Vbd.MODE) == VbdMode.RW;
+      nbd.exportVdi(vdi.value(), srs.activate(vdi, rw), !rw);
+    }
+    db.set(vbd, Vbd.CURRENTLY_ATTACHED, true);
+  }
+
+  private void unplugDevice(Ref<Vbd> vbd) throws XenApiException {
+    Row<Vbd> b = db.read(Vbd.CLASS, vbd);
+    Ref<Vdi> vdi = b.get(Vbd.VDI);
+    if (db.exists(Vdi.CLASS, vdi) && b.get(Vbd.CURRENTLY_ATTACHED)) {
+      nbd.unexportVdi(vdi.value()); // its connections close before the device goes
+      srs.deactivate(vdi);
+    }
+    db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
+  }
+
+  private void detachDevices(Ref<Vm> vm) throws XenApiException {
+    for (Ref<Vbd> vbd : pluggable(vm)) {
+      unplugDevice(vbd);
+    }
+  }
+
+  /** VM.start. */
+  public void start(Ref<Vm> vm, boolean paused) throws XenApiException {
+    requireState(vm, PowerState.HALTED);
+    run(vm, paused);
+  }
+
+  /** VM.resume. */
+  public void resume(Ref<Vm> vm, boolean paused) throws XenApiException {
+    requireState(vm, PowerState.SUSPENDED);
+    run(vm, paused);
+  }
+
+  /** The domain comes up: disks attached, memory booted or restored, a domid, this host. */
+  private void run(Ref<Vm> vm, boolean paused) throws XenApiException {
+    Ref<Vdi> suspendVdi = db.get(vm, Vm.SUSPEND_VDI);
+    byte[] saved = null;
+    if (db.exists(Vdi.CLASS, suspendVdi)) {
+      saved = vdis.read(suspendVdi, MemoryImages.SIZE_BYTES);
+    }
+    attachDevices(vm);
+    if (saved != null) {
+      memory.restore(vm, saved, !paused);
+      db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
+      vdis.destroy(suspendVdi);
+    } else {
+      memory.boot(vm, !paused);
+    }
+    db.update(
+        Vm.CLASS,
+        vm,
+        Values.of(Vm.CLASS)
+            .with(Vm.POWER_STATE, paused ? PowerState.PAUSED : PowerState.RUNNING)
+            .with(Vm.DOMID, domids.getAndIncrement())
+            .with(Vm.RESIDENT_ON, hosts.host()));
+  }
+
+  private static Values<Vm> halted() {
+    return Values.of(Vm.CLASS)
+        .with(Vm.POWER_STATE, PowerState.HALTED)
+        .with(Vm.DOMID, -1L)
+        .with(Vm.RESIDENT_ON, Ref.nullRef());
+  }
+
+  /** VM.clean_shutdown ({@code hard} false) and VM.hard_shutdown. */
+  public void halt(Ref<Vm> vm, boolean hard) throws XenApiException {
+    PowerState s = db.get(vm, Vm.POWER_STATE);
+    boolean allowed =
+        s == PowerState.RUNNING || (hard && (s == PowerState.PAUSED || s == PowerState.SUSPENDED));
+    if (!allowed) {
+      throw badState(vm, PowerState.RUNNING, s);
+    }
+    if (s != PowerState.SUSPENDED) {
+      detachDevices(vm);
+    } else {
+      Ref<Vdi> sv = db.get(vm, Vm.SUSPEND_VDI);
+      db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
+      if (db.exists(Vdi.CLASS, sv)) {
+        vdis.destroy(sv);
+      }
+    }
+    memory.drop(vm);
+    db.update(Vm.CLASS, vm, halted());
+  }
+
+  /** VM.pause and VM.unpause. */
+  public void transition(Ref<Vm> vm, PowerState from, PowerState to) throws XenApiException {
+    requireState(vm, from);
+    db.set(vm, Vm.POWER_STATE, to);
+    memory.setRunning(vm, to == PowerState.RUNNING);
+  }
+
+  /** Writes the VM's memory into a new suspend VDI on its suspend SR (or the pool's default). */
+  Ref<Vdi> saveMemory(Ref<Vm> vm, byte[] image) throws XenApiException {
+    Ref<Sr> sr = db.get(vm, Vm.SUSPEND_SR);
+    if (!db.exists(Sr.CLASS, sr)) {
+      sr = hosts.defaultSr();
+    }
+    return vdis.createWith(
+        sr, "Suspend image of " + db.get(vm, Vm.NAME_LABEL), VdiType.SUSPEND, image);
+  }
+
+  /** VM.suspend: memory into a suspend VDI, devices detached. */
+  public void suspend(Ref<Vm> vm) throws XenApiException {
+    requireState(vm, PowerState.RUNNING);
+    memory.setRunning(vm, false);
+    Ref<Vdi> image = saveMemory(vm, memory.snapshot(vm));
+    detachDevices(vm);
+    memory.drop(vm);
+    db.update(
+        Vm.CLASS,
+        vm,
+        halted().with(Vm.POWER_STATE, PowerState.SUSPENDED).with(Vm.SUSPEND_VDI, image));
+  }
+
+  /** VBD.destroy, VIF.destroy: only when unplugged. */
+  public <C> void destroyDevice(XClass<C> cls, Ref<C> ref, boolean attached)
+      throws XenApiException {
+    if (attached) {
+      throw new XenApiException(
+          XenApiError.OPERATION_NOT_ALLOWED, cls.name() + " " + ref + " is plugged");
+    }
+    db.destroy(cls, ref);
+  }
+
+  /** VBD.plug: onto a running VM, or the control domain (a disk for a client: NBD, backup). */
+  public void plug(Ref<Vbd> vbd) throws XenApiException {
+    Row<Vm> vm = db.read(Vm.CLASS, db.get(vbd, Vbd.VM));
+    PowerState s = vm.get(Vm.POWER_STATE);
+    boolean up = s == PowerState.RUNNING || s == PowerState.PAUSED;
+    if (!vm.get(Vm.IS_CONTROL_DOMAIN) && !up) {
+      throw badState(vm.ref(), PowerState.RUNNING, s);
+    }
+    if (db.get(vbd, Vbd.CURRENTLY_ATTACHED)) {
+      throw new XenApiException(XenApiError.DEVICE_ALREADY_ATTACHED, vbd.value());
+    }
+    plugDevice(vbd);
+  }
+
+  /** VBD.unplug. */
+  public void unplug(Ref<Vbd> vbd) throws XenApiException {
+    if (!db.get(vbd, Vbd.CURRENTLY_ATTACHED)) {
+      throw new XenApiException(XenApiError.DEVICE_ALREADY_DETACHED, vbd.value());
+    }
+    unplugDevice(vbd);
+  }
+
+  /** After a restart no simulated domain survives: running VMs are halted, devices unplugged. */
+  public void haltAllAfterRestart() throws XenApiException {
+    List<Ref<Vm>> up =
+        db.fullScan(
+            Vm.CLASS,
+            r ->
+                r.get(Vm.POWER_STATE) != PowerState.HALTED
+                    && r.get(Vm.POWER_STATE) != PowerState.SUSPENDED);
+    for (Ref<Vm> vm : up) {
+      db.update(Vm.CLASS, vm, halted());
+    }
+    for (Ref<Vbd> vbd : db.fullScan(Vbd.CLASS, r -> r.get(Vbd.CURRENTLY_ATTACHED))) {
+      db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
+    }
+  }
+}
