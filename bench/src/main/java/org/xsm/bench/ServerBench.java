@@ -1,18 +1,15 @@
 package org.xsm.bench;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
@@ -23,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * XenAPI server benchmark. Starts the packaged server ({@code quarkus-run.jar}) as a child process
@@ -42,7 +38,7 @@ import java.util.stream.Stream;
  * Depends on no server class: requests are hand-written XML-RPC and JSON-RPC bodies.
  */
 public final class ServerBench {
-  private static final String PASSWORD = "bench";
+  private static final String PASSWORD = ServerProcess.PASSWORD;
   private static final Pattern REF = Pattern.compile("OpaqueRef:[0-9a-f-]{36}");
   private static final double TARGET_ALL_RECORDS_MS = 150;
   private static final double TARGET_GET_RECORD_PER_S = 3000;
@@ -54,9 +50,9 @@ public final class ServerBench {
   private final int threads;
   private final int seconds;
   private boolean keep;
-  private Process server;
+  private ServerProcess proc;
+  private ServerProcess server;
   private Path data;
-  private Path log;
   private String base;
   private String session;
   private List<String> vmRefs;
@@ -108,7 +104,7 @@ public final class ServerBench {
       rc = snapshots ? b.runSnapshots() : b.run();
     } catch (Exception e) {
       e.printStackTrace();
-      System.err.println("bench: failed; server log: " + b.log);
+      System.err.println("bench: failed; server data and log kept: " + b.data);
       rc = 1;
       b.keep = true;
     } finally {
@@ -584,64 +580,18 @@ public final class ServerBench {
   // ---- the server process ----
 
   private void start() throws Exception {
-    Path jarPath = Path.of(jar).toAbsolutePath();
-    if (!Files.isRegularFile(jarPath)) {
-      throw new IllegalStateException(
-          jarPath + " is missing: mvn -B -q -pl xapi-server -am install -DskipTests");
-    }
-    Path root =
-        Path.of(System.getenv().getOrDefault("XSM_BENCH_DIR", "bench/target/bench-data"))
-            .toAbsolutePath();
-    Files.createDirectories(root);
-    data = Files.createTempDirectory(root, "server-");
-    log = data.resolveSibling(data.getFileName() + ".log");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    base = "http://127.0.0.1:" + port;
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    String opts = System.getenv().getOrDefault("XSM_JAVA_OPTS", "");
-    if (!opts.isBlank()) {
-      cmd.addAll(Arrays.asList(opts.trim().split("\\s+")));
-    }
-    cmd.add("-jar");
-    cmd.add(jarPath.toString());
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("XSM_ROOT_PASSWORD", PASSWORD);
-    pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
-    pb.environment().put("XSM_DATA_DIR", data.toString());
-    pb.redirectErrorStream(true).redirectOutput(log.toFile());
-    server = pb.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline) {
-      if (!server.isAlive()) {
-        throw new IllegalStateException("the server exited:\n" + Files.readString(log));
-      }
-      String l = Files.readString(log);
-      if (l.contains("xsm XenAPI server ready") && l.contains("Listening on:")) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new IllegalStateException("the server did not start in 120 s:\n" + Files.readString(log));
+    proc = new ServerProcess(jar, java.util.Map.of());
+    proc.keepData(keep);
+    proc.start();
+    server = proc;
+    base = proc.base();
+    data = proc.data();
   }
 
   private void stop() throws Exception {
-    if (server != null) {
-      server.destroy();
-      if (!server.waitFor(30, TimeUnit.SECONDS)) {
-        server.destroyForcibly().waitFor();
-      }
-    }
-    if (data != null && !keep) {
-      try (Stream<Path> s = Files.walk(data)) {
-        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-      Files.deleteIfExists(log);
+    if (proc != null) {
+      proc.keepData(keep);
+      proc.close();
     }
   }
 }
