@@ -1,9 +1,7 @@
 package org.xsm.server.db;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,22 +25,32 @@ public final class EventLog {
   public record Event(
       long id, String cls, String operation, String ref, Map<String, Object> snapshot) {}
 
-  private final Deque<Event> log = new ArrayDeque<>();
+  /**
+   * The last {@value #CAPACITY} events as a ring: the event with id {@code k} is at {@code (k - 1)
+   * % CAPACITY}, so {@link #from} starts at the first event a token has not seen without walking
+   * the older ones: its cost is the number of new events, not the size of the log.
+   */
+  private final Event[] ring = new Event[CAPACITY];
+
   private long last;
 
   synchronized void record(String cls, String op, String ref, Supplier<Map<String, Object>> snap) {
-    last++;
-    log.addLast(new Event(last, cls, op, ref, snap.get()));
-    if (log.size() > CAPACITY) {
-      log.removeFirst();
-    }
-    notifyAll();
+    append(cls, op, ref, snap.get());
   }
 
   public synchronized void inject(String cls, String ref, Map<String, Object> snapshot) {
+    append(cls, "mod", ref, snapshot);
+  }
+
+  private void append(String cls, String op, String ref, Map<String, Object> snapshot) {
     last++;
-    log.addLast(new Event(last, cls, "mod", ref, snapshot));
+    ring[(int) ((last - 1) % CAPACITY)] = new Event(last, cls, op, ref, snapshot);
     notifyAll();
+  }
+
+  /** The oldest id still held. */
+  private long oldest() {
+    return Math.max(1, last - CAPACITY + 1);
   }
 
   public static String token(long id) {
@@ -78,12 +86,13 @@ public final class EventLog {
     boolean all = want.contains("*");
     long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
     while (true) {
-      if (!log.isEmpty() && after > 0 && after < log.peekFirst().id() - 1) {
+      if (after > 0 && after < oldest() - 1) {
         throw new XenApiException(XenApiError.EVENTS_LOST);
       }
       List<Event> out = new ArrayList<>();
-      for (Event e : log) {
-        if (e.id() > after && (all || want.contains(e.cls().toLowerCase(Locale.ROOT)))) {
+      for (long id = Math.max(after + 1, oldest()); id <= last; id++) {
+        Event e = ring[(int) ((id - 1) % CAPACITY)];
+        if (all || want.contains(e.cls().toLowerCase(Locale.ROOT))) {
           out.add(e);
         }
       }
@@ -91,7 +100,7 @@ public final class EventLog {
       if (!out.isEmpty() || wait <= 0) {
         return out;
       }
-      after = Math.max(after, 0);
+      after = Math.max(after, last);
       wait(Math.max(1, wait / 1_000_000));
     }
   }
