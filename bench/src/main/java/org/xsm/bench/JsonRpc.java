@@ -96,7 +96,8 @@ final class JsonRpc {
         .body();
   }
 
-  private static void json(StringBuilder b, Object o) {
+  /** Appends {@code o} as JSON (maps, lists, booleans, numbers, strings without escapes). */
+  static void json(StringBuilder b, Object o) {
     if (o instanceof Map<?, ?> m) {
       b.append('{');
       boolean first = true;

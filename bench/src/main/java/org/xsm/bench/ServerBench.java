@@ -440,7 +440,7 @@ public final class ServerBench {
         if (i > 0) {
           b.append(',');
         }
-        json(b, params[i]);
+        JsonRpc.json(b, params[i]);
       }
       body = b.append("],\"id\":").append(IDS.incrementAndGet()).append('}').toString();
       path = "/jsonrpc";
@@ -495,26 +495,6 @@ public final class ServerBench {
       b.append("<value><string>").append(x).append("</string></value>"); // as the SDKs send int64
     } else {
       b.append("<value><string>").append(o).append("</string></value>");
-    }
-  }
-
-  private static void json(StringBuilder b, Object o) {
-    if (o instanceof java.util.Map<?, ?> m) {
-      b.append('{');
-      boolean first = true;
-      for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
-        if (!first) {
-          b.append(',');
-        }
-        first = false;
-        b.append('"').append(e.getKey()).append("\":");
-        json(b, e.getValue());
-      }
-      b.append('}');
-    } else if (o instanceof Boolean || o instanceof Long) {
-      b.append(o);
-    } else {
-      b.append('"').append(o).append('"'); // the bench sends no characters that need escaping
     }
   }
 

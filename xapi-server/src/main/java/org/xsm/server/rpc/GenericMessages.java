@@ -90,89 +90,90 @@ public class GenericMessages implements RpcModule {
           return "";
         });
     if (f.type() == FieldType.MAP) {
-      d.registerDefault(
-          n + ".add_to_" + fn,
+      registerChange(
+          d,
+          c,
+          fn,
+          "add_to_",
           4,
-          true,
-          true,
-          (ctx, a) -> {
+          (ref, a, current) -> {
+            Map<String, Object> m = Params.map(current, fn);
             String k = Params.str(a, 1);
-            String v = Params.str(a, 2);
-            Ref<C> ref = Params.ref(a, 0);
-            db.modify(
-                c,
-                ref,
-                row -> {
-                  Map<String, Object> m = Params.map(db.wireField(c, ref.value(), fn), fn);
-                  if (m.containsKey(k)) {
-                    throw new XenApiException(XenApiError.MAP_DUPLICATE_KEY, n, fn, ref.value(), k);
-                  }
-                  m.put(k, v);
-                  return Values.of(c).putStored(fn, m);
-                });
-            return "";
+            if (m.containsKey(k)) {
+              throw new XenApiException(XenApiError.MAP_DUPLICATE_KEY, n, fn, ref, k);
+            }
+            m.put(k, Params.str(a, 2));
+            return m;
           });
-      d.registerDefault(
-          n + ".remove_from_" + fn,
+      registerChange(
+          d,
+          c,
+          fn,
+          "remove_from_",
           3,
-          true,
-          true,
-          (ctx, a) -> {
-            String k = Params.str(a, 1);
-            Ref<C> ref = Params.ref(a, 0);
-            db.modify(
-                c,
-                ref,
-                row -> {
-                  Map<String, Object> m = Params.map(db.wireField(c, ref.value(), fn), fn);
-                  m.remove(k);
-                  return Values.of(c).putStored(fn, m);
-                });
-            return "";
+          (ref, a, current) -> {
+            Map<String, Object> m = Params.map(current, fn);
+            m.remove(Params.str(a, 1));
+            return m;
           });
     }
     if (f.type() == FieldType.STRING_SET || f.type() == FieldType.REF_SET) {
-      d.registerDefault(
-          n + ".add_" + fn,
+      registerChange(
+          d,
+          c,
+          fn,
+          "add_",
           3,
-          true,
-          true,
-          (ctx, a) -> {
+          (ref, a, current) -> {
+            List<String> s = new ArrayList<>(Params.strings(current, fn));
             String v = Params.str(a, 1);
-            Ref<C> ref = Params.ref(a, 0);
-            db.modify(
-                c,
-                ref,
-                row -> {
-                  List<String> s =
-                      new ArrayList<>(Params.strings(db.wireField(c, ref.value(), fn), fn));
-                  if (!s.contains(v)) {
-                    s.add(v);
-                  }
-                  return Values.of(c).putStored(fn, s);
-                });
-            return "";
+            if (!s.contains(v)) {
+              s.add(v);
+            }
+            return s;
           });
-      d.registerDefault(
-          n + ".remove_" + fn,
+      registerChange(
+          d,
+          c,
+          fn,
+          "remove_",
           3,
-          true,
-          true,
-          (ctx, a) -> {
-            String v = Params.str(a, 1);
-            Ref<C> ref = Params.ref(a, 0);
-            db.modify(
-                c,
-                ref,
-                row -> {
-                  List<String> s =
-                      new ArrayList<>(Params.strings(db.wireField(c, ref.value(), fn), fn));
-                  s.remove(v);
-                  return Values.of(c).putStored(fn, s);
-                });
-            return "";
+          (ref, a, current) -> {
+            List<String> s = new ArrayList<>(Params.strings(current, fn));
+            s.remove(Params.str(a, 1));
+            return s;
           });
     }
+  }
+
+  /** A new value of a map or set field from its current one and the call's parameters. */
+  @FunctionalInterface
+  private interface Change {
+    Object apply(String ref, List<Object> args, Object current) throws XenApiException;
+  }
+
+  /**
+   * Registers {@code <class>.<prefix><field>}: the field's new value is computed from its current
+   * one in one atomic step of the database, so concurrent changes of one record all take effect.
+   */
+  private <C> void registerChange(
+      Dispatcher d, XClass<C> c, String fn, String prefix, int arity, Change change) {
+    d.registerDefault(
+        c.name() + "." + prefix + fn,
+        arity,
+        true,
+        true,
+        (ctx, a) -> {
+          Ref<C> ref = Params.ref(a, 0);
+          db.modify(
+              c,
+              ref,
+              row ->
+                  Values.of(c)
+                      .putStored(
+                          fn, change.apply(ref.value(), a, db.wireField(c, ref.value(), fn))));
+          return "";
+        });
   }
 
   private static List<String> refs(List<? extends Ref<?>> refs) {
