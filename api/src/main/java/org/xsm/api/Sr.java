@@ -120,6 +120,82 @@ public interface Sr {
   }
 
   /**
+   * {@link #snapshot} that also reports the other VDIs the snapshot changed (on a VHD-tree SR: the
+   * new hidden base copy, and the leaf now reading through it), so the caller can update its
+   * records of them without a scan.
+   *
+   * <p>Same contract, durability, thread-safety and errors as {@link #snapshot}. The default calls
+   * {@code snapshot} and reports nothing else changed ({@link TreeChange#changed()} empty): a
+   * caller that needs the other VDIs' figures must then scan.
+   */
+  default TreeChange snapshotChange(String location, SnapshotKind kind, VdiMetadata metadata)
+      throws SmException {
+    return new TreeChange(snapshot(location, kind, metadata), List.of());
+  }
+
+  /**
+   * {@link #cloneVdi} that also reports the other VDIs the clone changed, as {@link
+   * #snapshotChange} does for a snapshot. The default calls {@code cloneVdi} and reports nothing
+   * else changed.
+   */
+  default TreeChange cloneChange(String location, VdiMetadata metadata) throws SmException {
+    return new TreeChange(cloneVdi(location, metadata), List.of());
+  }
+
+  /**
+   * Snapshots several VDIs of this SR as one operation (a VM's disks). Each request is done as
+   * {@link #snapshotChange} would do it; all or nothing: when this throws, none of the new VDIs
+   * remains and the snapshotted VDIs are as before (data, tree, metadata).
+   *
+   * <p>Durability: when this returns, every snapshot is durable. A crash during the call leaves,
+   * once the SR is attached or scanned again, either all the snapshots or none (drivers that
+   * implement this natively make the batch one recoverable operation; the default cannot promise
+   * this across a crash, only across failures it sees).
+   *
+   * <p>Point in time: each VDI is captured as of the moment its own snapshot is taken; a native
+   * implementation pauses every active device of the batch together for the shortest window it can,
+   * which is what a VM's crash-consistent snapshot wants.
+   *
+   * <p>Thread-safety: like every {@code Sr} method; the batch holds the SR's lock, so other tree
+   * changes of the SR wait for it.
+   *
+   * <p>The default calls {@link #snapshotChange} for each request in order and, when one fails,
+   * deletes the snapshots already made ({@link #deleteVdi}) before rethrowing; a failure of that
+   * undo is added to the original exception as suppressed.
+   *
+   * @param requests the VDIs, each at most once
+   * @return one {@link TreeChange} per request, in the order of the requests
+   * @throws SmException as {@link #snapshot} ({@link SmError#VDI_MISSING}, {@link
+   *     SmError#SNAPSHOT_CHAIN_TOO_LONG}, ...) for the first request that fails; {@link
+   *     SmError#BAD_REQUEST} if a VDI appears twice
+   */
+  default List<TreeChange> snapshotAll(List<SnapshotRequest> requests) throws SmException {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (SnapshotRequest r : requests) {
+      if (!seen.add(r.location())) {
+        throw new SmException(
+            SmError.BAD_REQUEST, "VDI " + r.location() + " appears twice in one batched snapshot");
+      }
+    }
+    List<TreeChange> done = new java.util.ArrayList<>();
+    try {
+      for (SnapshotRequest r : requests) {
+        done.add(snapshotChange(r.location(), r.kind(), r.metadata()));
+      }
+      return List.copyOf(done);
+    } catch (SmException | RuntimeException failure) {
+      for (TreeChange c : done) {
+        try {
+          deleteVdi(c.vdi().location());
+        } catch (SmException | RuntimeException undo) {
+          failure.addSuppressed(undo);
+        }
+      }
+      throw failure;
+    }
+  }
+
+  /**
    * Grows a detached VDI ({@code vdi_resize}); data is kept, new space reads as zeros.
    *
    * @throws SmException {@link SmError#VDI_SIZE} if smaller than now

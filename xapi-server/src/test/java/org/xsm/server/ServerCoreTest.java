@@ -47,6 +47,23 @@ class ServerCoreTest extends SdkTest {
   }
 
   @Test
+  void aSnapshotIntroducesItsBaseCopyWithoutAScan() throws Exception {
+    VDI vdi = newVdi("leaf", 4 * MIB);
+    VDI snap = vdi.snapshot(c, Map.of());
+    // EXT: the data moved to a new hidden base copy, parent of both the leaf and the snapshot. Its
+    // record comes from what the driver reported, in the same call: no SR.scan was made.
+    String base = vdi.getSmConfig(c).get("vhd-parent");
+    assertThat(base).isNotNull().isEqualTo(snap.getSmConfig(c).get("vhd-parent"));
+    VDI baseCopy = VDI.getByUuid(c, base);
+    assertThat(baseCopy.getManaged(c)).isFalse();
+    assertThat(baseCopy.getNameLabel(c)).isEqualTo("base copy");
+    assertThat(baseCopy.getSR(c)).isEqualTo(defaultSr());
+    assertThat(snap.getSnapshotOf(c)).isEqualTo(vdi);
+    snap.destroy(c);
+    vdi.destroy(c);
+  }
+
+  @Test
   void settingTheSameValueIsNotAChange() throws Exception {
     VDI vdi = newVdi("quiet", MIB);
     vdi.setNameLabel(c, "quiet");

@@ -1,7 +1,6 @@
 package org.xsm.plugins.filesr;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,8 +13,10 @@ import org.xsm.api.DriverInfo;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
+import org.xsm.api.SnapshotRequest;
 import org.xsm.api.Sr;
 import org.xsm.api.SrStats;
+import org.xsm.api.TreeChange;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
@@ -25,6 +26,7 @@ import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdCreator;
 import org.xsm.plugins.vhd.VhdFooter;
 import org.xsm.plugins.vhd.VhdImage;
+import org.xsm.plugins.vhd.VhdSummary;
 
 /**
  * An attached VHD-tree SR, as xapi's FileSR keeps one: {@code <uuid>.vhd} files in one directory of
@@ -33,6 +35,15 @@ import org.xsm.plugins.vhd.VhdImage;
  *
  * <p>Locking: operations that change the tree, or depend on it not changing, hold the SR lock; I/O
  * on active devices does not. Each SR has its own lock, so SRs work in parallel.
+ *
+ * <p>Cost: the VDI operations work on an in-memory model of the tree and metadata ({@link SrModel})
+ * that each of them updates after its durable steps, so none lists the store or reads another VDI's
+ * files; scan and attach rebuild the model (rereading only files that changed). Operations that
+ * keep the model run through {@link #managed}; any other change of the tree's files (the GC,
+ * recovery) makes the model stale through the {@link TrackedStore}, and a failed operation drops
+ * it. On a shared SR another host may change the tree between two operations, so the model is
+ * rebuilt (from the listing, rereading what changed) each time the lock shared with other hosts is
+ * taken.
  */
 public class FileSr implements Sr {
   /** xapi's MAX_CHAIN_SIZE: a VDI whose chain is this deep cannot be snapshotted or cloned. */
@@ -66,8 +77,15 @@ public class FileSr implements Sr {
     }
   }
 
+  /** The in-memory tree and metadata; guarded by {@link #lock}. */
+  final SrModel model;
+
+  /** The thread running a {@link #managed} operation, which updates the model itself. */
+  private volatile Thread modelKeeper;
+
   protected FileSr(ImageStore store, DriverInfo info, String uuid, Runnable onDetach) {
-    this.store = store;
+    this.store = new TrackedStore(store, () -> modelKeeper == Thread.currentThread(), this::stale);
+    this.model = new SrModel(this.store);
     this.info = info;
     this.uuid = uuid;
     this.onDetach = onDetach;
@@ -158,11 +176,45 @@ public class FileSr implements Sr {
       if (detached) {
         throw new SmException(SmError.SR_NOT_ATTACHED, "SR " + uuid + " is detached");
       }
-      // The outermost holder also takes the lock shared with other hosts.
-      return storeLock == null || lock.getHoldCount() > 1 ? op.run() : storeLock.run(op);
+      if (storeLock == null || lock.getHoldCount() > 1) {
+        return op.run();
+      }
+      // The outermost holder also takes the lock shared with other hosts, which may have changed
+      // the tree since this host last held it.
+      return storeLock.run(
+          () -> {
+            model.invalidate();
+            return op.run();
+          });
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * {@link #locked}, for an operation that keeps the in-memory model in step with the files it
+   * changes. If it fails, the model is dropped (rebuilt from the files at the next use), since a
+   * failure may come between a file change and the model's.
+   */
+  <T> T managed(Op<T> op) throws SmException {
+    return locked(
+        () -> {
+          Thread outer = modelKeeper;
+          modelKeeper = Thread.currentThread();
+          try {
+            return op.run();
+          } catch (SmException | RuntimeException e) {
+            model.invalidate();
+            throw e;
+          } finally {
+            modelKeeper = outer;
+          }
+        });
+  }
+
+  /** Another writer changed the tree's files: the model is rebuilt at its next use. */
+  private void stale() {
+    model.invalidate();
   }
 
   /** Makes the SR lock also take {@code l}, the lock shared with other hosts. */
@@ -196,22 +248,42 @@ public class FileSr implements Sr {
         });
   }
 
-  /** Rolls back snapshots and clones a crash interrupted, and removes temporary files. */
+  /**
+   * Rolls back snapshots and clones a crash interrupted, and removes temporary files. The model is
+   * rebuilt afterwards if recovery changed anything.
+   */
   void recover() throws SmException {
     try {
       TreeOperations.recover(this);
       HiddenRename.recover(this);
       GarbageCollector.recoverJournals(this);
+      model.invalidate(); // recovery may have renamed or deleted nodes
     } catch (IOException e) {
+      model.invalidate();
       throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "recovery of SR " + uuid);
     }
   }
 
+  /**
+   * The tree as the store holds it now (the model is rebuilt first, rereading what changed), as an
+   * independent copy: for callers that read it outside the SR lock or change the files behind the
+   * model (the GC). Under the SR lock.
+   */
   VhdTree tree() throws SmException {
     try {
-      return VhdTree.read(store);
+      model.refresh();
+      return model.tree().copy();
     } catch (IOException e) {
       throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
+    }
+  }
+
+  /** The live model tree (under the SR lock, in a {@link #managed} operation). */
+  VhdTree modelTree() throws SmException {
+    try {
+      return model.tree();
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.SR_SCAN, "reading the tree of SR " + uuid);
     }
   }
 
@@ -219,35 +291,44 @@ public class FileSr implements Sr {
 
   @Override
   public List<VdiInfo> scan() throws SmException {
-    return locked(
+    return managed(
         () -> {
           recover();
-          VhdTree tree = tree();
+          try {
+            model.refresh();
+          } catch (IOException e) {
+            throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
+          }
+          VhdTree tree = modelTree();
+          java.util.Set<String> cbt = model.cbtLogsAtRefresh();
           List<VdiInfo> out = new ArrayList<>();
           for (VhdTree.Node n : tree.nodes()) {
             if (n.hidden && tree.isGarbage(n)) {
               continue;
             }
-            out.add(info(n));
+            out.add(info(n, cbt.contains(n.uuid)));
           }
-          try {
-            for (String name : store.list()) {
-              if (name.endsWith(".cbtlog")) {
-                String u = name.substring(0, name.length() - ".cbtlog".length());
-                if (VhdTree.UUID.matcher(u).matches() && tree.get(u) == null) {
-                  out.add(cbtMetadataInfo(u));
-                }
-              }
+          for (String u : cbt) {
+            if (VhdTree.UUID.matcher(u).matches() && tree.get(u) == null) {
+              out.add(cbtMetadataInfo(u));
             }
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
           }
           kickGc();
           return out;
         });
   }
 
+  /** A node as a VDI; whether it has a CBT log costs one lookup on the store. */
   VdiInfo info(VhdTree.Node n) throws SmException {
+    try {
+      return info(n, store.exists(CbtLog.fileOf(n.uuid)));
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.VDI_LOAD, "CBT log of VDI " + n.uuid);
+    }
+  }
+
+  /** A node as a VDI, from the model only. */
+  VdiInfo info(VhdTree.Node n, boolean cbt) throws SmException {
     VdiMetadata meta = readMeta(n.uuid);
     Map<String, String> sm = new TreeMap<>();
     sm.put("vdi_type", "vhd");
@@ -255,12 +336,6 @@ public class FileSr implements Sr {
       sm.put("vhd-parent", n.parentUuid);
     }
     boolean snapshot = readOnlyFlag(n.uuid);
-    boolean cbt;
-    try {
-      cbt = store.exists(CbtLog.fileOf(n.uuid));
-    } catch (IOException e) {
-      throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
-    }
     return new VdiInfo(
         n.uuid,
         n.uuid,
@@ -296,9 +371,14 @@ public class FileSr implements Sr {
 
   @Override
   public SrStats stats() throws SmException {
-    return locked(
+    return managed(
         () -> {
-          VhdTree tree = tree();
+          try {
+            model.refresh(); // sizes of active leaves change with their writes
+          } catch (IOException e) {
+            throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "stats of SR " + uuid);
+          }
+          VhdTree tree = modelTree();
           long used = 0;
           long virtual = 0;
           for (VhdTree.Node n : tree.nodes()) {
@@ -327,20 +407,15 @@ public class FileSr implements Sr {
     return uuid + ".meta";
   }
 
+  /** A VDI's metadata from the model, or null if it has no metadata file. */
   VdiMetadata readMeta(String u) throws SmException {
+    SrModel.Meta m = metaOf(u);
+    return m == null ? null : m.metadata();
+  }
+
+  private SrModel.Meta metaOf(String u) throws SmException {
     try {
-      Map<String, String> m = PropertiesFile.read(store, metaFileOf(u));
-      if (m == null) {
-        return null;
-      }
-      String t = m.get("snapshot_time");
-      return new VdiMetadata(
-          m.getOrDefault("name_label", ""),
-          m.getOrDefault("name_description", ""),
-          m.getOrDefault("type", "user"),
-          Boolean.parseBoolean(m.get("is_a_snapshot")),
-          m.get("snapshot_of"),
-          t == null ? null : Instant.parse(t));
+      return model.meta(u);
     } catch (IOException | RuntimeException e) {
       throw new SmException(SmError.VDI_LOAD, "metadata of VDI " + u + ": " + e.getMessage(), e);
     }
@@ -352,46 +427,32 @@ public class FileSr implements Sr {
    * metadata.
    */
   boolean readOnlyFlag(String u) throws SmException {
-    try {
-      Map<String, String> m = PropertiesFile.read(store, metaFileOf(u));
-      return m != null && Boolean.parseBoolean(m.get(READ_ONLY_KEY));
-    } catch (IOException e) {
-      throw new SmException(SmError.VDI_LOAD, "metadata of VDI " + u + ": " + e.getMessage(), e);
-    }
+    SrModel.Meta m = metaOf(u);
+    return m != null && m.readOnly();
   }
-
-  private static final String READ_ONLY_KEY = "sm_read_only";
 
   /** Writes the caller's metadata, keeping the SR's read-only flag. */
   void writeMeta(String u, VdiMetadata meta) throws IOException, SmException {
     writeMeta(u, meta, readOnlyFlag(u));
   }
 
-  /** Writes metadata and the SR's read-only flag. */
+  /**
+   * Writes metadata and the SR's read-only flag (durable on return: {@link PropertiesFile}), then
+   * records it in the model.
+   */
   void writeMeta(String u, VdiMetadata meta, boolean readOnly) throws IOException {
     if (meta == null) {
       meta = new VdiMetadata("", "", "user", readOnly, null, null);
     }
-    Map<String, String> m = new TreeMap<>();
-    m.put(READ_ONLY_KEY, Boolean.toString(readOnly));
-    m.put("name_label", meta.nameLabel() == null ? "" : meta.nameLabel());
-    m.put("name_description", meta.nameDescription() == null ? "" : meta.nameDescription());
-    m.put("type", meta.type() == null ? "user" : meta.type());
-    m.put("is_a_snapshot", Boolean.toString(meta.isASnapshot()));
-    if (meta.snapshotOf() != null) {
-      m.put("snapshot_of", meta.snapshotOf());
-    }
-    if (meta.snapshotTime() != null) {
-      m.put("snapshot_time", meta.snapshotTime().toString());
-    }
-    PropertiesFile.write(store, metaFileOf(u), m);
+    PropertiesFile.write(store, metaFileOf(u), SrModel.format(meta, readOnly));
+    model.putMeta(u, new SrModel.Meta(meta, readOnly));
   }
 
   @Override
   public void updateVdi(String location, VdiMetadata metadata) throws SmException {
-    locked(
+    managed(
         () -> {
-          VhdTree.Node n = existing(tree(), location);
+          VhdTree.Node n = existing(location);
           try {
             writeMeta(n.uuid, metadata);
           } catch (IOException e) {
@@ -403,18 +464,14 @@ public class FileSr implements Sr {
 
   // ---- create, delete, resize ----
 
-  /** A VDI's node with its ancestors (not the whole tree). */
+  /** A VDI's node in the model, linked to its ancestors. */
   VhdTree.Node chainNode(String location) throws SmException {
-    VhdTree.Node n;
-    try {
-      n = location == null ? null : VhdTree.chainOf(store, location);
-    } catch (IOException e) {
-      throw SmErrors.of(e, SmError.VDI_LOAD, "reading VDI " + location);
-    }
-    if (n == null) {
-      throw new SmException(SmError.VDI_MISSING, "VDI " + location + " is not on SR " + uuid);
-    }
-    return n;
+    return existing(location);
+  }
+
+  /** A VDI's node in the model. */
+  VhdTree.Node existing(String location) throws SmException {
+    return existing(modelTree(), location);
   }
 
   VhdTree.Node existing(VhdTree tree, String location) throws SmException {
@@ -432,34 +489,39 @@ public class FileSr implements Sr {
           SmError.VDI_SIZE,
           "VDI size " + sizeBytes + " is outside 1.." + VhdFooter.MAX_SIZE_BYTES + " bytes");
     }
-    return locked(
+    return managed(
         () -> {
           String u = UUID.randomUUID().toString();
           try {
+            modelTree(); // built before the new files appear, so they are counted once
             writeMeta(u, metadata, false);
-            VhdCreator.createDynamic(store, VhdTree.fileOf(u), sizeBytes).close();
+            long virtual;
+            try (VhdImage img = VhdCreator.createDynamic(store, VhdTree.fileOf(u), sizeBytes)) {
+              virtual = img.virtualSizeBytes();
+            }
+            model.putVhd(u, null, false, virtual);
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_CREATE, "create of a VDI on SR " + uuid);
           }
-          return info(existing(tree(), u));
+          return info(existing(u), false);
         });
   }
 
   @Override
   public void deleteVdi(String location) throws SmException {
-    locked(
+    managed(
         () -> {
           if (attached.containsKey(location)) {
             throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is attached");
           }
-          VhdTree tree = tree();
-          VhdTree.Node n = tree.get(location);
+          VhdTree.Node n = location == null ? null : modelTree().get(location);
           try {
             if (n == null) {
               if (location != null && store.exists(CbtLog.fileOf(location))) {
                 Cbt.foldIntoSuccessors(store, location);
                 store.delete(CbtLog.fileOf(location));
                 PropertiesFile.deleteIfExists(store, metaFileOf(location));
+                model.removeMeta(location);
                 store.syncMetadata();
                 return null;
               }
@@ -476,12 +538,15 @@ public class FileSr implements Sr {
               // Other VDIs read through this one (clones of a snapshot): it becomes a hidden base
               // copy under a fresh UUID, so the deleted VDI's UUID does not come back from scan.
               HiddenRename.run(this, n);
+              model.invalidate(); // rare (a snapshot with clones): rebuilt at the next use
             } else {
               // The data goes first: a crash then leaves at worst a stray metadata file.
               store.delete(VhdTree.fileOf(n.uuid));
               store.syncMetadata();
+              model.removeVhd(n.uuid);
             }
             PropertiesFile.deleteIfExists(store, metaFileOf(n.uuid));
+            model.removeMeta(n.uuid);
             PropertiesFile.deleteIfExists(store, CbtLog.fileOf(n.uuid));
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_DELETE, "delete of VDI " + location);
@@ -493,13 +558,13 @@ public class FileSr implements Sr {
 
   @Override
   public VdiInfo resize(String location, long newSizeBytes) throws SmException {
-    return locked(
+    return managed(
         () -> {
-          VhdTree.Node n = existing(tree(), location);
+          VhdTree.Node n = existing(location);
           if (attached.containsKey(location)) {
             throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is attached");
           }
-          if (info(n).readOnly()) {
+          if (info(n, false).readOnly()) {
             throw new SmException(
                 SmError.VDI_RESIZE, "VDI " + location + " is read-only (a snapshot or base copy)");
           }
@@ -520,10 +585,12 @@ public class FileSr implements Sr {
           }
           try {
             Vhd.resize(store, VhdTree.fileOf(n.uuid), newSizeBytes);
+            VhdSummary v = VhdSummary.read(store, VhdTree.fileOf(n.uuid));
+            model.putVhd(n.uuid, n.parentUuid, n.hidden, v.footer().virtualSizeBytes());
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_RESIZE, "resize of VDI " + location);
           }
-          return info(existing(tree(), location));
+          return info(existing(location));
         });
   }
 
@@ -532,13 +599,33 @@ public class FileSr implements Sr {
   @Override
   public VdiInfo snapshot(String location, SnapshotKind kind, VdiMetadata metadata)
       throws SmException {
-    return locked(() -> TreeOperations.snapshot(this, location, kind, metadata, false));
+    return snapshotChange(location, kind, metadata).vdi();
   }
 
   @Override
   public VdiInfo cloneVdi(String location, VdiMetadata metadata) throws SmException {
-    return locked(
+    return cloneChange(location, metadata).vdi();
+  }
+
+  @Override
+  public TreeChange snapshotChange(String location, SnapshotKind kind, VdiMetadata metadata)
+      throws SmException {
+    return managed(() -> TreeOperations.snapshot(this, location, kind, metadata, false));
+  }
+
+  @Override
+  public TreeChange cloneChange(String location, VdiMetadata metadata) throws SmException {
+    return managed(
         () -> TreeOperations.snapshot(this, location, SnapshotKind.DOUBLE, metadata, true));
+  }
+
+  /**
+   * Natively: one op log for the batch, one directory sync per step for all disks, every active
+   * device paused together for the renames and leaf creations only ({@link BatchSnapshot}).
+   */
+  @Override
+  public List<TreeChange> snapshotAll(List<SnapshotRequest> requests) throws SmException {
+    return managed(() -> BatchSnapshot.run(this, requests));
   }
 
   /** Pauses the active devices of every VDI at or below the given nodes. */
@@ -573,13 +660,13 @@ public class FileSr implements Sr {
 
   @Override
   public void attachVdi(String location, boolean writable) throws SmException {
-    locked(
+    managed(
         () -> {
-          VhdTree.Node n = existing(tree(), location);
+          VhdTree.Node n = existing(location);
           if (attached.containsKey(location)) {
             throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is already attached");
           }
-          VdiInfo vi = info(n);
+          VdiInfo vi = info(n, false);
           if (writable && vi.readOnly()) {
             throw new SmException(
                 SmError.VDI_UNAVAILABLE,
@@ -600,7 +687,7 @@ public class FileSr implements Sr {
 
   @Override
   public VdiDevice activateVdi(String location) throws SmException {
-    return locked(
+    return managed(
         () -> {
           Attachment a = attached.get(location);
           if (a == null) {
@@ -644,9 +731,9 @@ public class FileSr implements Sr {
 
   @Override
   public String generateConfig(String location) throws SmException {
-    return locked(
+    return managed(
         () -> {
-          existing(tree(), location);
+          existing(location);
           return "xsm-vdi-config:v1;sr=" + uuid + ";vdi=" + location;
         });
   }
@@ -669,7 +756,7 @@ public class FileSr implements Sr {
           SmError.BAD_REQUEST, "VDI config is for SR " + kv.get("sr") + ", not " + uuid);
     }
     String location = kv.get("vdi");
-    attachVdi(location, !info(existing(tree(), location)).readOnly());
+    attachVdi(location, !managed(() -> info(existing(location), false)).readOnly());
     return activateVdi(location);
   }
 
@@ -677,9 +764,9 @@ public class FileSr implements Sr {
 
   @Override
   public void enableCbt(String location) throws SmException {
-    locked(
+    managed(
         () -> {
-          VhdTree.Node n = existing(tree(), location);
+          VhdTree.Node n = existing(location);
           try {
             if (!store.exists(CbtLog.fileOf(n.uuid))) {
               new CbtLog(null, n.virtualSizeBytes, true, new java.util.BitSet())
@@ -698,9 +785,9 @@ public class FileSr implements Sr {
 
   @Override
   public void disableCbt(String location) throws SmException {
-    locked(
+    managed(
         () -> {
-          existing(tree(), location);
+          existing(location);
           VhdVdiDevice d = activeDevice(location);
           if (d != null) {
             d.stopTracking();
@@ -722,10 +809,9 @@ public class FileSr implements Sr {
 
   @Override
   public void dataDestroy(String location) throws SmException {
-    locked(
+    managed(
         () -> {
-          VhdTree.Node n = existing(tree(), location);
-          VdiMetadata meta = readMeta(location);
+          VhdTree.Node n = existing(location);
           try {
             if (!store.exists(CbtLog.fileOf(location))) {
               throw new SmException(
@@ -743,6 +829,7 @@ public class FileSr implements Sr {
             }
             store.delete(VhdTree.fileOf(n.uuid));
             store.syncMetadata();
+            model.removeVhd(n.uuid);
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_DELETE, "data destroy of VDI " + location);
           }

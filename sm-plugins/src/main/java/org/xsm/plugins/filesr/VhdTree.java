@@ -95,6 +95,11 @@ public final class VhdTree {
           new Node(
               uuid, parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes()));
     }
+    return linked(nodes);
+  }
+
+  /** A tree of fresh nodes (no links yet), linked by their parent UUIDs. */
+  static VhdTree linked(Map<String, Node> nodes) {
     for (Node n : nodes.values()) {
       if (n.parentUuid != null) {
         n.parent = nodes.get(n.parentUuid);
@@ -104,6 +109,61 @@ public final class VhdTree {
       }
     }
     return new VhdTree(new LinkedHashMap<>(nodes));
+  }
+
+  /** A node not yet in a tree. */
+  static Node node(String uuid, String parentUuid, boolean hidden, long virtual, long physical) {
+    return new Node(uuid, parentUuid, hidden, virtual, physical);
+  }
+
+  /** An independent copy, for a caller that reads it outside the SR lock (the GC). */
+  VhdTree copy() {
+    Map<String, Node> fresh = new TreeMap<>();
+    for (Node n : nodes.values()) {
+      fresh.put(
+          n.uuid,
+          new Node(n.uuid, n.parentUuid, n.hidden, n.virtualSizeBytes, n.physicalSizeBytes));
+    }
+    return linked(fresh);
+  }
+
+  /**
+   * Adds {@code n} (fresh, unlinked) or replaces the node of its UUID, keeping that node's children
+   * under the new one. Linked to its parent when the parent is in the tree. Costs no I/O: the
+   * in-memory SR model ({@link SrModel}) changes the tree with this as operations go.
+   */
+  void put(Node n) {
+    Node old = nodes.remove(n.uuid);
+    if (old != null) {
+      if (old.parent != null) {
+        old.parent.children.remove(old);
+      }
+      for (Node c : old.children) {
+        c.parent = n;
+        n.children.add(c);
+      }
+    }
+    nodes.put(n.uuid, n);
+    if (n.parentUuid != null) {
+      n.parent = nodes.get(n.parentUuid);
+      if (n.parent != null) {
+        n.parent.children.add(n);
+      }
+    }
+  }
+
+  /** Removes a node; its children, if any, are left without a parent node. */
+  void remove(String uuid) {
+    Node old = nodes.remove(uuid);
+    if (old == null) {
+      return;
+    }
+    if (old.parent != null) {
+      old.parent.children.remove(old);
+    }
+    for (Node c : old.children) {
+      c.parent = null;
+    }
   }
 
   /**
@@ -135,7 +195,7 @@ public final class VhdTree {
   }
 
   /** The UUID of a differencing disk's parent (from its parent file name), or null. */
-  private static String parentOf(VhdSummary v) {
+  static String parentOf(VhdSummary v) {
     if (v.footer().diskType() != DiskType.DIFFERENCING) {
       return null;
     }

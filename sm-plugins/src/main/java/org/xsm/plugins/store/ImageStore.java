@@ -51,6 +51,34 @@ public interface ImageStore extends Closeable {
   /** The names of all files, in no particular order. */
   List<String> list() throws IOException;
 
+  /**
+   * Every file with its size and modification time, in no particular order. The default opens each
+   * file for its size and reports no time ({@link StoreEntry#UNKNOWN_TIME}); stores that list with
+   * attributes (a local directory, NFS READDIRPLUS) override it.
+   */
+  default List<StoreEntry> listEntries() throws IOException {
+    List<StoreEntry> out = new java.util.ArrayList<>();
+    for (String name : list()) {
+      try (ImageFile f = open(name, false)) {
+        out.add(new StoreEntry(name, f.size(), StoreEntry.UNKNOWN_TIME));
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Deleted between the listing and the open: it is not there any more.
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The size of a file.
+   *
+   * @throws java.nio.file.NoSuchFileException if the name does not exist
+   */
+  default long sizeOf(String name) throws IOException {
+    try (ImageFile f = open(name, false)) {
+      return f.size();
+    }
+  }
+
   /** Makes earlier creates, renames and deletes durable. */
   void syncMetadata() throws IOException;
 

@@ -94,6 +94,36 @@ public final class LocalImageStore implements ImageStore {
     return names;
   }
 
+  /** One directory read; each entry's attributes cost one {@code stat}, no open. */
+  @Override
+  public List<StoreEntry> listEntries() throws IOException {
+    List<StoreEntry> out = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path p : s) {
+        java.nio.file.attribute.BasicFileAttributes a;
+        try {
+          a =
+              Files.readAttributes(
+                  p,
+                  java.nio.file.attribute.BasicFileAttributes.class,
+                  java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          continue; // deleted since the directory was read
+        }
+        if (a.isRegularFile()) {
+          long nanos = a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+          out.add(new StoreEntry(p.getFileName().toString(), a.size(), nanos));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public long sizeOf(String name) throws IOException {
+    return Files.size(resolve(name));
+  }
+
   @Override
   public void syncMetadata() throws IOException {
     // fsync of the directory makes creates, renames and deletes in it durable (Linux).

@@ -52,7 +52,8 @@ public final class VhdCreator {
   public static VhdImage createDynamic(ImageStore store, String name, long sizeBytes)
       throws IOException {
     long size = checkSize(sizeBytes);
-    return build(store, name, file -> writeSparse(file, footer(DiskType.DYNAMIC, size, 512), null));
+    return build(
+        store, name, file -> writeSparse(file, footer(DiskType.DYNAMIC, size, 512), null, null));
   }
 
   /**
@@ -117,7 +118,7 @@ public final class VhdCreator {
           "child size " + size + " is smaller than its parent's " + parent.virtualSizeBytes());
     }
     VhdFooter f = footer(DiskType.DIFFERENCING, size, 512);
-    return build(store, name, file -> writeSparse(file, f, parent));
+    return build(store, name, file -> writeSparse(file, f, parent.footer(), parent.name()));
   }
 
   private static long checkSize(long sizeBytes) throws VhdFormatException {
@@ -150,7 +151,56 @@ public final class VhdCreator {
         false);
   }
 
-  private static void writeSparse(ImageFile file, VhdFooter f, VhdImage parent) throws IOException {
+  /**
+   * An empty differencing disk {@code name} over {@code parentName}, known by its summary only: no
+   * block table is read, and the new file (footer copy, header, block table, batmap, locators,
+   * footer) is written in one call. Written as {@code .<name>.creating}, forced, then renamed to
+   * {@code name}.
+   *
+   * <p>Crash safety: the rename is durable only after the caller's {@link
+   * ImageStore#syncMetadata()}, so that several creations share one. Until then a crash leaves no
+   * {@code name}, or the complete file; a leftover temporary file is the caller's to delete.
+   *
+   * @return the new file's size in bytes
+   */
+  public static long createDifferencingUnsynced(
+      ImageStore store, String name, String parentName, VhdSummary parent) throws IOException {
+    if (name.equals(parentName)) {
+      throw new VhdFormatException("a VHD cannot be its own parent: " + store.describe(name));
+    }
+    long size = VhdImage.roundUpToBlock(parent.footer().virtualSizeBytes());
+    VhdFooter f = footer(DiskType.DIFFERENCING, size, 512);
+    return write(store, name, file -> writeSparse(file, f, parent.footer(), parentName));
+  }
+
+  /**
+   * Writes {@code .<name>.creating}, forces it and renames it to {@code name}; no directory sync.
+   */
+  private static long write(ImageStore store, String name, Writer w) throws IOException {
+    if (store.exists(name)) {
+      throw new FileAlreadyExistsException(store.describe(name), null, "VHD already exists");
+    }
+    String tmp = "." + name + ".creating";
+    if (store.exists(tmp)) {
+      store.delete(tmp);
+    }
+    long size;
+    try (ImageFile f = store.create(tmp)) {
+      w.write(f);
+      f.force();
+      size = f.size();
+    } catch (IOException | RuntimeException e) {
+      store.delete(tmp);
+      throw e;
+    }
+    store.rename(tmp, name);
+    return size;
+  }
+
+  /** Builds the whole file in memory and writes it with one call. */
+  private static void writeSparse(
+      ImageFile file, VhdFooter f, VhdFooter parentFooter, String parentNameOrNull)
+      throws IOException {
     int entries = (int) VhdImage.ceilDiv(f.currentSizeBytes(), DynamicHeader.DEFAULT_BLOCK_SIZE);
     long table = DynamicHeader.OFFSET + DynamicHeader.SIZE;
     long batBytes = Be.pad512(4L * entries);
@@ -166,10 +216,10 @@ public final class VhdCreator {
     UUID parentUuid = new UUID(0, 0);
     long parentTs = 0;
     String parentName = "";
-    if (parent != null) {
-      parentUuid = parent.footer().uuid();
-      parentTs = parent.footer().timestamp();
-      parentName = parent.name();
+    if (parentFooter != null) {
+      parentUuid = parentFooter.uuid();
+      parentTs = parentFooter.timestamp();
+      parentName = parentNameOrNull;
       for (int code : new int[] {ParentLocator.MACX, ParentLocator.W2KU, ParentLocator.W2RU}) {
         byte[] d = ParentLocator.encodePath(code, parentName);
         if (d.length > 512) {
@@ -193,18 +243,19 @@ public final class VhdCreator {
             parentName,
             locs);
     byte[] fb = f.encode();
-    file.writeFully(ByteBuffer.wrap(fb), 0);
-    file.writeFully(ByteBuffer.wrap(h.encode()), DynamicHeader.OFFSET);
+    ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(end + fb.length));
+    all.put(0, fb);
+    all.put((int) DynamicHeader.OFFSET, h.encode());
     byte[] batBuf = new byte[(int) batBytes];
-    Arrays.fill(batBuf, (byte) 0xff);
-    file.writeFully(ByteBuffer.wrap(batBuf), table);
-    file.writeFully(ByteBuffer.wrap(batmap.encodeHeader()), batmapHeader);
-    file.writeFully(ByteBuffer.wrap(batmap.map), batmap.mapOffset);
+    Arrays.fill(batBuf, (byte) 0xff); // every entry unused
+    all.put((int) table, batBuf);
+    all.put((int) batmapHeader, batmap.encodeHeader());
+    all.put((int) batmap.mapOffset, batmap.map);
     for (int i = 0; i < locData.size(); i++) {
-      file.writeFully(
-          ByteBuffer.wrap(Arrays.copyOf(locData.get(i), 512)), locs.get(i).dataOffset());
+      all.put((int) locs.get(i).dataOffset(), locData.get(i));
     }
-    file.writeFully(ByteBuffer.wrap(fb), end);
+    all.put((int) end, fb);
+    file.writeFully(all, 0);
   }
 
   private interface Writer {
@@ -212,21 +263,7 @@ public final class VhdCreator {
   }
 
   private static VhdImage build(ImageStore store, String name, Writer w) throws IOException {
-    if (store.exists(name)) {
-      throw new FileAlreadyExistsException(store.describe(name), null, "VHD already exists");
-    }
-    String tmp = "." + name + ".creating";
-    if (store.exists(tmp)) {
-      store.delete(tmp);
-    }
-    try (ImageFile f = store.create(tmp)) {
-      w.write(f);
-      f.force();
-    } catch (IOException | RuntimeException e) {
-      store.delete(tmp);
-      throw e;
-    }
-    store.rename(tmp, name);
+    write(store, name, w);
     store.syncMetadata();
     return VhdImage.open(store, name, true);
   }

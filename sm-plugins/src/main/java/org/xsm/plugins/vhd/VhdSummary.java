@@ -16,6 +16,14 @@ import org.xsm.plugins.store.ImageStore;
  */
 public record VhdSummary(VhdFooter footer, DynamicHeader header, long fileSizeBytes) {
 
+  /**
+   * The name of the undo journal an interrupted in-place update of {@code vhdName} leaves; while it
+   * exists, the next open (or {@link #read}) rolls the update back first.
+   */
+  public static String undoJournalName(String vhdName) {
+    return UndoJournal.journalName(vhdName);
+  }
+
   public static VhdSummary read(ImageStore store, String name) throws IOException {
     if (store.exists(UndoJournal.journalName(name))) {
       VhdImage.open(store, name, false).close();

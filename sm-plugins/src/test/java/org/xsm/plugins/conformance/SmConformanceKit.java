@@ -33,11 +33,12 @@ import org.xsm.api.VdiMetadata;
  * copies and clones as a scan shows them, read-only or not), {@link SnapshotConformance}
  * (immutability, independence, deletion, the chain limit), {@link ConcurrencyConformance}
  * (snapshots under writes, parallel snapshots, concurrent writes), {@link ScanConformance} (scan
- * after changes behind the driver's back, metadata, space, resize, re-attach), and this class: the
- * optional capabilities (changed-block tracking, generated configs, introduce, compose, online
- * resize).
+ * after changes behind the driver's back, metadata, space, resize, re-attach), {@link
+ * BatchSnapshotConformance} (batched snapshots, all or nothing, and the tree changes snapshot and
+ * clone report), and this class: the optional capabilities (changed-block tracking, generated
+ * configs, introduce, compose, online resize).
  */
-public abstract class SmConformanceKit extends ScanConformance {
+public abstract class SmConformanceKit extends BatchSnapshotConformance {
 
   /** A byte range written during the CBT test. */
   private record Range(long offset, int length) {}

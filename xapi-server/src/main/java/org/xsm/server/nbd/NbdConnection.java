@@ -28,7 +28,7 @@ final class NbdConnection implements Runnable {
   private final Socket socket;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private DataOutputStream out;
-  private NbdExport export;
+  private volatile NbdExport export;
   private boolean structured;
   private boolean allocationContext;
 
@@ -45,12 +45,11 @@ final class NbdConnection implements Runnable {
       DataInputStream in =
           new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
       out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 256 * 1024));
-      NbdHandshake h = new NbdHandshake(server, in, out);
-      export = h.run();
-      out.flush();
-      if (export == null || !export.join(this)) {
+      NbdHandshake h = new NbdHandshake(server, this, in, out);
+      if (h.run() == null) {
         return;
       }
+      out.flush();
       structured = h.structured;
       allocationContext = h.allocationContext;
       workers =
@@ -73,6 +72,15 @@ final class NbdConnection implements Runnable {
       }
       server.ended(this);
     }
+  }
+
+  /** Looks up and joins export {@code name} as one step (see {@link NbdServer#open}). */
+  NbdExport open(String name) {
+    NbdExport e = server.open(name, this);
+    if (e != null) {
+      export = e;
+    }
+    return e;
   }
 
   void close() {
@@ -122,6 +130,18 @@ final class NbdConnection implements Runnable {
       int flags, int type, long handle, long offset, long length, byte[] payload) {}
 
   private void serve(Request r) {
+    if (!export.beginIo()) {
+      error(r, Nbd.EIO, "the export was removed"); // the socket is closed: this only fails
+      return;
+    }
+    try {
+      serveOpen(r);
+    } finally {
+      export.endIo();
+    }
+  }
+
+  private void serveOpen(Request r) {
     VdiDevice d = export.device();
     try {
       int err = check(r, d);

@@ -1,19 +1,31 @@
 package org.xsm.server.nbd;
 
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xsm.api.VdiDevice;
 
 /**
- * One exported device under one name. Closing it drops every connection to it; the device itself
- * stays the caller's to deactivate, after the export is closed.
+ * One exported device under one name. Closing it drops every connection to it and waits for their
+ * requests in progress; the device itself stays the caller's to deactivate, after the export is
+ * closed.
+ *
+ * <p>The guarantee {@link NbdServer#unexport} gives rests on two rules kept here: a connection
+ * joins under the export's monitor, which refuses it once the export is closed, so no connection
+ * can join after {@link #close()} has collected the members; and every device access of a
+ * connection runs inside {@link #beginIo()}/{@link #endIo()} (a read lock), which {@link #close()}
+ * takes exclusively once, after setting {@code closed}: when it returns, no access is running and
+ * none can start.
  */
 public final class NbdExport {
   private final String name;
   private final VdiDevice device;
   private final boolean readOnly;
-  private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
-  private volatile boolean closed;
+  private final Set<NbdConnection> connections = new HashSet<>(); // guarded by this
+  private final ReadWriteLock io = new ReentrantReadWriteLock();
+  private boolean closed; // guarded by this; also read under io's read lock
 
   NbdExport(String name, VdiDevice device, boolean readOnly) {
     this.name = name;
@@ -34,31 +46,61 @@ public final class NbdExport {
     return readOnly;
   }
 
-  /** Open client connections. */
-  public int connectionCount() {
+  /** Connections that chose this export (from just before their handshake reply on). */
+  public synchronized int connectionCount() {
     return connections.size();
   }
 
-  /** Registers a connection; false (and the caller closes it) if the export is already closed. */
-  boolean join(NbdConnection c) {
-    connections.add(c);
+  /** Registers a connection; false (the caller answers "no such export") once closed. */
+  synchronized boolean join(NbdConnection c) {
     if (closed) {
-      connections.remove(c);
       return false;
     }
+    connections.add(c);
     return true;
   }
 
-  void leave(NbdConnection c) {
+  synchronized void leave(NbdConnection c) {
     connections.remove(c);
   }
 
-  /** Stops new connections and closes the open ones (their in-flight requests fail). */
+  /**
+   * Starts one device access of a connection; false once the export is closed (the request then
+   * fails without touching the device). Pair with {@link #endIo()}.
+   */
+  boolean beginIo() {
+    io.readLock().lock();
+    boolean open;
+    synchronized (this) {
+      open = !closed;
+    }
+    if (!open) {
+      io.readLock().unlock();
+    }
+    return open;
+  }
+
+  void endIo() {
+    io.readLock().unlock();
+  }
+
+  /**
+   * Refuses new connections, closes the open ones (their queued requests fail) and returns once no
+   * request of theirs is touching the device.
+   */
   void close() {
-    closed = true;
-    for (NbdConnection c : connections) {
+    List<NbdConnection> members;
+    synchronized (this) {
+      closed = true;
+      members = List.copyOf(connections);
+      connections.clear();
+    }
+    // Sockets first: a worker blocked writing a reply to a client that does not read fails now
+    // instead of holding its read lock.
+    for (NbdConnection c : members) {
       c.close();
     }
-    connections.clear();
+    io.writeLock().lock();
+    io.writeLock().unlock();
   }
 }

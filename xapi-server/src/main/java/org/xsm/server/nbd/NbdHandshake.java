@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class NbdHandshake {
   private final NbdServer server;
+  private final NbdConnection connection;
   private final DataInputStream in;
   private final DataOutputStream out;
   private boolean noZeroes;
@@ -23,13 +24,19 @@ final class NbdHandshake {
   boolean allocationContext;
   private String contextExport;
 
-  NbdHandshake(NbdServer server, DataInputStream in, DataOutputStream out) {
+  NbdHandshake(
+      NbdServer server, NbdConnection connection, DataInputStream in, DataOutputStream out) {
     this.server = server;
+    this.connection = connection;
     this.in = in;
     this.out = out;
   }
 
-  /** Runs the handshake; the export chosen, or null to close the connection. */
+  /**
+   * Runs the handshake; the export chosen, or null to close the connection. The connection is
+   * registered with the export (through {@link NbdConnection#open}) before the reply that starts
+   * transmission is written, so an unexport from then on closes it.
+   */
   NbdExport run() throws IOException {
     out.writeLong(Nbd.NBDMAGIC);
     out.writeLong(Nbd.IHAVEOPT);
@@ -66,7 +73,7 @@ final class NbdHandshake {
   private Outcome option(int option, ByteBuffer data) throws IOException {
     switch (option) {
       case Nbd.OPT_EXPORT_NAME -> {
-        NbdExport e = server.find(utf8(data, data.remaining())).orElse(null);
+        NbdExport e = connection.open(utf8(data, data.remaining()));
         if (e == null) {
           return new Outcome(true, null); // the spec: no error reply exists here, just close
         }
@@ -122,7 +129,8 @@ final class NbdHandshake {
     if (data.remaining() != 2 * requests) {
       return error(option, Nbd.REP_ERR_INVALID, "bad information request count");
     }
-    NbdExport e = server.find(name).orElse(null);
+    // INFO only describes the export; GO joins it before answering (see run()).
+    NbdExport e = option == Nbd.OPT_GO ? connection.open(name) : server.find(name).orElse(null);
     if (e == null) {
       return error(option, Nbd.REP_ERR_UNKNOWN, "no such export");
     }

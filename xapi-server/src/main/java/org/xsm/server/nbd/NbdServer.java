@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.xsm.api.VdiDevice;
 
 /**
@@ -34,6 +35,13 @@ public final class NbdServer implements Closeable {
   private final AtomicLong ids = new AtomicLong();
   private final int workersPerConnection;
   private volatile boolean closed;
+
+  /**
+   * Tests only: runs in a connection's thread between the lookup of an export chosen by {@code
+   * NBD_OPT_GO}/{@code NBD_OPT_EXPORT_NAME} and the connection's registration with it, so a test
+   * can unexport in exactly that window.
+   */
+  volatile Consumer<String> lookupHook = name -> {};
 
   private NbdServer(ServerSocket socket, int workersPerConnection) {
     this.socket = socket;
@@ -75,12 +83,32 @@ public final class NbdServer implements Closeable {
     return e;
   }
 
-  /** Removes an export and closes its connections; nothing if there is none. */
+  /**
+   * Removes an export and closes its connections; nothing if there is none. When this returns, no
+   * connection can read or write the export's device any more: connections still in their handshake
+   * are refused (they register with the export before it is closed, or find it closed), registered
+   * ones are closed, and requests in progress have finished (a request not yet started fails
+   * without touching the device). The caller may then deactivate the device.
+   */
   public void unexport(String name) {
     NbdExport e = exports.remove(name);
     if (e != null) {
       e.close();
     }
+  }
+
+  /**
+   * The export {@code name} with {@code c} registered in it, or null if there is none or it is
+   * being closed. Registration and lookup are one step as far as {@link #unexport} can tell: an
+   * export removed after the lookup is closed, and a closed export refuses to register.
+   */
+  NbdExport open(String name, NbdConnection c) {
+    NbdExport e = exports.get(name);
+    if (e == null) {
+      return null;
+    }
+    lookupHook.accept(name);
+    return e.join(c) ? e : null;
   }
 
   /** The export of that name, if any. */

@@ -3,12 +3,13 @@ package org.xsm.server.vdi;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.xsm.api.SnapshotKind;
+import org.xsm.api.SnapshotRequest;
+import org.xsm.api.TreeChange;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.server.db.Database;
@@ -23,8 +24,13 @@ import org.xsm.server.sr.SrService;
 /**
  * VDI.snapshot and VDI.clone, one VDI or several at once (a VM's disks): the plugin makes the data,
  * then each new record is linked as xapi does (snapshot_of, snapshot_time, the source's
- * configuration), and the VDIs the plugin changed beside it (a new base copy, the leaf's figures)
- * are applied to the database.
+ * configuration), and the VDIs the plugin reports changed beside it (a new base copy, the leaf's
+ * figures) are applied to the database by location: no scan of the SR, so the cost is that of the
+ * VDIs involved, whatever the size of the SR.
+ *
+ * <p>Snapshots of several VDIs of one SR are one plugin call ({@code Sr.snapshotAll}: on a VHD-tree
+ * SR one op log and shared directory syncs, all or nothing across a crash). Clones have no batch
+ * call in the SPI and are made one by one. Either way a failure destroys what was made.
  */
 @ApplicationScoped
 public class VdiSnapshots {
@@ -51,21 +57,26 @@ public class VdiSnapshots {
   public Map<Ref<Vdi>, Ref<Vdi>> snapshotAll(List<Ref<Vdi>> sources, boolean clone)
       throws XenApiException {
     Instant now = VdiService.now();
+    Map<Ref<Sr>, List<Row<Vdi>>> bySr = new LinkedHashMap<>();
+    for (Ref<Vdi> vdi : sources) {
+      Row<Vdi> src = db.read(Vdi.CLASS, vdi);
+      bySr.computeIfAbsent(src.get(Vdi.SR), k -> new ArrayList<>()).add(src);
+    }
     Map<Ref<Vdi>, Ref<Vdi>> made = new LinkedHashMap<>();
-    Set<Ref<Sr>> touched = new LinkedHashSet<>();
     try {
-      for (Ref<Vdi> vdi : sources) {
-        Row<Vdi> src = db.read(Vdi.CLASS, vdi);
-        Ref<Sr> srRef = src.get(Vdi.SR);
-        org.xsm.api.Sr sr = srs.plugin(srRef);
-        String loc = src.get(Vdi.LOCATION);
-        VdiMetadata meta = metadata(src, clone, now);
-        VdiInfo v =
-            clone
-                ? srs.sm("vdi_clone", vdi, () -> sr.cloneVdi(loc, meta))
-                : srs.sm("vdi_snapshot", vdi, () -> sr.snapshot(loc, SnapshotKind.DOUBLE, meta));
-        made.put(vdi, link(src, srs.introduce(srRef, v), clone, now));
-        touched.add(srRef);
+      for (Map.Entry<Ref<Sr>, List<Row<Vdi>>> e : bySr.entrySet()) {
+        Ref<Sr> srRef = e.getKey();
+        List<Row<Vdi>> rows = e.getValue();
+        List<TreeChange> changes =
+            clone ? cloneEach(srRef, rows, now) : snapshotBatch(srRef, rows, now);
+        List<VdiInfo> changed = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+          Row<Vdi> src = rows.get(i);
+          Ref<Vdi> ref = srs.introduce(srRef, changes.get(i).vdi());
+          made.put(src.ref(), link(src, ref, clone, now));
+          changed.addAll(changes.get(i).changed());
+        }
+        srs.reconcile(srRef, changed); // base copies appear, the leaves' figures update
       }
     } catch (XenApiException e) {
       for (Ref<Vdi> m : made.values()) {
@@ -73,10 +84,50 @@ public class VdiSnapshots {
       }
       throw e;
     }
-    for (Ref<Sr> sr : touched) {
-      srs.scan(sr); // base copies appear, figures update
+    Map<Ref<Vdi>, Ref<Vdi>> ordered = new LinkedHashMap<>();
+    for (Ref<Vdi> vdi : sources) {
+      ordered.put(vdi, made.get(vdi));
     }
-    return made;
+    return ordered;
+  }
+
+  private List<TreeChange> snapshotBatch(Ref<Sr> srRef, List<Row<Vdi>> rows, Instant now)
+      throws XenApiException {
+    org.xsm.api.Sr sr = srs.plugin(srRef);
+    List<SnapshotRequest> requests = new ArrayList<>();
+    for (Row<Vdi> src : rows) {
+      requests.add(
+          new SnapshotRequest(
+              src.get(Vdi.LOCATION), SnapshotKind.DOUBLE, metadata(src, false, now)));
+    }
+    return srs.sm(
+        rows.size() == 1 ? "vdi_snapshot" : "vdi_snapshot_batch",
+        rows.get(0).ref(),
+        () -> sr.snapshotAll(requests));
+  }
+
+  private List<TreeChange> cloneEach(Ref<Sr> srRef, List<Row<Vdi>> rows, Instant now)
+      throws XenApiException {
+    org.xsm.api.Sr sr = srs.plugin(srRef);
+    List<TreeChange> out = new ArrayList<>();
+    try {
+      for (Row<Vdi> src : rows) {
+        String loc = src.get(Vdi.LOCATION);
+        VdiMetadata meta = metadata(src, true, now);
+        out.add(srs.sm("vdi_clone", src.ref(), () -> sr.cloneChange(loc, meta)));
+      }
+    } catch (XenApiException e) {
+      for (TreeChange c : out) {
+        String loc = c.vdi().location();
+        try {
+          srs.smRun("vdi_delete", srRef, () -> sr.deleteVdi(loc));
+        } catch (XenApiException undo) {
+          e.addSuppressed(undo);
+        }
+      }
+      throw e;
+    }
+    return out;
   }
 
   private static VdiMetadata metadata(Row<Vdi> src, boolean clone, Instant now) {

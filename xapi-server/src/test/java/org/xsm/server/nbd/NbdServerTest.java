@@ -178,8 +178,8 @@ class NbdServerTest {
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       DataInputStream in = new DataInputStream(s.getInputStream());
       DataOutputStream out = new DataOutputStream(s.getOutputStream());
-      handshake(in, out, "disk-ro");
-      request(out, Nbd.CMD_WRITE, 0, 4096);
+      NbdWire.handshake(in, out, "disk-ro");
+      NbdWire.request(out, Nbd.CMD_WRITE, 0, 4096);
       out.write(new byte[4096]);
       out.flush();
       assertThat(in.readInt()).isEqualTo(Nbd.SIMPLE_REPLY_MAGIC);
@@ -209,17 +209,17 @@ class NbdServerTest {
       assertThat(in.readLong()).isEqualTo(Nbd.IHAVEOPT);
       assertThat(in.readShort()).isEqualTo((short) 3);
       out.writeInt(Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES);
-      option(out, 99, new byte[0]);
+      NbdWire.option(out, 99, new byte[0]);
       assertThat(in.readLong()).isEqualTo(Nbd.OPTION_REPLY_MAGIC);
       assertThat(in.readInt()).isEqualTo(99);
       assertThat(in.readInt()).isEqualTo(Nbd.REP_ERR_UNSUP);
       in.readFully(new byte[in.readInt()]);
-      option(out, Nbd.OPT_EXPORT_NAME, "disk-d".getBytes(StandardCharsets.UTF_8));
+      NbdWire.option(out, Nbd.OPT_EXPORT_NAME, "disk-d".getBytes(StandardCharsets.UTF_8));
       assertThat(in.readLong()).isEqualTo(4 * MIB);
       in.readShort();
       assertThat(server.find("disk-d").orElseThrow().connectionCount()).isEqualTo(1);
       // A read works before the export goes away...
-      request(out, Nbd.CMD_READ, 0, 512);
+      NbdWire.request(out, Nbd.CMD_READ, 0, 512);
       assertThat(in.readInt()).isEqualTo(Nbd.SIMPLE_REPLY_MAGIC);
       assertThat(in.readInt()).isZero();
       in.readLong();
@@ -235,37 +235,5 @@ class NbdServerTest {
       }
     }
     assertThat(server.find("disk-d")).isEmpty();
-  }
-
-  /** Handshake up to the transmission phase of {@code name}; returns its size. */
-  private static long handshake(DataInputStream in, DataOutputStream out, String name)
-      throws Exception {
-    in.readLong();
-    in.readLong();
-    in.readShort();
-    out.writeInt(Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES);
-    option(out, Nbd.OPT_EXPORT_NAME, name.getBytes(StandardCharsets.UTF_8));
-    long size = in.readLong();
-    in.readShort();
-    return size;
-  }
-
-  private static void option(DataOutputStream out, int option, byte[] data) throws Exception {
-    out.writeLong(Nbd.IHAVEOPT);
-    out.writeInt(option);
-    out.writeInt(data.length);
-    out.write(data);
-    out.flush();
-  }
-
-  private static void request(DataOutputStream out, int type, long offset, int length)
-      throws Exception {
-    out.writeInt(Nbd.REQUEST_MAGIC);
-    out.writeShort(0);
-    out.writeShort(type);
-    out.writeLong(42);
-    out.writeLong(offset);
-    out.writeInt(length);
-    out.flush();
   }
 }
