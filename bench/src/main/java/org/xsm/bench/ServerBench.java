@@ -175,7 +175,8 @@ public final class ServerBench {
 
   /**
    * VM.snapshot and VM.revert median latency for a VM with 4 sparse 100 GiB disks against the same
-   * VM with 4 disks of 1 GiB: the cost must not grow with disk size. Target (issue 14): snapshot median <= 40 ms (goal 20 ms).
+   * VM with 4 disks of 1 GiB: the cost must not grow with disk size. Target (issue 14): snapshot
+   * median <= 40 ms (goal 20 ms).
    */
   private int runSnapshots() throws Exception {
     start();
@@ -257,7 +258,8 @@ public final class ServerBench {
         "  ratio 100 GiB / 1 GiB: snapshot %.2f, revert %.2f%n",
         results[1][0] / results[0][0], results[1][1] / results[0][1]);
     boolean ok = results[1][0] <= 40 && results[0][0] <= 40;
-    System.out.printf("  target VM.snapshot median <= 40 ms (goal 20): %s%n", ok ? "met" : "MISSED");
+    System.out.printf(
+        "  target VM.snapshot median <= 40 ms (goal 20): %s%n", ok ? "met" : "MISSED");
     return 0;
   }
 
