@@ -22,8 +22,8 @@ import org.xsm.plugins.vhd.VhdCreator;
 
 /**
  * Driver-level cost of VDI operations on one EXT SR with 100 and with 10,000 VDIs: each operation's
- * median (over {@value #RUNS} runs, each on a VDI of its own) at both sizes and their ratio, and the
- * time of {@code scan()}. The 10,000 VDIs are laid down as files (a 1 GiB dynamic VHD and its
+ * median (over {@value #RUNS} runs, each on a VDI of its own) at both sizes and their ratio, and
+ * the time of {@code scan()}. The 10,000 VDIs are laid down as files (a 1 GiB dynamic VHD and its
  * {@code .meta}, as the driver writes them) before the SR is attached, as a restored SR would be;
  * the attach reads them all.
  */
@@ -184,5 +184,4 @@ public final class SrScaleBench {
       }
     }
   }
-
 }

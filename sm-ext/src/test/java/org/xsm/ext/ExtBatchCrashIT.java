@@ -45,10 +45,7 @@ class ExtBatchCrashIT {
       strings = {
         "batch.logged",
         "batch.base-renamed",
-        "batch.leaf-created",
-        "batch.child-created",
-        "batch.base-hidden",
-        "batch.meta-written",
+        "batch.created",
         "batch.cbt-rotated",
         "batch.committed"
       })

@@ -42,10 +42,7 @@ class ExtCrashIT {
         List.of(
             "snapshot.logged",
             "snapshot.base-renamed",
-            "snapshot.leaf-created",
-            "snapshot.child-created",
-            "snapshot.base-hidden",
-            "snapshot.meta-written",
+            "snapshot.created",
             "snapshot.cbt-rotated",
             "snapshot.committed")) {
       a.add(Arguments.of("snapshot", p));

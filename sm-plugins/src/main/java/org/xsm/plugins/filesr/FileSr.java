@@ -21,6 +21,7 @@ import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.StoreEntry;
 import org.xsm.plugins.vhd.Vhd;
 import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdCreator;
@@ -84,7 +85,7 @@ public class FileSr implements Sr {
   private volatile Thread modelKeeper;
 
   protected FileSr(ImageStore store, DriverInfo info, String uuid, Runnable onDetach) {
-    this.store = new TrackedStore(store, () -> modelKeeper == Thread.currentThread(), this::stale);
+    this.store = new TrackedStore(store, this::keepsModel, this::stale);
     this.model = new SrModel(this.store);
     this.info = info;
     this.uuid = uuid;
@@ -212,6 +213,11 @@ public class FileSr implements Sr {
         });
   }
 
+  /** Whether the current thread runs a {@link #managed} operation (or a step of one). */
+  boolean keepsModel() {
+    return modelKeeper == Thread.currentThread() || ParallelSteps.forKeeper();
+  }
+
   /** Another writer changed the tree's files: the model is rebuilt at its next use. */
   private void stale() {
     model.invalidate();
@@ -293,9 +299,13 @@ public class FileSr implements Sr {
   public List<VdiInfo> scan() throws SmException {
     return managed(
         () -> {
-          recover();
           try {
-            model.refresh();
+            List<StoreEntry> listing = store.listEntries();
+            if (needsRecovery(listing)) {
+              recover();
+              listing = store.listEntries();
+            }
+            model.refresh(listing);
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
           }
@@ -316,6 +326,22 @@ public class FileSr implements Sr {
           kickGc();
           return out;
         });
+  }
+
+  /**
+   * Whether a listing shows anything recovery acts on: every op log, journal and temporary file of
+   * the SR and its GC is a dot-file ({@code .oplog-*}, {@code .hide-*}, {@code .gc-*}, {@code
+   * .old-*}, {@code .*.creating}, {@code .*.tmp}); only the SR's identity and the shared lock are
+   * dot-files that stay. Lets a scan skip recovery's own listings when there is nothing to do.
+   */
+  private static boolean needsRecovery(List<StoreEntry> listing) {
+    for (StoreEntry e : listing) {
+      String n = e.name();
+      if (n.startsWith(".") && !n.equals(FileSrDriver.SR_FILE) && !n.startsWith(StoreLock.NAME)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A node as a VDI; whether it has a CBT log costs one lookup on the store. */

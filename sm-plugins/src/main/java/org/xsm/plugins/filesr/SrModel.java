@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -87,9 +88,14 @@ final class SrModel {
 
   /** Rebuilds the model from a listing of the store, rereading only files that changed. */
   void refresh() throws IOException {
+    refresh(store.listEntries());
+  }
+
+  /** Rebuilds the model from {@code listing}, just taken, rereading only files that changed. */
+  void refresh(List<StoreEntry> listing) throws IOException {
     invalidate();
     Map<String, StoreEntry> entries = new HashMap<>();
-    for (StoreEntry e : store.listEntries()) {
+    for (StoreEntry e : listing) {
       entries.put(e.name(), e);
     }
     Map<String, VhdTree.Node> nodes = new TreeMap<>();

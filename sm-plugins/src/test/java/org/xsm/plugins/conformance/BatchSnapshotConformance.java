@@ -86,7 +86,9 @@ public abstract class BatchSnapshotConformance extends ScanConformance {
     close(sr, disks.get(0).location());
     for (int i = 0; i < DISKS; i++) {
       VdiInfo snap = changes.get(i).vdi();
-      assertThat(snap.location()).as("snapshot %d is a new VDI", i).isNotEqualTo(disks.get(i).location());
+      assertThat(snap.location())
+          .as("snapshot %d is a new VDI", i)
+          .isNotEqualTo(disks.get(i).location());
       assertThat(snap.readOnly()).as("snapshot %d read-only", i).isTrue();
       assertThat(snap.metadata().nameLabel()).isEqualTo("snap of " + disks.get(i).uuid());
       assertContent(sr, snap.location(), data.get(i), "snapshot " + i + " of a batch");

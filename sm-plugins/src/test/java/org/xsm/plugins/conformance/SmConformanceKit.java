@@ -35,9 +35,8 @@ import org.xsm.api.VdiMetadata;
  * (snapshots under writes, parallel snapshots, concurrent writes), {@link ScanConformance} (scan
  * after changes behind the driver's back, metadata, space, resize, re-attach), {@link
  * BatchSnapshotConformance} (batched snapshots, all or nothing, and the tree changes snapshot and
- * clone report), and this class: the
- * optional capabilities (changed-block tracking, generated configs, introduce, compose, online
- * resize).
+ * clone report), and this class: the optional capabilities (changed-block tracking, generated
+ * configs, introduce, compose, online resize).
  */
 public abstract class SmConformanceKit extends BatchSnapshotConformance {
 
