@@ -132,6 +132,16 @@ public final class NfsImageStore implements ImageStore {
     return out;
   }
 
+  @Override
+  public StoreEntry entry(String name) throws IOException {
+    Nfs3Client.Entry e = client().lookupOrNull(dir, name);
+    FileAttributes a = e == null ? null : client().getattr(e.handle());
+    if (a == null || !a.isRegular()) {
+      throw new NoSuchFileException(describe(name), null, "not a regular file");
+    }
+    return new StoreEntry(name, a.sizeBytes(), a.mtimeNanos());
+  }
+
   private boolean isRegular(String name) throws IOException {
     Nfs3Client.Entry e = client().lookupOrNull(dir, name);
     return e != null && client().getattr(e.handle()).isRegular();

@@ -16,6 +16,7 @@ import org.xsm.api.TreeChange;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
 import org.xsm.plugins.vhd.Vhd;
 import org.xsm.plugins.vhd.VhdCreator;
 import org.xsm.plugins.vhd.VhdSummary;
@@ -268,21 +269,7 @@ final class BatchSnapshot {
    * all were tried.
    */
   private static void resume(List<VhdVdiDevice> paused) throws IOException {
-    IOException first = null;
-    for (VhdVdiDevice d : paused) {
-      try {
-        d.resume();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    IoActions.forAll(paused, VhdVdiDevice::resume);
   }
 
   /** An empty differencing child over {@code parent}, from the parent's summary only. */

@@ -21,7 +21,6 @@ import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.store.StoreEntry;
 import org.xsm.plugins.vhd.Vhd;
 import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdCreator;
@@ -248,6 +247,7 @@ public class FileSr implements Sr {
     }
     locked(
         () -> {
+          model.saveCache(); // lets the next attach skip reading unchanged files
           detached = true;
           onDetach.run();
           return null;
@@ -295,53 +295,12 @@ public class FileSr implements Sr {
 
   // ---- scan and stats ----
 
+  /** Rebuilds the model (recovering first if anything needs it) and lists it ({@link SrScan}). */
   @Override
   public List<VdiInfo> scan() throws SmException {
-    return managed(
-        () -> {
-          try {
-            List<StoreEntry> listing = store.listEntries();
-            if (needsRecovery(listing)) {
-              recover();
-              listing = store.listEntries();
-            }
-            model.refresh(listing);
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
-          }
-          VhdTree tree = modelTree();
-          java.util.Set<String> cbt = model.cbtLogsAtRefresh();
-          List<VdiInfo> out = new ArrayList<>();
-          for (VhdTree.Node n : tree.nodes()) {
-            if (n.hidden && tree.isGarbage(n)) {
-              continue;
-            }
-            out.add(info(n, cbt.contains(n.uuid)));
-          }
-          for (String u : cbt) {
-            if (VhdTree.UUID.matcher(u).matches() && tree.get(u) == null) {
-              out.add(cbtMetadataInfo(u));
-            }
-          }
-          kickGc();
-          return out;
-        });
-  }
-
-  /**
-   * Whether a listing shows anything recovery acts on: every op log, journal and temporary file of
-   * the SR and its GC is a dot-file ({@code .oplog-*}, {@code .hide-*}, {@code .gc-*}, {@code
-   * .old-*}, {@code .*.creating}, {@code .*.tmp}); only the SR's identity and the shared lock are
-   * dot-files that stay. Lets a scan skip recovery's own listings when there is nothing to do.
-   */
-  private static boolean needsRecovery(List<StoreEntry> listing) {
-    for (StoreEntry e : listing) {
-      String n = e.name();
-      if (n.startsWith(".") && !n.equals(FileSrDriver.SR_FILE) && !n.startsWith(StoreLock.NAME)) {
-        return true;
-      }
-    }
-    return false;
+    List<VdiInfo> out = managed(() -> SrScan.scan(this));
+    kickGc();
+    return out;
   }
 
   /** A node as a VDI; whether it has a CBT log costs one lookup on the store. */
@@ -374,52 +333,9 @@ public class FileSr implements Sr {
         cbt);
   }
 
-  private VdiInfo cbtMetadataInfo(String u) throws SmException {
-    try {
-      CbtLog log = CbtLog.read(store, u);
-      VdiMetadata m = readMeta(u);
-      VdiMetadata meta =
-          m == null
-              ? new VdiMetadata("", "", "cbt_metadata", true, null, null)
-              : new VdiMetadata(
-                  m.nameLabel(),
-                  m.nameDescription(),
-                  "cbt_metadata",
-                  m.isASnapshot(),
-                  m.snapshotOf(),
-                  m.snapshotTime());
-      return new VdiInfo(
-          u, u, log.virtualSizeBytes, 0, true, true, Map.of("vdi_type", "cbtlog"), meta, true);
-    } catch (IOException e) {
-      throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
-    }
-  }
-
   @Override
   public SrStats stats() throws SmException {
-    return managed(
-        () -> {
-          try {
-            model.refresh(); // sizes of active leaves change with their writes
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "stats of SR " + uuid);
-          }
-          VhdTree tree = modelTree();
-          long used = 0;
-          long virtual = 0;
-          for (VhdTree.Node n : tree.nodes()) {
-            used += n.physicalSizeBytes;
-            if (!n.hidden) {
-              virtual += n.virtualSizeBytes;
-            }
-          }
-          try {
-            long cap = store.capacityBytes();
-            return new SrStats(cap < 0 ? used : cap, used, virtual);
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "stats of SR " + uuid);
-          }
-        });
+    return managed(() -> SrScan.stats(this));
   }
 
   @Override
@@ -861,15 +777,5 @@ public class FileSr implements Sr {
           }
           return null;
         });
-  }
-
-  /** Chain depth of a VDI, for the chain-length limit. */
-  int depth(VhdTree.Node n) {
-    return n.depth();
-  }
-
-  /** Opens a node read-only (for creating children over it). */
-  VhdImage openNode(String u) throws IOException {
-    return VhdImage.open(store, VhdTree.fileOf(u), false);
   }
 }

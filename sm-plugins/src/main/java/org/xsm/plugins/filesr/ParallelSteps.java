@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.xsm.plugins.store.IoActions;
 
 /**
  * Runs one step of a multi-disk operation for every disk at once, so that their {@code force()}
@@ -72,23 +73,15 @@ final class ParallelSteps {
       try {
         f.get();
       } catch (ExecutionException e) {
-        IOException io =
-            e.getCause() instanceof IOException x
-                ? x
-                : new IOException("a step of a multi-disk operation failed", e.getCause());
-        if (first == null) {
-          first = io;
-        } else {
-          first.addSuppressed(io);
-        }
+        first =
+            IoActions.merge(
+                first,
+                e.getCause() instanceof IOException x
+                    ? x
+                    : new IOException("a step of a multi-disk operation failed", e.getCause()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        IOException io = new IOException("interrupted while waiting for a step", e);
-        if (first == null) {
-          first = io;
-        } else {
-          first.addSuppressed(io);
-        }
+        first = IoActions.merge(first, new IOException("interrupted while waiting for a step", e));
       }
     }
     if (first != null) {

@@ -10,6 +10,7 @@ import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
 import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdImage;
 
@@ -154,21 +155,7 @@ final class VhdVdiDevice implements VdiDevice {
   }
 
   private static void closeAll(java.util.Collection<VhdImage> images) throws IOException {
-    IOException first = null;
-    for (VhdImage i : images) {
-      try {
-        i.close();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    IoActions.forAll(images, VhdImage::close);
   }
 
   /** Reopens the VDI's (possibly new) leaf and lets I/O continue. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
 
 /**
  * A VHD and its ancestors, read and written as one disk: reads honour each layer's sector bitmaps
@@ -281,20 +282,6 @@ public final class VhdChain implements Closeable {
 
   @Override
   public void close() throws IOException {
-    IOException first = null;
-    for (VhdImage l : layers) {
-      try {
-        l.close();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    IoActions.forAll(layers, VhdImage::close);
   }
 }
