@@ -11,14 +11,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.xsm.api.Sr;
 import org.xsm.api.VdiInfo;
 import org.xsm.plugins.conformance.VdiBytes;
+import org.xsm.plugins.filesr.CrashPoints;
 import org.xsm.plugins.store.LocalImageStore;
 import org.xsm.plugins.vhd.Vhd;
-import java.util.concurrent.TimeUnit;
-import org.xsm.plugins.filesr.CrashPoints;
 
 /**
  * Runs a main class in a forked JVM until it reaches a named {@link CrashPoints crash point}, then
@@ -29,11 +29,11 @@ final class ForkedCrash {
 
   /**
    * After a killed operation and a re-attach: no op log or temporary file is left, every VHD passes
-   * {@code vhd check}, and every VDI of {@code before} is listed by the scan {@code after} and reads
-   * back exactly its bytes.
+   * {@code vhd check}, and every VDI of {@code before} is listed by the scan {@code after} and
+   * reads back exactly its bytes.
    */
-  static void assertRecovered(
-      Path dir, Sr again, List<VdiInfo> after, Map<String, byte[]> before) throws Exception {
+  static void assertRecovered(Path dir, Sr again, List<VdiInfo> after, Map<String, byte[]> before)
+      throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
           .as("no op log or temporary file is left")
