@@ -3,7 +3,6 @@ package org.xsm.ext;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,8 +21,6 @@ import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.conformance.VdiBytes;
-import org.xsm.plugins.store.LocalImageStore;
-import org.xsm.plugins.vhd.Vhd;
 
 /**
  * A batched snapshot of four disks, two of them active, is killed with SIGKILL, in a forked JVM, at
@@ -45,10 +41,7 @@ class ExtBatchCrashIT {
       strings = {
         "batch.logged",
         "batch.base-renamed",
-        "batch.leaf-created",
-        "batch.child-created",
-        "batch.base-hidden",
-        "batch.meta-written",
+        "batch.created",
         "batch.cbt-rotated",
         "batch.committed"
       })
@@ -82,23 +75,7 @@ class ExtBatchCrashIT {
 
     Sr again = driver.attach(cfg);
     List<VdiInfo> after = again.scan();
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files.map(p -> p.getFileName().toString()))
-          .as("no op log or temporary file is left")
-          .noneMatch(n -> n.startsWith(".oplog") || n.endsWith(".tmp") || n.endsWith(".creating"));
-    }
-    LocalImageStore store = LocalImageStore.open(dir);
-    for (String name : store.list()) {
-      if (name.endsWith(".vhd")) {
-        assertThat(Vhd.check(store, name, true)).as("check of " + name).isEmpty();
-      }
-    }
-    for (Map.Entry<String, byte[]> e : before.entrySet()) {
-      assertThat(after).extracting(VdiInfo::location).contains(e.getKey());
-      assertThat(VdiBytes.readAll(again, e.getKey()))
-          .as("content of " + e.getKey())
-          .isEqualTo(e.getValue());
-    }
+    ForkedCrash.assertRecovered(dir, again, after, before);
     List<VdiInfo> added =
         after.stream().filter(v -> v.managed() && !before.containsKey(v.location())).toList();
     boolean committed = point.equals("batch.committed");

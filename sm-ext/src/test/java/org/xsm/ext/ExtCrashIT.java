@@ -3,7 +3,6 @@ package org.xsm.ext;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,8 +22,6 @@ import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.conformance.VdiBytes;
-import org.xsm.plugins.store.LocalImageStore;
-import org.xsm.plugins.vhd.Vhd;
 
 /**
  * Snapshot and clone are killed with SIGKILL, in a forked JVM, at each of their steps. After
@@ -42,10 +39,7 @@ class ExtCrashIT {
         List.of(
             "snapshot.logged",
             "snapshot.base-renamed",
-            "snapshot.leaf-created",
-            "snapshot.child-created",
-            "snapshot.base-hidden",
-            "snapshot.meta-written",
+            "snapshot.created",
             "snapshot.cbt-rotated",
             "snapshot.committed")) {
       a.add(Arguments.of("snapshot", p));
@@ -80,23 +74,7 @@ class ExtCrashIT {
 
     Sr again = driver.attach(cfg);
     List<VdiInfo> after = again.scan();
-    try (Stream<Path> files = Files.list(dir)) {
-      assertThat(files.map(p -> p.getFileName().toString()))
-          .as("no op log or temporary file is left")
-          .noneMatch(n -> n.startsWith(".oplog") || n.endsWith(".tmp") || n.endsWith(".creating"));
-    }
-    LocalImageStore store = LocalImageStore.open(dir);
-    for (String name : store.list()) {
-      if (name.endsWith(".vhd")) {
-        assertThat(Vhd.check(store, name, true)).as("check of " + name).isEmpty();
-      }
-    }
-    for (Map.Entry<String, byte[]> e : before.entrySet()) {
-      assertThat(after).extracting(VdiInfo::location).contains(e.getKey());
-      assertThat(VdiBytes.readAll(again, e.getKey()))
-          .as("content of " + e.getKey())
-          .isEqualTo(e.getValue());
-    }
+    ForkedCrash.assertRecovered(dir, again, after, before);
     boolean committed = point.equals("snapshot.committed");
     for (VdiInfo v : after) {
       if (v.managed() && !before.containsKey(v.location())) {

@@ -6,11 +6,19 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.xsm.api.Sr;
+import org.xsm.api.VdiInfo;
+import org.xsm.plugins.conformance.VdiBytes;
 import org.xsm.plugins.filesr.CrashPoints;
+import org.xsm.plugins.store.LocalImageStore;
+import org.xsm.plugins.vhd.Vhd;
 
 /**
  * Runs a main class in a forked JVM until it reaches a named {@link CrashPoints crash point}, then
@@ -18,6 +26,32 @@ import org.xsm.plugins.filesr.CrashPoints;
  */
 final class ForkedCrash {
   private ForkedCrash() {}
+
+  /**
+   * After a killed operation and a re-attach: no op log or temporary file is left, every VHD passes
+   * {@code vhd check}, and every VDI of {@code before} is listed by the scan {@code after} and
+   * reads back exactly its bytes.
+   */
+  static void assertRecovered(Path dir, Sr again, List<VdiInfo> after, Map<String, byte[]> before)
+      throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .as("no op log or temporary file is left")
+          .noneMatch(n -> n.startsWith(".oplog") || n.endsWith(".tmp") || n.endsWith(".creating"));
+    }
+    LocalImageStore store = LocalImageStore.open(dir);
+    for (String name : store.list()) {
+      if (name.endsWith(".vhd")) {
+        assertThat(Vhd.check(store, name, true)).as("check of " + name).isEmpty();
+      }
+    }
+    for (Map.Entry<String, byte[]> e : before.entrySet()) {
+      assertThat(after).extracting(VdiInfo::location).contains(e.getKey());
+      assertThat(VdiBytes.readAll(again, e.getKey()))
+          .as("content of " + e.getKey())
+          .isEqualTo(e.getValue());
+    }
+  }
 
   /** In the child: announce {@code target} when reached, then wait to be killed. */
   static void stopAt(String target) {

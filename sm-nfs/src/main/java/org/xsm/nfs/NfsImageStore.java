@@ -10,6 +10,7 @@ import org.xsm.nfs.client.FileHandle;
 import org.xsm.nfs.client.Nfs3Client;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.StoreEntry;
 
 /**
  * An {@link ImageStore} over one directory of an NFSv3 export, spoken to directly with {@link
@@ -109,6 +110,36 @@ public final class NfsImageStore implements ImageStore {
       }
     }
     return names;
+  }
+
+  /**
+   * One READDIRPLUS: each entry's size and modification time come with the listing (an entry the
+   * server sent without attributes costs a GETATTR).
+   */
+  @Override
+  public List<StoreEntry> listEntries() throws IOException {
+    List<StoreEntry> out = new ArrayList<>();
+    for (Nfs3Client.Entry e : client().readdirplus(dir)) {
+      FileAttributes a = e.attributes();
+      if (a == null) {
+        Nfs3Client.Entry looked = client().lookupOrNull(dir, e.name());
+        a = looked == null ? null : client().getattr(looked.handle());
+      }
+      if (a != null && a.isRegular()) {
+        out.add(new StoreEntry(e.name(), a.sizeBytes(), a.mtimeNanos()));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public StoreEntry entry(String name) throws IOException {
+    Nfs3Client.Entry e = client().lookupOrNull(dir, name);
+    FileAttributes a = e == null ? null : client().getattr(e.handle());
+    if (a == null || !a.isRegular()) {
+      throw new NoSuchFileException(describe(name), null, "not a regular file");
+    }
+    return new StoreEntry(name, a.sizeBytes(), a.mtimeNanos());
   }
 
   private boolean isRegular(String name) throws IOException {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.xsm.api.SmError;
@@ -15,6 +16,7 @@ import org.xsm.api.TreeChange;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
 import org.xsm.plugins.vhd.Vhd;
 import org.xsm.plugins.vhd.VhdCreator;
 import org.xsm.plugins.vhd.VhdSummary;
@@ -24,34 +26,35 @@ import org.xsm.plugins.vhd.VhdSummary;
  * batch of VDIs (a VM's disks) made atomic together. A single snapshot is a batch of one.
  *
  * <p>Steps, each durable before the next, each done for every VDI of the batch before the next step
- * starts, with one directory sync per step for all of them (the name after each is its {@link
- * CrashPoints} name, prefixed {@code snapshot.} for one VDI and {@code batch.} for a batch):
+ * starts, with one directory sync per step for all of them and their forces overlapping ({@link
+ * ParallelSteps}) (the name after each is its {@link CrashPoints} name, prefixed {@code snapshot.}
+ * for one VDI and {@code batch.} for a batch):
  *
  * <ol>
  *   <li>write the op log naming, per VDI L, the new base copy B and the new child S ({@code
  *       .oplog-L} for one VDI, {@code .oplog-batch-<id>} for a batch: temp file, force, rename,
  *       directory sync) ({@code logged});
- *   <li>pause every active device of the batch (flush, close); rename each {@code L.vhd} to {@code
- *       B.vhd}: its data is now the base; directory sync ({@code base-renamed});
- *   <li>create each {@code L.vhd}, an empty child of B (written whole, forced, renamed into place);
- *       directory sync ({@code leaf-created});
- *   <li>DOUBLE: create each {@code S.vhd}, the snapshot (or clone), an empty child of B; directory
- *       sync ({@code child-created});
- *   <li>DOUBLE and INTERNAL: mark each B hidden (in place, under the VHD's undo journal) ({@code
- *       base-hidden}); SINGLE keeps B visible, it is the snapshot;
- *   <li>write each new VDI's metadata ({@code meta-written}); rotate CBT logs (a clone copies the
- *       leaf's log instead) ({@code cbt-rotated});
+ *   <li>pause every active device of the batch (flush, close the leaf; its parents stay open);
+ *       rename each {@code L.vhd} to {@code B.vhd}: its data is now the base; directory sync
+ *       ({@code base-renamed});
+ *   <li>in one parallel round, for every VDI: create {@code L.vhd}, an empty child of B (L keeps
+ *       its UUID as the writable leaf); DOUBLE: create {@code S.vhd}, the snapshot (or clone), an
+ *       empty child of B; DOUBLE and INTERNAL: mark B hidden (SINGLE keeps B visible, it is the
+ *       snapshot); write the new VDI's metadata. Each file is written whole, forced and renamed
+ *       into place; the footers of B are rewritten in place, each copy forced. Then one directory
+ *       sync ({@code created});
+ *   <li>rotate CBT logs (a clone copies the leaf's log instead) ({@code cbt-rotated});
  *   <li>delete the op log, directory sync ({@code committed}); resume the devices on their new
- *       leaves.
+ *       leaves (reopening only the new leaf and B; the parents were kept open).
  * </ol>
  *
- * <p>The devices stay paused from step 2 to step 7 together: resuming one earlier would let a write
+ * <p>The devices stay paused from step 2 to step 5 together: resuming one earlier would let a write
  * be acknowledged in a new leaf that a rollback then deletes. The window is kept short by the
  * shared directory syncs and by never reading or rewriting a block table (a child is created from
  * its parent's footer and header, written in one call).
  *
  * <p>A snapshot (or clone) of a read-only VDI (a snapshot) needs no base copy: its entry has no B,
- * and S is created over L itself at step 4.
+ * and S is created over L itself at step 3.
  *
  * <p>Recovery ({@link TreeOperations#recover}, on attach and scan, or at once when a step fails)
  * rolls back every entry of a log that still exists: delete S; if B exists, delete the new L,
@@ -176,8 +179,8 @@ final class BatchSnapshot {
         // rollback, which deletes that leaf.
         for (Entry e : entries) {
           if (e.device != null) {
-            e.device.pause();
-            paused.add(e.device);
+            paused.add(e.device); // resumed even if its pause fails half-way (unlocks it)
+            e.device.pauseKeepingParents();
           }
         }
         steps();
@@ -204,6 +207,11 @@ final class BatchSnapshot {
     }
   }
 
+  /** One file the creation step writes. */
+  private interface Creation {
+    void run() throws IOException;
+  }
+
   private void steps() throws IOException {
     for (Entry e : entries) {
       if (e.log.base() != null) {
@@ -212,32 +220,36 @@ final class BatchSnapshot {
     }
     store.syncMetadata();
     CrashPoints.hit(points + "base-renamed");
+    // Every new file of every disk, and the bases' hidden flags, in one parallel round: nothing
+    // here depends on another (children read their parent's footer, taken first), and the rollback
+    // undoes any mix of them.
+    List<Creation> round = new ArrayList<>();
     for (Entry e : entries) {
-      if (e.log.base() != null) {
-        createChild(e.log.leaf(), e.log.base());
+      String base = e.log.base();
+      String parent = base != null ? base : e.log.leaf();
+      VhdSummary p = VhdSummary.read(store, VhdTree.fileOf(parent));
+      if (base != null) {
+        round.add(() -> createChild(e.log.leaf(), parent, p));
       }
-    }
-    store.syncMetadata();
-    CrashPoints.hit(points + "leaf-created");
-    for (Entry e : entries) {
       if (e.log.child() != null) {
-        createChild(e.log.child(), e.log.base() != null ? e.log.base() : e.log.leaf());
+        round.add(() -> createChild(e.log.child(), parent, p));
+      }
+      if (base != null && e.kind != SnapshotKind.SINGLE) {
+        round.add(() -> Vhd.setHiddenUnjournaled(store, VhdTree.fileOf(base), true));
+      }
+      if (e.kind != SnapshotKind.INTERNAL || base == null) {
+        Map<String, String> meta = SrModel.format(e.meta, !clone);
+        round.add(() -> PropertiesFile.writeUnsynced(store, FileSr.metaFileOf(e.result()), meta));
       }
     }
+    ParallelSteps.forEach(round, sr.keepsModel(), Creation::run);
     store.syncMetadata();
-    CrashPoints.hit(points + "child-created");
-    for (Entry e : entries) {
-      if (e.log.base() != null && e.kind != SnapshotKind.SINGLE) {
-        Vhd.setHidden(store, VhdTree.fileOf(e.log.base()), true);
-      }
-    }
-    CrashPoints.hit(points + "base-hidden");
     for (Entry e : entries) {
       if (e.kind != SnapshotKind.INTERNAL || e.log.base() == null) {
-        sr.writeMeta(e.result(), e.meta, !clone);
+        sr.model.putMeta(e.result(), new SrModel.Meta(e.meta, !clone));
       }
     }
-    CrashPoints.hit(points + "meta-written");
+    CrashPoints.hit(points + "created");
     for (Entry e : entries) {
       if (e.cbt) {
         if (e.log.base() == null) {
@@ -257,26 +269,11 @@ final class BatchSnapshot {
    * all were tried.
    */
   private static void resume(List<VhdVdiDevice> paused) throws IOException {
-    IOException first = null;
-    for (VhdVdiDevice d : paused) {
-      try {
-        d.resume();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    IoActions.forAll(paused, VhdVdiDevice::resume);
   }
 
-  /** An empty differencing child over {@code parent}: footer and header of the parent only. */
-  private void createChild(String child, String parent) throws IOException {
-    VhdSummary p = VhdSummary.read(store, VhdTree.fileOf(parent));
+  /** An empty differencing child over {@code parent}, from the parent's summary only. */
+  private void createChild(String child, String parent, VhdSummary p) throws IOException {
     VhdCreator.createDifferencingUnsynced(store, VhdTree.fileOf(child), VhdTree.fileOf(parent), p);
   }
 

@@ -84,7 +84,7 @@ public class FileSr implements Sr {
   private volatile Thread modelKeeper;
 
   protected FileSr(ImageStore store, DriverInfo info, String uuid, Runnable onDetach) {
-    this.store = new TrackedStore(store, () -> modelKeeper == Thread.currentThread(), this::stale);
+    this.store = new TrackedStore(store, this::keepsModel, this::stale);
     this.model = new SrModel(this.store);
     this.info = info;
     this.uuid = uuid;
@@ -212,6 +212,11 @@ public class FileSr implements Sr {
         });
   }
 
+  /** Whether the current thread runs a {@link #managed} operation (or a step of one). */
+  boolean keepsModel() {
+    return modelKeeper == Thread.currentThread() || ParallelSteps.forKeeper();
+  }
+
   /** Another writer changed the tree's files: the model is rebuilt at its next use. */
   private void stale() {
     model.invalidate();
@@ -242,6 +247,7 @@ public class FileSr implements Sr {
     }
     locked(
         () -> {
+          model.saveCache(); // lets the next attach skip reading unchanged files
           detached = true;
           onDetach.run();
           return null;
@@ -289,33 +295,12 @@ public class FileSr implements Sr {
 
   // ---- scan and stats ----
 
+  /** Rebuilds the model (recovering first if anything needs it) and lists it ({@link SrScan}). */
   @Override
   public List<VdiInfo> scan() throws SmException {
-    return managed(
-        () -> {
-          recover();
-          try {
-            model.refresh();
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
-          }
-          VhdTree tree = modelTree();
-          java.util.Set<String> cbt = model.cbtLogsAtRefresh();
-          List<VdiInfo> out = new ArrayList<>();
-          for (VhdTree.Node n : tree.nodes()) {
-            if (n.hidden && tree.isGarbage(n)) {
-              continue;
-            }
-            out.add(info(n, cbt.contains(n.uuid)));
-          }
-          for (String u : cbt) {
-            if (VhdTree.UUID.matcher(u).matches() && tree.get(u) == null) {
-              out.add(cbtMetadataInfo(u));
-            }
-          }
-          kickGc();
-          return out;
-        });
+    List<VdiInfo> out = managed(() -> SrScan.scan(this));
+    kickGc();
+    return out;
   }
 
   /** A node as a VDI; whether it has a CBT log costs one lookup on the store. */
@@ -348,52 +333,9 @@ public class FileSr implements Sr {
         cbt);
   }
 
-  private VdiInfo cbtMetadataInfo(String u) throws SmException {
-    try {
-      CbtLog log = CbtLog.read(store, u);
-      VdiMetadata m = readMeta(u);
-      VdiMetadata meta =
-          m == null
-              ? new VdiMetadata("", "", "cbt_metadata", true, null, null)
-              : new VdiMetadata(
-                  m.nameLabel(),
-                  m.nameDescription(),
-                  "cbt_metadata",
-                  m.isASnapshot(),
-                  m.snapshotOf(),
-                  m.snapshotTime());
-      return new VdiInfo(
-          u, u, log.virtualSizeBytes, 0, true, true, Map.of("vdi_type", "cbtlog"), meta, true);
-    } catch (IOException e) {
-      throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
-    }
-  }
-
   @Override
   public SrStats stats() throws SmException {
-    return managed(
-        () -> {
-          try {
-            model.refresh(); // sizes of active leaves change with their writes
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "stats of SR " + uuid);
-          }
-          VhdTree tree = modelTree();
-          long used = 0;
-          long virtual = 0;
-          for (VhdTree.Node n : tree.nodes()) {
-            used += n.physicalSizeBytes;
-            if (!n.hidden) {
-              virtual += n.virtualSizeBytes;
-            }
-          }
-          try {
-            long cap = store.capacityBytes();
-            return new SrStats(cap < 0 ? used : cap, used, virtual);
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "stats of SR " + uuid);
-          }
-        });
+    return managed(() -> SrScan.stats(this));
   }
 
   @Override
@@ -835,15 +777,5 @@ public class FileSr implements Sr {
           }
           return null;
         });
-  }
-
-  /** Chain depth of a VDI, for the chain-length limit. */
-  int depth(VhdTree.Node n) {
-    return n.depth();
-  }
-
-  /** Opens a node read-only (for creating children over it). */
-  VhdImage openNode(String u) throws IOException {
-    return VhdImage.open(store, VhdTree.fileOf(u), false);
   }
 }

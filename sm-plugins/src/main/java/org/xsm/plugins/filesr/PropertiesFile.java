@@ -21,6 +21,17 @@ final class PropertiesFile {
   private PropertiesFile() {}
 
   static void write(ImageStore store, String name, Map<String, String> values) throws IOException {
+    writeUnsynced(store, name, values);
+    store.syncMetadata();
+  }
+
+  /**
+   * {@link #write} without the directory sync: the rename is durable only after the caller's {@link
+   * ImageStore#syncMetadata()}, which several writes may share. Until then a crash leaves the old
+   * file or the new one (and perhaps the temporary file).
+   */
+  static void writeUnsynced(ImageStore store, String name, Map<String, String> values)
+      throws IOException {
     Properties p = new Properties();
     p.putAll(values);
     StringWriter w = new StringWriter();
@@ -35,7 +46,6 @@ final class PropertiesFile {
       f.force();
     }
     store.rename(tmp, name);
-    store.syncMetadata();
   }
 
   /** The values, or null if the file does not exist. */

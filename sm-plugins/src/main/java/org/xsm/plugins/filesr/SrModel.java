@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,26 +28,24 @@ import org.xsm.plugins.vhd.VhdSummary;
  *
  * <p>Rebuilding cheaply: {@link #refresh} lists the store with sizes and modification times ({@link
  * ImageStore#listEntries}) and rereads only the {@code .vhd} summaries and {@code .meta} files
- * whose entry differs from the one seen when they were last read. Files this SR wrote itself are
- * dropped from that cache when written (their entry is unknown), so they are read once more at the
- * next rebuild. Limit, written down: a change made behind the driver's back that keeps a file's
- * size and lands within the storage's timestamp granularity of the previous write to it is not seen
- * until the SR is attached again; stores without modification times ({@link
- * StoreEntry#UNKNOWN_TIME}) reread every file at each rebuild.
+ * whose entry differs from the one seen when they were last read. Files this SR writes itself are
+ * recorded with the entry taken right after the write (one {@code stat}, under the SR lock), so a
+ * scan after many creations rereads nothing. Limit, written down: a change made behind the driver's
+ * back that keeps a file's size and lands within the storage's timestamp granularity of the
+ * previous write to it is not seen until the SR is attached again; stores without modification
+ * times ({@link StoreEntry#UNKNOWN_TIME}) reread every file at each rebuild.
  */
 final class SrModel {
   /** A VDI's metadata file: the caller's metadata and the SR's read-only flag. */
   record Meta(VdiMetadata metadata, boolean readOnly) {}
 
-  private record Summary(String parentUuid, boolean hidden, long virtualSizeBytes) {}
-
-  private record Cached<T>(StoreEntry entry, T value) {}
-
   static final String READ_ONLY_KEY = "sm_read_only";
 
   private final ImageStore store;
-  private final Map<String, Cached<Summary>> vhdCache = new HashMap<>();
-  private final Map<String, Cached<Meta>> metaCache = new HashMap<>();
+  private final ModelCache cache = new ModelCache();
+  private final Map<String, ModelCache.Cached<ModelCache.Summary>> vhdCache = cache.vhds;
+  private final Map<String, ModelCache.Cached<Meta>> metaCache = cache.metas;
+  private int rereads; // files read since the cache was last saved
   private VhdTree tree; // null: stale
   private Map<String, Meta> metas;
   private Set<String> cbtLogs; // UUIDs with a CBT log at the last refresh
@@ -87,9 +86,15 @@ final class SrModel {
 
   /** Rebuilds the model from a listing of the store, rereading only files that changed. */
   void refresh() throws IOException {
+    refresh(store.listEntries());
+  }
+
+  /** Rebuilds the model from {@code listing}, just taken, rereading only files that changed. */
+  void refresh(List<StoreEntry> listing) throws IOException {
     invalidate();
+    cache.loadOnce(store);
     Map<String, StoreEntry> entries = new HashMap<>();
-    for (StoreEntry e : store.listEntries()) {
+    for (StoreEntry e : listing) {
       entries.put(e.name(), e);
     }
     Map<String, VhdTree.Node> nodes = new TreeMap<>();
@@ -99,9 +104,10 @@ final class SrModel {
       String name = e.name();
       if (VhdTree.isVhdName(name)) {
         String uuid = name.substring(0, name.length() - 4);
-        Summary s = summary(e, entries.containsKey(VhdSummary.undoJournalName(name)));
+        ModelCache.Summary s = summary(e, entries.containsKey(VhdSummary.undoJournalName(name)));
         nodes.put(
-            uuid, VhdTree.node(uuid, s.parentUuid, s.hidden, s.virtualSizeBytes, e.sizeBytes()));
+            uuid,
+            VhdTree.node(uuid, s.parentUuid(), s.hidden(), s.virtualSizeBytes(), e.sizeBytes()));
       } else if (name.endsWith(".meta") && VhdTree.UUID.matcher(stem(name, ".meta")).matches()) {
         Meta m = metaFile(e);
         if (m != null) {
@@ -116,33 +122,59 @@ final class SrModel {
     tree = VhdTree.linked(nodes);
     metas = newMetas;
     cbtLogs = cbt;
+    if (rereads >= SAVE_AFTER_REREADS) {
+      saveCache();
+    }
   }
 
-  private Summary summary(StoreEntry e, boolean pendingUndo) throws IOException {
-    Cached<Summary> c = vhdCache.get(e.name());
-    if (!pendingUndo && c != null && e.sameVersionAs(c.entry)) {
-      return c.value;
+  /** After this many files read, a rebuild saves the cache for the next attach. */
+  private static final int SAVE_AFTER_REREADS = 1000;
+
+  /**
+   * Saves what was read for the next attach ({@link ModelCache}); a failure only costs rereads
+   * then, so it is logged, not thrown. Called at detach and after rebuilds that read many files.
+   */
+  void saveCache() {
+    try {
+      cache.save(store);
+      rereads = 0;
+    } catch (IOException | RuntimeException e) {
+      System.getLogger(SrModel.class.getName())
+          .log(
+              System.Logger.Level.WARNING,
+              "could not save the SR model cache " + store.describe(ModelCache.FILE),
+              e);
+    }
+  }
+
+  private ModelCache.Summary summary(StoreEntry e, boolean pendingUndo) throws IOException {
+    ModelCache.Cached<ModelCache.Summary> c = vhdCache.get(e.name());
+    if (!pendingUndo && c != null && e.sameVersionAs(c.entry())) {
+      return c.value();
     }
     // Footer and header only: a summary costs three small reads whatever the disk size.
+    rereads++;
     VhdSummary v = VhdSummary.read(store, e.name());
-    Summary s =
-        new Summary(VhdTree.parentOf(v), v.footer().hidden(), v.footer().virtualSizeBytes());
+    ModelCache.Summary s =
+        new ModelCache.Summary(
+            VhdTree.parentOf(v), v.footer().hidden(), v.footer().virtualSizeBytes());
     // An undo journal was just rolled back by the read: the entry no longer describes the file.
-    vhdCache.put(e.name(), new Cached<>(pendingUndo ? null : e, s));
+    vhdCache.put(e.name(), new ModelCache.Cached<>(pendingUndo ? null : e, s));
     return s;
   }
 
   private Meta metaFile(StoreEntry e) throws IOException {
-    Cached<Meta> c = metaCache.get(e.name());
-    if (c != null && e.sameVersionAs(c.entry)) {
-      return c.value;
+    ModelCache.Cached<Meta> c = metaCache.get(e.name());
+    if (c != null && e.sameVersionAs(c.entry())) {
+      return c.value();
     }
+    rereads++;
     Map<String, String> m = PropertiesFile.read(store, e.name());
     if (m == null) {
       return null; // deleted since the listing
     }
     Meta meta = parse(m);
-    metaCache.put(e.name(), new Cached<>(e, meta));
+    metaCache.put(e.name(), new ModelCache.Cached<>(e, meta));
     return meta;
   }
 
@@ -152,16 +184,21 @@ final class SrModel {
 
   // ---- changes made by the SR's own operations (after the files are durable) ----
 
-  /** Records a VHD file the SR just wrote: its size is read from the store (one stat). */
+  /**
+   * Records a VHD file the SR just wrote, with what it holds: its entry (size, mtime) is read from
+   * the store (one stat).
+   */
   void putVhd(String uuid, String parentUuid, boolean hidden, long virtualSizeBytes)
       throws IOException {
     if (tree == null) {
       return; // rebuilt from the files at the next use
     }
     String file = VhdTree.fileOf(uuid);
-    vhdCache.remove(file);
-    long physical = store.sizeOf(file);
-    tree.put(VhdTree.node(uuid, parentUuid, hidden, virtualSizeBytes, physical));
+    StoreEntry e = store.entry(file);
+    vhdCache.put(
+        file,
+        new ModelCache.Cached<>(e, new ModelCache.Summary(parentUuid, hidden, virtualSizeBytes)));
+    tree.put(VhdTree.node(uuid, parentUuid, hidden, virtualSizeBytes, e.sizeBytes()));
   }
 
   void removeVhd(String uuid) {
@@ -171,8 +208,10 @@ final class SrModel {
     }
   }
 
-  void putMeta(String uuid, Meta meta) {
-    metaCache.remove(FileSr.metaFileOf(uuid));
+  /** Records a metadata file the SR just wrote (one stat, for the rebuild cache). */
+  void putMeta(String uuid, Meta meta) throws IOException {
+    String file = FileSr.metaFileOf(uuid);
+    metaCache.put(file, new ModelCache.Cached<>(store.entry(file), meta));
     if (metas != null) {
       metas.put(uuid, meta);
     }

@@ -3,11 +3,14 @@ package org.xsm.plugins.filesr;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
 import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdImage;
 
@@ -28,6 +31,10 @@ final class VhdVdiDevice implements VdiDevice {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final Object writeOrder = new Object();
   private VhdChain chain;
+
+  /** Parents kept open across {@link #pauseKeepingParents()}, by file name; under the lock. */
+  private Map<String, VhdImage> parked = new HashMap<>();
+
   private BitSet cbtChanged;
   private CbtLog cbtBase;
   private boolean closed;
@@ -45,7 +52,13 @@ final class VhdVdiDevice implements VdiDevice {
   }
 
   private void openChain() throws IOException {
-    chain = VhdChain.open(store, VhdTree.fileOf(uuid), !readOnly);
+    Map<String, VhdImage> reuse = parked;
+    parked = new HashMap<>();
+    try {
+      chain = VhdChain.open(store, VhdTree.fileOf(uuid), !readOnly, reuse);
+    } finally {
+      closeAll(reuse.values()); // the parents the new chain did not take
+    }
     if (!readOnly) {
       cbtBase = CbtLog.read(store, uuid);
       if (cbtBase != null) {
@@ -57,8 +70,15 @@ final class VhdVdiDevice implements VdiDevice {
   }
 
   private void closeChain() throws IOException {
+    closeChain(false);
+  }
+
+  /** Closes the chain, or only its leaf if {@code keepParents} (they go to {@link #parked}). */
+  private void closeChain(boolean keepParents) throws IOException {
     try {
-      if (chain != null) {
+      if (chain != null && keepParents) {
+        parked = chain.closeLeaf();
+      } else if (chain != null) {
         chain.close();
       }
     } finally {
@@ -123,6 +143,21 @@ final class VhdVdiDevice implements VdiDevice {
     closeChain();
   }
 
+  /**
+   * {@link #pause()} for a snapshot or clone of this VDI: closes only the leaf and keeps its
+   * parents open for {@link #resume()}, which then reads only the new leaf and the new base copy,
+   * not the whole chain. Only when no parent file changes until the resume (a snapshot renames the
+   * leaf and adds files; the GC, which rewrites parents, uses {@link #pause()}).
+   */
+  void pauseKeepingParents() throws IOException {
+    lock.writeLock().lock();
+    closeChain(true);
+  }
+
+  private static void closeAll(java.util.Collection<VhdImage> images) throws IOException {
+    IoActions.forAll(images, VhdImage::close);
+  }
+
   /** Reopens the VDI's (possibly new) leaf and lets I/O continue. */
   void resume() throws IOException {
     try {
@@ -141,6 +176,8 @@ final class VhdVdiDevice implements VdiDevice {
       if (!closed) {
         closed = true;
         closeChain();
+        closeAll(parked.values());
+        parked = new HashMap<>();
       }
     } finally {
       lock.writeLock().unlock();

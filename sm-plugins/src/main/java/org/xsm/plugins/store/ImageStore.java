@@ -69,6 +69,15 @@ public interface ImageStore extends Closeable {
   }
 
   /**
+   * One file as {@link #listEntries} would list it. The default reports its size and no time.
+   *
+   * @throws java.nio.file.NoSuchFileException if the name does not exist
+   */
+  default StoreEntry entry(String name) throws IOException {
+    return new StoreEntry(name, sizeOf(name), StoreEntry.UNKNOWN_TIME);
+  }
+
+  /**
    * The size of a file.
    *
    * @throws java.nio.file.NoSuchFileException if the name does not exist

@@ -100,23 +100,41 @@ public final class LocalImageStore implements ImageStore {
     List<StoreEntry> out = new ArrayList<>();
     try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
       for (Path p : s) {
-        java.nio.file.attribute.BasicFileAttributes a;
+        StoreEntry e;
         try {
-          a =
-              Files.readAttributes(
-                  p,
-                  java.nio.file.attribute.BasicFileAttributes.class,
-                  java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
+          e = entryOf(p);
+        } catch (NoSuchFileException x) {
           continue; // deleted since the directory was read
         }
-        if (a.isRegularFile()) {
-          long nanos = a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
-          out.add(new StoreEntry(p.getFileName().toString(), a.size(), nanos));
+        if (e != null) {
+          out.add(e);
         }
       }
     }
     return out;
+  }
+
+  @Override
+  public StoreEntry entry(String name) throws IOException {
+    StoreEntry e = entryOf(resolve(name));
+    if (e == null) {
+      throw new NoSuchFileException(describe(name), null, "not a regular file");
+    }
+    return e;
+  }
+
+  /** The entry of a regular file (one {@code stat}), or null for anything else. */
+  private static StoreEntry entryOf(Path p) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes a =
+        Files.readAttributes(
+            p,
+            java.nio.file.attribute.BasicFileAttributes.class,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    if (!a.isRegularFile()) {
+      return null;
+    }
+    long nanos = a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+    return new StoreEntry(p.getFileName().toString(), a.size(), nanos);
   }
 
   @Override

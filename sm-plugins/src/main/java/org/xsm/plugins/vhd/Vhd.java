@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
 
 /**
@@ -68,6 +69,55 @@ public final class Vhd {
   public static void setHidden(ImageStore store, String name, boolean hidden) throws IOException {
     try (VhdImage img = VhdImage.open(store, name, true)) {
       img.setHidden(hidden);
+    }
+  }
+
+  /**
+   * Sets the hidden flag by rewriting the two footer copies in place, without an undo journal and
+   * without reading the block table: for a file whose owner can undo the change after a crash (a
+   * snapshot's new base copy, under the snapshot's op log, whose rollback unhides it).
+   *
+   * <p>Crash safety: the copy at offset 0 is written and forced, then the primary at the end of the
+   * file and forced; a crash tears at most the copy being written, and open recovers from the
+   * other. A fixed disk (one footer), a primary footer that is not the last sector of the file, or
+   * a pending undo journal take the journalled {@link #setHidden} instead.
+   */
+  public static void setHiddenUnjournaled(ImageStore store, String name, boolean hidden)
+      throws IOException {
+    if (store.exists(VhdSummary.undoJournalName(name))) {
+      setHidden(store, name, hidden);
+      return;
+    }
+    VhdFooter footer;
+    long end;
+    try (ImageFile f = store.open(name, false)) {
+      end = f.size() - VhdFooter.SIZE;
+      footer = end < VhdFooter.SIZE ? null : readFooter(f, end, store.describe(name));
+    }
+    if (footer == null || footer.diskType() == DiskType.FIXED) {
+      setHidden(store, name, hidden);
+      return;
+    }
+    if (footer.hidden() == hidden) {
+      return;
+    }
+    byte[] fb = footer.withHidden(hidden).encode();
+    try (ImageFile f = store.open(name, true)) {
+      f.writeFully(ByteBuffer.wrap(fb), 0);
+      f.force();
+      f.writeFully(ByteBuffer.wrap(fb), end);
+      f.force();
+    }
+  }
+
+  /** The footer at {@code offset}, or null if it does not decode there. */
+  private static VhdFooter readFooter(ImageFile f, long offset, String where) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(VhdFooter.SIZE);
+    f.readFully(b, offset);
+    try {
+      return VhdFooter.decode(b.array(), "footer in " + where);
+    } catch (VhdFormatException e) {
+      return null; // damaged: the journalled path opens the file, which repairs it
     }
   }
 

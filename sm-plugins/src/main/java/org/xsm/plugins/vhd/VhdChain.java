@@ -7,8 +7,10 @@ import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
 
 /**
  * A VHD and its ancestors, read and written as one disk: reads honour each layer's sector bitmaps
@@ -33,6 +35,18 @@ public final class VhdChain implements Closeable {
    * parent exists, its UUID is the one the child records, and there is no cycle.
    */
   public static VhdChain open(ImageStore store, String leaf, boolean writable) throws IOException {
+    return open(store, leaf, writable, new java.util.HashMap<>());
+  }
+
+  /**
+   * {@link #open}, taking parents from {@code openParents} (file name to an image already open
+   * read-only, such as {@link #closeLeaf} returned) instead of opening them again; each link is
+   * checked all the same. The images used are removed from the map; the caller closes the rest.
+   * Only for parents whose files did not change since they were opened.
+   */
+  public static VhdChain open(
+      ImageStore store, String leaf, boolean writable, Map<String, VhdImage> openParents)
+      throws IOException {
     List<VhdImage> layers = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     try {
@@ -49,9 +63,11 @@ public final class VhdChain implements Closeable {
           throw new VhdFormatException(
               "VHD chain of " + store.describe(leaf) + " is deeper than " + MAX_DEPTH);
         }
-        VhdImage parent;
+        VhdImage parent = openParents.remove(parentName);
         try {
-          parent = VhdImage.open(store, parentName, false);
+          if (parent == null) {
+            parent = VhdImage.open(store, parentName, false);
+          }
         } catch (NoSuchFileException e) {
           throw new VhdFormatException(
               "VHD " + img.where() + ": parent " + store.describe(parentName) + " not found");
@@ -88,6 +104,31 @@ public final class VhdChain implements Closeable {
     String n = child.header().parentName();
     int slash = Math.max(n.lastIndexOf('/'), n.lastIndexOf('\\'));
     return n.substring(slash + 1);
+  }
+
+  /**
+   * Closes the leaf (flushing it) and hands the parents, still open, to the caller by file name,
+   * for a later {@link #open(ImageStore, String, boolean, Map)} over the same parents. The chain is
+   * unusable afterwards.
+   */
+  public Map<String, VhdImage> closeLeaf() throws IOException {
+    Map<String, VhdImage> parents = new java.util.HashMap<>();
+    for (VhdImage l : layers.subList(1, layers.size())) {
+      parents.put(l.name(), l);
+    }
+    try {
+      layers.get(0).close();
+    } catch (IOException | RuntimeException e) {
+      for (VhdImage p : parents.values()) {
+        try {
+          p.close();
+        } catch (IOException c) {
+          e.addSuppressed(c);
+        }
+      }
+      throw e;
+    }
+    return parents;
   }
 
   /** The layers, leaf first. */
@@ -241,20 +282,6 @@ public final class VhdChain implements Closeable {
 
   @Override
   public void close() throws IOException {
-    IOException first = null;
-    for (VhdImage l : layers) {
-      try {
-        l.close();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    IoActions.forAll(layers, VhdImage::close);
   }
 }

@@ -26,19 +26,7 @@ public abstract class BatchSnapshotConformance extends ScanConformance {
 
   /** What a scan says of a VDI, minus the physical utilisation (a GC may change it). */
   private static String described(VdiInfo v) {
-    return v.uuid()
-        + " size="
-        + v.virtualSizeBytes()
-        + " ro="
-        + v.readOnly()
-        + " managed="
-        + v.managed()
-        + " cbt="
-        + v.cbtEnabled()
-        + " "
-        + v.smConfig()
-        + " "
-        + v.metadata();
+    return summaryOf(v) + " managed=" + v.managed() + " " + v.smConfig();
   }
 
   /** Every VDI a change reports is as a scan now reports it. */

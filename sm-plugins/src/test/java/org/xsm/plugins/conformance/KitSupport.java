@@ -223,19 +223,20 @@ public abstract class KitSupport {
   protected static Map<String, String> managedSummary(Sr sr) throws SmException {
     return sr.scan().stream()
         .filter(VdiInfo::managed)
-        .collect(
-            Collectors.toMap(
-                VdiInfo::location,
-                v ->
-                    v.uuid()
-                        + " size="
-                        + v.virtualSizeBytes()
-                        + " ro="
-                        + v.readOnly()
-                        + " cbt="
-                        + v.cbtEnabled()
-                        + " "
-                        + v.metadata()));
+        .collect(Collectors.toMap(VdiInfo::location, KitSupport::summaryOf));
+  }
+
+  /** A VDI's identity, size, flags and metadata: what must not change when nothing happens. */
+  protected static String summaryOf(VdiInfo v) {
+    return v.uuid()
+        + " size="
+        + v.virtualSizeBytes()
+        + " ro="
+        + v.readOnly()
+        + " cbt="
+        + v.cbtEnabled()
+        + " "
+        + v.metadata();
   }
 
   protected static String randomLocation() {

@@ -36,8 +36,18 @@ class NbdUnexportTest {
     }
   }
 
-  @Test
-  void aConnectionBetweenLookupAndRegistrationIsRefused() throws Exception {
+  /** The client's side of a handshake whose export is removed between lookup and registration. */
+  private interface AfterUnexport {
+    void check(DataInputStream in) throws IOException;
+  }
+
+  /**
+   * Sends {@code option} for export "disk", unexports it while the server's connection thread is
+   * held between the lookup and the registration, then lets the thread go on and runs {@code
+   * check} on what the client receives. The device must never be touched after the unexport.
+   */
+  private void unexportBetweenLookupAndRegistration(int option, byte[] data, AfterUnexport check)
+      throws Exception {
     server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), 2);
     GatedDevice d = new GatedDevice();
     server.export("disk", d, false);
@@ -53,43 +63,35 @@ class NbdUnexportTest {
       DataInputStream in = new DataInputStream(s.getInputStream());
       DataOutputStream out = new DataOutputStream(s.getOutputStream());
       NbdWire.greeting(in, out);
-      NbdWire.option(out, Nbd.OPT_GO, goData("disk"));
+      NbdWire.option(out, option, data);
       assertThat(lookedUp.await(30, TimeUnit.SECONDS)).isTrue();
       server.unexport("disk"); // the connection found the export but has not joined it
       d.detached.set(true);
       unexported.countDown();
-      assertThat(in.readLong()).isEqualTo(Nbd.OPTION_REPLY_MAGIC);
-      assertThat(in.readInt()).isEqualTo(Nbd.OPT_GO);
-      assertThat(in.readInt()).isEqualTo(Nbd.REP_ERR_UNKNOWN);
+      check.check(in);
     }
     assertThat(d.accessesAfterDetach.get()).isZero();
   }
 
   @Test
-  void exportNameInTheSameWindowClosesTheConnection() throws Exception {
-    server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), 2);
-    GatedDevice d = new GatedDevice();
-    server.export("disk", d, false);
-    CountDownLatch lookedUp = new CountDownLatch(1);
-    CountDownLatch unexported = new CountDownLatch(1);
-    server.lookupHook =
-        name -> {
-          lookedUp.countDown();
-          await(unexported);
-        };
-    try (Socket s = new Socket("127.0.0.1", server.port())) {
-      s.setSoTimeout(30_000);
-      DataInputStream in = new DataInputStream(s.getInputStream());
-      DataOutputStream out = new DataOutputStream(s.getOutputStream());
-      NbdWire.greeting(in, out);
-      NbdWire.option(out, Nbd.OPT_EXPORT_NAME, "disk".getBytes(StandardCharsets.UTF_8));
-      assertThat(lookedUp.await(30, TimeUnit.SECONDS)).isTrue();
-      server.unexport("disk");
-      d.detached.set(true);
-      unexported.countDown();
-      assertClosed(in); // no size and flags: transmission never starts
-    }
-    assertThat(d.accessesAfterDetach.get()).isZero();
+  void goBetweenLookupAndRegistrationIsRefused() throws Exception {
+    unexportBetweenLookupAndRegistration(
+        Nbd.OPT_GO,
+        goData("disk"),
+        in -> {
+          assertThat(in.readLong()).isEqualTo(Nbd.OPTION_REPLY_MAGIC);
+          assertThat(in.readInt()).isEqualTo(Nbd.OPT_GO);
+          assertThat(in.readInt()).isEqualTo(Nbd.REP_ERR_UNKNOWN);
+        });
+  }
+
+  @Test
+  void exportNameBetweenLookupAndRegistrationClosesTheConnection() throws Exception {
+    // No size and flags: transmission never starts.
+    unexportBetweenLookupAndRegistration(
+        Nbd.OPT_EXPORT_NAME,
+        "disk".getBytes(StandardCharsets.UTF_8),
+        NbdUnexportTest::assertClosed);
   }
 
   @Test
