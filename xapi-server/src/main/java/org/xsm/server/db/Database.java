@@ -263,7 +263,7 @@ public class Database {
     Rec r = new Rec(ref, c, f);
     put(r);
     store.changed(ref, this::image);
-    events.record(c.name(), "add", ref, () -> wireRecordOrNull(c, ref));
+    events.record(c.name(), "add", ref);
     for (Field<?, ?> fs : c.fields()) {
       modRelated(c, fs, f.get(fs.name()));
     }
@@ -308,7 +308,7 @@ public class Database {
     for (Relink l : relinked) {
       modRelated(c, l.field(), l.from());
     }
-    events.record(c.name(), "mod", r.ref, () -> wireRecordOrNull(c, r.ref));
+    events.record(c.name(), "mod", r.ref);
     for (Relink l : relinked) {
       modRelated(c, l.field(), l.to());
     }
@@ -335,7 +335,7 @@ public class Database {
     byClass.get(c).remove(r.ref);
     indexes.removeAll(r);
     store.changed(r.ref, this::image);
-    events.record(c.name(), "del", r.ref, () -> last);
+    events.recordDeletion(c.name(), r.ref, last);
     for (Field<?, ?> fs : c.fields()) {
       modRelated(c, fs, r.fields.get(fs.name()));
     }
@@ -357,7 +357,7 @@ public class Database {
     }
     for (Field<?, ?> of : other.fields()) {
       if (of.computed() && fs.name().equals(of.inverseOf()) && c == Schema.get(of.refClass())) {
-        events.record(other.name(), "mod", t, () -> wireRecordOrNull(other, t));
+        events.record(other.name(), "mod", t);
         return;
       }
     }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
@@ -21,7 +20,12 @@ import org.xsm.server.model.XenApiException;
 public final class EventLog {
   static final int CAPACITY = 100_000;
 
-  /** One change. The snapshot is the record after the change (before it, for del). */
+  /**
+   * One change. Only a del keeps a snapshot (the record as it was); for add and mod the record is
+   * read when the event is delivered, as xapi's event.from gives the current record: the log holds
+   * no copies of records (a 10,000-VDI SR's VDIs list is not copied into every SR event), and a
+   * write costs no copy of its record.
+   */
   public record Event(
       long id, String cls, String operation, String ref, Map<String, Object> snapshot) {}
 
@@ -34,8 +38,14 @@ public final class EventLog {
 
   private long last;
 
-  synchronized void record(String cls, String op, String ref, Supplier<Map<String, Object>> snap) {
-    append(cls, op, ref, snap.get());
+  /** An add or mod: its record is read when the event is delivered. */
+  synchronized void record(String cls, String op, String ref) {
+    append(cls, op, ref, null);
+  }
+
+  /** A del, with the record as it was. */
+  synchronized void recordDeletion(String cls, String ref, Map<String, Object> last) {
+    append(cls, "del", ref, last);
   }
 
   public synchronized void inject(String cls, String ref, Map<String, Object> snapshot) {
@@ -105,16 +115,16 @@ public final class EventLog {
     }
   }
 
-  /** The wire form of an event. */
-  public static Map<String, Object> wire(Event e) {
+  /** The wire form of an event, with the record it carries. */
+  public static Map<String, Object> wire(Event e, Map<String, Object> snapshot) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", e.id());
     m.put("timestamp", String.valueOf(e.id()));
     m.put("class", e.cls().toLowerCase(Locale.ROOT));
     m.put("operation", e.operation());
     m.put("ref", e.ref());
-    if (e.snapshot() != null) {
-      m.put("snapshot", e.snapshot());
+    if (snapshot != null) {
+      m.put("snapshot", snapshot);
     }
     return m;
   }

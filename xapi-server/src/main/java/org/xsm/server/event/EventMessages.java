@@ -41,9 +41,24 @@ public class EventMessages implements RpcModule {
           }
           List<Object> wire = new ArrayList<>();
           long last = 0;
+          // An object destroyed since its add or mod shows, in those, the record its del keeps.
+          Map<String, Map<String, Object>> deleted = new java.util.HashMap<>();
           for (EventLog.Event e : evs) {
-            wire.add(EventLog.wire(e));
+            if (e.snapshot() != null && e.operation().equals("del")) {
+              deleted.put(e.ref(), e.snapshot());
+            }
+          }
+          for (EventLog.Event e : evs) {
             last = Math.max(last, e.id());
+            Map<String, Object> snapshot = e.snapshot();
+            if (snapshot == null) {
+              XClass<?> c = Schema.get(e.cls());
+              snapshot = c == null ? null : db.wireRecordOrNull(c, e.ref());
+            }
+            if (snapshot == null) {
+              snapshot = deleted.get(e.ref());
+            }
+            wire.add(EventLog.wire(e, snapshot));
           }
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("events", wire);
