@@ -76,9 +76,10 @@ public final class ScaleBench {
               + " medians of %d calls; server pid %d%n",
           small, large, vms, samples, server.pid());
       grow(small, Math.max(1, vms * small / large));
-      double[] atSmall = measure("at " + small);
+      measure("warm-up (JIT; not counted) at " + small, Math.max(3, samples / 4));
+      double[] atSmall = measure("at " + small, samples);
       grow(large, vms);
-      double[] atLarge = measure("at " + large);
+      double[] atLarge = measure("at " + large, samples);
       String[] names = {
         "VDI.create", "VDI.snapshot", "VDI.destroy", "VM.snapshot", "VM.get_record"
       };
@@ -171,8 +172,7 @@ public final class ScaleBench {
   }
 
   /** Medians of the five operations at the current size; the SR's size is the same after. */
-  private double[] measure(String label) throws Exception {
-    int n = samples;
+  private double[] measure(String label, int n) throws Exception {
     double[] create = new double[n];
     double[] snapshot = new double[n];
     double[] destroy = new double[2 * n];
@@ -196,7 +196,7 @@ public final class ScaleBench {
       rpc.call("VDI.destroy", session, vdis.get(i));
       destroy[n + i] = ms(t0);
     }
-    String vm = rpc.ref("VM.create", session, Map.of("name_label", "snap-" + label));
+    String vm = rpc.ref("VM.create", session, Map.of("name_label", "snap-" + vmRefs.size() + "-" + n));
     for (int d = 0; d < 4; d++) {
       String v = rpc.ref("VDI.create", session, vdi(sr, "vm-disk-" + d));
       rpc.ref(
@@ -223,7 +223,7 @@ public final class ScaleBench {
     };
     System.out.printf(
         Locale.ROOT,
-        "%s VDIs: VDI.create %.2f ms, VDI.snapshot %.2f ms, VDI.destroy %.2f ms,"
+        "%s: VDI.create %.2f ms, VDI.snapshot %.2f ms, VDI.destroy %.2f ms,"
             + " VM.snapshot (4 disks) %.2f ms, VM.get_record %.2f ms%n",
         label,
         out[0],

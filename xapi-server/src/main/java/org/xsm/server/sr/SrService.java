@@ -205,13 +205,14 @@ public class SrService {
         db.destroy(Vdi.CLASS, e.getValue());
       }
     }
-    apply(srRef, found, byLocation);
+    apply(srRef, found, byLocation, false);
     refreshStats(srRef, s);
   }
 
   /**
    * Applies what a plugin reported of some VDIs after an operation (a snapshot's new base copy, the
-   * leaf's new figures): each is introduced or updated by location, and the SR's figures refreshed.
+   * leaf's new figures): each is introduced or updated by location, and the SR's figures move by
+   * the differences (as xapi's FileSR updates its stats after a snapshot); a scan recounts them.
    * Costs the number of VDIs reported, not the size of the SR.
    */
   public synchronized void reconcile(Ref<Sr> srRef, Collection<VdiInfo> changed)
@@ -223,20 +224,40 @@ public class SrService {
         byLocation.put(v.location(), ref);
       }
     }
-    apply(srRef, changed, byLocation);
-    refreshStats(srRef, plugin(srRef));
+    apply(srRef, changed, byLocation, true);
   }
 
-  private void apply(Ref<Sr> srRef, Collection<VdiInfo> found, Map<String, Ref<Vdi>> byLocation)
+  /** Introduces or updates each VDI; {@code adjust}: move the SR's figures (a scan recounts). */
+  private void apply(
+      Ref<Sr> srRef, Collection<VdiInfo> found, Map<String, Ref<Vdi>> byLocation, boolean adjust)
       throws XenApiException {
     for (VdiInfo v : found) {
       Ref<Vdi> ref = byLocation.get(v.location());
       if (ref == null) {
-        introduce(srRef, v);
+        introduce(srRef, v, adjust);
       } else {
-        db.update(Vdi.CLASS, ref, VdiRecords.fromPlugin(v));
+        long before = db.get(ref, Vdi.PHYSICAL_UTILISATION);
+        if (db.update(Vdi.CLASS, ref, VdiRecords.fromPlugin(v)) && adjust) {
+          adjustFigures(srRef, v.physicalUtilisationBytes() - before, 0);
+        }
       }
     }
+  }
+
+  /** Moves the SR's utilisation and virtual allocation by what a VDI change added or removed. */
+  private void adjustFigures(Ref<Sr> srRef, long physical, long virtual) throws XenApiException {
+    if (physical == 0 && virtual == 0) {
+      return;
+    }
+    db.modify(
+        Sr.CLASS,
+        srRef,
+        sr ->
+            Values.of(Sr.CLASS)
+                .with(
+                    Sr.PHYSICAL_UTILISATION,
+                    Math.max(0, sr.get(Sr.PHYSICAL_UTILISATION) + physical))
+                .with(Sr.VIRTUAL_ALLOCATION, Math.max(0, sr.get(Sr.VIRTUAL_ALLOCATION) + virtual)));
   }
 
   private void refreshStats(Ref<Sr> srRef, org.xsm.api.Sr s) throws XenApiException {
@@ -260,8 +281,15 @@ public class SrService {
     return null;
   }
 
-  /** A VDI record for something the SR reports; snapshot links come from the SR's metadata. */
+  /**
+   * A VDI record for something the SR reports (a VDI just made); snapshot links come from the SR's
+   * metadata, and the SR's figures grow by it.
+   */
   public Ref<Vdi> introduce(Ref<Sr> srRef, VdiInfo v) throws XenApiException {
+    return introduce(srRef, v, true);
+  }
+
+  private Ref<Vdi> introduce(Ref<Sr> srRef, VdiInfo v, boolean adjust) throws XenApiException {
     Ref<Vdi> of = null;
     if (v.metadata() != null && v.metadata().snapshotOf() != null) {
       of = find(srRef, v.metadata().snapshotOf());
@@ -271,7 +299,11 @@ public class SrService {
     if (v.metadata() == null && !v.managed()) {
       f.with(Vdi.NAME_LABEL, "base copy");
     }
-    return db.create(Vdi.CLASS, f);
+    Ref<Vdi> ref = db.create(Vdi.CLASS, f);
+    if (adjust) {
+      adjustFigures(srRef, v.physicalUtilisationBytes(), v.managed() ? v.virtualSizeBytes() : 0);
+    }
+    return ref;
   }
 
   /** A VDI type from a plugin's metadata (unknown types read as user). */
