@@ -196,7 +196,8 @@ public final class ScaleBench {
       rpc.call("VDI.destroy", session, vdis.get(i));
       destroy[n + i] = ms(t0);
     }
-    String vm = rpc.ref("VM.create", session, Map.of("name_label", "snap-" + vmRefs.size() + "-" + n));
+    String vm =
+        rpc.ref("VM.create", session, Map.of("name_label", "snap-" + vmRefs.size() + "-" + n));
     for (int d = 0; d < 4; d++) {
       String v = rpc.ref("VDI.create", session, vdi(sr, "vm-disk-" + d));
       rpc.ref(

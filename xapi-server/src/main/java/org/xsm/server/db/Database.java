@@ -55,7 +55,9 @@ public class Database {
     for (XapiRow r : Store.loadAll()) {
       XClass<?> c = Schema.get(r.cls);
       if (c != null) {
-        put(new Rec(r.ref, c, Store.fromJson(c, r)));
+        Map<String, Object> f = Store.fromJson(c, r);
+        f.replaceAll((k, v) -> frozen(v));
+        put(new Rec(r.ref, c, f));
       }
     }
   }
@@ -207,7 +209,7 @@ public class Database {
     Map<String, Object> out = new LinkedHashMap<>();
     synchronized (r) {
       for (Field<?, ?> fs : r.cls.fields()) {
-        out.put(fs.name(), fs.computed() ? inverse(fs, ref) : copy(r.fields.get(fs.name())));
+        out.put(fs.name(), fs.computed() ? inverse(fs, ref) : r.fields.get(fs.name()));
       }
     }
     return out;
@@ -230,16 +232,20 @@ public class Database {
       return inverse(fs, ref);
     }
     synchronized (r) {
-      return copy(r.fields.get(name));
+      return r.fields.get(name);
     }
   }
 
-  static Object copy(Object v) {
+  /**
+   * A stored value as kept: lists and maps are immutable copies, so reads hand them out without
+   * copying (a 10,000-record get_all_records copies nothing) and no reader can change a record.
+   */
+  static Object frozen(Object v) {
     if (v instanceof List<?> l) {
-      return new ArrayList<>(l);
+      return List.copyOf(l);
     }
     if (v instanceof Map<?, ?> m) {
-      return new LinkedHashMap<>(m);
+      return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m));
     }
     return v;
   }
@@ -254,7 +260,7 @@ public class Database {
     for (Field<?, ?> fs : c.fields()) {
       if (!fs.computed()) {
         Object v = given.get(fs.name());
-        f.put(fs.name(), v != null ? copy(v) : fs.defaultValue());
+        f.put(fs.name(), frozen(v != null ? v : fs.defaultValue()));
       }
     }
     if (!(given.get("uuid") instanceof String u) || u.isEmpty()) {
@@ -298,7 +304,7 @@ public class Database {
         if (fs.type() == FieldType.REF) {
           relinked.add(new Relink(fs, old, now));
         }
-        r.fields.put(fs.name(), copy(now));
+        r.fields.put(fs.name(), frozen(now));
       }
     }
     if (!changed) {
