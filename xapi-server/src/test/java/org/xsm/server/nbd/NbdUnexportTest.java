@@ -43,8 +43,8 @@ class NbdUnexportTest {
 
   /**
    * Sends {@code option} for export "disk", unexports it while the server's connection thread is
-   * held between the lookup and the registration, then lets the thread go on and runs {@code
-   * check} on what the client receives. The device must never be touched after the unexport.
+   * held between the lookup and the registration, then lets the thread go on and runs {@code check}
+   * on what the client receives. The device must never be touched after the unexport.
    */
   private void unexportBetweenLookupAndRegistration(int option, byte[] data, AfterUnexport check)
       throws Exception {
