@@ -79,6 +79,11 @@ final class TrackedStore implements ImageStore {
   }
 
   @Override
+  public StoreEntry entry(String name) throws IOException {
+    return store.entry(name);
+  }
+
+  @Override
   public long sizeOf(String name) throws IOException {
     return store.sizeOf(name);
   }
