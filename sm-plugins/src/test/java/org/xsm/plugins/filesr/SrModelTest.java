@@ -7,20 +7,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xsm.api.Capability;
-import org.xsm.api.DriverInfo;
-import org.xsm.api.SmDriver;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.SnapshotRequest;
 import org.xsm.api.TreeChange;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.store.ForwardingImageStore;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LocalImageStore;
@@ -34,29 +31,15 @@ import org.xsm.plugins.store.StoreEntry;
  */
 class SrModelTest {
   private static final long MIB = 1024 * 1024;
-  private static final DriverInfo INFO =
-      new DriverInfo(
-          "test",
-          "test",
-          "test",
-          "xsm",
-          "",
-          "1",
-          SmDriver.API_VERSION,
-          EnumSet.allOf(Capability.class),
-          List.of(),
-          List.of("vhd"));
-
   @TempDir Path dir;
 
   /** A local store that records which files are opened and how often the directory is listed. */
-  private static final class CountingStore implements ImageStore {
-    private final ImageStore d;
+  private static final class CountingStore extends ForwardingImageStore {
     final Set<String> opened = ConcurrentHashMap.newKeySet();
     volatile int listings;
 
     CountingStore(ImageStore d) {
-      this.d = d;
+      super(d);
     }
 
     void reset() {
@@ -67,60 +50,30 @@ class SrModelTest {
     @Override
     public ImageFile create(String n) throws IOException {
       opened.add(n);
-      return d.create(n);
+      return super.create(n);
     }
 
     @Override
     public ImageFile open(String n, boolean w) throws IOException {
       opened.add(n);
-      return d.open(n, w);
-    }
-
-    @Override
-    public boolean exists(String n) throws IOException {
-      return d.exists(n);
-    }
-
-    @Override
-    public void rename(String f, String t) throws IOException {
-      d.rename(f, t);
-    }
-
-    @Override
-    public void delete(String n) throws IOException {
-      d.delete(n);
+      return super.open(n, w);
     }
 
     @Override
     public List<String> list() throws IOException {
       listings++;
-      return d.list();
+      return super.list();
     }
 
     @Override
     public List<StoreEntry> listEntries() throws IOException {
       listings++;
-      return d.listEntries();
-    }
-
-    @Override
-    public StoreEntry entry(String n) throws IOException {
-      return d.entry(n);
-    }
-
-    @Override
-    public void syncMetadata() throws IOException {
-      d.syncMetadata();
-    }
-
-    @Override
-    public String describe(String n) {
-      return d.describe(n);
+      return super.listEntries();
     }
   }
 
   private FileSr attach(CountingStore store) throws Exception {
-    FileSr sr = new FileSr(store, INFO, "sr", () -> {});
+    FileSr sr = new FileSr(store, TestDriverInfo.INFO, "sr", () -> {});
     sr.locked(
         () -> {
           sr.recover();
