@@ -66,7 +66,7 @@ public final class SrSnapshotBench {
       d.flush();
       (i < 4 ? disks : others).add(v);
     }
-    int runs = report ? SrScaleBench.RUNS : 5;
+    int runs = report ? SrScaleBench.RUNS : 25; // warm-up: the JIT compiles the snapshot path
     double[] batch = new double[runs];
     double[] single = new double[runs];
     for (int r = 0; r < runs; r++) {

@@ -2,13 +2,11 @@ package org.xsm.ext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +15,6 @@ import org.xsm.api.SnapshotKind;
 import org.xsm.api.SnapshotRequest;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
-import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.conformance.VdiBytes;
@@ -55,10 +52,10 @@ class ExtBatchCrashIT {
     List<String> older = new ArrayList<>();
     for (int i = 0; i < DISKS; i++) {
       String v = sr.createVdi(SIZE, VdiMetadata.named("disk " + i)).location();
-      write(sr, v, 10L * i + 1);
+      ForkedCrash.writeRandom(sr, SIZE, v, 10L * i + 1);
       sr.enableCbt(v);
       older.add(sr.snapshot(v, SnapshotKind.DOUBLE, null).location());
-      write(sr, v, 10L * i + 2);
+      ForkedCrash.writeRandom(sr, SIZE, v, 10L * i + 2);
       disks.add(v);
     }
     Map<String, byte[]> before = new HashMap<>();
@@ -100,18 +97,5 @@ class ExtBatchCrashIT {
           .isEqualTo(before.get(disks.get(i)));
     }
     again.detach();
-  }
-
-  private static void write(Sr sr, String location, long seed) throws Exception {
-    sr.attachVdi(location, true);
-    VdiDevice d = sr.activateVdi(location);
-    Random r = new Random(seed);
-    for (int i = 0; i < 20; i++) {
-      byte[] b = new byte[1 + r.nextInt(100_000)];
-      r.nextBytes(b);
-      d.write(ByteBuffer.wrap(b), r.nextInt(SIZE - b.length));
-    }
-    d.flush();
-    sr.detachVdi(location);
   }
 }

@@ -2,13 +2,11 @@ package org.xsm.ext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +16,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
-import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.conformance.VdiBytes;
@@ -58,10 +55,10 @@ class ExtCrashIT {
     Sr sr = driver.attach(cfg);
     VdiInfo vdi = sr.createVdi(SIZE, VdiMetadata.named("disk"));
     String leaf = vdi.location();
-    write(sr, leaf, 1);
+    ForkedCrash.writeRandom(sr, SIZE, leaf, 1);
     sr.enableCbt(leaf);
     VdiInfo older = sr.snapshot(leaf, SnapshotKind.DOUBLE, null);
-    write(sr, leaf, 2);
+    ForkedCrash.writeRandom(sr, SIZE, leaf, 2);
     Map<String, byte[]> before = new HashMap<>();
     for (VdiInfo v : sr.scan()) {
       if (v.managed()) {
@@ -88,18 +85,5 @@ class ExtCrashIT {
     VdiInfo s = again.snapshot(leaf, SnapshotKind.DOUBLE, null);
     assertThat(VdiBytes.readAll(again, s.location())).isEqualTo(before.get(leaf));
     again.detach();
-  }
-
-  private static void write(Sr sr, String location, long seed) throws Exception {
-    sr.attachVdi(location, true);
-    VdiDevice d = sr.activateVdi(location);
-    Random r = new Random(seed);
-    for (int i = 0; i < 20; i++) {
-      byte[] b = new byte[1 + r.nextInt(100_000)];
-      r.nextBytes(b);
-      d.write(ByteBuffer.wrap(b), r.nextInt(SIZE - b.length));
-    }
-    d.flush();
-    sr.detachVdi(location);
   }
 }

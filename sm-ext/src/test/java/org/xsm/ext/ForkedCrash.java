@@ -5,15 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.xsm.api.Sr;
+import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.plugins.conformance.VdiBytes;
 import org.xsm.plugins.filesr.CrashPoints;
@@ -51,6 +54,22 @@ final class ForkedCrash {
           .as("content of " + e.getKey())
           .isEqualTo(e.getValue());
     }
+  }
+
+  /**
+   * Writes 20 random extents (seeded) to a detached VDI of {@code size} bytes, flushes, detaches.
+   */
+  static void writeRandom(Sr sr, int size, String location, long seed) throws Exception {
+    sr.attachVdi(location, true);
+    VdiDevice d = sr.activateVdi(location);
+    Random r = new Random(seed);
+    for (int i = 0; i < 20; i++) {
+      byte[] b = new byte[1 + r.nextInt(100_000)];
+      r.nextBytes(b);
+      d.write(ByteBuffer.wrap(b), r.nextInt(size - b.length));
+    }
+    d.flush();
+    sr.detachVdi(location);
   }
 
   /** In the child: announce {@code target} when reached, then wait to be killed. */

@@ -1,11 +1,10 @@
 package org.xsm.plugins.filesr;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.function.BooleanSupplier;
+import org.xsm.plugins.store.ForwardingImageStore;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.store.StoreEntry;
 
 /**
  * The SR's store as every part of the SR sees it, telling the in-memory model ({@link SrModel})
@@ -15,8 +14,7 @@ import org.xsm.plugins.store.StoreEntry;
  * rebuilt after them without either having to know about it. Data written through an already open
  * file (a device's I/O) is not a change of the tree.
  */
-final class TrackedStore implements ImageStore {
-  private final ImageStore store;
+final class TrackedStore extends ForwardingImageStore {
   private final BooleanSupplier keepsModel;
   private final Runnable invalidate;
 
@@ -25,7 +23,7 @@ final class TrackedStore implements ImageStore {
    * @param invalidate makes the model stale
    */
   TrackedStore(ImageStore store, BooleanSupplier keepsModel, Runnable invalidate) {
-    this.store = store;
+    super(store);
     this.keepsModel = keepsModel;
     this.invalidate = invalidate;
   }
@@ -39,7 +37,7 @@ final class TrackedStore implements ImageStore {
   @Override
   public ImageFile create(String name) throws IOException {
     changing(name);
-    return store.create(name);
+    return super.create(name);
   }
 
   @Override
@@ -47,64 +45,19 @@ final class TrackedStore implements ImageStore {
     if (writable) {
       changing(name);
     }
-    return store.open(name, writable);
-  }
-
-  @Override
-  public boolean exists(String name) throws IOException {
-    return store.exists(name);
+    return super.open(name, writable);
   }
 
   @Override
   public void rename(String from, String to) throws IOException {
     changing(from);
     changing(to);
-    store.rename(from, to);
+    super.rename(from, to);
   }
 
   @Override
   public void delete(String name) throws IOException {
     changing(name);
-    store.delete(name);
-  }
-
-  @Override
-  public List<String> list() throws IOException {
-    return store.list();
-  }
-
-  @Override
-  public List<StoreEntry> listEntries() throws IOException {
-    return store.listEntries();
-  }
-
-  @Override
-  public long sizeOf(String name) throws IOException {
-    return store.sizeOf(name);
-  }
-
-  @Override
-  public void syncMetadata() throws IOException {
-    store.syncMetadata();
-  }
-
-  @Override
-  public long capacityBytes() throws IOException {
-    return store.capacityBytes();
-  }
-
-  @Override
-  public long freeBytes() throws IOException {
-    return store.freeBytes();
-  }
-
-  @Override
-  public String describe(String name) {
-    return store.describe(name);
-  }
-
-  @Override
-  public void close() throws IOException {
-    store.close();
+    super.delete(name);
   }
 }

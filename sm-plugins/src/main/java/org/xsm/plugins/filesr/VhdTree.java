@@ -166,34 +166,6 @@ public final class VhdTree {
     }
   }
 
-  /**
-   * One node and its ancestors only (parent links set, children not filled in), for operations that
-   * need a VDI's own chain, not the whole SR; null if the node does not exist.
-   */
-  public static Node chainOf(ImageStore store, String uuid) throws IOException {
-    Node first = null;
-    Node prev = null;
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    for (String u = uuid; u != null && seen.add(u); ) {
-      if (!store.exists(fileOf(u))) {
-        break;
-      }
-      VhdSummary v = VhdSummary.read(store, fileOf(u));
-      String parent = parentOf(v);
-      Node n =
-          new Node(
-              u, parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes());
-      if (prev == null) {
-        first = n;
-      } else {
-        prev.parent = n;
-      }
-      prev = n;
-      u = parent;
-    }
-    return first;
-  }
-
   /** The UUID of a differencing disk's parent (from its parent file name), or null. */
   static String parentOf(VhdSummary v) {
     if (v.footer().diskType() != DiskType.DIFFERENCING) {

@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xsm.api.Capability;
 import org.xsm.api.DriverInfo;
-import org.xsm.api.SmDriver;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiMetadata;
@@ -27,18 +24,7 @@ import org.xsm.plugins.vhd.Vhd;
 /** The GC's space check and its abort on SR detach. */
 class GcSpaceAndAbortTest {
   private static final int MIB = 1024 * 1024;
-  private static final DriverInfo INFO =
-      new DriverInfo(
-          "test",
-          "test",
-          "test",
-          "xsm",
-          "",
-          "1",
-          SmDriver.API_VERSION,
-          EnumSet.allOf(Capability.class),
-          List.of(),
-          List.of("vhd"));
+  private static final DriverInfo INFO = TestDriverInfo.INFO;
 
   @TempDir Path dir;
 
