@@ -39,6 +39,7 @@ class GcCrashIT {
         "gc.relink-logged",
         "gc.relinked-child",
         "gc.node-deleted",
+        "gc.leaf-round-copied",
         "gc.leaf-logged",
         "gc.leaf-copied",
         "gc.leaf-moved",

@@ -153,7 +153,7 @@ class NbdXenApiTest extends SdkTest {
   }
 
   private long coalesced() throws Exception {
-    return storage.sr(defaultSr().toWireString()).gcCounters().getOrDefault("coalesced", 0L);
+    return storage.sr(defaultSr().toWireString()).gcCounters().coalesced();
   }
 
   @Test

@@ -11,6 +11,8 @@ import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.xsm.api.ChangedBlocks;
 import org.xsm.api.DriverInfo;
+import org.xsm.api.GcBacklog;
+import org.xsm.api.GcCounters;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
@@ -47,6 +49,10 @@ public class FileSr implements Sr {
   private final java.util.Set<String> gcNoSpace =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private GcScheduler gc;
+  private volatile GcSettings gcSettings = GcSettings.DEFAULTS;
+  private volatile GcThrottle throttle = new GcThrottle(GcSettings.DEFAULTS.rateBytesPerSecond());
+  private final GcMeters gcMeters = new GcMeters();
+  private final Map<String, LeafWriteTracker> leafTrackers = new HashMap<>();
 
   /** Held by a running garbage collection: one at a time per SR. */
   final Object gcMutex = new Object();
@@ -78,12 +84,19 @@ public class FileSr implements Sr {
     return uuid;
   }
 
-  /** Sets up the background garbage collector from the SR's {@code other_config}. */
-  void startGc(Map<String, String> otherConfig) {
-    gc = new GcScheduler(this, otherConfig, msg -> {});
+  /** Sets up the background garbage collector (SR attach). */
+  void startGc(GcSettings settings) {
+    gcSettings = settings;
+    throttle = new GcThrottle(settings.rateBytesPerSecond());
+    gc = new GcScheduler(this, settings, msg -> {});
   }
 
-  /** Requests a background GC run after the quiet period (if enabled). */
+  /** {@link #startGc(GcSettings)} from an {@code other_config} alone (tests). */
+  void startGc(Map<String, String> otherConfig) throws SmException {
+    startGc(GcSettings.of(Map.of(), otherConfig));
+  }
+
+  /** Requests a background GC pass (if enabled); later requests never delay it. */
   void kickGc() {
     if (gc != null) {
       gc.kick();
@@ -94,7 +107,7 @@ public class FileSr implements Sr {
    * Runs the garbage collector now, to completion, in this thread (SR delete, tests, operators).
    */
   public GarbageCollector.GcReport collectGarbage() throws SmException {
-    return new GarbageCollector(this, msg -> {}).run();
+    return new GarbageCollector(this, msg -> {}, false).run();
   }
 
   /** What the background collector is doing, for operators. */
@@ -120,7 +133,9 @@ public class FileSr implements Sr {
     try {
       gcListener.accept(fraction);
     } catch (RuntimeException e) {
-      // An observer's failure must not stop or fail the collection it observes.
+      // An observer's failure must not stop or fail the collection it observes (SPI contract).
+      System.getLogger(FileSr.class.getName())
+          .log(System.Logger.Level.DEBUG, "GC progress listener failed", e);
     }
   }
 
@@ -129,22 +144,53 @@ public class FileSr implements Sr {
     return java.util.Set.copyOf(gcNoSpace);
   }
 
-  private final java.util.concurrent.ConcurrentHashMap<String, Long> gcCounters =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
   /** Adds one finished collection's figures to the counters. */
   void noteGcRun(GarbageCollector.GcReport r) {
-    gcCounters.merge("runs", 1L, Long::sum);
-    gcCounters.merge("garbage_deleted", (long) r.garbageDeleted(), Long::sum);
-    gcCounters.merge("coalesced", (long) r.coalesced(), Long::sum);
-    gcCounters.merge("leaf_coalesced", (long) r.leafCoalesced(), Long::sum);
-    gcCounters.merge("bytes_copied", r.bytesCopied(), Long::sum);
-    gcCounters.merge("no_space", (long) r.noSpace().size(), Long::sum);
+    gcMeters.addRun(r);
   }
 
   @Override
-  public Map<String, Long> gcCounters() {
-    return Map.copyOf(gcCounters);
+  public GcCounters gcCounters() {
+    return gcMeters.counters();
+  }
+
+  @Override
+  public GcBacklog gcBacklog() {
+    return gcMeters.backlog();
+  }
+
+  /** Re-measures the collector's backlog from the tree (under the SR lock, briefly). */
+  GcBacklog measureBacklog() throws SmException {
+    return locked(() -> measureBacklog(tree()));
+  }
+
+  private GcBacklog measureBacklog(VhdTree tree) {
+    GcSettings s = gcSettings;
+    return gcMeters.measure(tree, s.rateBytesPerSecond(), gc != null && s.enabled());
+  }
+
+  GcMeters gcMeters() {
+    return gcMeters;
+  }
+
+  /** The pacing of this SR's collector copies. */
+  GcThrottle gcThrottle() {
+    return throttle;
+  }
+
+  /** Tells the collector's pacing that a device did foreground I/O. */
+  private void noteForeground(long bytes) {
+    throttle.foreground(bytes);
+  }
+
+  /** Sets the tracker of a running leaf-coalesce of {@code location}; under the SR lock. */
+  void trackLeaf(String location, LeafWriteTracker t) {
+    leafTrackers.put(location, t);
+  }
+
+  /** Removes {@code t} (if it is still the tracker of {@code location}); under the SR lock. */
+  void untrackLeaf(String location, LeafWriteTracker t) {
+    leafTrackers.remove(location, t);
   }
 
   void noteGcNoSpace(String node) {
@@ -242,6 +288,7 @@ public class FileSr implements Sr {
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.SR_SCAN, "scan of SR " + uuid);
           }
+          measureBacklog(tree);
           kickGc();
           return out;
         });
@@ -307,6 +354,7 @@ public class FileSr implements Sr {
               virtual += n.virtualSizeBytes;
             }
           }
+          measureBacklog(tree);
           try {
             long cap = store.capacityBytes();
             return new SrStats(cap < 0 ? used : cap, used, virtual);
@@ -609,7 +657,11 @@ public class FileSr implements Sr {
           }
           if (a.device == null) {
             try {
-              a.device = VhdVdiDevice.open(store, location, !a.writable);
+              a.device = VhdVdiDevice.open(store, location, !a.writable, this::noteForeground);
+              LeafWriteTracker t = leafTrackers.get(location);
+              if (t != null) {
+                t.disturb(); // a leaf-coalesce copying from the file does not see this device
+              }
             } catch (IOException e) {
               throw SmErrors.of(e, SmError.VDI_UNAVAILABLE, "activate of VDI " + location);
             }

@@ -201,7 +201,7 @@ public abstract class FileSrDriver implements SmDriver {
             sr.recover();
             return null;
           });
-      sr.startGc(config.otherConfig());
+      sr.startGc(GcSettings.of(config));
       return sr;
     } catch (SmException | RuntimeException e) {
       ATTACHED.remove(key);

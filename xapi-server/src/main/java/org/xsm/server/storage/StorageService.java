@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.xsm.api.GcCounters;
 import org.xsm.api.SmDriver;
 import org.xsm.api.SmException;
 import org.xsm.api.Sr;
@@ -116,19 +117,25 @@ public class StorageService {
     Sr s = sm("sr_attach", srRef, () -> drv.attach(cfg));
     attached.put(srRef, s);
     attachHooks.forEach(h -> h.accept(srRef, s));
-    for (String k :
-        List.of(
-            "runs", "garbage_deleted", "coalesced", "leaf_coalesced", "bytes_copied", "no_space")) {
-      // Read through the map, so a re-attached SR's new object is what the gauge shows.
-      metrics.gauge(
-          "xsm.gc." + k,
-          List.of(io.micrometer.core.instrument.Tag.of("sr", uuid)),
-          this,
-          svc -> {
-            Sr cur = svc.attached.get(srRef);
-            return cur == null ? 0 : cur.gcCounters().getOrDefault(k, 0L);
-          });
-    }
+    Map<String, java.util.function.ToLongFunction<GcCounters>> gauges =
+        Map.of(
+            "runs", GcCounters::runs,
+            "garbage_deleted", GcCounters::garbageDeleted,
+            "coalesced", GcCounters::coalesced,
+            "leaf_coalesced", GcCounters::leafCoalesced,
+            "bytes_copied", GcCounters::bytesCopied,
+            "no_space", GcCounters::noSpace);
+    gauges.forEach(
+        (k, field) ->
+            // Read through the map, so a re-attached SR's new object is what the gauge shows.
+            metrics.gauge(
+                "xsm.gc." + k,
+                List.of(io.micrometer.core.instrument.Tag.of("sr", uuid)),
+                this,
+                svc -> {
+                  Sr cur = svc.attached.get(srRef);
+                  return cur == null ? 0 : field.applyAsLong(cur.gcCounters());
+                }));
     db.set("PBD", pbdRef, "currently_attached", true);
   }
 
