@@ -131,7 +131,15 @@ public final class GarbageCollector {
   private GcReport runExclusive() throws SmException {
     Counts c = new Counts();
     try {
-      recoverJournals(sr);
+      sr.locked(
+          () -> {
+            try {
+              recoverJournals(sr);
+            } catch (IOException e) {
+              throw SmErrors.of(e, SmError.GENERAL, "gc recovery of SR " + sr.uuid());
+            }
+            return null;
+          });
       while (!abort) {
         sr.measureBacklog();
         if (deleteGarbage(c)) {
@@ -242,7 +250,16 @@ public final class GarbageCollector {
     j.put("node", n.uuid);
     j.put("parent", p.uuid);
     String journal = ".gc-coalesce-" + n.uuid;
-    PropertiesFile.write(store, journal, j);
+    // Under the lock: a scan's recovery removes temporary files, the journal's among them.
+    sr.locked(
+        () -> {
+          try {
+            PropertiesFile.write(store, journal, j);
+          } catch (IOException e) {
+            throw SmErrors.of(e, SmError.GENERAL, "gc journal of " + n.uuid);
+          }
+          return null;
+        });
     CrashPoints.hit("gc.coalesce-logged");
     progress.accept("gc coalescing " + n.uuid + " into " + p.uuid);
     long total = Math.max(1, n.physicalSizeBytes);

@@ -64,6 +64,10 @@ final class GcScheduler {
       again = true;
     } else if (next == null) {
       schedule(settings.delayMillis());
+    } else if (next.getDelay(TimeUnit.MILLISECONDS) > settings.delayMillis()) {
+      // A retry after leftover work is pending: a new request does not wait behind it.
+      next.cancel(false);
+      schedule(settings.delayMillis());
     }
   }
 
@@ -74,6 +78,9 @@ final class GcScheduler {
   private void runInBackground() {
     GarbageCollector gc;
     synchronized (this) {
+      if (next != null && next.getDelay(TimeUnit.MILLISECONDS) > 0) {
+        return; // replaced by an earlier one (kick) that has not run yet
+      }
       next = null;
       if (running != null || stopped) {
         return;

@@ -37,7 +37,7 @@ import org.xsm.api.VdiMetadata;
  * optional capabilities (changed-block tracking, generated configs, introduce, compose, online
  * resize).
  */
-public abstract class SmConformanceKit extends ScanConformance {
+public abstract class SmConformanceKit extends GcConformance {
 
   /** A byte range written during the CBT test. */
   private record Range(long offset, int length) {}
