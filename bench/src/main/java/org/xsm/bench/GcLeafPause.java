@@ -95,7 +95,9 @@ final class GcLeafPause {
     for (int m = 0; m < leafMib && same; m++) {
       d.read(ByteBuffer.wrap(got), (long) m * MIB);
       byte[] want =
-          m < HOT_MIB ? Arrays.copyOfRange(hot, m * MIB, (m + 1) * MIB) : GcStormBench.prefill(2, m);
+          m < HOT_MIB
+              ? Arrays.copyOfRange(hot, m * MIB, (m + 1) * MIB)
+              : GcStormBench.prefill(2, m);
       same = Arrays.equals(got, want);
     }
     sr.detachVdi(loc);

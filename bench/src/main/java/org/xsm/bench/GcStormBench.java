@@ -16,22 +16,20 @@ import org.xsm.api.GcCounters;
 import org.xsm.api.SmDriver;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
-import org.xsm.api.SnapshotKind;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
-import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.registry.PluginRegistry;
 import org.xsm.plugins.store.LocalImageStore;
 import org.xsm.plugins.vhd.Vhd;
 
 /**
  * The garbage collector under Xen Orchestra's rolling snapshots, through the SMAPI (EXT driver):
- * {@code --vdis} disks (20) on one SR, each written continuously with 4 KiB writes at a modest
- * rate in a hot region; every 10 s each gets a new snapshot and its previous one is destroyed; the
- * SR is scanned every 2 s. First a baseline with the collector off (same workload, its own SR),
- * then {@code --minutes} (10) with the collector at its defaults. Reports the longest chain, peak
+ * {@code --vdis} disks (20) on one SR, each written continuously with 4 KiB writes at a modest rate
+ * in a hot region; every 10 s each gets a new snapshot and its previous one is destroyed; the SR is
+ * scanned every 2 s. First a baseline with the collector off (same workload, its own SR), then
+ * {@code --minutes} (10) with the collector at its defaults. Reports the longest chain, peak
  * physical utilisation against live data, snapshot failures, and the p99 of the 4 KiB writes made
  * while a coalesce ran against the p99 with the collector off. Then {@link GcLeafPause}: the I/O
  * pause of a live leaf-coalesce of a 1 GiB leaf being written. Every disk is checked byte for byte
@@ -88,7 +86,12 @@ public final class GcStormBench {
         "gc-storm: %d VDIs x %d MiB, each %d x 4 KiB writes/s in a %d MiB hot region; rolling"
             + " snapshot every 10 s; SR.scan every 2 s; baseline %d s with GC off, then %.1f min"
             + " with GC at its defaults; EXT SR in %s%n",
-        o.vdis(), o.vdiMib(), o.writesPerSecond(), o.hotMib(), o.baselineSeconds(), o.minutes(),
+        o.vdis(),
+        o.vdiMib(),
+        o.writesPerSecond(),
+        o.hotMib(),
+        o.baselineSeconds(),
+        o.minutes(),
         root);
     SmDriver ext = PluginRegistry.load().driver("ext");
     Storm off = Storm.run(ext, root.resolve("gc-off"), o, false, o.baselineSeconds());
@@ -109,8 +112,11 @@ public final class GcStormBench {
     System.out.printf(
         "peak physical utilisation %d MiB vs live data %d MiB at that moment: %.2fx (target <="
             + " 1.5x); highest ratio seen %.2fx; with GC off it reached %.2fx%n",
-        on.peakPhysical / MIB, on.liveAtPeak / MIB, (double) on.peakPhysical / on.liveAtPeak,
-        on.worstRatio, off.worstRatio);
+        on.peakPhysical / MIB,
+        on.liveAtPeak / MIB,
+        (double) on.peakPhysical / on.liveAtPeak,
+        on.worstRatio,
+        off.worstRatio);
     System.out.printf(
         "snapshots: %d taken, SNAPSHOT_CHAIN_TOO_LONG (SR_BACKEND_FAILURE_109): %d, other"
             + " failures: %d%n",
@@ -118,12 +124,19 @@ public final class GcStormBench {
     System.out.printf(
         "4 KiB write p99 while a coalesce ran: %d us (%d writes; p50 %d us) vs GC off %d us:"
             + " ratio %.2f (target <= 2); all writes with GC on: p99 %d us%n",
-        during.p99Micros(), during.count(), during.p50Micros(), base.p99Micros(),
-        (double) during.p99Micros() / Math.max(1, base.p99Micros()), onAll.p99Micros());
+        during.p99Micros(),
+        during.count(),
+        during.p50Micros(),
+        base.p99Micros(),
+        (double) during.p99Micros() / Math.max(1, base.p99Micros()),
+        onAll.p99Micros());
     System.out.printf(
         "bytes: %d disks and %d snapshots identical to their models: %s; vhd check of %d files:"
             + " %s%n",
-        on.disksChecked, on.snapshotsChecked, on.bytesOk ? "yes" : "NO", on.filesChecked,
+        on.disksChecked,
+        on.snapshotsChecked,
+        on.bytesOk ? "yes" : "NO",
+        on.filesChecked,
         on.problems.isEmpty() ? "clean" : on.problems);
     GcLeafPause.run(ext, root.resolve("leaf"), o.leafMib());
   }
@@ -146,12 +159,12 @@ public final class GcStormBench {
     int filesChecked;
     final List<String> problems = new ArrayList<>();
 
-    static Storm run(SmDriver ext, Path dir, Options o, boolean gc, int seconds)
-        throws Exception {
+    static Storm run(SmDriver ext, Path dir, Options o, boolean gc, int seconds) throws Exception {
       GcLeafPause.deleteTree(dir);
       Files.createDirectories(dir);
       Map<String, String> other = gc ? Map.of() : Map.of("gc", "false");
-      SrConfig cfg = new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), other);
+      SrConfig cfg =
+          new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), other);
       ext.create(cfg, 0);
       Sr sr = ext.attach(cfg);
       Storm s = new Storm();

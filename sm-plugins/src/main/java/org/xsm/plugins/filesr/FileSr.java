@@ -46,13 +46,10 @@ public class FileSr implements Sr {
   private final Runnable onDetach;
   final ReentrantLock lock = new ReentrantLock();
   private final Map<String, Attachment> attached = new HashMap<>();
-  private final java.util.Set<String> gcNoSpace =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private GcScheduler gc;
   private volatile GcSettings gcSettings = GcSettings.DEFAULTS;
   private volatile GcThrottle throttle = new GcThrottle(GcSettings.DEFAULTS.rateBytesPerSecond());
   private final GcMeters gcMeters = new GcMeters();
-  private final Map<String, LeafWriteTracker> leafTrackers = new HashMap<>();
 
   /** Held by a running garbage collection: one at a time per SR. */
   final Object gcMutex = new Object();
@@ -121,32 +118,14 @@ public class FileSr implements Sr {
     return gc == null ? -1 : gc.stepProgress();
   }
 
-  private volatile java.util.function.DoubleConsumer gcListener = f -> {};
-
   @Override
   public void setGcProgressListener(java.util.function.DoubleConsumer listener) {
-    gcListener = listener == null ? f -> {} : listener;
-  }
-
-  /** Tells the listener how far the collector's current step has got (-1: it ended). */
-  void noteGcStep(double fraction) {
-    try {
-      gcListener.accept(fraction);
-    } catch (RuntimeException e) {
-      // An observer's failure must not stop or fail the collection it observes (SPI contract).
-      System.getLogger(FileSr.class.getName())
-          .log(System.Logger.Level.DEBUG, "GC progress listener failed", e);
-    }
+    gcMeters.listen(listener);
   }
 
   /** Nodes the GC could not coalesce for lack of space (xapi's gc_no_space). */
   public java.util.Set<String> gcNoSpace() {
-    return java.util.Set.copyOf(gcNoSpace);
-  }
-
-  /** Adds one finished collection's figures to the counters. */
-  void noteGcRun(GarbageCollector.GcReport r) {
-    gcMeters.addRun(r);
+    return gcMeters.noSpace();
   }
 
   @Override
@@ -181,20 +160,6 @@ public class FileSr implements Sr {
   /** Tells the collector's pacing that a device did foreground I/O. */
   private void noteForeground(long bytes) {
     throttle.foreground(bytes);
-  }
-
-  /** Sets the tracker of a running leaf-coalesce of {@code location}; under the SR lock. */
-  void trackLeaf(String location, LeafWriteTracker t) {
-    leafTrackers.put(location, t);
-  }
-
-  /** Removes {@code t} (if it is still the tracker of {@code location}); under the SR lock. */
-  void untrackLeaf(String location, LeafWriteTracker t) {
-    leafTrackers.remove(location, t);
-  }
-
-  void noteGcNoSpace(String node) {
-    gcNoSpace.add(node);
   }
 
   /** Runs {@code op} under the SR lock after checking the SR is still attached. */
@@ -658,7 +623,7 @@ public class FileSr implements Sr {
           if (a.device == null) {
             try {
               a.device = VhdVdiDevice.open(store, location, !a.writable, this::noteForeground);
-              LeafWriteTracker t = leafTrackers.get(location);
+              LeafWriteTracker t = gcMeters.tracker(location);
               if (t != null) {
                 t.disturb(); // a leaf-coalesce copying from the file does not see this device
               }

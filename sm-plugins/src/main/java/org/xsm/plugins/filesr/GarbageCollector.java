@@ -102,7 +102,7 @@ public final class GarbageCollector {
 
   private void step(double fraction) {
     stepProgress = fraction;
-    sr.noteGcStep(fraction);
+    sr.gcMeters().step(fraction);
   }
 
   /** Asks a running {@link #run} to stop at the next step (SR detach). */
@@ -169,7 +169,7 @@ public final class GarbageCollector {
             c.longestPause,
             c.overBudget,
             abort);
-    sr.noteGcRun(r);
+    sr.gcMeters().addRun(r);
     if (!abort) {
       sr.measureBacklog();
     }
@@ -308,7 +308,7 @@ public final class GarbageCollector {
               + " bytes needed, "
               + free
               + " free)");
-      sr.noteGcNoSpace(n.uuid);
+      sr.gcMeters().addNoSpace(n.uuid);
       return false;
     }
     return true;

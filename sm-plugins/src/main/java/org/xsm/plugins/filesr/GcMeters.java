@@ -4,8 +4,10 @@ import org.xsm.api.GcBacklog;
 import org.xsm.api.GcCounters;
 
 /**
- * An attached SR's collector figures: cumulative counters ({@link GcCounters}) and the backlog as
- * last measured ({@link GcBacklog}), computed from the same {@link VhdTree} the collector acts on.
+ * An attached SR's collector state outside any one pass: cumulative counters ({@link GcCounters}),
+ * the backlog as last measured ({@link GcBacklog}, from the same {@link VhdTree} the collector acts
+ * on), nodes skipped for lack of space, per-leaf back-off of put-off leaf-coalesces, the trackers
+ * of running leaf-coalesces, and the progress listener.
  *
  * <p>Thread-safety: updated by the collector and the SR's operations, read by anyone; reads never
  * block on I/O.
@@ -24,6 +26,50 @@ final class GcMeters {
   private record Backoff(long dueNanos, long stepNanos) {}
 
   private final java.util.Map<String, Backoff> deferred = new java.util.HashMap<>();
+
+  private final java.util.Set<String> noSpace = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Map<String, LeafWriteTracker> trackers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile java.util.function.DoubleConsumer listener = f -> {};
+
+  void listen(java.util.function.DoubleConsumer l) {
+    listener = l == null ? f -> {} : l;
+  }
+
+  /** Tells the listener how far the collector's current step has got (-1: it ended). */
+  void step(double fraction) {
+    try {
+      listener.accept(fraction);
+    } catch (RuntimeException e) {
+      // An observer's failure must not stop or fail the collection it observes (SPI contract).
+      System.getLogger(GcMeters.class.getName())
+          .log(System.Logger.Level.DEBUG, "GC progress listener failed", e);
+    }
+  }
+
+  /** Nodes the collector could not coalesce for lack of space (xapi's gc_no_space). */
+  java.util.Set<String> noSpace() {
+    return java.util.Set.copyOf(noSpace);
+  }
+
+  void addNoSpace(String node) {
+    noSpace.add(node);
+  }
+
+  /** Sets the tracker of a running leaf-coalesce of {@code location}; under the SR lock. */
+  void track(String location, LeafWriteTracker t) {
+    trackers.put(location, t);
+  }
+
+  /** Removes {@code t}, if it is still the tracker of {@code location}; under the SR lock. */
+  void untrack(String location, LeafWriteTracker t) {
+    trackers.remove(location, t);
+  }
+
+  /** The tracker of a running leaf-coalesce of {@code location}, or null. */
+  LeafWriteTracker tracker(String location) {
+    return trackers.get(location);
+  }
 
   /** Whether a background pass may try to leaf-coalesce {@code leaf} now. */
   synchronized boolean leafDue(String leaf) {

@@ -108,7 +108,7 @@ final class LiveLeafCoalesce {
                   return null;
                 }
                 VhdVdiDevice d = sr.activeDevice(leaf);
-                sr.trackLeaf(leaf, tracker);
+                sr.gcMeters().track(leaf, tracker);
                 if (d != null) {
                   d.track(tracker);
                 } else {
@@ -131,7 +131,7 @@ final class LiveLeafCoalesce {
         }
         sr.locked(
             () -> {
-              sr.untrackLeaf(leaf, tracker);
+              sr.gcMeters().untrack(leaf, tracker);
               if (device != null) {
                 device.track(null);
               }

@@ -191,10 +191,13 @@ final class VhdVdiDevice implements VdiDevice {
     closeChain();
   }
 
-  /** Reopens the VDI's (possibly new) leaf and lets I/O continue. */
+  /**
+   * Reopens the VDI's (possibly new) leaf, unless a {@link #pauseOpen()} left it open, and lets I/O
+   * continue.
+   */
   void resume() throws IOException {
     try {
-      if (!closed) {
+      if (!closed && chain == null) {
         openChain();
       }
     } finally {
