@@ -49,7 +49,8 @@ public final class GcStormBench {
       int writesPerSecond,
       int vdiMib,
       int hotMib,
-      int leafMib) {
+      int leafMib,
+      String gcRateMib) {
     static Options parse(String[] args) {
       Map<String, String> m = new HashMap<>();
       for (int i = 0; i + 1 < args.length; i += 2) {
@@ -65,7 +66,8 @@ public final class GcStormBench {
           Integer.parseInt(m.getOrDefault("--writes-per-second", "50")),
           Integer.parseInt(m.getOrDefault("--vdi-mib", "64")),
           Integer.parseInt(m.getOrDefault("--hot-mib", "8")),
-          Integer.parseInt(m.getOrDefault("--leaf-mib", "1024")));
+          Integer.parseInt(m.getOrDefault("--leaf-mib", "1024")),
+          m.get("--gc-rate-mib"));
     }
   }
 
@@ -138,7 +140,9 @@ public final class GcStormBench {
         on.bytesOk ? "yes" : "NO",
         on.filesChecked,
         on.problems.isEmpty() ? "clean" : on.problems);
-    GcLeafPause.run(ext, root.resolve("leaf"), o.leafMib());
+    if (o.leafMib() > 0) {
+      GcLeafPause.run(ext, root.resolve("leaf"), o.leafMib());
+    }
   }
 
   /** One run of the workload on a new SR. */
@@ -162,7 +166,13 @@ public final class GcStormBench {
     static Storm run(SmDriver ext, Path dir, Options o, boolean gc, int seconds) throws Exception {
       GcLeafPause.deleteTree(dir);
       Files.createDirectories(dir);
-      Map<String, String> other = gc ? Map.of() : Map.of("gc", "false");
+      Map<String, String> other = new HashMap<>();
+      if (!gc) {
+        other.put("gc", "false");
+      }
+      if (o.gcRateMib() != null) {
+        other.put("gc-rate-mib", o.gcRateMib());
+      }
       SrConfig cfg =
           new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), other);
       ext.create(cfg, 0);

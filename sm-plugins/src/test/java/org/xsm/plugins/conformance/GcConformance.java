@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.xsm.api.Capability;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
@@ -64,6 +64,31 @@ public abstract class GcConformance extends ScanConformance {
     return d;
   }
 
+  /** Writes 1 MiB of random data at {@code offset} through a short attach, then detaches. */
+  private void writeMib(Sr sr, VdiInfo vdi, ShadowDisk disk, Random random, long offset)
+      throws Exception {
+    VdiDevice d = open(sr, vdi.location(), true);
+    disk.writeRandom(d, random, offset, MIB);
+    d.flush();
+    close(sr, vdi.location());
+  }
+
+  /** The steps of the collector where a crash or failure is tested (its crash points). */
+  public static List<String> gcSteps() {
+    return List.of(
+        "gc.coalesce-logged",
+        "gc.coalesce-copied",
+        "gc.relink-logged",
+        "gc.relinked-child",
+        "gc.node-deleted",
+        "gc.leaf-round-copied",
+        "gc.leaf-logged",
+        "gc.leaf-copied",
+        "gc.leaf-moved",
+        "gc.parent-renamed",
+        "gc.leaf-unhidden");
+  }
+
   private static VdiInfo only(Sr sr) throws SmException {
     List<VdiInfo> scan = sr.scan();
     return scan.size() == 1 ? scan.get(0) : null;
@@ -88,10 +113,7 @@ public abstract class GcConformance extends ScanConformance {
     List<VdiInfo> snaps = new java.util.ArrayList<>();
     for (int i = 0; i < 6; i++) {
       snaps.add(snapshot(sr, vdi, SnapshotKind.DOUBLE, "snap-" + i));
-      VdiDevice d = open(sr, vdi.location(), true);
-      disk.writeRandom(d, random, (long) i * 4 * MIB, MIB);
-      d.flush();
-      close(sr, vdi.location());
+      writeMib(sr, vdi, disk, random, (long) i * 4 * MIB);
     }
     for (VdiInfo s : snaps) {
       sr.deleteVdi(s.location());
@@ -186,20 +208,7 @@ public abstract class GcConformance extends ScanConformance {
    * thread) leaves every VDI intact; the next pass recovers from the journal and finishes.
    */
   @ParameterizedTest(name = "failure at {0}")
-  @ValueSource(
-      strings = {
-        "gc.coalesce-logged",
-        "gc.coalesce-copied",
-        "gc.relink-logged",
-        "gc.relinked-child",
-        "gc.node-deleted",
-        "gc.leaf-round-copied",
-        "gc.leaf-logged",
-        "gc.leaf-copied",
-        "gc.leaf-moved",
-        "gc.parent-renamed",
-        "gc.leaf-unhidden"
-      })
+  @MethodSource("gcSteps")
   void aFailureAtEachStepIsRecoveredByTheNextPass(String point) throws Exception {
     assumeTrue(snapshotsLeaveBaseCopies(), "no base copies, nothing to collect");
     assumeCapabilities(Capability.VDI_SNAPSHOT, Capability.VDI_DELETE);
@@ -211,16 +220,10 @@ public abstract class GcConformance extends ScanConformance {
     ShadowDisk keptDisk = disk.copy();
     VdiInfo[] gone = new VdiInfo[2];
     for (int i = 0; i < 2; i++) {
-      VdiDevice d = open(sr, vdi.location(), true);
-      disk.writeRandom(d, random, (long) i * 2 * MIB, MIB);
-      d.flush();
-      close(sr, vdi.location());
+      writeMib(sr, vdi, disk, random, (long) i * 2 * MIB);
       gone[i] = snapshot(sr, vdi, SnapshotKind.DOUBLE, "gone-" + i);
     }
-    VdiDevice d = open(sr, vdi.location(), true);
-    disk.writeRandom(d, random, 6L * MIB, MIB);
-    d.flush();
-    close(sr, vdi.location());
+    writeMib(sr, vdi, disk, random, 6L * MIB);
     AtomicInteger fired = new AtomicInteger();
     CrashPoints.install(
         p -> {

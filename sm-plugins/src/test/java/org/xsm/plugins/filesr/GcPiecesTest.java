@@ -7,16 +7,11 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.BitSet;
-import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xsm.api.Capability;
-import org.xsm.api.DriverInfo;
 import org.xsm.api.GcBacklog;
-import org.xsm.api.SmDriver;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
@@ -100,19 +95,12 @@ class GcPiecesTest {
 
   @Test
   void backlogOfARealTreeEmptiesWhenCollected() throws Exception {
-    DriverInfo info =
-        new DriverInfo(
-            "test",
-            "test",
-            "test",
-            "xsm",
-            "",
-            "1",
-            SmDriver.API_VERSION,
-            EnumSet.allOf(Capability.class),
-            List.of(),
-            List.of("vhd"));
-    FileSr sr = new FileSr(LocalImageStore.open(dir), info, UUID.randomUUID().toString(), () -> {});
+    FileSr sr =
+        new FileSr(
+            LocalImageStore.open(dir),
+            GcSpaceAndAbortTest.INFO,
+            UUID.randomUUID().toString(),
+            () -> {});
     String leaf = sr.createVdi(16 * MIB, VdiMetadata.named("a")).location();
     write(sr, leaf, 0);
     String s1 = sr.snapshot(leaf, SnapshotKind.DOUBLE, null).location();

@@ -27,7 +27,7 @@ import org.xsm.plugins.vhd.Vhd;
 /** The GC's space check and its abort on SR detach. */
 class GcSpaceAndAbortTest {
   private static final int MIB = 1024 * 1024;
-  private static final DriverInfo INFO =
+  static final DriverInfo INFO =
       new DriverInfo(
           "test",
           "test",
