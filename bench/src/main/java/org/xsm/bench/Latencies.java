@@ -14,6 +14,19 @@ final class Latencies {
     values[count++] = nanos;
   }
 
+  /** Adds all of {@code other}'s values. */
+  void addAll(Latencies other) {
+    long[] v;
+    int n;
+    synchronized (other) {
+      v = other.values;
+      n = other.count;
+    }
+    for (int i = 0; i < n; i++) {
+      add(v[i]);
+    }
+  }
+
   /** Percentiles in microseconds. */
   record Summary(int count, long p50Micros, long p99Micros, long maxMicros) {}
 

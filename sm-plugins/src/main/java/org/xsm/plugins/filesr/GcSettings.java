@@ -18,8 +18,7 @@ import org.xsm.api.SrConfig;
  * @param retryMillis how soon a pass follows one that left work it could not do yet (a leaf written
  *     faster than it could be copied, a VDI changed under it, no space, an error)
  * @param rateBytesPerSecond {@code gc-rate-mib}: copy rate of coalesces, in MiB/s (0: unlimited).
- *     While running disks do I/O the collector takes what they leave of it (never less than a
- *     quarter)
+ *     While the SR's disks do I/O the collector copies at a quarter of it
  */
 public record GcSettings(
     boolean enabled, long delayMillis, long retryMillis, long rateBytesPerSecond) {
@@ -35,8 +34,8 @@ public record GcSettings(
               "gc-rate-mib",
               "Garbage collector copy rate in MiB/s (default "
                   + DEFAULT_RATE_MIB
-                  + ", 0 = unlimited); while VDIs do I/O the collector uses what they leave of"
-                  + " it, at least a quarter. Also read from other_config, which wins",
+                  + ", 0 = unlimited); while the SR's VDIs do I/O the collector copies at a"
+                  + " quarter of it. Also read from other_config, which wins",
               false));
 
   /** The defaults: enabled, 1 s delay, 64 MiB/s. */

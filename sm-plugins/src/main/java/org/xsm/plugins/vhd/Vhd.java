@@ -150,10 +150,14 @@ public final class Vhd {
         throw new java.io.InterruptedIOException("coalesce of " + from.where() + " aborted");
       }
       progress.accept(copied);
-      copied += copyBlock(from, to, b, null, buf);
+      long before = copied;
+      copied += copyBlock(from, to, b, null, buf, n -> progress.accept(before + n));
     }
     return copied;
   }
+
+  /** Longest run of sectors copied by one read and one write: 256 KiB. */
+  private static final int MAX_RUN_SECTORS = 512;
 
   /**
    * Copies the sectors of block {@code block} that {@code from} holds, and that {@code only} names
@@ -166,6 +170,22 @@ public final class Vhd {
    * @return the bytes copied
    */
   public static long copyBlock(VhdImage from, VhdImage to, int block, BitSet only, ByteBuffer buf)
+      throws IOException {
+    return copyBlock(from, to, block, only, buf, n -> {});
+  }
+
+  /**
+   * {@link #copyBlock(VhdImage, VhdImage, int, BitSet, ByteBuffer)} in runs of at most 256 KiB,
+   * telling {@code piece} the bytes copied so far in this block after each run (a caller pacing its
+   * copies spreads them this finely).
+   */
+  public static long copyBlock(
+      VhdImage from,
+      VhdImage to,
+      int block,
+      BitSet only,
+      ByteBuffer buf,
+      java.util.function.LongConsumer piece)
       throws IOException {
     if (!from.isAllocated(block)) {
       return 0;
@@ -187,6 +207,7 @@ public final class Vhd {
       }
       int e = s + 1;
       while (e < sectors
+          && e - s < MAX_RUN_SECTORS
           && (bitmap == null || Be.bit(bitmap, e))
           && (only == null || only.get(e))) {
         e++;
@@ -196,6 +217,7 @@ public final class Vhd {
       buf.flip();
       to.writeSectors(base + s * 512L, buf);
       copied += (e - s) * 512L;
+      piece.accept(copied);
       s = e;
     }
     return copied;
