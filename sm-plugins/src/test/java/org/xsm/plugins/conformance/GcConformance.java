@@ -125,21 +125,24 @@ public abstract class GcConformance extends ScanConformance {
             RECLAIM_DEADLINE_MS,
             () -> {
               VdiInfo v = only(sr);
+              // runs() counts finished passes: the tree may be collapsed before its pass ends.
               return v != null
                   && !v.smConfig().containsKey("vhd-parent")
                   && sr.stats().physicalUtilisationBytes() <= before + 2L * MIB
-                  && sr.gcBacklog().isEmpty();
+                  && sr.gcBacklog().isEmpty()
+                  && sr.gcCounters().runs() > 0;
             });
 
     assertThat(reclaimed)
         .as(
-            "within %d s: one file left, physical utilisation %d <= %d + 2 MiB, backlog %s",
+            "within %d s: one file left, physical utilisation %d <= %d + 2 MiB, backlog %s,"
+                + " a pass finished (%s)",
             RECLAIM_DEADLINE_MS / 1000,
             sr.stats().physicalUtilisationBytes(),
             before,
-            sr.gcBacklog())
+            sr.gcBacklog(),
+            sr.gcCounters())
         .isTrue();
-    assertThat(sr.gcCounters().runs()).isPositive();
     assertContent(sr, vdi.location(), disk, "after the collector merged its chain");
   }
 
