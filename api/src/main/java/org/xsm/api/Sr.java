@@ -41,12 +41,20 @@ public interface Sr {
   SrStats stats() throws SmException;
 
   /**
-   * Cumulative garbage-collector counters of this attachment, for metrics: {@code runs}, {@code
-   * garbage_deleted}, {@code coalesced}, {@code leaf_coalesced}, {@code bytes_copied}, {@code
-   * no_space}. Empty for SRs without a collector.
+   * Cumulative garbage-collector counters of this attachment, for metrics. {@link GcCounters#NONE}
+   * for SRs without a collector. Thread-safe; never blocks.
    */
-  default java.util.Map<String, Long> gcCounters() {
-    return java.util.Map.of();
+  default GcCounters gcCounters() {
+    return GcCounters.NONE;
+  }
+
+  /**
+   * What the garbage collector still has to do (reclaimable space, bytes to copy, chains, an ETA),
+   * as last measured: at the SR's latest {@link #stats}, {@link #scan} or collector step. {@link
+   * GcBacklog#NONE} for SRs without a collector. Thread-safe; never blocks and does no I/O.
+   */
+  default GcBacklog gcBacklog() {
+    return GcBacklog.NONE;
   }
 
   /**

@@ -29,7 +29,7 @@ public final class ExtDriver extends FileSrDriver {
           "1.0",
           SmDriver.API_VERSION,
           FileSrDriver.CAPABILITIES,
-          List.of(
+          withGcKeys(
               new ConfigKey(
                   "path",
                   "Directory where the SR's filesystem is mounted, e.g. /run/sr-mount/local;"

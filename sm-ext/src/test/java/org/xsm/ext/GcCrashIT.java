@@ -10,7 +10,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.Sr;
 import org.xsm.api.SrConfig;
@@ -32,19 +32,7 @@ class GcCrashIT {
   @TempDir Path dir;
 
   @ParameterizedTest(name = "killed at {0}")
-  @ValueSource(
-      strings = {
-        "gc.coalesce-logged",
-        "gc.coalesce-copied",
-        "gc.relink-logged",
-        "gc.relinked-child",
-        "gc.node-deleted",
-        "gc.leaf-logged",
-        "gc.leaf-copied",
-        "gc.leaf-moved",
-        "gc.parent-renamed",
-        "gc.leaf-unhidden"
-      })
+  @MethodSource("org.xsm.plugins.conformance.GcConformance#gcSteps")
   void killedAtEveryJournalStepRecovers(String point) throws Exception {
     String srUuid = UUID.randomUUID().toString();
     SrConfig cfg = new SrConfig(srUuid, Map.of("path", dir.toString()), Map.of("gc", "false"));

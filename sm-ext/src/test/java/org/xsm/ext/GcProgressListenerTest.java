@@ -28,7 +28,10 @@ class GcProgressListenerTest {
 
   private Sr newSr() throws Exception {
     SrConfig cfg =
-        new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), Map.of());
+        new SrConfig(
+            UUID.randomUUID().toString(),
+            Map.of("path", dir.toString()),
+            Map.of("gc", "false")); // the test runs the collector itself
     ExtDriver d = new ExtDriver();
     d.create(cfg, 0);
     return d.attach(cfg);

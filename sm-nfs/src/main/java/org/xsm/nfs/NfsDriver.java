@@ -48,7 +48,7 @@ public final class NfsDriver extends FileSrDriver {
           "1.0",
           SmDriver.API_VERSION,
           FileSrDriver.CAPABILITIES,
-          List.of(
+          withGcKeys(
               new ConfigKey("server", "NFS server host name or address", false),
               new ConfigKey(
                   "serverpath",

@@ -172,6 +172,10 @@ class ConsoleApiTest {
     }
     assertThat(sr).as("the default SR in /api/srs").isNotNull();
     assertThat(sr.get("gc").get("status").asText()).isNotEmpty();
+    JsonNode backlog = sr.get("gc").get("backlog");
+    assertThat(backlog.get("reclaimable_bytes").asLong()).isNotNegative();
+    assertThat(backlog.get("longest_chain").asInt()).as("the leaf's chain").isPositive();
+    assertThat(sr.get("gc").get("counters").has("bytes_copied")).isTrue();
     JsonNode base = null;
     for (JsonNode root : sr.get("trees")) {
       for (JsonNode child : root.get("children")) {

@@ -154,10 +154,7 @@ class NbdXenApiTest extends SdkTest {
   }
 
   private long coalesced() throws Exception {
-    return storage
-        .plugin(Ref.of(defaultSr().toWireString()))
-        .gcCounters()
-        .getOrDefault("coalesced", 0L);
+    return storage.plugin(Ref.of(defaultSr().toWireString())).gcCounters().coalesced();
   }
 
   @Test

@@ -10,6 +10,8 @@ import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.xsm.api.ChangedBlocks;
 import org.xsm.api.DriverInfo;
+import org.xsm.api.GcBacklog;
+import org.xsm.api.GcCounters;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
@@ -55,9 +57,10 @@ public class FileSr implements Sr {
   private final Runnable onDetach;
   final ReentrantLock lock = new ReentrantLock();
   private final Map<String, Attachment> attached = new HashMap<>();
-  private final java.util.Set<String> gcNoSpace =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private GcScheduler gc;
+  private volatile GcSettings gcSettings = GcSettings.DEFAULTS;
+  private volatile GcThrottle throttle = new GcThrottle(GcSettings.DEFAULTS.rateBytesPerSecond());
+  private final GcMeters gcMeters = new GcMeters();
 
   /** Held by a running garbage collection: one at a time per SR. */
   final Object gcMutex = new Object();
@@ -96,12 +99,19 @@ public class FileSr implements Sr {
     return uuid;
   }
 
-  /** Sets up the background garbage collector from the SR's {@code other_config}. */
-  void startGc(Map<String, String> otherConfig) {
-    gc = new GcScheduler(this, otherConfig, msg -> {});
+  /** Sets up the background garbage collector (SR attach). */
+  void startGc(GcSettings settings) {
+    gcSettings = settings;
+    throttle = new GcThrottle(settings.rateBytesPerSecond());
+    gc = new GcScheduler(this, settings, msg -> {});
   }
 
-  /** Requests a background GC run after the quiet period (if enabled). */
+  /** {@link #startGc(GcSettings)} from an {@code other_config} alone (tests). */
+  void startGc(Map<String, String> otherConfig) throws SmException {
+    startGc(GcSettings.of(Map.of(), otherConfig));
+  }
+
+  /** Requests a background GC pass (if enabled); later requests never delay it. */
   void kickGc() {
     if (gc != null) {
       gc.kick();
@@ -112,7 +122,7 @@ public class FileSr implements Sr {
    * Runs the garbage collector now, to completion, in this thread (SR delete, tests, operators).
    */
   public GarbageCollector.GcReport collectGarbage() throws SmException {
-    return new GarbageCollector(this, msg -> {}).run();
+    return new GarbageCollector(this, msg -> {}, false).run();
   }
 
   /** What the background collector is doing, for operators. */
@@ -126,47 +136,48 @@ public class FileSr implements Sr {
     return gc == null ? -1 : gc.stepProgress();
   }
 
-  private volatile java.util.function.DoubleConsumer gcListener = f -> {};
-
   @Override
   public void setGcProgressListener(java.util.function.DoubleConsumer listener) {
-    gcListener = listener == null ? f -> {} : listener;
-  }
-
-  /** Tells the listener how far the collector's current step has got (-1: it ended). */
-  void noteGcStep(double fraction) {
-    try {
-      gcListener.accept(fraction);
-    } catch (RuntimeException e) {
-      // An observer's failure must not stop or fail the collection it observes.
-    }
+    gcMeters.listen(listener);
   }
 
   /** Nodes the GC could not coalesce for lack of space (xapi's gc_no_space). */
   public java.util.Set<String> gcNoSpace() {
-    return java.util.Set.copyOf(gcNoSpace);
-  }
-
-  private final java.util.concurrent.ConcurrentHashMap<String, Long> gcCounters =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** Adds one finished collection's figures to the counters. */
-  void noteGcRun(GarbageCollector.GcReport r) {
-    gcCounters.merge("runs", 1L, Long::sum);
-    gcCounters.merge("garbage_deleted", (long) r.garbageDeleted(), Long::sum);
-    gcCounters.merge("coalesced", (long) r.coalesced(), Long::sum);
-    gcCounters.merge("leaf_coalesced", (long) r.leafCoalesced(), Long::sum);
-    gcCounters.merge("bytes_copied", r.bytesCopied(), Long::sum);
-    gcCounters.merge("no_space", (long) r.noSpace().size(), Long::sum);
+    return gcMeters.noSpace();
   }
 
   @Override
-  public Map<String, Long> gcCounters() {
-    return Map.copyOf(gcCounters);
+  public GcCounters gcCounters() {
+    return gcMeters.counters();
   }
 
-  void noteGcNoSpace(String node) {
-    gcNoSpace.add(node);
+  @Override
+  public GcBacklog gcBacklog() {
+    return gcMeters.backlog();
+  }
+
+  /** Re-measures the collector's backlog from the tree (under the SR lock, briefly). */
+  GcBacklog measureBacklog() throws SmException {
+    return locked(() -> measureBacklog(tree()));
+  }
+
+  GcBacklog measureBacklog(VhdTree tree) {
+    GcSettings s = gcSettings;
+    return gcMeters.measure(tree, s.rateBytesPerSecond(), gc != null && s.enabled());
+  }
+
+  GcMeters gcMeters() {
+    return gcMeters;
+  }
+
+  /** The pacing of this SR's collector copies. */
+  GcThrottle gcThrottle() {
+    return throttle;
+  }
+
+  /** Tells the collector's pacing that a device did foreground I/O. */
+  private void noteForeground(long bytes) {
+    throttle.foreground(bytes);
   }
 
   /** Runs {@code op} under the SR lock after checking the SR is still attached. */
@@ -638,7 +649,11 @@ public class FileSr implements Sr {
           }
           if (a.device == null) {
             try {
-              a.device = VhdVdiDevice.open(store, location, !a.writable);
+              a.device = VhdVdiDevice.open(store, location, !a.writable, this::noteForeground);
+              LeafWriteTracker t = gcMeters.tracker(location);
+              if (t != null) {
+                t.disturb(); // a leaf-coalesce copying from the file does not see this device
+              }
             } catch (IOException e) {
               throw SmErrors.of(e, SmError.VDI_UNAVAILABLE, "activate of VDI " + location);
             }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.xsm.api.Capability;
+import org.xsm.api.ConfigKey;
 import org.xsm.api.ProbeResult;
 import org.xsm.api.SmDriver;
 import org.xsm.api.SmError;
@@ -53,6 +54,16 @@ public abstract class FileSrDriver implements SmDriver {
               Capability.VDI_CONFIG_CBT,
               Capability.THIN_PROVISIONING,
               Capability.ATOMIC_PAUSE));
+
+  /**
+   * A driver's own {@code device_config} keys followed by the garbage collector's ({@link
+   * GcSettings#CONFIG_KEYS}), for its {@code DriverInfo}.
+   */
+  protected static List<ConfigKey> withGcKeys(ConfigKey... own) {
+    List<ConfigKey> all = new java.util.ArrayList<>(List.of(own));
+    all.addAll(GcSettings.CONFIG_KEYS);
+    return List.copyOf(all);
+  }
 
   static final String SR_FILE = ".xsm-sr";
   private static final Set<String> ATTACHED = ConcurrentHashMap.newKeySet();
@@ -201,7 +212,7 @@ public abstract class FileSrDriver implements SmDriver {
             sr.recover();
             return null;
           });
-      sr.startGc(config.otherConfig());
+      sr.startGc(GcSettings.of(config));
       return sr;
     } catch (SmException | RuntimeException e) {
       ATTACHED.remove(key);

@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
-import org.xsm.api.SnapshotKind;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.vhd.Vhd;
 
@@ -37,9 +35,8 @@ import org.xsm.plugins.vhd.Vhd;
  *       redoes it.
  *   <li>{@code relink} (the copy is complete, children are being re-parented to P): finished:
  *       re-parent the children still pointing at N, delete N.
- *   <li>{@code leaf} (L is being merged into P and renamed): if P still exists, L is intact: undo
- *       (restore L from {@code .old-L.vhd} if it was moved); else P is already L: finish (unhide,
- *       delete the old leaf).
+ *   <li>{@code leaf} (L's final switch): see {@link LiveLeafCoalesce#recover}. The rounds before it
+ *       need no journal: they only add to P sectors L holds.
  * </ul>
  *
  * <p>Space: before a coalesce, the free space must hold the child's data; if not, the candidate is
@@ -49,31 +46,50 @@ import org.xsm.plugins.vhd.Vhd;
  * writes hidden nodes). Devices of VDIs whose chain is re-linked are paused for the re-link.
  */
 public final class GarbageCollector {
-  /** Leaves with at most this much data are merged in one pause (xapi: 20 MiB). */
-  static final long LEAF_LIVE_COALESCE_BYTES = 20L * 1024 * 1024;
-
-  private static final int MAX_LEAF_ITERATIONS = 20;
-  private static final int MAX_NO_PROGRESS = 3;
-
   private final FileSr sr;
   private final ImageStore store;
   private final Consumer<String> progress;
+  private final GcThrottle throttle;
   private volatile boolean abort;
   private volatile double stepProgress = -1;
 
-  /** What one run did. */
+  /**
+   * What one run did.
+   *
+   * @param deferred leaves whose coalesce was put off (written faster than copied, or changed
+   *     during it): a later pass retries them
+   * @param longestPauseNanos the longest I/O pause of a final leaf switch
+   * @param pausesOverBudget final leaf switches that paused I/O for more than 100 ms
+   */
   public record GcReport(
       int garbageDeleted,
       int coalesced,
       int leafCoalesced,
       long bytesCopied,
       List<String> noSpace,
-      boolean aborted) {}
+      List<String> deferred,
+      long longestPauseNanos,
+      int pausesOverBudget,
+      boolean aborted) {
 
-  GarbageCollector(FileSr sr, Consumer<String> progress) {
+    /** Whether the pass left work it could not do now (a later pass should retry). */
+    public boolean leftWork() {
+      return !noSpace.isEmpty() || !deferred.isEmpty();
+    }
+  }
+
+  private final boolean background;
+
+  /**
+   * A collector of {@code sr}. A {@code background} one leaves alone, for a while, leaves whose
+   * coalesce an earlier pass put off; an explicit one ({@link FileSr#collectGarbage}) tries all.
+   */
+  GarbageCollector(FileSr sr, Consumer<String> progress, boolean background) {
     this.sr = sr;
     this.store = sr.store;
     this.progress = progress;
+    this.throttle = sr.gcThrottle();
+    this.background = background;
   }
 
   /**
@@ -86,7 +102,7 @@ public final class GarbageCollector {
 
   private void step(double fraction) {
     stepProgress = fraction;
-    sr.noteGcStep(fraction);
+    sr.gcMeters().step(fraction);
   }
 
   /** Asks a running {@link #run} to stop at the next step (SR detach). */
@@ -100,27 +116,9 @@ public final class GarbageCollector {
     int leaf;
     long bytes;
     final List<String> noSpace = new ArrayList<>();
-    final Map<String, LeafTracker> trackers = new HashMap<>();
-  }
-
-  /** Per-leaf iteration tracker (xapi's leaf-coalesce tracker). */
-  private static final class LeafTracker {
-    int iterations;
-    int noProgress;
-    long minSize = Long.MAX_VALUE;
-
-    boolean giveUp(long size) {
-      iterations++;
-      if (size < minSize) {
-        minSize = size;
-        noProgress = 0;
-      } else {
-        noProgress++;
-      }
-      return iterations > MAX_LEAF_ITERATIONS
-          || noProgress > MAX_NO_PROGRESS
-          || size > minSize * 12 / 10;
-    }
+    final List<String> deferred = new ArrayList<>();
+    long longestPause;
+    int overBudget;
   }
 
   /** Runs until there is nothing left to collect or coalesce, or until aborted. */
@@ -133,8 +131,17 @@ public final class GarbageCollector {
   private GcReport runExclusive() throws SmException {
     Counts c = new Counts();
     try {
-      recoverJournals(sr);
+      sr.locked(
+          () -> {
+            try {
+              recoverJournals(sr);
+            } catch (IOException e) {
+              throw SmErrors.of(e, SmError.GENERAL, "gc recovery of SR " + sr.uuid());
+            }
+            return null;
+          });
       while (!abort) {
+        sr.measureBacklog();
         if (deleteGarbage(c)) {
           continue;
         }
@@ -152,8 +159,20 @@ public final class GarbageCollector {
       throw SmErrors.of(e, SmError.GENERAL, "garbage collection of SR " + sr.uuid());
     }
     GcReport r =
-        new GcReport(c.garbage, c.coalesced, c.leaf, c.bytes, List.copyOf(c.noSpace), abort);
-    sr.noteGcRun(r);
+        new GcReport(
+            c.garbage,
+            c.coalesced,
+            c.leaf,
+            c.bytes,
+            List.copyOf(c.noSpace),
+            List.copyOf(c.deferred),
+            c.longestPause,
+            c.overBudget,
+            abort);
+    sr.gcMeters().addRun(r);
+    if (!abort) {
+      sr.measureBacklog();
+    }
     progress.accept("gc finished: " + r);
     return r;
   }
@@ -231,12 +250,22 @@ public final class GarbageCollector {
     j.put("node", n.uuid);
     j.put("parent", p.uuid);
     String journal = ".gc-coalesce-" + n.uuid;
-    PropertiesFile.write(store, journal, j);
+    // Under the lock: a scan's recovery removes temporary files, the journal's among them.
+    sr.locked(
+        () -> {
+          try {
+            PropertiesFile.write(store, journal, j);
+          } catch (IOException e) {
+            throw SmErrors.of(e, SmError.GENERAL, "gc journal of " + n.uuid);
+          }
+          return null;
+        });
     CrashPoints.hit("gc.coalesce-logged");
     progress.accept("gc coalescing " + n.uuid + " into " + p.uuid);
     long total = Math.max(1, n.physicalSizeBytes);
     step(0);
     long copied;
+    long[] paid = {0};
     try {
       copied =
           Vhd.coalesce(
@@ -245,6 +274,8 @@ public final class GarbageCollector {
               b -> {
                 step(Math.min(1.0, (double) b / total));
                 progress.accept("gc coalesce " + n.uuid + ": " + b + " bytes");
+                pace(b - paid[0]);
+                paid[0] = b;
               },
               () -> abort);
     } finally {
@@ -277,7 +308,7 @@ public final class GarbageCollector {
               + " bytes needed, "
               + free
               + " free)");
-      sr.noteGcNoSpace(n.uuid);
+      sr.gcMeters().addNoSpace(n.uuid);
       return false;
     }
     return true;
@@ -336,6 +367,15 @@ public final class GarbageCollector {
     }
   }
 
+  /** Pays the throttle for bytes copied; an abort surfaces as the copy's own abort. */
+  private void pace(long bytes) {
+    try {
+      throttle.paid(bytes, () -> abort);
+    } catch (InterruptedIOException e) {
+      abort = true; // Vhd.coalesce checks the flag before its next block
+    }
+  }
+
   // ---- step 3: leaf-coalesce ----
 
   private boolean leafCoalesceOne(Counts c) throws SmException, IOException {
@@ -345,93 +385,33 @@ public final class GarbageCollector {
       if (l.hidden || !l.isLeaf() || p == null || !p.hidden || p.children().size() != 1) {
         continue;
       }
-      LeafTracker t = c.trackers.computeIfAbsent(l.uuid, k -> new LeafTracker());
-      if (t.iterations < 0 || c.noSpace.contains(l.uuid)) {
+      if (c.deferred.contains(l.uuid)
+          || c.noSpace.contains(l.uuid)
+          || (background && !sr.gcMeters().leafDue(l.uuid))) {
         continue;
-      }
-      if (l.physicalSizeBytes > LEAF_LIVE_COALESCE_BYTES) {
-        if (t.giveUp(l.physicalSizeBytes)) {
-          progress.accept("gc: leaf-coalesce of " + l.uuid + " does not converge; skipped");
-          t.iterations = -1;
-          continue;
-        }
-        // Snapshot-coalesce: the leaf's data becomes a hidden node that step 2 merges.
-        progress.accept("gc snapshot-coalesce of " + l.uuid);
-        sr.locked(() -> TreeOperations.snapshot(sr, l.uuid, SnapshotKind.INTERNAL, null, false));
-        return true;
       }
       if (!hasSpaceFor(l, c)) {
         return true;
       }
-      sr.locked(
-          () -> {
-            try {
-              leafCoalesce(sr, l.uuid, p.uuid);
-            } catch (IOException e) {
-              throw SmErrors.of(e, SmError.GENERAL, "gc leaf-coalesce of " + l.uuid);
-            }
-            return null;
-          });
-      c.leaf++;
-      c.bytes += l.physicalSizeBytes;
-      t.iterations = -1;
+      progress.accept("gc leaf-coalescing " + l.uuid + " into " + p.uuid);
+      LiveLeafCoalesce.Result r =
+          new LiveLeafCoalesce(sr, throttle, () -> abort, progress, this::step)
+              .run(l.uuid, p.uuid, l.physicalSizeBytes);
+      c.bytes += r.bytesCopied();
+      if (r.outcome() == LiveLeafCoalesce.Outcome.MERGED) {
+        sr.gcMeters().leafDone(l.uuid);
+        c.leaf++;
+        c.longestPause = Math.max(c.longestPause, r.pauseNanos());
+        if (r.pauseNanos() > GcMeters.PAUSE_BUDGET_NANOS) {
+          c.overBudget++;
+        }
+      } else {
+        sr.gcMeters().leafDeferred(l.uuid);
+        c.deferred.add(l.uuid);
+      }
       return true;
     }
     return false;
-  }
-
-  /** Merges leaf L into P and gives P L's name, with L's I/O paused; holds the SR lock. */
-  private static void leafCoalesce(FileSr sr, String leaf, String parent)
-      throws IOException, SmException {
-    ImageStore store = sr.store;
-    VhdTree.Node l = sr.tree().get(leaf);
-    if (l == null
-        || l.hidden
-        || !l.isLeaf()
-        || l.parent() == null
-        || !l.parent().uuid.equals(parent)
-        || l.parent().children().size() != 1) {
-      return; // the tree changed since the candidate was chosen
-    }
-    Map<String, String> j = new TreeMap<>();
-    j.put("leaf", leaf);
-    j.put("parent", parent);
-    String journal = ".gc-leaf-" + leaf;
-    PropertiesFile.write(store, journal, j);
-    CrashPoints.hit("gc.leaf-logged");
-    VhdVdiDevice d = sr.activeDevice(leaf);
-    if (d != null) {
-      d.pause();
-    }
-    try {
-      Vhd.coalesce(store, VhdTree.fileOf(leaf));
-      CrashPoints.hit("gc.leaf-copied");
-      store.rename(VhdTree.fileOf(leaf), oldLeafFile(leaf));
-      store.syncMetadata();
-      CrashPoints.hit("gc.leaf-moved");
-      store.rename(VhdTree.fileOf(parent), VhdTree.fileOf(leaf));
-      store.syncMetadata();
-      CrashPoints.hit("gc.parent-renamed");
-      finishLeaf(store, leaf, journal);
-    } finally {
-      if (d != null) {
-        d.resume();
-      }
-    }
-  }
-
-  static String oldLeafFile(String leaf) {
-    return ".old-" + leaf + ".vhd";
-  }
-
-  private static void finishLeaf(ImageStore store, String leaf, String journal) throws IOException {
-    Vhd.setHidden(store, VhdTree.fileOf(leaf), false);
-    CrashPoints.hit("gc.leaf-unhidden");
-    if (store.exists(oldLeafFile(leaf))) {
-      store.delete(oldLeafFile(leaf));
-      store.syncMetadata();
-    }
-    PropertiesFile.deleteIfExists(store, journal);
   }
 
   // ---- recovery ----
@@ -459,19 +439,7 @@ public final class GarbageCollector {
               return null;
             });
       } else if (name.startsWith(".gc-leaf-")) {
-        Map<String, String> j = PropertiesFile.read(store, name);
-        String leaf = j.get("leaf");
-        String parent = j.get("parent");
-        if (store.exists(VhdTree.fileOf(parent))) {
-          // P was not renamed yet: L is intact (maybe moved aside); undo.
-          if (store.exists(oldLeafFile(leaf))) {
-            store.rename(oldLeafFile(leaf), VhdTree.fileOf(leaf));
-            store.syncMetadata();
-          }
-          PropertiesFile.deleteIfExists(store, name);
-        } else {
-          finishLeaf(store, leaf, name);
-        }
+        LiveLeafCoalesce.recover(store, name);
       }
     }
   }

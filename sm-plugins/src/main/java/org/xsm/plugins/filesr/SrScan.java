@@ -46,6 +46,7 @@ final class SrScan {
         out.add(cbtMetadataInfo(sr, u));
       }
     }
+    sr.measureBacklog(tree);
     return out;
   }
 
@@ -98,6 +99,7 @@ final class SrScan {
       throw SmErrors.of(e, SmError.SR_UNAVAILABLE, "stats of SR " + sr.uuid());
     }
     VhdTree tree = sr.modelTree();
+    sr.measureBacklog(tree);
     long used = 0;
     long virtual = 0;
     for (VhdTree.Node n : tree.nodes()) {

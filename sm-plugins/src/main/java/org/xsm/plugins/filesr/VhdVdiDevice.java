@@ -6,6 +6,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongConsumer;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
@@ -23,6 +24,10 @@ import org.xsm.plugins.vhd.VhdImage;
  * leaf of the same name. Reads and writes hold the read side of a lock, pause the write side.
  * Writes are serialized among themselves, so partial-sector writes, which read-modify-write a
  * sector, never interleave.
+ *
+ * <p>For the collector: every read and write is counted ({@code foreground}, which paces its
+ * copies), a {@link LeafWriteTracker} set on the device hears of each write after it lands, and
+ * {@link #withLeaf} lends the leaf image under the read lock, one short piece of work at a time.
  */
 final class VhdVdiDevice implements VdiDevice {
   private final ImageStore store;
@@ -39,19 +44,68 @@ final class VhdVdiDevice implements VdiDevice {
   private CbtLog cbtBase;
   private boolean closed;
 
-  private VhdVdiDevice(ImageStore store, String uuid, boolean readOnly) {
+  private final LongConsumer foreground;
+  private volatile LeafWriteTracker tracker;
+
+  private VhdVdiDevice(ImageStore store, String uuid, boolean readOnly, LongConsumer foreground) {
     this.store = store;
     this.uuid = uuid;
     this.readOnly = readOnly;
+    this.foreground = foreground;
   }
 
   static VhdVdiDevice open(ImageStore store, String uuid, boolean readOnly) throws IOException {
-    VhdVdiDevice d = new VhdVdiDevice(store, uuid, readOnly);
+    return open(store, uuid, readOnly, n -> {});
+  }
+
+  /** Opens the device; {@code foreground} hears of the bytes of each read and write. */
+  static VhdVdiDevice open(ImageStore store, String uuid, boolean readOnly, LongConsumer foreground)
+      throws IOException {
+    VhdVdiDevice d = new VhdVdiDevice(store, uuid, readOnly, foreground);
     d.openChain();
     return d;
   }
 
+  /** Sets (or, with null, removes) the tracker that hears of each write after it lands. */
+  void track(LeafWriteTracker t) {
+    synchronized (writeOrder) {
+      tracker = t;
+    }
+  }
+
+  /** What the collector does with the leaf image, under the device's read lock. */
+  interface LeafWork<T> {
+    T run(VhdImage leaf) throws IOException;
+  }
+
+  /**
+   * Runs {@code work} with the chain's leaf image, holding the read lock (I/O goes on, a pause
+   * waits): keep it short. Writes racing with it may or may not be seen; a tracker records them.
+   *
+   * @throws IOException if the device is closed or paused-and-closed
+   */
+  <T> T withLeaf(LeafWork<T> work) throws IOException {
+    lock.readLock().lock();
+    try {
+      return onLeaf(work);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** {@link #withLeaf} for the thread that holds the pause ({@link #pauseOpen}). */
+  <T> T onLeaf(LeafWork<T> work) throws IOException {
+    if (closed || chain == null) {
+      throw new IOException("VDI " + uuid + " is not active");
+    }
+    return work.run(chain.layers().get(0));
+  }
+
   private void openChain() throws IOException {
+    LeafWriteTracker t = tracker;
+    if (t != null) {
+      t.disturb(); // a new chain: the collector's copy may no longer match it
+    }
     Map<String, VhdImage> reuse = parked;
     parked = new HashMap<>();
     try {
@@ -139,7 +193,7 @@ final class VhdVdiDevice implements VdiDevice {
 
   /** Stops I/O and closes the chain until {@link #resume()}; call both from one thread. */
   void pause() throws IOException {
-    lock.writeLock().lock();
+    pauseOpen();
     closeChain();
   }
 
@@ -158,10 +212,27 @@ final class VhdVdiDevice implements VdiDevice {
     IoActions.forAll(images, VhdImage::close);
   }
 
-  /** Reopens the VDI's (possibly new) leaf and lets I/O continue. */
+  /**
+   * Stops I/O (in-flight reads and writes complete first) but keeps the chain open, so that the
+   * caller can still read the leaf ({@link #onLeaf}); then {@link #closePaused()} and {@link
+   * #resume()}, all from one thread.
+   */
+  void pauseOpen() {
+    lock.writeLock().lock();
+  }
+
+  /** Flushes and closes the chain of a device paused by {@link #pauseOpen()}. */
+  void closePaused() throws IOException {
+    closeChain();
+  }
+
+  /**
+   * Reopens the VDI's (possibly new) leaf, unless a {@link #pauseOpen()} left it open, and lets I/O
+   * continue.
+   */
   void resume() throws IOException {
     try {
-      if (!closed) {
+      if (!closed && chain == null) {
         openChain();
       }
     } finally {
@@ -228,7 +299,9 @@ final class VhdVdiDevice implements VdiDevice {
     try {
       VhdChain c = live();
       checkRange(c, offsetBytes, dst.remaining());
+      int len = dst.remaining();
       c.read(dst, offsetBytes);
+      foreground.accept(len);
     } catch (IOException e) {
       throw SmErrors.of(e, SmError.EIO, "read of VDI " + uuid);
     } finally {
@@ -251,7 +324,11 @@ final class VhdVdiDevice implements VdiDevice {
         if (cbtChanged != null) {
           CbtLog.mark(cbtChanged, offsetBytes, len);
         }
+        if (tracker != null) {
+          tracker.mark(offsetBytes, len);
+        }
       }
+      foreground.accept(len);
     } catch (IOException e) {
       throw SmErrors.of(e, SmError.EIO, "write to VDI " + uuid);
     } finally {

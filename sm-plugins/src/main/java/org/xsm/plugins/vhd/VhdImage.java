@@ -194,7 +194,8 @@ public final class VhdImage implements Closeable {
     return Math.max(file.size(), footerOffset + VhdFooter.SIZE);
   }
 
-  int blockSize() {
+  /** Size of a block in bytes (for a fixed disk, the unit its blocks are counted in). */
+  public int blockSize() {
     return isFixed() ? DynamicHeader.DEFAULT_BLOCK_SIZE : header.blockSizeBytes();
   }
 

@@ -38,7 +38,7 @@ import org.xsm.api.VdiMetadata;
  * clone report), and this class: the optional capabilities (changed-block tracking, generated
  * configs, introduce, compose, online resize).
  */
-public abstract class SmConformanceKit extends BatchSnapshotConformance {
+public abstract class SmConformanceKit extends GcConformance {
 
   /** A byte range written during the CBT test. */
   private record Range(long offset, int length) {}

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.xsm.api.GcBacklog;
+import org.xsm.api.GcCounters;
 import org.xsm.api.Sr;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.Ref;
@@ -126,10 +128,34 @@ public class ConsoleResource {
     Map<String, Object> gc = new LinkedHashMap<>();
     gc.put("status", attached == null ? "not attached" : attached.gcStatus());
     gc.put("step_progress", attached == null ? -1 : attached.gcStepProgress());
-    gc.put("counters", attached == null ? Map.of() : attached.gcCounters());
+    gc.put("counters", gcCounters(attached == null ? GcCounters.NONE : attached.gcCounters()));
+    gc.put("backlog", gcBacklog(attached == null ? GcBacklog.NONE : attached.gcBacklog()));
     v.put("gc", gc);
     v.put("trees", trees(sr));
     return v;
+  }
+
+  private static Map<String, Object> gcCounters(GcCounters c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("runs", c.runs());
+    m.put("garbage_deleted", c.garbageDeleted());
+    m.put("coalesced", c.coalesced());
+    m.put("leaf_coalesced", c.leafCoalesced());
+    m.put("bytes_copied", c.bytesCopied());
+    m.put("no_space", c.noSpace());
+    m.put("longest_pause_ms", c.longestPauseMillis());
+    return m;
+  }
+
+  private static Map<String, Object> gcBacklog(GcBacklog b) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("reclaimable_bytes", b.reclaimableBytes());
+    m.put("backlog_bytes", b.backlogBytes());
+    m.put("chains", b.chains());
+    m.put("garbage_files", b.garbageFiles());
+    m.put("longest_chain", b.longestChain());
+    m.put("eta_seconds", b.etaSeconds());
+    return m;
   }
 
   /** A VDI as a tree node, before its children are known. */

@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
+import java.util.function.ToLongFunction;
+import org.xsm.api.GcCounters;
 import org.xsm.api.SmDriver;
 import org.xsm.api.SmException;
 import org.xsm.api.SrConfig;
@@ -142,19 +144,25 @@ public class SrService {
   }
 
   private void gauges(Ref<Sr> srRef, String uuid) {
-    for (String k :
-        List.of(
-            "runs", "garbage_deleted", "coalesced", "leaf_coalesced", "bytes_copied", "no_space")) {
-      // Read through the map, so a re-attached SR's new object is what the gauge shows.
-      metrics.gauge(
-          "xsm.gc." + k,
-          List.of(Tag.of("sr", uuid)),
-          this,
-          svc -> {
-            org.xsm.api.Sr cur = svc.attached.get(srRef);
-            return cur == null ? 0 : cur.gcCounters().getOrDefault(k, 0L);
-          });
-    }
+    Map<String, ToLongFunction<GcCounters>> gauges =
+        Map.of(
+            "runs", GcCounters::runs,
+            "garbage_deleted", GcCounters::garbageDeleted,
+            "coalesced", GcCounters::coalesced,
+            "leaf_coalesced", GcCounters::leafCoalesced,
+            "bytes_copied", GcCounters::bytesCopied,
+            "no_space", GcCounters::noSpace);
+    gauges.forEach(
+        (k, field) ->
+            // Read through the map, so a re-attached SR's new object is what the gauge shows.
+            metrics.gauge(
+                "xsm.gc." + k,
+                List.of(Tag.of("sr", uuid)),
+                this,
+                svc -> {
+                  org.xsm.api.Sr cur = svc.attached.get(srRef);
+                  return cur == null ? 0 : field.applyAsLong(cur.gcCounters());
+                }));
   }
 
   /** PBD.unplug: detaches the SR. */

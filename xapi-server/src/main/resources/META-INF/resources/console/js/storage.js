@@ -67,6 +67,7 @@ export class StoragePage {
         h('div', {}, h('dt', {}, 'Garbage collector'), h('dd', { class: 'gc-status' },
           gcWords(gc.status),
           gc.step_progress >= 0 ? h('progress', { max: 1, value: gc.step_progress, 'aria-label': 'Coalesce progress' }) : null)),
+        h('div', {}, h('dt', {}, 'Reclaimable'), h('dd', { class: 'gc-backlog' }, backlogWords(gc.backlog || {}))),
         h('div', {}, h('dt', {}, 'GC so far'), h('dd', {},
           `${counters.runs || 0} runs, ${counters.coalesced || 0} coalesced, ${counters.leaf_coalesced || 0} leaf-coalesced, `
           + `${counters.garbage_deleted || 0} deleted, ${bytes(counters.bytes_copied || 0)} copied`
@@ -75,6 +76,20 @@ export class StoragePage {
       sr.trees.length === 0 ? h('p', { class: 'muted' }, 'No VDIs.') :
         h('ul', { class: 'tree vhd-tree', role: 'list' }, sr.trees.map((n) => vdiNode(n))));
   }
+}
+
+function backlogWords(b) {
+  const work = Number(b.backlog_bytes) || 0;
+  const chains = Number(b.chains) || 0;
+  const garbage = Number(b.garbage_files) || 0;
+  let s = `${bytes(Number(b.reclaimable_bytes) || 0)}`;
+  if (work || chains || garbage) {
+    s += ` (${chains} chain${chains === 1 ? '' : 's'} to shorten, ${garbage} garbage file${garbage === 1 ? '' : 's'}, `
+      + `${bytes(work)} to copy`;
+    const eta = Number(b.eta_seconds);
+    s += eta > 0 ? `, about ${eta} s)` : eta < 0 ? ', collector off)' : ')';
+  }
+  return s + `; longest chain ${Number(b.longest_chain) || 0}`;
 }
 
 function gcWords(status) {
