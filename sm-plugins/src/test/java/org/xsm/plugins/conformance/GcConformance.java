@@ -155,11 +155,12 @@ public abstract class GcConformance extends ScanConformance {
 
   /**
    * A failure inside the final switch of an active leaf (its I/O paused): the journal's recovery
-   * runs before the device resumes, so the device goes on with a complete leaf and no write is lost;
-   * a later pass merges the leaf.
+   * runs before the device resumes, so the device goes on with a complete leaf and no write is
+   * lost; a later pass merges the leaf.
    */
   @ParameterizedTest(name = "failure at {0} while written")
-  @ValueSource(strings = {"gc.leaf-copied", "gc.leaf-moved", "gc.parent-renamed", "gc.leaf-unhidden"})
+  @ValueSource(
+      strings = {"gc.leaf-copied", "gc.leaf-moved", "gc.parent-renamed", "gc.leaf-unhidden"})
   void aFailureInTheSwitchOfAnActiveLeafLosesNoWrite(String point) throws Exception {
     mergeActiveLeafUnderWrites(point);
   }
