@@ -16,18 +16,45 @@ import java.util.function.BooleanSupplier;
  * collector's thread only.
  */
 final class GcThrottle {
+  /** Where the throttle reads the time and waits; tests give one whose waits advance its time. */
+  interface Clock {
+    long nanoTime();
+
+    void sleepNanos(long nanos) throws InterruptedException;
+
+    Clock SYSTEM =
+        new Clock() {
+          @Override
+          public long nanoTime() {
+            return System.nanoTime();
+          }
+
+          @Override
+          public void sleepNanos(long nanos) throws InterruptedException {
+            Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+          }
+        };
+  }
+
   private static final long WINDOW_NANOS = 500_000_000L;
   private static final long MIN_SLEEP_NANOS = 5_000_000L;
 
   private final long rateBytesPerSecond;
   private final LongAdder foregroundBytes = new LongAdder();
-  private long windowStart = System.nanoTime();
+  private final Clock clock;
+  private long windowStart;
   private long windowGcBytes;
   private long windowFgStart;
   private double foregroundRate;
 
   GcThrottle(long rateBytesPerSecond) {
+    this(rateBytesPerSecond, Clock.SYSTEM);
+  }
+
+  GcThrottle(long rateBytesPerSecond, Clock clock) {
     this.rateBytesPerSecond = rateBytesPerSecond;
+    this.clock = clock;
+    this.windowStart = clock.nanoTime();
   }
 
   /** Counts foreground I/O (reads and writes of the SR's devices). */
@@ -59,7 +86,7 @@ final class GcThrottle {
     }
     long waitNanos;
     synchronized (this) {
-      long now = System.nanoTime();
+      long now = clock.nanoTime();
       if (now - windowStart > WINDOW_NANOS) {
         long fg = foregroundBytes.sum();
         double seconds = (now - windowStart) / 1e9;
@@ -75,17 +102,17 @@ final class GcThrottle {
     if (waitNanos < MIN_SLEEP_NANOS) {
       return; // a small debt is carried to the next piece: sleeps shorter than this overshoot
     }
-    long until = System.nanoTime() + waitNanos;
+    long until = clock.nanoTime() + waitNanos;
     while (true) {
       if (abort.getAsBoolean()) {
         throw new InterruptedIOException("garbage collection aborted");
       }
-      long left = until - System.nanoTime();
+      long left = until - clock.nanoTime();
       if (left <= 0) {
         return;
       }
       try {
-        Thread.sleep(Math.min(50, Math.max(1, left / 1_000_000)));
+        clock.sleepNanos(Math.min(50_000_000L, Math.max(1_000_000L, left)));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("garbage collection interrupted");

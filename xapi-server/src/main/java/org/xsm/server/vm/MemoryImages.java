@@ -48,7 +48,11 @@ public class MemoryImages {
     guest.scheduleAtFixedRate(this::tick, 20, 20, TimeUnit.MILLISECONDS);
   }
 
-  void tick() {
+  /**
+   * Every running guest writes one page (the scheduler calls this every 20 ms; a caller that needs
+   * a guest to have moved on calls it instead of waiting).
+   */
+  public void tick() {
     for (Image img : images.values()) {
       synchronized (img) {
         if (img.running) {
