@@ -2,10 +2,8 @@ package org.xsm.plugins.filesr;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
@@ -16,7 +14,7 @@ import org.xsm.api.SnapshotKind;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.conformance.VdiBytes;
-import org.xsm.plugins.store.ImageFile;
+import org.xsm.plugins.store.ForwardingImageStore;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LocalImageStore;
 import org.xsm.plugins.vhd.Vhd;
@@ -29,58 +27,17 @@ class GcSpaceAndAbortTest {
   @TempDir Path dir;
 
   /** A local store that reports a fixed amount of free space. */
-  private static final class FullStore implements ImageStore {
-    private final ImageStore d;
+  private static final class FullStore extends ForwardingImageStore {
     volatile long free;
 
     FullStore(ImageStore d, long free) {
-      this.d = d;
+      super(d);
       this.free = free;
-    }
-
-    @Override
-    public ImageFile create(String n) throws IOException {
-      return d.create(n);
-    }
-
-    @Override
-    public ImageFile open(String n, boolean w) throws IOException {
-      return d.open(n, w);
-    }
-
-    @Override
-    public boolean exists(String n) throws IOException {
-      return d.exists(n);
-    }
-
-    @Override
-    public void rename(String a, String b) throws IOException {
-      d.rename(a, b);
-    }
-
-    @Override
-    public void delete(String n) throws IOException {
-      d.delete(n);
-    }
-
-    @Override
-    public List<String> list() throws IOException {
-      return d.list();
-    }
-
-    @Override
-    public void syncMetadata() throws IOException {
-      d.syncMetadata();
     }
 
     @Override
     public long freeBytes() {
       return free;
-    }
-
-    @Override
-    public String describe(String n) {
-      return d.describe(n);
     }
   }
 

@@ -239,16 +239,23 @@ public class SrService {
   private void apply(
       Ref<Sr> srRef, Collection<VdiInfo> found, Map<String, Ref<Vdi>> byLocation, boolean adjust)
       throws XenApiException {
+    long physical = 0;
+    long virtual = 0;
     for (VdiInfo v : found) {
       Ref<Vdi> ref = byLocation.get(v.location());
       if (ref == null) {
-        introduce(srRef, v, adjust);
+        introduce(srRef, v, false);
+        physical += v.physicalUtilisationBytes();
+        virtual += v.managed() ? v.virtualSizeBytes() : 0;
       } else {
         long before = db.get(ref, Vdi.PHYSICAL_UTILISATION);
-        if (db.update(Vdi.CLASS, ref, VdiRecords.fromPlugin(v)) && adjust) {
-          adjustFigures(srRef, v.physicalUtilisationBytes() - before, 0);
+        if (db.update(Vdi.CLASS, ref, VdiRecords.fromPlugin(v))) {
+          physical += v.physicalUtilisationBytes() - before;
         }
       }
+    }
+    if (adjust) {
+      adjustFigures(srRef, physical, virtual); // one change of the SR for the whole batch
     }
   }
 
