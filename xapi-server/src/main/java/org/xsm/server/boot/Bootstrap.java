@@ -48,6 +48,8 @@ public class Bootstrap {
   @Inject VmService vms;
   @Inject VdiService vdis;
   @Inject org.xsm.server.host.HostService hosts;
+  @Inject HostInventory inventory;
+  @Inject org.xsm.server.vm.VmRecords vmRecords;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -82,6 +84,8 @@ public class Bootstrap {
           LOG.warnf("SR of PBD %s is not available: %s", pbd, e.getMessage());
         }
       }
+      vmRecords.ensureMetrics();
+      inventory.refresh(storage.registry());
       if (("1".equals(demo) || "true".equalsIgnoreCase(demo))
           && db.where(Vm.NAME_LABEL, "Demo VM").isEmpty()) {
         createDemoVm();
@@ -146,8 +150,7 @@ public class Bootstrap {
     Ref<Sr> sr = hosts.defaultSr();
     long mem = 512L * 1024 * 1024;
     Ref<Vm> vm =
-        db.create(
-            Vm.CLASS,
+        vmRecords.create(
             Values.of(Vm.CLASS)
                 .with(Vm.NAME_LABEL, "Demo VM")
                 .with(Vm.NAME_DESCRIPTION, "created by XSM_DEMO=1")

@@ -21,4 +21,20 @@ public final class Network {
   public static final Field<Network, Map<String, String>> OTHER_CONFIG =
       CLASS.map("other_config", RW);
   public static final Field<Network, List<String>> TAGS = CLASS.strings("tags", RW);
+  public static final Field<Network, List<String>> ALLOWED_OPERATIONS =
+      CLASS.strings("allowed_operations", RO);
+  public static final Field<Network, Map<String, String>> CURRENT_OPERATIONS =
+      CLASS.map("current_operations", RO);
+  public static final Field<Network, List<Ref<Pif>>> PIFS = CLASS.inverse("PIFs", "PIF", "network");
+  public static final Field<Network, Boolean> MANAGED = CLASS.bool("managed", RO);
+  public static final Field<Network, Map<String, String>> BLOBS = CLASS.map("blobs", RO);
+  public static final Field<Network, NetworkDefaultLockingMode> DEFAULT_LOCKING_MODE =
+      CLASS.enumeration(
+          "default_locking_mode",
+          NetworkDefaultLockingMode.class,
+          RW,
+          NetworkDefaultLockingMode.UNLOCKED);
+  public static final Field<Network, Map<String, String>> ASSIGNED_IPS =
+      CLASS.map("assigned_ips", RO);
+  public static final Field<Network, List<String>> PURPOSE = CLASS.strings("purpose", RO);
 }

@@ -26,7 +26,19 @@ public final class Schema {
           Vif.CLASS,
           Vgpu.CLASS,
           Task.CLASS,
-          Message.CLASS);
+          Message.CLASS,
+          HostMetrics.CLASS,
+          VmMetrics.CLASS,
+          VmGuestMetrics.CLASS,
+          Pif.CLASS,
+          Sm.CLASS,
+          Console.CLASS,
+          Blob.CLASS,
+          PoolUpdate.CLASS,
+          Role.CLASS,
+          Subject.CLASS,
+          Secret.CLASS,
+          Vtpm.CLASS);
 
   private static final Map<String, XClass<?>> BY_NAME = new LinkedHashMap<>();
 

@@ -25,4 +25,10 @@ public final class Session {
       CLASS.strings("rbac_permissions", RO);
   public static final Field<Session, Map<String, String>> OTHER_CONFIG =
       CLASS.map("other_config", RW);
+  public static final Field<Session, Ref<Subject>> SUBJECT = CLASS.ref("subject", "subject", RO);
+  public static final Field<Session, Instant> VALIDATION_TIME =
+      CLASS.datetime("validation_time", RO);
+  public static final Field<Session, String> AUTH_USER_SID = CLASS.string("auth_user_sid", RO);
+  public static final Field<Session, List<Ref<Task>>> TASKS = CLASS.refs("tasks", "task", RO);
+  public static final Field<Session, Ref<Session>> PARENT = CLASS.ref("parent", "session", RO);
 }

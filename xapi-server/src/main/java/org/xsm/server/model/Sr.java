@@ -36,4 +36,5 @@ public final class Sr {
       CLASS.ref("introduced_by", "DR_task", RO);
   public static final Field<Sr, Boolean> CLUSTERED = CLASS.bool("clustered", RO);
   public static final Field<Sr, Boolean> IS_TOOLS_SR = CLASS.bool("is_tools_sr", RO);
+  public static final Field<Sr, Map<String, String>> BLOBS = CLASS.map("blobs", RO);
 }

@@ -47,4 +47,12 @@ public final class Vbd {
   public static boolean hasMedia(Row<Vbd> vbd) {
     return !vbd.get(EMPTY);
   }
+
+  public static final Field<Vbd, Long> STATUS_CODE = CLASS.integer("status_code", RO);
+  public static final Field<Vbd, String> STATUS_DETAIL = CLASS.string("status_detail", RO);
+  public static final Field<Vbd, Map<String, String>> RUNTIME_PROPERTIES =
+      CLASS.map("runtime_properties", RO);
+  public static final Field<Vbd, List<String>> QOS_SUPPORTED_ALGORITHMS =
+      CLASS.strings("qos_supported_algorithms", RO);
+  public static final Field<Vbd, Ref<Unmodelled>> METRICS = CLASS.ref("metrics", "VBD_metrics", RO);
 }

@@ -54,4 +54,6 @@ public final class Vdi {
       CLASS.strings("allowed_operations", RO);
   public static final Field<Vdi, Map<String, String>> CURRENT_OPERATIONS =
       CLASS.map("current_operations", RO);
+  public static final Field<Vdi, List<Ref<Unmodelled>>> CRASH_DUMPS =
+      CLASS.refs("crash_dumps", "crashdump", RO);
 }

@@ -28,4 +28,31 @@ public final class Vif {
       CLASS.strings("allowed_operations", RO);
   public static final Field<Vif, Map<String, String>> CURRENT_OPERATIONS =
       CLASS.map("current_operations", RO);
+  public static final Field<Vif, Long> STATUS_CODE = CLASS.integer("status_code", RO);
+  public static final Field<Vif, String> STATUS_DETAIL = CLASS.string("status_detail", RO);
+  public static final Field<Vif, Map<String, String>> RUNTIME_PROPERTIES =
+      CLASS.map("runtime_properties", RO);
+  public static final Field<Vif, List<String>> QOS_SUPPORTED_ALGORITHMS =
+      CLASS.strings("qos_supported_algorithms", RO);
+  public static final Field<Vif, Ref<Unmodelled>> METRICS = CLASS.ref("metrics", "VIF_metrics", RO);
+  public static final Field<Vif, VifLockingMode> LOCKING_MODE =
+      CLASS.enumeration("locking_mode", VifLockingMode.class, RW, VifLockingMode.NETWORK_DEFAULT);
+  public static final Field<Vif, List<String>> IPV4_ALLOWED = CLASS.strings("ipv4_allowed", RW);
+  public static final Field<Vif, List<String>> IPV6_ALLOWED = CLASS.strings("ipv6_allowed", RW);
+  public static final Field<Vif, VifIpv4ConfigurationMode> IPV4_CONFIGURATION_MODE =
+      CLASS.enumeration(
+          "ipv4_configuration_mode",
+          VifIpv4ConfigurationMode.class,
+          RO,
+          VifIpv4ConfigurationMode.NONE);
+  public static final Field<Vif, List<String>> IPV4_ADDRESSES = CLASS.strings("ipv4_addresses", RO);
+  public static final Field<Vif, String> IPV4_GATEWAY = CLASS.string("ipv4_gateway", RO);
+  public static final Field<Vif, VifIpv6ConfigurationMode> IPV6_CONFIGURATION_MODE =
+      CLASS.enumeration(
+          "ipv6_configuration_mode",
+          VifIpv6ConfigurationMode.class,
+          RO,
+          VifIpv6ConfigurationMode.NONE);
+  public static final Field<Vif, List<String>> IPV6_ADDRESSES = CLASS.strings("ipv6_addresses", RO);
+  public static final Field<Vif, String> IPV6_GATEWAY = CLASS.string("ipv6_gateway", RO);
 }

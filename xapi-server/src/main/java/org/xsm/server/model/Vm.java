@@ -74,4 +74,56 @@ public final class Vm {
   public static final Field<Vm, Ref<Sr>> SUSPEND_SR = CLASS.ref("suspend_SR", "SR", RW);
   public static final Field<Vm, String> GENERATION_ID = CLASS.string("generation_id", RO);
   public static final Field<Vm, Boolean> HAS_VENDOR_DEVICE = CLASS.bool("has_vendor_device", RO);
+  public static final Field<Vm, Long> MEMORY_OVERHEAD = CLASS.integer("memory_overhead", RO);
+  public static final Field<Vm, Long> MEMORY_TARGET = CLASS.integer("memory_target", RO);
+  public static final Field<Vm, Map<String, String>> VCPUS_PARAMS = CLASS.map("VCPUs_params", RW);
+  public static final Field<Vm, List<Ref<Console>>> CONSOLES =
+      CLASS.inverse("consoles", "console", "VM");
+  public static final Field<Vm, List<Ref<Unmodelled>>> VUSBS = CLASS.refs("VUSBs", "VUSB", RO);
+  public static final Field<Vm, List<Ref<Unmodelled>>> CRASH_DUMPS =
+      CLASS.refs("crash_dumps", "crashdump", RO);
+  public static final Field<Vm, List<Ref<Vtpm>>> VTPMS = CLASS.inverse("VTPMs", "VTPM", "VM");
+  public static final Field<Vm, String> PV_KERNEL = CLASS.string("PV_kernel", RW);
+  public static final Field<Vm, String> PV_RAMDISK = CLASS.string("PV_ramdisk", RW);
+  public static final Field<Vm, String> PV_ARGS = CLASS.string("PV_args", RW);
+  public static final Field<Vm, String> PV_BOOTLOADER_ARGS = CLASS.string("PV_bootloader_args", RW);
+  public static final Field<Vm, String> PV_LEGACY_ARGS = CLASS.string("PV_legacy_args", RW);
+  public static final Field<Vm, Double> HVM_SHADOW_MULTIPLIER =
+      CLASS.floating("HVM_shadow_multiplier", RW);
+  public static final Field<Vm, String> PCI_BUS = CLASS.string("PCI_bus", RW);
+  public static final Field<Vm, String> DOMARCH = CLASS.string("domarch", RO);
+  public static final Field<Vm, Map<String, String>> LAST_BOOT_CPU_FLAGS =
+      CLASS.map("last_boot_CPU_flags", RO);
+  public static final Field<Vm, Ref<VmMetrics>> METRICS = CLASS.ref("metrics", "VM_metrics", RO);
+  public static final Field<Vm, Ref<VmGuestMetrics>> GUEST_METRICS =
+      CLASS.ref("guest_metrics", "VM_guest_metrics", RO);
+  public static final Field<Vm, String> LAST_BOOTED_RECORD = CLASS.string("last_booted_record", RO);
+  public static final Field<Vm, String> RECOMMENDATIONS = CLASS.string("recommendations", RW);
+  public static final Field<Vm, Boolean> HA_ALWAYS_RUN = CLASS.bool("ha_always_run", RW);
+  public static final Field<Vm, String> HA_RESTART_PRIORITY =
+      CLASS.string("ha_restart_priority", RW);
+  public static final Field<Vm, Map<String, String>> BLOBS = CLASS.map("blobs", RO);
+  public static final Field<Vm, Map<String, String>> BIOS_STRINGS = CLASS.map("bios_strings", RW);
+  public static final Field<Vm, Ref<Unmodelled>> PROTECTION_POLICY =
+      CLASS.ref("protection_policy", "VMPP", RW);
+  public static final Field<Vm, Boolean> IS_SNAPSHOT_FROM_VMPP =
+      CLASS.bool("is_snapshot_from_vmpp", RO);
+  public static final Field<Vm, Ref<Unmodelled>> SNAPSHOT_SCHEDULE =
+      CLASS.ref("snapshot_schedule", "VMSS", RW);
+  public static final Field<Vm, Boolean> IS_VMSS_SNAPSHOT = CLASS.bool("is_vmss_snapshot", RO);
+  public static final Field<Vm, Ref<Unmodelled>> APPLIANCE =
+      CLASS.ref("appliance", "VM_appliance", RW);
+  public static final Field<Vm, Long> START_DELAY = CLASS.integer("start_delay", RW);
+  public static final Field<Vm, Long> SHUTDOWN_DELAY = CLASS.integer("shutdown_delay", RW);
+  public static final Field<Vm, Long> ORDER = CLASS.integer("order", RW);
+  public static final Field<Vm, List<Ref<Unmodelled>>> ATTACHED_PCIS =
+      CLASS.refs("attached_PCIs", "PCI", RO);
+  public static final Field<Vm, Long> VERSION = CLASS.integer("version", RO);
+  public static final Field<Vm, Long> HARDWARE_PLATFORM_VERSION =
+      CLASS.integer("hardware_platform_version", RW);
+  public static final Field<Vm, Boolean> REQUIRES_REBOOT = CLASS.bool("requires_reboot", RO);
+  public static final Field<Vm, String> REFERENCE_LABEL = CLASS.string("reference_label", RO);
+  public static final Field<Vm, DomainType> DOMAIN_TYPE =
+      CLASS.enumeration("domain_type", DomainType.class, RW, DomainType.HVM);
+  public static final Field<Vm, Map<String, String>> NVRAM = CLASS.map("NVRAM", RW);
 }

@@ -97,6 +97,10 @@ public final class XClass<C> {
     return add(n, FieldType.FLOAT, a, null, null, null, null, false);
   }
 
+  Field<C, Double> floating(String n, Access a, double def) {
+    return add(n, FieldType.FLOAT, a, def, null, null, null, false);
+  }
+
   Field<C, Boolean> bool(String n, Access a) {
     return add(n, FieldType.BOOL, a, null, null, null, null, false);
   }
@@ -119,6 +123,14 @@ public final class XClass<C> {
 
   Field<C, List<String>> strings(String n, Access a) {
     return add(n, FieldType.STRING_SET, a, null, null, null, null, false);
+  }
+
+  /**
+   * A stored set of references (role.subroles, pool_update.hosts), as opposed to the computed side
+   * of a relation ({@link #inverse}).
+   */
+  <X> Field<C, List<Ref<X>>> refs(String n, String cls, Access a) {
+    return add(n, FieldType.REF_SET, a, null, cls, null, null, false);
   }
 
   /** The computed "many" side of a relation: records of {@code cls} whose {@code back} is this. */

@@ -49,12 +49,15 @@ public class VmRevert {
           Vm.TRANSPORTABLE_SNAPSHOT_ID,
           Vm.ALLOWED_OPERATIONS,
           Vm.CURRENT_OPERATIONS,
-          Vm.GENERATION_ID);
+          Vm.GENERATION_ID,
+          Vm.METRICS,
+          Vm.GUEST_METRICS);
 
   @Inject Database db;
   @Inject VdiService vdis;
   @Inject VdiSnapshots vdiSnapshots;
   @Inject VmService vms;
+  @Inject VmRecords records;
   @Inject VmSnapshotService snapshots;
 
   /** VM.revert. */
@@ -68,8 +71,7 @@ public class VmRevert {
     if (!db.exists(Vm.CLASS, vm)) {
       // The VM was deleted since: it comes back from its snapshot.
       vm =
-          db.create(
-              Vm.CLASS,
+          records.create(
               Values.of(Vm.CLASS).with(Vm.NAME_LABEL, String.valueOf(meta.get("name_label"))));
       db.set(snap, Vm.SNAPSHOT_OF, vm);
     }
@@ -157,7 +159,7 @@ public class VmRevert {
       }
     }
     vms.destroyDevices(snap);
-    db.destroy(Vm.CLASS, snap);
+    records.destroy(snap);
     for (Ref<Vdi> vdi : toDelete) {
       vdis.destroy(vdi);
     }

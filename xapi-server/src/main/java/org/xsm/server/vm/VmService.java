@@ -41,13 +41,14 @@ public class VmService {
   @Inject HostService hosts;
   @Inject MemoryImages memory;
   @Inject NbdService nbd;
+  @Inject VmRecords records;
   private final AtomicLong domids = new AtomicLong(1);
 
   /** A new halted VM (VM.create), with the fields the client's record sets. */
   public Ref<Vm> create(Values<Vm> fields) throws XenApiException {
     checkRefs(fields);
     fields.with(Vm.POWER_STATE, PowerState.HALTED).with(Vm.DOMID, -1L);
-    return db.create(Vm.CLASS, fields);
+    return records.create(fields);
   }
 
   /** A new VBD (VBD.create) of an existing VM. */
@@ -110,7 +111,7 @@ public class VmService {
       throw badState(vm, PowerState.HALTED, s);
     }
     destroyDevices(vm);
-    db.destroy(Vm.CLASS, vm);
+    records.destroy(vm);
   }
 
   /** Drops a VM's VBDs, VIFs and VGPUs (not their disks). */
@@ -214,6 +215,7 @@ public class VmService {
             .with(Vm.POWER_STATE, paused ? PowerState.PAUSED : PowerState.RUNNING)
             .with(Vm.DOMID, domids.getAndIncrement())
             .with(Vm.RESIDENT_ON, hosts.host()));
+    records.refreshMetrics(vm);
   }
 
   private static Values<Vm> halted() {
@@ -242,6 +244,7 @@ public class VmService {
     }
     memory.drop(vm);
     db.update(Vm.CLASS, vm, halted());
+    records.refreshMetrics(vm);
   }
 
   /** VM.pause and VM.unpause. */
@@ -249,6 +252,7 @@ public class VmService {
     requireState(vm, from);
     db.set(vm, Vm.POWER_STATE, to);
     memory.setRunning(vm, to == PowerState.RUNNING);
+    records.refreshMetrics(vm);
   }
 
   /** Writes the VM's memory into a new suspend VDI on its suspend SR (or the pool's default). */
@@ -272,6 +276,7 @@ public class VmService {
         Vm.CLASS,
         vm,
         halted().with(Vm.POWER_STATE, PowerState.SUSPENDED).with(Vm.SUSPEND_VDI, image));
+    records.refreshMetrics(vm);
   }
 
   /** VBD.destroy, VIF.destroy: only when unplugged. */
@@ -315,7 +320,10 @@ public class VmService {
                 r.get(Vm.POWER_STATE) != PowerState.HALTED
                     && r.get(Vm.POWER_STATE) != PowerState.SUSPENDED);
     for (Ref<Vm> vm : up) {
-      db.update(Vm.CLASS, vm, halted());
+      if (!db.get(vm, Vm.IS_CONTROL_DOMAIN)) {
+        db.update(Vm.CLASS, vm, halted());
+        records.refreshMetrics(vm);
+      }
     }
     for (Ref<Vbd> vbd : db.fullScan(Vbd.CLASS, r -> r.get(Vbd.CURRENTLY_ATTACHED))) {
       db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);

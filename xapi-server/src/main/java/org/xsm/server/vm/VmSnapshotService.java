@@ -35,6 +35,7 @@ public class VmSnapshotService {
   @Inject VdiService vdis;
   @Inject VdiSnapshots vdiSnapshots;
   @Inject VmService vms;
+  @Inject VmRecords records;
   @Inject MemoryImages memory;
   @Inject SnapshotPreconditions preconditions;
 
@@ -67,7 +68,7 @@ public class VmSnapshotService {
         .with(Vm.POWER_STATE, PowerState.HALTED)
         .with(Vm.DOMID, -1L)
         .with(Vm.RESIDENT_ON, Ref.nullRef());
-    Ref<Vm> snap = db.create(Vm.CLASS, f);
+    Ref<Vm> snap = records.create(f);
     // 3. Its devices: VBDs onto the snapshot disks (CDs keep their ISO, empty ones stay empty),
     // VIFs with the same MACs, VGPUs.
     copyDevices(vm, snap, snapOf);
@@ -167,7 +168,7 @@ public class VmSnapshotService {
         .with(Vm.IS_A_SNAPSHOT, false)
         .with(Vm.POWER_STATE, PowerState.HALTED)
         .with(Vm.DOMID, -1L);
-    Ref<Vm> newVm = db.create(Vm.CLASS, f);
+    Ref<Vm> newVm = records.create(f);
     copyDevices(vm, newVm, disks);
     progress.accept(1);
     return newVm;
