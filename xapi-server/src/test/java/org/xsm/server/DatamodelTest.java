@@ -88,7 +88,12 @@ class DatamodelTest extends SdkTest {
       if (name.equals("Session") || name.equals("Task")) {
         continue; // xapi has no session.get_all_records; tasks come and go
       }
-      Method all = sdk(name).getMethod("getAllRecords", Connection.class);
+      Method all;
+      try {
+        all = sdk(name).getMethod("getAllRecords", Connection.class);
+      } catch (NoSuchMethodException e) {
+        continue; // as in xapi: user has no get_all_records
+      }
       Map<?, ?> recs = (Map<?, ?>) all.invoke(null, c);
       for (Object r : recs.values()) {
         records++;
@@ -102,10 +107,11 @@ class DatamodelTest extends SdkTest {
     assertThat(records).isPositive();
     assertThat(new TreeSet<>(missing)).isEmpty();
     // This session's own record, read the way XenCenter reads it.
-    com.xensource.xenapi.Session s = c.getSession();
+    com.xensource.xenapi.Session.Record s =
+        com.xensource.xenapi.Types.toSession(c.getSessionReference()).getRecord(c);
     for (Field f : com.xensource.xenapi.Session.Record.class.getFields()) {
       if (!Modifier.isStatic(f.getModifiers())) {
-        assertThat(f.get(s.getRecord(c))).as("session.%s", f.getName()).isNotNull();
+        assertThat(f.get(s)).as("session.%s", f.getName()).isNotNull();
       }
     }
   }

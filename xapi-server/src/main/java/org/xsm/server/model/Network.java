@@ -26,7 +26,7 @@ public final class Network {
   public static final Field<Network, Map<String, String>> CURRENT_OPERATIONS =
       CLASS.map("current_operations", RO);
   public static final Field<Network, List<Ref<Pif>>> PIFS = CLASS.inverse("PIFs", "PIF", "network");
-  public static final Field<Network, Boolean> MANAGED = CLASS.bool("managed", RO);
+  public static final Field<Network, Boolean> MANAGED = CLASS.bool("managed", RO, true);
   public static final Field<Network, Map<String, String>> BLOBS = CLASS.map("blobs", RO);
   public static final Field<Network, NetworkDefaultLockingMode> DEFAULT_LOCKING_MODE =
       CLASS.enumeration(

@@ -16,8 +16,8 @@ public final class Pif {
   public static final Field<Pif, Ref<Network>> NETWORK = CLASS.ref("network", "network", RO);
   public static final Field<Pif, Ref<Host>> HOST = CLASS.ref("host", "host", RO);
   public static final Field<Pif, String> MAC = CLASS.string("MAC", RO);
-  public static final Field<Pif, Long> MTU = CLASS.integer("MTU", RO);
-  public static final Field<Pif, Long> VLAN = CLASS.integer("VLAN", RO);
+  public static final Field<Pif, Long> MTU = CLASS.integer("MTU", RO, 1500);
+  public static final Field<Pif, Long> VLAN = CLASS.integer("VLAN", RO, -1);
   public static final Field<Pif, Ref<Unmodelled>> METRICS = CLASS.ref("metrics", "PIF_metrics", RO);
   public static final Field<Pif, Boolean> PHYSICAL = CLASS.bool("physical", RO);
   public static final Field<Pif, Boolean> CURRENTLY_ATTACHED = CLASS.bool("currently_attached", RO);
@@ -51,7 +51,7 @@ public final class Pif {
   public static final Field<Pif, PrimaryAddressType> PRIMARY_ADDRESS_TYPE =
       CLASS.enumeration(
           "primary_address_type", PrimaryAddressType.class, RW, PrimaryAddressType.IPV4);
-  public static final Field<Pif, Boolean> MANAGED = CLASS.bool("managed", RO);
+  public static final Field<Pif, Boolean> MANAGED = CLASS.bool("managed", RO, true);
   public static final Field<Pif, Map<String, String>> PROPERTIES = CLASS.map("properties", RO);
   public static final Field<Pif, List<String>> CAPABILITIES = CLASS.strings("capabilities", RO);
   public static final Field<Pif, PifIgmpStatus> IGMP_SNOOPING_STATUS =

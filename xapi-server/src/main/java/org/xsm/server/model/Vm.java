@@ -89,7 +89,7 @@ public final class Vm {
   public static final Field<Vm, String> PV_BOOTLOADER_ARGS = CLASS.string("PV_bootloader_args", RW);
   public static final Field<Vm, String> PV_LEGACY_ARGS = CLASS.string("PV_legacy_args", RW);
   public static final Field<Vm, Double> HVM_SHADOW_MULTIPLIER =
-      CLASS.floating("HVM_shadow_multiplier", RW);
+      CLASS.floating("HVM_shadow_multiplier", RW, 1.0);
   public static final Field<Vm, String> PCI_BUS = CLASS.string("PCI_bus", RW);
   public static final Field<Vm, String> DOMARCH = CLASS.string("domarch", RO);
   public static final Field<Vm, Map<String, String>> LAST_BOOT_CPU_FLAGS =

@@ -95,14 +95,45 @@ public class SrLifecycle {
     db.destroy(Pbd.CLASS, pbd);
   }
 
-  /** SR.probe: the SRs a driver finds with a device config, as xapi's XML. */
-  public String probe(Map<String, String> deviceConfig, String type) throws XenApiException {
-    List<ProbeResult> found;
+  /** What a driver finds with a device config (SR.probe, SR.probe_ext). */
+  public List<ProbeResult> found(Map<String, String> deviceConfig, String type)
+      throws XenApiException {
     try {
-      found = srs.driver(type).probe(deviceConfig);
+      return srs.driver(type).probe(deviceConfig);
     } catch (SmException e) {
       throw SmErrors.of(e, type);
     }
+  }
+
+  /**
+   * SR.probe_ext: xapi's probe_result records, one per SR found: the configuration that attaches
+   * it, whether it is complete, and the SR's figures where the driver gave them.
+   */
+  public List<Map<String, Object>> probeExt(Map<String, String> deviceConfig, String type)
+      throws XenApiException {
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    for (ProbeResult p : found(deviceConfig, type)) {
+      Map<String, Object> stat = new java.util.LinkedHashMap<>();
+      stat.put("uuid", p.srUuid());
+      stat.put("name_label", p.details().getOrDefault("name_label", ""));
+      stat.put("name_description", p.details().getOrDefault("name_description", ""));
+      stat.put("free_space", Long.parseLong(p.details().getOrDefault("free_space", "0")));
+      stat.put("total_space", Long.parseLong(p.details().getOrDefault("total_space", "0")));
+      stat.put("clustered", false);
+      stat.put("health", "healthy");
+      Map<String, Object> r = new java.util.LinkedHashMap<>();
+      r.put("configuration", deviceConfig);
+      r.put("complete", true);
+      r.put("sr", stat);
+      r.put("extra_info", p.details());
+      out.add(r);
+    }
+    return out;
+  }
+
+  /** SR.probe: the SRs a driver finds with a device config, as xapi's XML. */
+  public String probe(Map<String, String> deviceConfig, String type) throws XenApiException {
+    List<ProbeResult> found = found(deviceConfig, type);
     StringBuilder x = new StringBuilder("<?xml version=\"1.0\" ?><SRlist>");
     for (ProbeResult p : found) {
       x.append("<SR><UUID>").append(p.srUuid()).append("</UUID></SR>");
