@@ -252,24 +252,7 @@ public class HostMessages implements RpcModule {
           }
           throw new XenApiException(XenApiError.HA_NOT_ENABLED);
         });
-    d.register(
-        "host.enable_external_auth",
-        5,
-        true,
-        true,
-        (c, a) -> {
-          host(a);
-          throw new XenApiException(XenApiError.AUTH_UNKNOWN_TYPE, Params.str(a, 3));
-        });
-    d.register(
-        "host.disable_external_auth",
-        3,
-        true,
-        true,
-        (c, a) -> {
-          host(a);
-          throw new XenApiException(XenApiError.AUTH_IS_DISABLED);
-        });
+    ExternalAuth.register(d, db, Host.CLASS);
     d.register(
         "host.enable_local_storage_caching",
         3,

@@ -136,24 +136,7 @@ public class PoolMessages implements RpcModule {
           });
     }
     // External authentication: no plugin is installed, so no type is known.
-    d.register(
-        "pool.enable_external_auth",
-        5,
-        true,
-        true,
-        (c, a) -> {
-          db.read(Pool.CLASS, Params.ref(a, 0));
-          throw new XenApiException(XenApiError.AUTH_UNKNOWN_TYPE, Params.str(a, 3));
-        });
-    d.register(
-        "pool.disable_external_auth",
-        3,
-        true,
-        true,
-        (c, a) -> {
-          db.read(Pool.CLASS, Params.ref(a, 0));
-          throw new XenApiException(XenApiError.AUTH_IS_DISABLED);
-        });
+    ExternalAuth.register(d, db, Pool.CLASS);
     d.register(
         "pool.detect_nonhomogeneous_external_auth",
         2,
