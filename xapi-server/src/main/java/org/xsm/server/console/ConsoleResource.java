@@ -49,7 +49,9 @@ public class ConsoleResource {
   @Path("/whoami")
   @Operation(
       summary = "The caller",
-      description = "User name and whether the role is read-only (the console disables changes).")
+      description =
+          "User name, role (one of xapi's six), whether it is the local superuser, and whether the"
+              + " role is read-only (the console disables changes).")
   public Response whoami(
       @HeaderParam("Authorization") String authorization,
       @HeaderParam("X-XenAPI-Session") String session) {
@@ -57,7 +59,17 @@ public class ConsoleResource {
     if (who == null) {
       return Response.status(401).entity(Map.of("error", "authentication required")).build();
     }
-    return Response.ok(Map.of("user", who.user(), "read_only", who.readOnly())).build();
+    return Response.ok(
+            Map.of(
+                "user",
+                who.user(),
+                "role",
+                who.role().wire(),
+                "superuser",
+                who.superuser(),
+                "read_only",
+                who.readOnly()))
+        .build();
   }
 
   @GET
