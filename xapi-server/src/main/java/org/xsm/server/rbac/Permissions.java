@@ -333,10 +333,21 @@ public final class Permissions {
    *     {@code remove_from_other_config} call may pick a key permission
    */
   public static Resolved of(String message, List<Object> args) {
+    Resolved r = byRule(message, args);
+    return r != null ? r : unknown(message.toLowerCase(Locale.ROOT));
+  }
+
+  /** Whether a rule names {@code message} (else only pool-admin may call it). */
+  public static boolean hasRule(String message) {
+    return byRule(message, List.of()) != null;
+  }
+
+  /** The permission the rules give a call, or null when no rule names it. */
+  private static Resolved byRule(String message, List<Object> args) {
     String permission = message.toLowerCase(Locale.ROOT);
     int dot = message.indexOf('.');
     if (dot <= 0) {
-      return unknown(permission);
+      return null;
     }
     String cls = message.substring(0, dot);
     String msg = message.substring(dot + 1);
@@ -351,7 +362,7 @@ public final class Permissions {
           permission, rules == null ? Requirement.atLeast(READ_ONLY) : rules.reader);
     }
     if (rules == null) {
-      return unknown(permission);
+      return null;
     }
     if (msg.equals("create") || msg.equals("destroy")) {
       return new Resolved(permission, rules.writer);
@@ -367,7 +378,7 @@ public final class Permissions {
         }
       }
     }
-    return unknown(permission);
+    return null;
   }
 
   /** The permission of a protected map key ({@code vm.add_to_other_config/key:folder}), or null. */
