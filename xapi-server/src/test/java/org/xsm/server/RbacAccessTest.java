@@ -148,8 +148,15 @@ class RbacAccessTest extends SdkTest {
     Secret.Record r = new Secret.Record();
     r.value = "s3cret";
     r.otherConfig = Map.of("purpose", "test");
+    String token = com.xensource.xenapi.Event.from(vmAdmin, Set.of("*"), "", 0.1).token;
     Secret s = Secret.create(poolOp, r);
     assertThat(s.getValue(poolOp)).isEqualTo("s3cret");
+    // As xapi (gen_events:false), secrets, sessions and users make no events: a session that may
+    // not read a secret does not see it go by either.
+    assertThat(
+            com.xensource.xenapi.Event.from(vmAdmin, Set.of("secret", "session"), token, 0.5)
+                .events)
+        .isEmpty();
     denied(() -> s.getValue(vmAdmin), "secret.get_value");
     denied(() -> s.getRecord(vmAdmin), "secret.get_record");
     denied(() -> Secret.getAllRecords(vmAdmin), "secret.get_all_records");

@@ -107,6 +107,9 @@ public class RbacTest extends SdkTest {
       }
       held.add(names);
     }
+    System.out.printf(
+        "RBAC: %d role records (%d permissions); permissions per role %s: %s%n",
+        all.size(), permissionNames.size(), ROLES, held.stream().map(Set::size).toList());
     for (int i = 1; i < held.size(); i++) {
       assertThat(held.get(i - 1)).containsAll(held.get(i));
       assertThat(held.get(i - 1)).hasSizeGreaterThan(held.get(i).size());
