@@ -76,8 +76,8 @@ public class Sessions implements SessionCheck {
 
   /**
    * A live session: its caller, whether it is a local session of {@code
-   * slave_local_login_with_password} (kept in memory only, as xapi keeps them), and when it was
-   * last used.
+   * slave_local_login_with_password} (which only {@code session.local_logout} ends), and when it
+   * was last used.
    */
   private record Live(CallContext caller, boolean local, long lastActiveMillis) {
     Live touched(long now) {
@@ -97,7 +97,7 @@ public class Sessions implements SessionCheck {
   /** Creates root on first start (and resets its password when XSM_ROOT_PASSWORD is given). */
   public void bootstrapRoot() throws XenApiException {
     String given = rootPassword.orElse(null);
-    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById("root"));
+    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById(ROOT));
     if (existing != null && given == null) {
       return;
     }
