@@ -54,7 +54,7 @@ public final class EventLog {
     }
   }
 
-  /** Classes declared without events (session, user, secret, as xapi) make none. */
+  /** Classes declared without events (user and secret, as xapi) make none. */
   private static boolean hasEvents(String cls) {
     XClass<?> c = Schema.get(cls);
     return c == null || c.events();

@@ -27,7 +27,7 @@ public final class XClass<C> {
   }
 
   /**
-   * A class whose changes are no events (xapi's {@code gen_events:false}: session, user, secret):
+   * A class whose changes are no events (xapi's {@code gen_events:false}, e.g. user and secret):
    * {@code event.from} never hands out its records, e.g. a secret's value to a read-only session.
    */
   XClass<C> withoutEvents() {
