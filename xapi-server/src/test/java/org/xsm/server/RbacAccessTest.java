@@ -207,6 +207,13 @@ class RbacAccessTest extends SdkTest {
     JsonNode who = JSON.readTree(rest("GET", "/api/whoami", op).body());
     assertThat(who.get("role").asText()).isEqualTo("vm-operator");
     assertThat(who.get("read_only").asBoolean()).isFalse();
+    assertThat(who.get("superuser").asBoolean()).isFalse();
+    List<String> perms = new java.util.ArrayList<>();
+    who.get("permissions").forEach(p -> perms.add(p.asText()));
+    assertThat(perms).contains("vm.start", "vm.clean_shutdown").doesNotContain("vm.destroy");
+    JsonNode rootWho = JSON.readTree(rest("GET", "/api/whoami", c).body());
+    assertThat(rootWho.get("superuser").asBoolean()).isTrue();
+    assertThat(rootWho.get("role").asText()).isEqualTo("pool-admin");
     VM.Record r = new VM.Record();
     r.nameLabel = "rbac-console";
     r.otherConfig = Map.of();

@@ -42,6 +42,7 @@ import org.xsm.server.vm.SnapshotPreconditions;
 public class ConsoleResource {
   @Inject Database db;
   @Inject Sessions sessions;
+  @Inject org.xsm.server.rbac.Roles roles;
   @Inject SrService storage;
   @Inject SnapshotPreconditions preconditions;
 
@@ -50,8 +51,10 @@ public class ConsoleResource {
   @Operation(
       summary = "The caller",
       description =
-          "User name, role (one of xapi's six), whether it is the local superuser, and whether the"
-              + " role is read-only (the console disables changes).")
+          "User name, role (one of xapi's six), whether it is the local superuser (who may do"
+              + " everything), whether the role is read-only, and the role's permissions (xapi's"
+              + " names, e.g. vm.start; empty for the superuser): the console disables what the"
+              + " role may not do.")
   public Response whoami(
       @HeaderParam("Authorization") String authorization,
       @HeaderParam("X-XenAPI-Session") String session) {
@@ -68,7 +71,9 @@ public class ConsoleResource {
                 "superuser",
                 who.superuser(),
                 "read_only",
-                who.readOnly()))
+                who.readOnly(),
+                "permissions",
+                who.superuser() ? List.of() : roles.permissionNames(who.role())))
         .build();
   }
 
