@@ -1,18 +1,21 @@
 // Drives the admin console in Debian's chromium (headless, through playwright-core) against a
 // running xsm server with XSM_DEMO content, as an operator would: log in, snapshot, revert, delete
-// in every mode, watch a copy task's progress, the read-only role, keyboard-only use, and a wide
-// and a narrow window. Prints one "ok" line per check; exits 1 at the first failure, naming it.
+// in every mode, watch a copy task's progress, the read-only and vm-operator roles, keyboard-only
+// use, and a wide and a narrow window. Prints one "ok" line per check; exits 1 at the first
+// failure, naming it.
 //
 // node console_test.mjs <base-url> <root-password> <read-only-user> <read-only-password> <screenshot-dir>
+//   <vm-operator-user> <vm-operator-password>
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, rootPassword, roUser, roPassword, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node console_test.mjs <base-url> <root-password> <ro-user> <ro-password> <screenshot-dir>');
+const [base, rootPassword, roUser, roPassword, shots, opUser, opPassword] = process.argv.slice(2);
+if (!opPassword) {
+  console.error('usage: node console_test.mjs <base-url> <root-password> <ro-user> <ro-password> <screenshot-dir>'
+    + ' <vm-operator-user> <vm-operator-password>');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -391,6 +394,22 @@ try {
   await page.locator('.sr .vdi-row').first().waitFor();
   await shot('11-read-only');
   ok('read-only: sees VMs, snapshots and storage; every change is disabled with a tooltip, and the server says 403');
+
+  step = 'vm-operator role';
+  await page.click('header.top button', { hasText: 'Log out' });
+  await page.locator('#user').waitFor();
+  await login(opUser, opPassword);
+  await page.locator('#role', { hasText: 'vm-operator' }).waitFor();
+  await selectVm('Demo VM');
+  await page.locator('.snap-tree').waitFor();
+  for (const key of ['vm-copy', 'snap-take', 'snap-revert', 'snap-delete']) {
+    const b = page.locator(`button[data-key="${key}"]`);
+    check(await b.isDisabled(), `${key} disabled for the vm-operator role`);
+    check((await b.getAttribute('title')).includes('Your role (vm-operator) may not do this'), `${key} says why`);
+  }
+  const power = page.locator('.toolbar[aria-label="Power"] button[data-key^="power-"]:not([disabled])');
+  check(await power.count() > 0, 'a vm-operator has the power actions that apply');
+  ok('vm-operator: power actions allowed; copy, snapshot, revert and delete disabled, naming the permission');
 
   step = 'session ended elsewhere';
   const mine = await page.evaluate(() => sessionStorage.getItem('xsm-session'));

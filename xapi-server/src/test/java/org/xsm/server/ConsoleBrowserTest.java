@@ -73,7 +73,9 @@ class ConsoleBrowserTest {
                 "xsm-test-root",
                 "auditor",
                 "auditor-pw",
-                SHOTS.toAbsolutePath().toString()),
+                SHOTS.toAbsolutePath().toString(),
+                "rb-vmop",
+                "rb-vmop-pw"),
             CLIENTS,
             TIMEOUT_SECONDS);
     System.out.println(r.output());

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.model.StaticRole;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.CallContext;
@@ -90,7 +91,11 @@ class ServerCoreTest extends SdkTest {
               throw new IllegalStateException("the invariant broke");
             });
     assertThatThrownBy(
-            () -> dispatcher.invoke(broken, new CallContext(null, "root", false, null), List.of()))
+            () ->
+                dispatcher.invoke(
+                    broken,
+                    new CallContext(null, "root", StaticRole.POOL_ADMIN, true, null),
+                    List.of()))
         .isInstanceOfSatisfying(
             XenApiException.class,
             e -> {

@@ -42,6 +42,7 @@ import org.xsm.server.vm.SnapshotPreconditions;
 public class ConsoleResource {
   @Inject Database db;
   @Inject Sessions sessions;
+  @Inject org.xsm.server.rbac.Roles roles;
   @Inject SrService storage;
   @Inject SnapshotPreconditions preconditions;
 
@@ -49,7 +50,11 @@ public class ConsoleResource {
   @Path("/whoami")
   @Operation(
       summary = "The caller",
-      description = "User name and whether the role is read-only (the console disables changes).")
+      description =
+          "User name, role (one of xapi's six), whether it is the local superuser (who may do"
+              + " everything), whether the role is read-only, and the role's permissions (xapi's"
+              + " names, e.g. vm.start; empty for the superuser): the console disables what the"
+              + " role may not do.")
   public Response whoami(
       @HeaderParam("Authorization") String authorization,
       @HeaderParam("X-XenAPI-Session") String session) {
@@ -57,7 +62,19 @@ public class ConsoleResource {
     if (who == null) {
       return Response.status(401).entity(Map.of("error", "authentication required")).build();
     }
-    return Response.ok(Map.of("user", who.user(), "read_only", who.readOnly())).build();
+    return Response.ok(
+            Map.of(
+                "user",
+                who.user(),
+                "role",
+                who.role().wire(),
+                "superuser",
+                who.superuser(),
+                "read_only",
+                who.readOnly(),
+                "permissions",
+                who.superuser() ? List.of() : roles.permissionNames(who.role())))
+        .build();
   }
 
   @GET

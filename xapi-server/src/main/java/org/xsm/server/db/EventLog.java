@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.xsm.server.model.Schema;
+import org.xsm.server.model.XClass;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 
@@ -40,16 +42,28 @@ public final class EventLog {
 
   /** An add or mod: its record is read when the event is delivered. */
   synchronized void record(String cls, String op, String ref) {
-    append(cls, op, ref, null);
+    if (hasEvents(cls)) {
+      append(cls, op, ref, null);
+    }
   }
 
   /** A del, with the record as it was. */
   synchronized void recordDeletion(String cls, String ref, Map<String, Object> last) {
-    append(cls, "del", ref, last);
+    if (hasEvents(cls)) {
+      append(cls, "del", ref, last);
+    }
+  }
+
+  /** Classes declared without events (user and secret, as xapi) make none. */
+  private static boolean hasEvents(String cls) {
+    XClass<?> c = Schema.get(cls);
+    return c == null || c.events();
   }
 
   public synchronized void inject(String cls, String ref, Map<String, Object> snapshot) {
-    append(cls, "mod", ref, snapshot);
+    if (hasEvents(cls)) {
+      append(cls, "mod", ref, snapshot);
+    }
   }
 
   private void append(String cls, String op, String ref, Map<String, Object> snapshot) {

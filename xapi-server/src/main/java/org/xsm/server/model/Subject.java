@@ -12,7 +12,7 @@ public final class Subject {
   public static final XClass<Subject> CLASS = new XClass<>("subject");
   public static final Field<Subject, String> UUID = CLASS.uuid();
   public static final Field<Subject, String> SUBJECT_IDENTIFIER =
-      CLASS.string("subject_identifier", RO);
+      CLASS.indexedString("subject_identifier", RO);
   public static final Field<Subject, Map<String, String>> OTHER_CONFIG =
       CLASS.map("other_config", RO);
   public static final Field<Subject, List<Ref<Role>>> ROLES = CLASS.refs("roles", "role", RO);

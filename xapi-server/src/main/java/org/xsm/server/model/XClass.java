@@ -20,9 +20,24 @@ public final class XClass<C> {
   private final String name;
   private final Map<String, Field<C, ?>> fields = new LinkedHashMap<>();
   private final List<Field<C, ?>> order = new ArrayList<>();
+  private boolean events = true;
 
   XClass(String name) {
     this.name = name;
+  }
+
+  /**
+   * A class whose changes are no events (xapi's {@code gen_events:false}, e.g. user and secret):
+   * {@code event.from} never hands out its records, e.g. a secret's value to a read-only session.
+   */
+  XClass<C> withoutEvents() {
+    events = false;
+    return this;
+  }
+
+  /** Whether changes of its records are events. */
+  public boolean events() {
+    return events;
   }
 
   /** The wire name ({@code VM}, {@code VDI}, {@code pool}). */

@@ -23,6 +23,7 @@ public class Dispatcher {
   private final Map<String, RpcMethod> methods = new ConcurrentHashMap<>();
   @Inject Instance<RpcModule> modules;
   @Inject SessionCheck sessions;
+  @Inject AccessCheck access;
   @Inject AsyncCalls tasks;
   @Inject Database db;
   @Inject io.micrometer.core.instrument.MeterRegistry metrics;
@@ -109,7 +110,7 @@ public class Dispatcher {
           String.valueOf(m.arity() - s),
           String.valueOf(Math.max(0, params.size() - s)));
     }
-    CallContext ctx = new CallContext(null, null, false, null);
+    CallContext ctx = CallContext.anonymous();
     List<Object> args = params;
     if (m.session()) {
       if (params.isEmpty()) {
@@ -117,10 +118,7 @@ public class Dispatcher {
       }
       ctx = sessions.validate(String.valueOf(params.get(0)));
       args = params.subList(1, params.size());
-      if (m.write() && ctx.readOnly()) {
-        throw new XenApiException(
-            XenApiError.RBAC_PERMISSION_DENIED, req.method(), "the read-only role may not call it");
-      }
+      access.check(ctx, m.name(), args);
     }
     if (async) {
       if (!m.session()) {

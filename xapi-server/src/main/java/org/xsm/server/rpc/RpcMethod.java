@@ -9,7 +9,7 @@ import org.xsm.server.model.XenApiException;
  * @param name wire name, e.g. {@code VDI.snapshot}
  * @param arity number of parameters including the session, or -1 for "checked by the handler"
  * @param session whether the first parameter must be a valid session
- * @param write whether a read-only user is refused ({@code RBAC_PERMISSION_DENIED})
+ * @param write whether it changes anything (who may call it is {@link AccessCheck}'s to say)
  */
 public record RpcMethod(String name, int arity, boolean session, boolean write, Handler handler) {
 

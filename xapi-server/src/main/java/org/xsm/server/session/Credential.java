@@ -20,7 +20,10 @@ public class Credential extends PanacheEntityBase {
   @Column(nullable = false, length = 128)
   public String hash;
 
-  /** {@code pool-admin} or {@code read-only}. */
+  /**
+   * The role XSM_USERS gave (one of xapi's six); what counts at login is the user's subject's
+   * roles.
+   */
   @Column(nullable = false, length = 32)
   public String role;
 }

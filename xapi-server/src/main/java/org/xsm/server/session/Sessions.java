@@ -18,10 +18,13 @@ import org.xsm.server.db.Database;
 import org.xsm.server.model.Host;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Session;
+import org.xsm.server.model.StaticRole;
+import org.xsm.server.model.Subject;
 import org.xsm.server.model.User;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.rbac.Roles;
 import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.SessionCheck;
@@ -36,35 +39,51 @@ public class Sessions implements SessionCheck {
   private static final Logger LOG = Logger.getLogger(Sessions.class);
   private static final int ITERATIONS = 50_000;
 
+  private static final String ROOT = "root";
+
   @Inject Database db;
+  @Inject Subjects subjects;
+  @Inject Roles roles;
 
   /** {@code XSM_ROOT_PASSWORD} (environment) or {@code xsm.root-password}. */
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.root-password")
   java.util.Optional<String> rootPassword;
 
   /**
-   * {@code XSM_USERS}: more local users, {@code name:password:role} separated by {@code ;} (role
-   * {@code pool-admin} or {@code read-only}); applied at every start.
+   * {@code XSM_USERS}: more local users, {@code name:password:role} separated by {@code ;} (role:
+   * one of xapi's six, e.g. {@code vm-operator}); applied at every start.
    */
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.users")
   java.util.Optional<String> users;
 
   /** Creates or updates the users of {@code XSM_USERS}. */
-  public void bootstrapUsers() {
+  public void bootstrapUsers() throws XenApiException {
     if (users.isEmpty() || users.get().isBlank()) {
       return;
     }
     for (String entry : users.get().split(";")) {
       String[] p = entry.trim().split(":", 3);
-      if (p.length != 3 || !(p[2].equals("pool-admin") || p[2].equals("read-only"))) {
+      if (p.length != 3 || StaticRole.byLabel(p[2]) == null || p[0].equals("root")) {
         throw new IllegalArgumentException(
-            "XSM_USERS entry '" + entry + "' is not name:password:(pool-admin|read-only)");
+            "XSM_USERS entry '"
+                + entry
+                + "' is not name:password:role with a user other than root and a role among "
+                + java.util.Arrays.stream(StaticRole.values()).map(StaticRole::wire).toList());
       }
       setPassword(p[0], p[1], p[2]);
     }
   }
 
-  private record Live(String user, boolean readOnly, long lastActiveMillis) {}
+  /**
+   * A live session: its caller, whether it is a local session of {@code
+   * slave_local_login_with_password} (which only {@code session.local_logout} ends), and when it
+   * was last used.
+   */
+  private record Live(CallContext caller, boolean local, long lastActiveMillis) {
+    Live touched(long now) {
+      return new Live(caller, local, now);
+    }
+  }
 
   private final Map<String, Live> live = new ConcurrentHashMap<>();
   private volatile long idleMillis =
@@ -76,9 +95,9 @@ public class Sessions implements SessionCheck {
   }
 
   /** Creates root on first start (and resets its password when XSM_ROOT_PASSWORD is given). */
-  public void bootstrapRoot() {
+  public void bootstrapRoot() throws XenApiException {
     String given = rootPassword.orElse(null);
-    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById("root"));
+    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById(ROOT));
     if (existing != null && given == null) {
       return;
     }
@@ -89,11 +108,19 @@ public class Sessions implements SessionCheck {
       pw = Base64.getUrlEncoder().withoutPadding().encodeToString(r);
       LOG.infof("Generated the root password (shown once): %s", pw);
     }
-    setPassword("root", pw, "pool-admin");
+    setPassword(ROOT, pw, StaticRole.POOL_ADMIN.wire());
   }
 
-  /** Creates or updates a local user. */
-  public void setPassword(String user, String password, String role) {
+  /**
+   * Creates or updates a local user and, but for root, its subject holding {@code role}.
+   *
+   * @param role one of xapi's six role names
+   */
+  public void setPassword(String user, String password, String role) throws XenApiException {
+    StaticRole r = StaticRole.byLabel(role);
+    if (r == null) {
+      throw new IllegalArgumentException("no such role: " + role);
+    }
     byte[] salt = new byte[16];
     new SecureRandom().nextBytes(salt);
     String saltB64 = Base64.getEncoder().encodeToString(salt);
@@ -119,6 +146,9 @@ public class Sessions implements SessionCheck {
       db.create(
           User.CLASS, Values.of(User.CLASS).with(User.SHORT_NAME, user).with(User.FULLNAME, user));
     }
+    if (!user.equals(ROOT)) {
+      subjects.assign(user, r);
+    }
   }
 
   private static String hash(String password, byte[] salt) {
@@ -139,19 +169,29 @@ public class Sessions implements SessionCheck {
     return db.get(Ref.<Session>of(ref), f);
   }
 
+  /** Whether {@code password} is the local user's, by its salted hash. */
+  private boolean passwordMatches(String user, String password) {
+    Credential c = QuarkusTransaction.requiringNew().call(() -> Credential.findById(user));
+    return c != null
+        && MessageDigest.isEqual(
+            hash(password, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes());
+  }
+
   /**
    * Checks a user's password (HTTP Basic on the REST API).
    *
-   * @return the caller (read-only flag included), or null if the credentials are wrong
+   * @return the caller with its role, or null if the credentials are wrong or the user may not log
+   *     in (no subject, or a subject without roles)
    */
   public CallContext authenticate(String user, String password) {
-    Credential c = QuarkusTransaction.requiringNew().call(() -> Credential.findById(user));
-    if (c == null
-        || !MessageDigest.isEqual(
-            hash(password, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes())) {
+    if (!passwordMatches(user, password)) {
       return null;
     }
-    return new CallContext(null, user, "read-only".equals(c.role), null);
+    try {
+      return caller(null, user);
+    } catch (XenApiException e) {
+      return null;
+    }
   }
 
   /**
@@ -196,29 +236,142 @@ public class Sessions implements SessionCheck {
           String.valueOf(a.size()));
     }
     String user = Params.str(a, 0);
-    String pw = Params.str(a, 1);
-    String originator = a.size() == 4 ? Params.str(a, 3) : "";
-    Credential c = QuarkusTransaction.requiringNew().call(() -> Credential.findById(user));
-    if (c == null
-        || !MessageDigest.isEqual(
-            hash(pw, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes())) {
+    if (!passwordMatches(user, Params.str(a, 1))) {
       throw new XenApiException(
           XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
     }
+    return open(caller(null, user), a.size() == 4 ? Params.str(a, 3) : "", false);
+  }
+
+  /** A new session of {@code who}: its record, and its caller held in memory. */
+  private String open(CallContext who, String originator, boolean local) throws XenApiException {
+    String user = who.user();
+    Ref<Subject> subject =
+        who.superuser() ? Ref.nullRef() : subjects.of(user).orElse(Ref.nullRef());
     List<Ref<User>> users = db.where(User.SHORT_NAME, user);
+    Instant now = Instant.now();
     String ref =
         db.create(
                 Session.CLASS,
                 Values.of(Session.CLASS)
                     .with(Session.THIS_HOST, db.first(Host.CLASS))
                     .with(Session.THIS_USER, users.isEmpty() ? Ref.nullRef() : users.get(0))
-                    .with(Session.LAST_ACTIVE, Instant.now())
-                    .with(Session.IS_LOCAL_SUPERUSER, "root".equals(user))
+                    .with(Session.LAST_ACTIVE, now)
+                    .with(Session.VALIDATION_TIME, now)
+                    .with(Session.IS_LOCAL_SUPERUSER, who.superuser())
+                    .with(Session.SUBJECT, subject)
+                    .with(Session.AUTH_USER_SID, who.superuser() ? "" : Subjects.identifierOf(user))
                     .with(Session.AUTH_USER_NAME, user)
+                    // As xapi: root's session lists no permissions (it is never checked).
+                    .with(
+                        Session.RBAC_PERMISSIONS,
+                        who.superuser() ? List.of() : roles.permissionNames(who.role()))
                     .with(Session.ORIGINATOR, originator))
             .value();
-    live.put(ref, new Live(user, "read-only".equals(c.role), System.currentTimeMillis()));
+    live.put(
+        ref,
+        new Live(
+            new CallContext(ref, user, who.role(), who.superuser(), null),
+            local,
+            System.currentTimeMillis()));
     return ref;
+  }
+
+  /**
+   * Who a user is once logged in: root is the local superuser (pool-admin, never checked); anyone
+   * else has the highest role of its subject.
+   *
+   * @throws XenApiException SESSION_AUTHENTICATION_FAILED when the user has no subject,
+   *     RBAC_PERMISSION_DENIED when its subject has no role (both as xapi)
+   */
+  private CallContext caller(String session, String user) throws XenApiException {
+    if (user.equals(ROOT)) {
+      return new CallContext(session, user, StaticRole.POOL_ADMIN, true, null);
+    }
+    Ref<Subject> subject =
+        subjects
+            .of(user)
+            .orElseThrow(
+                () ->
+                    new XenApiException(
+                        XenApiError.SESSION_AUTHENTICATION_FAILED,
+                        user,
+                        "The user is not in the pool's list of subjects"));
+    StaticRole role =
+        subjects
+            .roleOf(subject)
+            .orElseThrow(
+                () ->
+                    new XenApiException(
+                        XenApiError.RBAC_PERMISSION_DENIED,
+                        user,
+                        "Subject "
+                            + user
+                            + " (identifier "
+                            + Subjects.identifierOf(user)
+                            + ") has no roles in this pool"));
+    return new CallContext(session, user, role, false, null);
+  }
+
+  /**
+   * session.slave_local_login_with_password: only root's password, as xapi (which checks it against
+   * the local superuser's account only); the session lives in memory only, with every permission,
+   * and ends with {@code session.local_logout}.
+   */
+  public String localLogin(List<Object> a) throws XenApiException {
+    String user = Params.str(a, 0);
+    if (!user.equals(ROOT) || !passwordMatches(user, Params.str(a, 1))) {
+      throw new XenApiException(
+          XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
+    }
+    return open(caller(null, user), "", true);
+  }
+
+  /** session.local_logout: ends a local session; for any other session it does nothing, as xapi. */
+  public void localLogout(String ref) throws XenApiException {
+    Live l = live.get(ref);
+    if (l != null && l.local()) {
+      logout(ref);
+    }
+  }
+
+  /**
+   * session.change_password: the local superuser's password (xapi changes only root's, and does not
+   * check the old one for root). Only root's session gets here: the permission is root's own.
+   */
+  public void changePassword(CallContext caller, String newPassword) throws XenApiException {
+    if (!caller.superuser()) {
+      throw new XenApiException(
+          XenApiError.USER_IS_NOT_LOCAL_SUPERUSER,
+          "Failed to change password for user " + caller.user());
+    }
+    setPassword(ROOT, newPassword, StaticRole.POOL_ADMIN.wire());
+  }
+
+  /** session.get_all_subject_identifiers: the identifiers of every logged-in subject. */
+  public List<String> allSubjectIdentifiers() throws XenApiException {
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    for (Ref<Session> s : db.all(Session.CLASS)) {
+      if (!db.get(s, Session.IS_LOCAL_SUPERUSER)) {
+        out.add(db.get(s, Session.AUTH_USER_SID));
+      }
+    }
+    return new java.util.ArrayList<>(out);
+  }
+
+  /**
+   * session.logout_subject_identifier: ends every session of a subject but the caller's, never the
+   * local superuser's.
+   */
+  public void logoutSubjectIdentifier(CallContext caller, String identifier)
+      throws XenApiException {
+    for (Ref<Session> s : db.all(Session.CLASS)) {
+      if (!s.value().equals(caller.session())
+          && !db.get(s, Session.IS_LOCAL_SUPERUSER)
+          && identifier.equals(db.get(s, Session.AUTH_USER_SID))) {
+        logout(s.value());
+      }
+    }
   }
 
   /** session.logout. */
@@ -245,9 +398,9 @@ public class Sessions implements SessionCheck {
       throw new XenApiException(XenApiError.SESSION_INVALID, String.valueOf(ref));
     }
     if (now - l.lastActiveMillis() > 1000) {
-      live.put(ref, new Live(l.user(), l.readOnly(), now));
+      live.put(ref, l.touched(now));
     }
-    return new CallContext(ref, l.user(), l.readOnly(), null);
+    return l.caller();
   }
 
   /** Drops sessions left from before a restart (they are not valid any more). */

@@ -61,7 +61,7 @@ public class Tasks implements AsyncCalls {
   @Override
   public String runAsync(CallContext ctx, String name, Body body) {
     Ref<Task> ref = create(name, "");
-    CallContext taskCtx = new CallContext(ctx.session(), ctx.user(), ctx.readOnly(), ref.value());
+    CallContext taskCtx = ctx.withTask(ref.value());
     running.put(
         ref,
         workers.submit(

@@ -23,6 +23,7 @@ import org.xsm.server.db.Database;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.rbac.Rbac;
 import org.xsm.server.rpc.CallContext;
 import org.xsm.server.session.Sessions;
 import org.xsm.server.sr.SrService;
@@ -34,10 +35,10 @@ import org.xsm.server.task.Tasks;
  * Bodies stream through worker threads with back-pressure both ways; the VDI is used through its
  * device only (activated for the transfer, so it must not be attached elsewhere).
  *
- * <p>Failures answer with an HTTP status (400 bad input, 401 bad session, 403 read-only session,
- * 404 unknown VDI, 409 VDI in use, 500 otherwise), a one-line text naming the problem, and the task
- * failed with {@code [code, message]}. See {@link VdiImport} for why a failed import leaves the VDI
- * as it was.
+ * <p>Failures answer with an HTTP status (400 bad input, 401 bad session, 403 a role without the
+ * permission (xapi's: vm-admin and above), 404 unknown VDI, 409 VDI in use, 500 otherwise), a
+ * one-line text naming the problem, and the task failed with {@code [code, message]}. See {@link
+ * VdiImport} for why a failed import leaves the VDI as it was.
  */
 @ApplicationScoped
 public class TransferRoutes {
@@ -45,6 +46,7 @@ public class TransferRoutes {
       org.jboss.logging.Logger.getLogger(TransferRoutes.class);
   @Inject Database db;
   @Inject Sessions sessions;
+  @Inject Rbac rbac;
   @Inject SrService storage;
   @Inject Tasks tasks;
 
@@ -107,13 +109,17 @@ public class TransferRoutes {
   private record Target(Ref<Vdi> vdi, String format, TransferTask task) {}
 
   private Target target(RoutingContext rc, boolean write, String name) throws TransferException {
+    CallContext ctx;
     try {
-      CallContext ctx = sessions.validate(String.valueOf(rc.request().getParam("session_id")));
-      if (write && ctx.readOnly()) {
-        throw new TransferException(403, "RBAC_PERMISSION_DENIED", "the read-only role may not");
-      }
+      ctx = sessions.validate(String.valueOf(rc.request().getParam("session_id")));
     } catch (XenApiException e) {
       throw new TransferException(401, e.code(), "session_id is missing or invalid");
+    }
+    try {
+      // xapi's permissions of these handlers: vm-admin and above, both ways.
+      rbac.checkHttp(ctx, write ? "put_import_raw_vdi" : "get_export_raw_vdi");
+    } catch (XenApiException e) {
+      throw new TransferException(403, e.code(), String.join(" ", e.params()));
     }
     Ref<Vdi> vdi = Ref.of(rc.request().getParam("vdi"));
     if (!db.exists(Vdi.CLASS, vdi)) {

@@ -42,6 +42,7 @@ import org.xsm.server.session.Sessions;
 public class SnapshotTreeResource {
   @Inject Database db;
   @Inject Sessions sessions;
+  @Inject org.xsm.server.rbac.Rbac rbac;
   @Inject VmRevert snapshots;
 
   /** Header with a XenAPI session reference, accepted instead of HTTP Basic. */
@@ -150,10 +151,11 @@ public class SnapshotTreeResource {
     if (who == null) {
       return unauthorized(session);
     }
-    if (who.readOnly()) {
-      return Response.status(403)
-          .entity(Map.of("error", "the read-only role may not delete"))
-          .build();
+    try {
+      // Deleting a snapshot is VM.destroy (and VDI.destroy, the same roles) in XenAPI terms.
+      rbac.check(who, "VM.destroy", List.of());
+    } catch (XenApiException e) {
+      return Response.status(403).entity(Map.of("error", e.errorDescription())).build();
     }
     db.beginCall();
     try {

@@ -37,22 +37,31 @@ export async function rpc(method, params = []) {
 
 /** A logged-in session: calls that take the session as their first parameter. */
 export class Session {
-  constructor(ref, user, readOnly) {
+  /** {@code who} is the server's /api/whoami answer: user, role, permissions. */
+  constructor(ref, who) {
     this.ref = ref;
-    this.user = user;
-    this.readOnly = readOnly;
+    this.user = who.user;
+    this.readOnly = who.read_only;
+    this.role = who.role;
+    this.superuser = who.superuser;
+    this.permissions = new Set(who.permissions || []);
+  }
+
+  /** Whether the user's role has a permission (xapi's name, e.g. vm.start); root has them all. */
+  may(permission) {
+    return this.superuser || this.permissions.has(permission);
   }
 
   static async login(user, password) {
     const ref = await rpc('session.login_with_password', [user, password, '1.0', 'xsm-console']);
     const who = await rest(ref, 'GET', '/api/whoami');
-    return new Session(ref, who.user, who.read_only);
+    return new Session(ref, who);
   }
 
   /** A session from an earlier page load, if the server still knows it. */
   static async resume(ref) {
     const who = await rest(ref, 'GET', '/api/whoami');
-    return new Session(ref, who.user, who.read_only);
+    return new Session(ref, who);
   }
 
   call(method, ...params) {
@@ -100,7 +109,10 @@ async function rest(sessionRef, method, path) {
 const SENTENCES = {
   SESSION_AUTHENTICATION_FAILED: () => 'The user name or password is wrong.',
   SESSION_INVALID: () => 'Your session has ended. Log in again.',
-  RBAC_PERMISSION_DENIED: () => 'Your role is read-only: you may look, not change.',
+  RBAC_PERMISSION_DENIED: (p) => {
+    const roles = /Roles with this permission: ([^)]*)/.exec(p[1] || '');
+    return `Your role may not do this${p[0] ? ` (${p[0]})` : ''}${roles ? `; roles that may: ${roles[1]}` : ''}.`;
+  },
   SERVER_UNREACHABLE: (p) => `The server can't be reached (${p[0]}).`,
   VM_BAD_POWER_STATE: (p) => `The VM is ${p[2]}; this needs it ${p[1]}.`,
   VM_IS_SNAPSHOT: () => 'That is a snapshot: this can only be done to a VM.',

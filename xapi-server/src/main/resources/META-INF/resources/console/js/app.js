@@ -89,7 +89,7 @@ class App {
         h('span', { class: 'pool', id: 'pool-name' }, pool()),
         h('span', { class: 'who' },
           h('span', { id: 'user-name' }, this.session.user),
-          this.session.readOnly ? h('span', { class: 'badge role', id: 'role' }, 'read-only') : null,
+          this.session.superuser ? null : h('span', { class: 'badge role', id: 'role' }, this.session.role),
           h('button', { type: 'button', onclick: () => this.logout() }, 'Log out'))),
       this.nav,
       this.notices,

@@ -108,10 +108,15 @@ export class VmsPage {
       this.snapshots(this.selected, vm));
   }
 
-  /** A change button: disabled with a tooltip for the read-only role or when not applicable. */
-  button(label, key, onclick, why, extra = {}) {
-    const readOnly = this.session.readOnly;
-    const reason = readOnly ? READ_ONLY_TIP : why;
+  /**
+   * A change button: disabled with a tooltip for the read-only role, for a role without the
+   * button's permission (xapi's name of the message it calls), or when not applicable.
+   */
+  button(label, key, onclick, why, extra = {}, permission = null) {
+    const reason = this.session.readOnly ? READ_ONLY_TIP
+      : permission && !this.session.may(permission)
+        ? `Your role (${this.session.role}) may not do this: it needs ${permission}.`
+        : why;
     return h('button', {
       type: 'button', 'data-key': key, disabled: !!reason, title: reason || undefined, onclick, ...extra,
     }, label);
@@ -121,9 +126,9 @@ export class VmsPage {
     return h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Power' },
       POWER_ACTIONS.map(([label, method, extra, states]) => this.button(label, `power-${method}`,
         () => this.app.run(`${label}: ${vm.name_label}`, () => this.session.call(method, ref, ...extra)),
-        states.includes(vm.power_state) ? null : `The VM is ${vm.power_state}.`)),
+        states.includes(vm.power_state) ? null : `The VM is ${vm.power_state}.`, {}, method.toLowerCase())),
       this.button('Copy…', 'vm-copy', () => this.copy(ref, vm),
-        vm.power_state === 'Halted' ? null : 'Shut the VM down to copy it.'));
+        vm.power_state === 'Halted' ? null : 'Shut the VM down to copy it.', {}, 'vm.copy'));
   }
 
   disks(ref) {
@@ -151,9 +156,11 @@ export class VmsPage {
       h('h3', { id: 'snaps-title' }, 'Snapshots'),
       h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Snapshot actions' },
         this.button('Take snapshot…', 'snap-take', () => this.take(ref, vm), blocker,
-          { class: 'primary', 'aria-describedby': blocker ? 'snapshot-blocked' : undefined }),
-        this.button('Revert…', 'snap-revert', () => this.revert(ref, vm, selectedNode), selectedNode ? null : noneChosen),
-        this.button('Delete…', 'snap-delete', () => this.remove(vm, selectedNode), selectedNode ? null : noneChosen)),
+          { class: 'primary', 'aria-describedby': blocker ? 'snapshot-blocked' : undefined }, 'vm.snapshot'),
+        this.button('Revert…', 'snap-revert', () => this.revert(ref, vm, selectedNode), selectedNode ? null : noneChosen,
+          {}, 'vm.revert'),
+        this.button('Delete…', 'snap-delete', () => this.remove(vm, selectedNode), selectedNode ? null : noneChosen,
+          {}, 'vm.destroy')),
       note,
       this.treeError ? h('p', { class: 'error', role: 'alert' }, this.treeError) : null,
       !this.tree ? h('p', { class: 'muted' }, 'Loading…') :
