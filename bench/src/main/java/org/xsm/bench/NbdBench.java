@@ -24,14 +24,17 @@ import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.registry.PluginRegistry;
 import org.xsm.server.nbd.NbdServer;
+import org.xsm.server.tls.HostCertificate;
 
 /**
  * NBD read throughput: a 1 GiB fully allocated dynamic VHD (a VDI of a local SR) served by our
  * {@link NbdServer} (the VDI's device, activated read-only) against {@code qemu-nbd -f vpc -r}
  * serving the same file, read by the same clients: sequential with {@code nbdcopy} and {@code
  * qemu-img convert} to nowhere, 4 KiB reads scattered over the disk with {@code qemu-img bench} at
- * queue depths 1 and 16. The file is in the page cache for both (read once before). Median of three
- * runs each, alternating; the scattered reads after one unmeasured run each (JIT warm-up).
+ * queue depths 1 and 16; and sequential reads over TLS (NBD_OPT_STARTTLS, one self-signed
+ * certificate for both servers), against qemu-nbd with TLS and against our plain server (the TLS
+ * overhead). The file is in the page cache for both (read once before). Median of three runs each,
+ * alternating; the scattered reads after one unmeasured run each (JIT warm-up).
  */
 public final class NbdBench {
   private static final long MIB = 1024 * 1024;
@@ -68,9 +71,16 @@ public final class NbdBench {
     sr.attachVdi(loc, false);
     VdiDevice dev = sr.activateVdi(loc);
     int workers = Runtime.getRuntime().availableProcessors() * 2;
-    try (NbdServer ours = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), workers)) {
+    Path tlsDir = dir.resolve("tls");
+    HostCertificate.Identity id = serverCertificates(tlsDir);
+    try (NbdServer ours = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), workers);
+        NbdServer oursTls = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), workers)) {
       ours.export("bench", dev, true);
+      oursTls.export("bench", dev, true);
+      oursTls.tls(id.sslContext(), () -> false);
       String oursUri = "nbd://127.0.0.1:" + ours.port() + "/bench";
+      String oursTlsUri =
+          "nbds://127.0.0.1:" + oursTls.port() + "/bench?tls-certificates=" + tlsDir;
       int qport = freePort();
       Process qemu =
           new ProcessBuilder(
@@ -89,9 +99,33 @@ public final class NbdBench {
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("qemu-nbd.log").toFile())
               .start();
+      int qtlsPort = freePort();
+      Process qemuTls =
+          new ProcessBuilder(
+                  "qemu-nbd",
+                  "-f",
+                  "vpc",
+                  "-r",
+                  "-t",
+                  "-b",
+                  "127.0.0.1",
+                  "-p",
+                  "" + qtlsPort,
+                  "-x",
+                  "bench",
+                  "--object",
+                  "tls-creds-x509,id=tls0,endpoint=server,verify-peer=off,dir=" + tlsDir,
+                  "--tls-creds",
+                  "tls0",
+                  file.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("qemu-nbd-tls.log").toFile())
+              .start();
       try {
         waitForPort(qport);
+        waitForPort(qtlsPort);
         String qemuUri = "nbd://127.0.0.1:" + qport + "/bench";
+        String qemuTlsUri = "nbds://127.0.0.1:" + qtlsPort + "/bench?tls-certificates=" + tlsDir;
         List<String[]> rows = new ArrayList<>();
         double mib = size / (double) MIB;
         rows.add(
@@ -101,6 +135,20 @@ public final class NbdBench {
                 List.of("nbdcopy", "--", "%s", "null:"),
                 oursUri,
                 qemuUri));
+        rows.add(
+            compare(
+                "sequential over TLS, nbdcopy (MiB/s)",
+                mib,
+                List.of("nbdcopy", "--", "%s", "null:"),
+                oursTlsUri,
+                qemuTlsUri));
+        rows.add(
+            compare(
+                "TLS / plain, xsm, nbdcopy (MiB/s)",
+                mib,
+                List.of("nbdcopy", "--", "%s", "null:"),
+                oursTlsUri,
+                oursUri));
         rows.add(
             compare(
                 "sequential, qemu-img convert (MiB/s)",
@@ -118,13 +166,80 @@ public final class NbdBench {
         }
       } finally {
         qemu.destroy();
+        qemuTls.destroy();
         qemu.waitFor(10, TimeUnit.SECONDS);
+        qemuTls.waitFor(10, TimeUnit.SECONDS);
       }
     } finally {
       sr.detachVdi(loc);
       sr.detach();
       deleteTree(dir); // a 1 GiB file on a shared machine
     }
+  }
+
+  /**
+   * A CA and a server certificate it signs for 127.0.0.1, made with openssl in {@code dir} under
+   * the names qemu's {@code tls-creds-x509} reads (qemu-nbd refuses a self-signed server
+   * certificate that is its own CA, so the two are distinct here).
+   */
+  private static HostCertificate.Identity serverCertificates(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    String d = dir.toString();
+    run(
+        List.of(
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=xsm bench CA",
+            "-keyout",
+            d + "/ca-key.pem",
+            "-out",
+            d + "/ca-cert.pem"),
+        "");
+    run(
+        List.of(
+            "openssl",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            d + "/server-key.pem",
+            "-out",
+            d + "/server.csr"),
+        "");
+    Files.writeString(dir.resolve("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    run(
+        List.of(
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            d + "/server.csr",
+            "-CA",
+            d + "/ca-cert.pem",
+            "-CAkey",
+            d + "/ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            d + "/ext.cnf",
+            "-out",
+            d + "/server-cert.pem"),
+        "");
+    return HostCertificate.fromPem(
+        Files.readString(dir.resolve("server-key.pem")),
+        Files.readString(dir.resolve("server-cert.pem"))
+            + Files.readString(dir.resolve("ca-cert.pem")));
   }
 
   private static void fill(Sr sr, String loc, long size) throws Exception {

@@ -12,6 +12,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -62,24 +64,57 @@ class NbdXenApiTest extends SdkTest {
     return VBD.create(c, b);
   }
 
-  /** The single NBD URI of a VDI, as a client builds it from {@code VDI.get_nbd_info}. */
-  private String nbdUri(VDI vdi) throws Exception {
+  /**
+   * Where and how to reach a VDI over NBD, as a client builds it from {@code VDI.get_nbd_info}:
+   * with TLS when the record carries a certificate, which the client then trusts (written as its CA
+   * file), and checks against the address.
+   */
+  record Target(String export, String libnbdUri, List<String> qemuArgs) {}
+
+  private Target nbdUri(VDI vdi) throws Exception {
     Set<VdiNbdServerInfo.Record> info = vdi.getNbdInfo(c);
     assertThat(info).hasSize(1);
-    VdiNbdServerInfo.Record r = info.iterator().next();
-    return "nbd://" + r.address + ":" + r.port + "/" + r.exportname;
+    return target(info.iterator().next());
   }
 
-  private static String qemuIo(String uri, String... commands) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-f", "raw"));
+  static Target target(VdiNbdServerInfo.Record r) throws IOException {
+    String hostPort = r.address + ":" + r.port;
+    if (r.cert.isEmpty()) {
+      String uri = "nbd://" + hostPort + "/" + r.exportname;
+      return new Target(r.exportname, uri, List.of("-f", "raw", uri));
+    }
+    Path dir = Files.createTempDirectory("xsm-nbd-ca");
+    Files.writeString(dir.resolve("ca-cert.pem"), r.cert);
+    return new Target(
+        r.exportname,
+        "nbds://" + hostPort + "/" + r.exportname + "?tls-certificates=" + dir,
+        List.of(
+            "--object",
+            "tls-creds-x509,id=tls0,endpoint=client,dir=" + dir,
+            "--image-opts",
+            "driver=raw,file.driver=nbd,file.server.type=inet,file.server.host="
+                + r.address
+                + ",file.server.port="
+                + r.port
+                + ",file.export="
+                + r.exportname
+                + ",file.tls-creds=tls0"));
+  }
+
+  private static String qemuIo(Target t, String... commands) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io"));
     for (String x : commands) {
       cmd.add("-c");
       cmd.add(x);
     }
-    cmd.add(uri);
+    cmd.addAll(t.qemuArgs());
     String out = run(cmd);
     assertThat(out).as(String.join(" ", cmd)).doesNotContain("failed").doesNotContain("error");
     return out;
+  }
+
+  private static String nbdinfo(Target t) throws Exception {
+    return run(List.of("/usr/bin/nbdinfo", "--json", t.libnbdUri()));
   }
 
   private static String run(List<String> cmd) throws Exception {
@@ -103,17 +138,19 @@ class NbdXenApiTest extends SdkTest {
     assertThat(r.exportname).matches(disk.getUuid(c) + "\\.[0-9a-f]{32}");
     assertThat(r.address).isEqualTo("127.0.0.1");
     assertThat(r.port).isPositive();
-    assertThat(r.cert).isEmpty();
-    assertThat(r.subject).isEmpty();
-    String uri = nbdUri(disk);
+    assertThat(r.cert).as("TLS by default, as xapi").startsWith("-----BEGIN CERTIFICATE-----");
+    assertThat(r.subject).isNotEmpty();
+    Target uri = nbdUri(disk);
     qemuIo(uri, "write -P 0x42 0 1M", "flush", "read -P 0x42 0 1M");
-    assertThat(run(List.of("/usr/bin/nbdinfo", "--json", uri))).contains("\"is_read_only\": false");
+    assertThat(nbdinfo(uri)).contains("\"is_read_only\": false");
     vm.hardShutdown(c);
     assertThat(disk.getNbdInfo(c)).as("no export after shutdown").isEmpty();
-    assertThat(run(List.of("/usr/bin/qemu-img", "info", uri))).doesNotStartWith("0:");
+    List<String> info = new java.util.ArrayList<>(List.of("/usr/bin/qemu-img", "info"));
+    info.addAll(uri.qemuArgs());
+    assertThat(run(info)).doesNotStartWith("0:");
     vm.start(c, false, false);
-    String again = nbdUri(disk);
-    assertThat(again).as("a new token at each attach").isNotEqualTo(uri);
+    Target again = nbdUri(disk);
+    assertThat(again.export()).as("a new token at each attach").isNotEqualTo(uri.export());
     qemuIo(again, "read -P 0x42 0 1M", "read -P 0 1M 7M");
     vm.hardShutdown(c);
   }
@@ -130,14 +167,50 @@ class NbdXenApiTest extends SdkTest {
     VM dom0 = vm("control domain", true);
     VBD b = vbd(dom0, snap, Types.VbdMode.RO);
     b.plug(c);
-    String uri = nbdUri(snap);
-    assertThat(run(List.of("/usr/bin/nbdinfo", "--json", uri))).contains("\"is_read_only\": true");
-    qemuIo(uri + "", "read -P 0x42 0 64k");
-    assertThat(run(List.of("/usr/bin/qemu-io", "-f", "raw", "-c", "write 0 4k", uri)))
-        .doesNotContain("wrote");
+    Target uri = nbdUri(snap);
+    assertThat(nbdinfo(uri)).contains("\"is_read_only\": true");
+    qemuIo(uri, "read -P 0x42 0 64k");
+    List<String> write = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-c", "write 0 4k"));
+    write.addAll(uri.qemuArgs());
+    assertThat(run(write)).doesNotContain("wrote");
     b.unplug(c);
     assertThat(snap.getNbdInfo(c)).isEmpty();
     b.destroy(c);
+    vm.hardShutdown(c);
+  }
+
+  @Test
+  void tlsIsRequiredUnlessANetworkIsForInsecureNbd() throws Exception {
+    VM vm = vm("tls-vm", false);
+    VDI disk = vdi("tls-disk");
+    vbd(vm, disk, Types.VbdMode.RW);
+    vm.start(c, false, false);
+    VdiNbdServerInfo.Record r = disk.getNbdInfo(c).iterator().next();
+    String plain = "nbd://" + r.address + ":" + r.port + "/" + r.exportname;
+    assertThat(run(List.of("/usr/bin/nbdinfo", plain)))
+        .as("a plain client is refused")
+        .doesNotStartWith("0:")
+        .containsIgnoringCase("TLS");
+    // Over TLS, trusting the certificate get_nbd_info gave: qemu-io writes, nbdcopy reads back.
+    Target t = target(r);
+    qemuIo(t, "write -P 0x5a 0 1M", "flush");
+    Path copy = Files.createTempFile("xsm-nbd", ".raw");
+    assertThat(run(List.of("/usr/bin/nbdcopy", t.libnbdUri(), copy.toString()))).startsWith("0:");
+    byte[] bytes = Files.readAllBytes(copy);
+    assertThat(bytes).hasSize((int) (8 * MIB));
+    for (int i = 0; i < MIB; i++) {
+      assertThat(bytes[i]).isEqualTo((byte) 0x5a);
+    }
+    // A network for insecure NBD allows plain clients, and get_nbd_info gives no certificate.
+    com.xensource.xenapi.Network net = com.xensource.xenapi.Network.getAll(c).iterator().next();
+    net.addPurpose(c, Types.NetworkPurpose.INSECURE_NBD);
+    try {
+      VdiNbdServerInfo.Record p = disk.getNbdInfo(c).iterator().next();
+      assertThat(p.cert).isEmpty();
+      assertThat(run(List.of("/usr/bin/nbdinfo", plain))).startsWith("0:");
+    } finally {
+      net.removePurpose(c, Types.NetworkPurpose.INSECURE_NBD);
+    }
     vm.hardShutdown(c);
   }
 

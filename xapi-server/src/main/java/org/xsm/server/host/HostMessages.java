@@ -321,14 +321,5 @@ public class HostMessages implements RpcModule {
           host(a);
           return "<?xml version=\"1.0\" ?><system-status-capabilities></system-status-capabilities>";
         });
-    d.register(
-        "host.get_server_certificate",
-        2,
-        true,
-        false,
-        (c, a) -> {
-          host(a);
-          return "";
-        });
   }
 }

@@ -12,6 +12,8 @@ import java.util.BitSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
 
@@ -25,7 +27,7 @@ final class NbdConnection implements Runnable {
   private static final int MAX_IN_FLIGHT = 32;
 
   private final NbdServer server;
-  private final Socket socket;
+  private volatile Socket socket;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private DataOutputStream out;
   private volatile NbdExport export;
@@ -40,7 +42,7 @@ final class NbdConnection implements Runnable {
   @Override
   public void run() {
     ExecutorService workers = null;
-    try (socket) {
+    try {
       socket.setTcpNoDelay(true);
       DataInputStream in =
           new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
@@ -49,6 +51,8 @@ final class NbdConnection implements Runnable {
       if (h.run() == null) {
         return;
       }
+      in = h.in();
+      out = h.out();
       out.flush();
       structured = h.structured;
       allocationContext = h.allocationContext;
@@ -62,8 +66,11 @@ final class NbdConnection implements Runnable {
               });
       transmission(in, workers);
     } catch (IOException e) {
+      if (System.getenv("XSM_NBD_DEBUG") != null) {
+        e.printStackTrace();
       // The client went away or the export was closed: nothing to answer to.
     } finally {
+      close();
       if (workers != null) {
         workers.shutdown();
       }
@@ -74,6 +81,29 @@ final class NbdConnection implements Runnable {
     }
   }
 
+  /** The streams of a connection. */
+  record Streams(DataInputStream in, DataOutputStream out) {}
+
+  /**
+   * NBD_OPT_STARTTLS: the TLS handshake on this socket (as the server), and buffered streams over
+   * it; from here on everything crosses encrypted.
+   */
+  Streams startTls(SSLContext context) throws IOException {
+    Socket plain = socket;
+    SSLSocket tls =
+        (SSLSocket)
+            context
+                .getSocketFactory()
+                .createSocket(
+                    plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
+    tls.setUseClientMode(false);
+    socket = tls;
+    tls.startHandshake();
+    out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream(), 256 * 1024));
+    return new Streams(
+        new DataInputStream(new BufferedInputStream(tls.getInputStream(), 256 * 1024)), out);
+  }
+
   /** Looks up and joins export {@code name} as one step (see {@link NbdServer#open}). */
   NbdExport open(String name) {
     NbdExport e = server.open(name, this);
@@ -81,6 +111,28 @@ final class NbdConnection implements Runnable {
       export = e;
     }
     return e;
+  }
+
+  /**
+   * An orderly TLS end after NBD_CMD_DISC: our close_notify, then the client's read to its end
+   * (briefly), so that closing the socket neither cuts the client's own close_notify short nor
+   * resets the connection under it.
+   */
+  private void endTls(DataInputStream in) {
+    if (!(socket instanceof SSLSocket tls)) {
+      return;
+    }
+    try {
+      out.flush();
+      tls.shutdownOutput();
+      tls.setSoTimeout(2000);
+      byte[] sink = new byte[4096];
+      while (in.read(sink) >= 0) {
+        // the client has nothing more to say after DISC; whatever comes is discarded
+      }
+    } catch (IOException e) {
+      // the client closed first or did not answer: the socket is closed next either way
+    }
   }
 
   void close() {
@@ -111,6 +163,7 @@ final class NbdConnection implements Runnable {
       }
       if (type == Nbd.CMD_DISC) {
         inFlight.acquireUninterruptibly(MAX_IN_FLIGHT); // answer everything pending first
+        endTls(in);
         return;
       }
       Request r = new Request(flags, type, handle, offset, length, payload);

@@ -17,8 +17,9 @@ import java.nio.charset.StandardCharsets;
 final class NbdHandshake {
   private final NbdServer server;
   private final NbdConnection connection;
-  private final DataInputStream in;
-  private final DataOutputStream out;
+  private DataInputStream in;
+  private DataOutputStream out;
+  private boolean tlsStarted;
   private boolean noZeroes;
   boolean structured;
   boolean allocationContext;
@@ -58,7 +59,7 @@ final class NbdHandshake {
       }
       byte[] data = new byte[length];
       in.readFully(data);
-      Outcome o = option(option, ByteBuffer.wrap(data));
+      Outcome o = tlsGate(option, ByteBuffer.wrap(data));
       out.flush();
       if (o.done) {
         return o.export;
@@ -69,6 +70,45 @@ final class NbdHandshake {
   private record Outcome(boolean done, NbdExport export) {}
 
   private static final Outcome MORE = new Outcome(false, null);
+
+  /** The streams in use after the handshake (TLS ones if the client started TLS). */
+  DataInputStream in() {
+    return in;
+  }
+
+  DataOutputStream out() {
+    return out;
+  }
+
+  /**
+   * STARTTLS, and the rule that a server requiring TLS answers every other option but ABORT with
+   * {@code NBD_REP_ERR_TLS_REQD} until TLS is on (and drops an {@code NBD_OPT_EXPORT_NAME}, which
+   * has no error reply).
+   */
+  private Outcome tlsGate(int option, ByteBuffer data) throws IOException {
+    if (option == Nbd.OPT_STARTTLS) {
+      if (server.tlsContext() == null) {
+        return error(option, Nbd.REP_ERR_UNSUP, "this server has no TLS");
+      }
+      if (tlsStarted || data.hasRemaining()) {
+        return error(option, Nbd.REP_ERR_INVALID, "TLS is already on or the option has data");
+      }
+      reply(option, Nbd.REP_ACK, new byte[0]);
+      out.flush();
+      NbdConnection.Streams s = connection.startTls(server.tlsContext());
+      in = s.in();
+      out = s.out();
+      tlsStarted = true;
+      return MORE;
+    }
+    if (!tlsStarted && !server.plainAllowed() && option != Nbd.OPT_ABORT) {
+      if (option == Nbd.OPT_EXPORT_NAME) {
+        return new Outcome(true, null);
+      }
+      return error(option, Nbd.REP_ERR_TLS_REQD, "TLS is required: send NBD_OPT_STARTTLS first");
+    }
+    return option(option, data);
+  }
 
   private Outcome option(int option, ByteBuffer data) throws IOException {
     switch (option) {

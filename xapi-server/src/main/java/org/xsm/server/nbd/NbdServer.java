@@ -9,7 +9,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 import org.xsm.api.VdiDevice;
 
 /**
@@ -35,6 +37,8 @@ public final class NbdServer implements Closeable {
   private final AtomicLong ids = new AtomicLong();
   private final int workersPerConnection;
   private volatile boolean closed;
+  private volatile SSLContext tls;
+  private volatile BooleanSupplier plainAllowed = () -> true;
 
   /**
    * Tests only: runs in a connection's thread between the lookup of an export chosen by {@code
@@ -114,6 +118,23 @@ public final class NbdServer implements Closeable {
   /** The export of that name, if any. */
   public Optional<NbdExport> find(String name) {
     return Optional.ofNullable(exports.get(name));
+  }
+
+  /**
+   * Offers {@code NBD_OPT_STARTTLS} with {@code context} (null: no TLS); while {@code plainAllowed}
+   * is false, a client must start TLS before any other option ({@code NBD_REP_ERR_TLS_REQD}).
+   */
+  public void tls(SSLContext context, BooleanSupplier plainAllowed) {
+    this.tls = context;
+    this.plainAllowed = plainAllowed;
+  }
+
+  SSLContext tlsContext() {
+    return tls;
+  }
+
+  boolean plainAllowed() {
+    return tls == null || plainAllowed.getAsBoolean();
   }
 
   int workersPerConnection() {

@@ -17,6 +17,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.xsm.api.VdiDevice;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.Host;
+import org.xsm.server.model.Network;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.XenApiError;
@@ -31,9 +32,13 @@ import org.xsm.server.rpc.RpcModule;
  * vdi_nbd_server_info} records, as xapi returns them).
  *
  * <p>An export's name is {@code <vdi-uuid>.<128-bit random token>}, new at each attach, so a name
- * cannot be guessed and stops working at detach. The server speaks plain NBD: {@code cert} and
- * {@code subject} are empty (xapi fills them for its TLS-only server; TLS is a possible extension).
- * Snapshots, base copies and read-only VBDs are exported read-only.
+ * cannot be guessed and stops working at detach. Snapshots, base copies and read-only VBDs are
+ * exported read-only.
+ *
+ * <p>TLS as xapi: the server offers {@code NBD_OPT_STARTTLS} with the host certificate and requires
+ * it, unless a network has the purpose {@code insecure_nbd}, which allows plain NBD (and then
+ * {@code get_nbd_info} gives no certificate). With TLS, {@code get_nbd_info}'s {@code cert} is the
+ * host certificate (PEM), which clients trust, and {@code subject} the name it is for.
  */
 @ApplicationScoped
 public class NbdService implements RpcModule {
@@ -42,6 +47,7 @@ public class NbdService implements RpcModule {
       org.jboss.logging.Logger.getLogger(NbdService.class);
 
   @Inject Database db;
+  @Inject org.xsm.server.tls.HostCertificate certificate;
 
   @ConfigProperty(name = "xsm.nbd.port", defaultValue = "10809")
   int port;
@@ -61,6 +67,9 @@ public class NbdService implements RpcModule {
       server =
           NbdServer.start(
               new InetSocketAddress(bind, port), Runtime.getRuntime().availableProcessors() * 2);
+      server.tls(certificate.identity().sslContext(), this::insecureAllowed);
+      certificate.onChange(
+          () -> server.tls(certificate.identity().sslContext(), this::insecureAllowed));
     } catch (IOException e) {
       // As on xapi, where the NBD server is a service of its own: the XenAPI keeps working, no
       // disk is exported, VDI.get_nbd_info answers with no records.
@@ -117,9 +126,24 @@ public class NbdService implements RpcModule {
     r.put("exportname", name);
     r.put("address", address.orElseGet(this::hostAddress));
     r.put("port", (long) server.port());
-    r.put("cert", "");
-    r.put("subject", "");
+    boolean plain = insecureAllowed();
+    r.put("cert", plain ? "" : certificate.identity().certPem());
+    r.put("subject", plain ? "" : certificate.identity().subject());
     return List.of(r);
+  }
+
+  /** Whether plain NBD is allowed: a network has the purpose {@code insecure_nbd}, as in xapi. */
+  boolean insecureAllowed() {
+    for (Ref<Network> n : db.all(Network.CLASS)) {
+      try {
+        if (db.get(n, Network.PURPOSE).contains("insecure_nbd")) {
+          return true;
+        }
+      } catch (XenApiException e) {
+        // destroyed meanwhile: it allows nothing
+      }
+    }
+    return false;
   }
 
   private String hostAddress() {
