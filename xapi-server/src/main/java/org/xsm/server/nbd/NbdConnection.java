@@ -66,8 +66,6 @@ final class NbdConnection implements Runnable {
               });
       transmission(in, workers);
     } catch (IOException e) {
-      if (System.getenv("XSM_NBD_DEBUG") != null) {
-        e.printStackTrace();
       // The client went away or the export was closed: nothing to answer to.
     } finally {
       close();
