@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
+import com.xensource.xenapi.PBD;
 import com.xensource.xenapi.SR;
+import com.xensource.xenapi.Secret;
 import com.xensource.xenapi.Session;
 import com.xensource.xenapi.VDI;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -13,6 +15,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.net.URL;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +46,16 @@ class IscsiSrTest {
                 c, host, array.deviceConfig(), 0L, "array", "", "iscsi", "user", false, Map.of());
         assertThat(sr.getType(c)).isEqualTo("iscsi");
         assertThat(sr.getPBDs(c)).hasSize(1);
+        // The array's password is kept as a secret, as xapi keeps device_config passwords.
+        PBD pbd = sr.getPBDs(c).iterator().next();
+        Map<String, String> dc = pbd.getDeviceConfig(c);
+        String password = array.deviceConfig().get("controlPassword");
+        assertThat(dc).doesNotContainKey("controlPassword").containsKey("controlPassword_secret");
+        assertThat(dc.values()).doesNotContain(password);
+        Secret secret = Secret.getByUuid(c, dc.get("controlPassword_secret"));
+        assertThat(secret.getValue(c)).isEqualTo(password);
+        pbd.unplug(c);
+        pbd.plug(c); // the driver gets the clear value back from the secret
         VDI vdi = SdkTest.newVdi(c, sr, "on the array", 8 * MIB, Map.of());
         assertThat(vdi.getVirtualSize(c)).isEqualTo(8 * MIB);
         VDI snap = vdi.snapshot(c, Map.of());
@@ -52,6 +65,11 @@ class IscsiSrTest {
         assertThat(clone.getReadOnly(c)).isFalse();
         sr.scan(c);
         assertThat(sr.getVDIs(c)).contains(vdi, snap, clone).hasSize(3);
+        for (VDI v : List.of(clone, snap, vdi)) {
+          v.destroy(c);
+        }
+        sr.forget(c);
+        assertThatThrownBy(() -> secret.getValue(c)).as("the PBD's secret went with it");
 
         Map<String, String> wrong = new HashMap<>(array.deviceConfig());
         wrong.put("controlPassword", "not-it");

@@ -41,6 +41,7 @@ public class SettersRpc implements RpcModule {
 
   @Inject Database db;
   @Inject SrService srs;
+  @Inject DeviceConfigSecrets secrets;
 
   private <C, T> void plain(Dispatcher d, XClass<C> c, Field<C, T> f, Parser<T> p) {
     d.register(
@@ -95,7 +96,11 @@ public class SettersRpc implements RpcModule {
             throw new XenApiException(
                 XenApiError.OPERATION_NOT_ALLOWED, "the PBD is plugged; unplug it first");
           }
-          db.set(pbd, Pbd.DEVICE_CONFIG, Params.stringMap(a.get(1), "value"));
+          Map<String, String> old = db.get(pbd, Pbd.DEVICE_CONFIG);
+          Map<String, String> now = secrets.protect(Params.stringMap(a.get(1), "value"));
+          db.set(pbd, Pbd.DEVICE_CONFIG, now);
+          secrets.forgetExcept(old, now);
+
           return "";
         });
     d.register(

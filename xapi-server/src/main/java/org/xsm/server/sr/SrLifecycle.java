@@ -21,6 +21,7 @@ import org.xsm.server.model.XenApiException;
 /** SR and PBD lifecycle: create, introduce, probe, forget, destroy; PBDs made and removed. */
 @ApplicationScoped
 public class SrLifecycle {
+  @Inject DeviceConfigSecrets secrets;
   @Inject Database db;
   @Inject SrService srs;
 
@@ -77,7 +78,7 @@ public class SrLifecycle {
         Values.of(Pbd.CLASS)
             .with(Pbd.HOST, host)
             .with(Pbd.SR, sr)
-            .with(Pbd.DEVICE_CONFIG, deviceConfig)
+            .with(Pbd.DEVICE_CONFIG, secrets.protect(deviceConfig))
             .with(Pbd.OTHER_CONFIG, other));
   }
 
@@ -92,6 +93,7 @@ public class SrLifecycle {
     if (db.get(pbd, Pbd.CURRENTLY_ATTACHED)) {
       throw new XenApiException(XenApiError.OPERATION_NOT_ALLOWED, "PBD " + pbd + " is plugged");
     }
+    secrets.forget(db.get(pbd, Pbd.DEVICE_CONFIG));
     db.destroy(Pbd.CLASS, pbd);
   }
 
@@ -145,6 +147,7 @@ public class SrLifecycle {
   public void forget(Ref<Sr> sr) throws XenApiException {
     for (Ref<Pbd> pbd : db.get(sr, Sr.PBDS)) {
       srs.unplug(pbd);
+      secrets.forget(db.get(pbd, Pbd.DEVICE_CONFIG));
       db.destroy(Pbd.CLASS, pbd);
     }
     for (Ref<Vdi> vdi : db.get(sr, Sr.VDIS)) {
@@ -159,7 +162,7 @@ public class SrLifecycle {
     if (pbds.isEmpty()) {
       throw new XenApiException(XenApiError.SR_HAS_NO_PBDS, sr.value());
     }
-    Map<String, String> dc = db.get(pbds.get(0), Pbd.DEVICE_CONFIG);
+    Map<String, String> dc = secrets.reveal(db.get(pbds.get(0), Pbd.DEVICE_CONFIG));
     String type = db.get(sr, Sr.TYPE);
     String uuid = db.get(sr, Sr.UUID);
     for (Ref<Pbd> pbd : pbds) {

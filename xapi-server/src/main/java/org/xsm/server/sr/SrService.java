@@ -42,6 +42,7 @@ import org.xsm.server.model.XenApiException;
  */
 @ApplicationScoped
 public class SrService {
+  @Inject DeviceConfigSecrets secrets;
   @Inject Database db;
   @Inject MeterRegistry metrics;
   private final PluginRegistry registry = PluginRegistry.load();
@@ -133,7 +134,10 @@ public class SrService {
       String type = db.get(srRef, Sr.TYPE);
       String uuid = db.get(srRef, Sr.UUID);
       SrConfig cfg =
-          new SrConfig(uuid, db.get(pbdRef, Pbd.DEVICE_CONFIG), db.get(srRef, Sr.OTHER_CONFIG));
+          new SrConfig(
+              uuid,
+              secrets.reveal(db.get(pbdRef, Pbd.DEVICE_CONFIG)),
+              db.get(srRef, Sr.OTHER_CONFIG));
       SmDriver drv = driver(type);
       org.xsm.api.Sr s = sm("sr_attach", srRef, () -> drv.attach(cfg));
       attached.put(srRef, s);
