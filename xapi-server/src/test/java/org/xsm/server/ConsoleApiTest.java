@@ -40,6 +40,20 @@ class ConsoleApiTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MIB = 1024 * 1024;
 
+  @Test
+  void theConsoleAndItsApiCarryAStrictContentSecurityPolicy() throws Exception {
+    for (String path : List.of("/console/", "/console/js/app.js", "/api/whoami")) {
+      HttpResponse<String> r = rest("GET", path, null);
+      String csp = r.headers().firstValue("Content-Security-Policy").orElse("");
+      assertThat(csp).as(path).contains("script-src 'self'").contains("frame-ancestors 'none'");
+      assertThat(csp).as(path).doesNotContain("unsafe-inline").doesNotContain("unsafe-eval");
+      assertThat(r.headers().firstValue("X-Frame-Options")).as(path).contains("DENY");
+    }
+    // The page itself has no inline script for the policy to forbid.
+    String page = rest("GET", "/console/", null).body();
+    assertThat(page).containsPattern("<script[^>]*src=").doesNotContainPattern("<script>");
+  }
+
   @TestHTTPResource("/")
   URL url;
 

@@ -33,11 +33,19 @@ public class RpcRoutes {
     RpcRequest req = null;
     try {
       req = JsonRpcCodec.decode(in);
-      out = JsonRpcCodec.encodeSuccess(req, dispatcher.dispatch(req));
+      RpcRequest call = req;
+      out =
+          JsonRpcCodec.encodeSuccess(
+              req, CallOrigin.with(origin(rc), () -> dispatcher.dispatch(call)));
     } catch (XenApiException e) {
       out = req == null ? JsonRpcCodec.encodeFailure(e) : JsonRpcCodec.encodeFailure(req, e);
     }
     rc.response().putHeader("Content-Type", "application/json").end(Buffer.buffer(out));
+  }
+
+  private static String origin(RoutingContext rc) {
+    var a = rc.request().remoteAddress();
+    return a == null ? "unknown" : a.hostAddress();
   }
 
   private void xml(RoutingContext rc) {
@@ -45,7 +53,7 @@ public class RpcRoutes {
     byte[] out;
     try {
       RpcRequest req = XmlRpcCodec.decode(in);
-      Object v = dispatcher.dispatch(req);
+      Object v = CallOrigin.with(origin(rc), () -> dispatcher.dispatch(req));
       out =
           "system.listMethods".equals(req.method())
               ? XmlRpcCodec.encodeRaw(v)

@@ -44,6 +44,37 @@ public class Sessions implements SessionCheck {
   @Inject Database db;
   @Inject Subjects subjects;
   @Inject Roles roles;
+  @Inject LoginThrottle throttle;
+
+  /** {@code XSM_MAX_SESSIONS_PER_USER}: beyond it, a login ends the user's oldest session. */
+  @org.eclipse.microprofile.config.inject.ConfigProperty(
+      name = "xsm.max-sessions-per-user",
+      defaultValue = "500")
+  int maxSessionsPerUser;
+
+  private SessionLimit limit;
+
+  private synchronized SessionLimit limit() {
+    if (limit == null) {
+      limit = new SessionLimit(maxSessionsPerUser);
+    }
+    return limit;
+  }
+
+  /**
+   * Checks a password through the login throttle (per user and source address): a refused attempt
+   * throws without checking it; the outcome is counted.
+   */
+  private boolean checkPassword(String user, String password) throws XenApiException {
+    String from = org.xsm.server.rpc.CallOrigin.current();
+    throttle.check(user, from);
+    if (!passwordMatches(user, password)) {
+      throttle.failed(user, from);
+      return false;
+    }
+    throttle.succeeded(user, from);
+    return true;
+  }
 
   /** {@code XSM_ROOT_PASSWORD} (environment) or {@code xsm.root-password}. */
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.root-password")
@@ -184,8 +215,12 @@ public class Sessions implements SessionCheck {
    *     in (no subject, or a subject without roles)
    */
   public CallContext authenticate(String user, String password) {
-    if (!passwordMatches(user, password)) {
-      return null;
+    try {
+      if (!checkPassword(user, password)) {
+        return null;
+      }
+    } catch (XenApiException e) {
+      return null; // throttled
     }
     try {
       return caller(null, user);
@@ -236,7 +271,7 @@ public class Sessions implements SessionCheck {
           String.valueOf(a.size()));
     }
     String user = Params.str(a, 0);
-    if (!passwordMatches(user, Params.str(a, 1))) {
+    if (!checkPassword(user, Params.str(a, 1))) {
       throw new XenApiException(
           XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
     }
@@ -274,6 +309,9 @@ public class Sessions implements SessionCheck {
             new CallContext(ref, user, who.role(), who.superuser(), null),
             local,
             System.currentTimeMillis()));
+    for (String old : limit().opened(user, ref)) {
+      logout(old); // xapi's cap: the user's oldest session ends
+    }
     return ref;
   }
 
@@ -320,7 +358,7 @@ public class Sessions implements SessionCheck {
    */
   public String localLogin(List<Object> a) throws XenApiException {
     String user = Params.str(a, 0);
-    if (!user.equals(ROOT) || !passwordMatches(user, Params.str(a, 1))) {
+    if (!user.equals(ROOT) || !checkPassword(user, Params.str(a, 1))) {
       throw new XenApiException(
           XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
     }
@@ -376,7 +414,10 @@ public class Sessions implements SessionCheck {
 
   /** session.logout. */
   public void logout(String ref) throws XenApiException {
-    live.remove(ref);
+    Live l = live.remove(ref);
+    if (l != null) {
+      limit().closed(l.caller().user(), ref);
+    }
     if (db.exists(Session.CLASS, Ref.of(ref))) {
       db.destroy(Session.CLASS, Ref.of(ref));
     }
