@@ -41,6 +41,58 @@ class ConsoleApiTest {
   private static final long MIB = 1024 * 1024;
 
   @Test
+  void writeCallsLoginsAndRefusalsReachTheAuditTrailWithoutSecrets() throws Exception {
+    String root = login("root", "xsm-test-root");
+    String vm = rpc("VM.create", root, Map.of("name_label", "audited")).asText();
+    rpc("VM.set_name_description", root, vm, "audited too");
+    assertThat(rpcRaw("session.login_with_password", "rb-read", "not-the-password-42").get("error"))
+        .isNotNull();
+    String reader = login("rb-read", "rb-read-pw");
+    assertThat(rpcRaw("VM.destroy", reader, vm).get("error").get("message").asText())
+        .isEqualTo("RBAC_PERMISSION_DENIED");
+    JsonNode entries = JSON.readTree(rest("GET", "/api/audit?limit=50", root).body());
+    List<String> lines = new java.util.ArrayList<>();
+    entries.forEach(
+        e ->
+            lines.add(
+                e.get("user").asText()
+                    + " "
+                    + e.get("message").asText()
+                    + " "
+                    + e.get("refs")
+                    + " "
+                    + e.get("outcome").asText()
+                    + " "
+                    + e.get("source").asText()));
+    assertThat(lines)
+        .anyMatch(l -> l.startsWith("root VM.create [] success"))
+        .anyMatch(l -> l.startsWith("root VM.set_name_description [\"" + vm + "\"] success"))
+        .anyMatch(
+            l ->
+                l.startsWith(
+                    "rb-read session.login_with_password [] SESSION_AUTHENTICATION_FAILED"))
+        .anyMatch(l -> l.startsWith("rb-read VM.destroy [\"" + vm + "\"] RBAC_PERMISSION_DENIED"))
+        .allMatch(l -> l.endsWith("127.0.0.1"));
+    assertThat(rest("GET", "/api/audit", reader).statusCode())
+        .as("pool-admins only")
+        .isEqualTo(403);
+    // The file holds the same, and never a password.
+    java.nio.file.Path file =
+        java.nio.file.Path.of(
+            org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("xsm.data-dir", String.class),
+            "audit",
+            "audit.log");
+    String text = java.nio.file.Files.readString(file);
+    assertThat(text)
+        .contains("VM.set_name_description")
+        .doesNotContain("not-the-password-42")
+        .doesNotContain("xsm-test-root")
+        .doesNotContain("rb-read-pw");
+    rpc("VM.destroy", root, vm);
+  }
+
+  @Test
   void theConsoleAndItsApiCarryAStrictContentSecurityPolicy() throws Exception {
     for (String path : List.of("/console/", "/console/js/app.js", "/api/whoami")) {
       HttpResponse<String> r = rest("GET", path, null);

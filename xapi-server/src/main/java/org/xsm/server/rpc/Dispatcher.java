@@ -25,6 +25,7 @@ public class Dispatcher {
   @Inject SessionCheck sessions;
   @Inject AccessCheck access;
   @Inject AsyncCalls tasks;
+  @Inject AuditTrail auditTrail;
   @Inject Database db;
   @Inject io.micrometer.core.instrument.MeterRegistry metrics;
   private volatile boolean ready;
@@ -118,16 +119,57 @@ public class Dispatcher {
       }
       ctx = sessions.validate(String.valueOf(params.get(0)));
       args = params.subList(1, params.size());
-      access.check(ctx, m.name(), args);
+      try {
+        access.check(ctx, m.name(), args);
+      } catch (XenApiException denied) {
+        audit(ctx, req.method(), args, denied.code());
+        throw denied;
+      }
     }
     if (async) {
       if (!m.session()) {
         throw new XenApiException(XenApiError.MESSAGE_METHOD_UNKNOWN, req.method());
       }
       List<Object> copy = new ArrayList<>(args);
-      return tasks.runAsync(ctx, req.method(), taskCtx -> invoke(m, taskCtx, copy));
+      Object task = tasks.runAsync(ctx, req.method(), taskCtx -> invoke(m, taskCtx, copy));
+      if (m.write()) {
+        audit(ctx, req.method(), args, "task " + task);
+      }
+      return task;
     }
-    return invoke(m, ctx, args);
+    if (!m.write() && !m.name().equals(LOGIN)) {
+      return invoke(m, ctx, args);
+    }
+    String outcome = "success";
+    try {
+      return invoke(m, ctx, args);
+    } catch (XenApiException e) {
+      outcome = e.code();
+      throw e;
+    } finally {
+      if (m.name().equals(LOGIN)) {
+        // Who tried to log in: the user name, never the password.
+        CallContext who =
+            new CallContext(
+                null, args.isEmpty() ? "" : String.valueOf(args.get(0)), null, false, null);
+        auditTrail.record(who, CallOrigin.current(), m.name(), List.of(), outcome);
+      } else {
+        audit(ctx, m.name(), args, outcome);
+      }
+    }
+  }
+
+  private static final String LOGIN = "session.login_with_password";
+
+  /** Reports a call to the audit trail with the object references among its parameters. */
+  private void audit(CallContext ctx, String method, List<Object> args, String outcome) {
+    List<String> refs = new ArrayList<>();
+    for (Object a : args) {
+      if (a instanceof String s && s.startsWith("OpaqueRef:")) {
+        refs.add(s);
+      }
+    }
+    auditTrail.record(ctx, CallOrigin.current(), method, refs, outcome);
   }
 
   /**

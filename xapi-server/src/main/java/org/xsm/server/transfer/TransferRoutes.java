@@ -47,6 +47,7 @@ public class TransferRoutes {
   @Inject Database db;
   @Inject Sessions sessions;
   @Inject Rbac rbac;
+  @Inject org.xsm.server.audit.AuditLog audit;
   @Inject SrService storage;
   @Inject Tasks tasks;
 
@@ -115,12 +116,17 @@ public class TransferRoutes {
     } catch (XenApiException e) {
       throw new TransferException(401, e.code(), "session_id is missing or invalid");
     }
+    String action = write ? "put_import_raw_vdi" : "get_export_raw_vdi";
+    String source = String.valueOf(rc.request().remoteAddress());
+    List<String> what = List.of(String.valueOf(rc.request().getParam("vdi")));
     try {
       // xapi's permissions of these handlers: vm-admin and above, both ways.
-      rbac.checkHttp(ctx, write ? "put_import_raw_vdi" : "get_export_raw_vdi");
+      rbac.checkHttp(ctx, action);
     } catch (XenApiException e) {
+      audit.transfer(ctx, source, action, what, e.code());
       throw new TransferException(403, e.code(), String.join(" ", e.params()));
     }
+    audit.transfer(ctx, source, action, what, "started");
     Ref<Vdi> vdi = Ref.of(rc.request().getParam("vdi"));
     if (!db.exists(Vdi.CLASS, vdi)) {
       throw new TransferException(404, "HANDLE_INVALID", "no VDI " + vdi);

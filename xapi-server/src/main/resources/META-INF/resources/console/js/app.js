@@ -7,6 +7,7 @@ import { Store } from './store.js';
 import { VmsPage } from './vms.js';
 import { StoragePage } from './storage.js';
 import { TasksPage } from './tasks.js';
+import { AuditPage } from './audit.js';
 
 const PAGES = [
   ['vms', 'VMs'],
@@ -65,6 +66,7 @@ class App {
     this.vms = new VmsPage(this);
     this.storage = new StoragePage(this);
     this.tasks = new TasksPage(this);
+    this.audit = new AuditPage(this);
     this.store.subscribe((classes) => {
       this.vms.onChange(classes);
       this.storage.onChange(classes);
@@ -103,7 +105,7 @@ class App {
       return;
     }
     const running = this.tasks.running();
-    replace(this.nav, PAGES.map(([id, label]) => h('button', {
+    replace(this.nav, this.pages().map(([id, label]) => h('button', {
       type: 'button', 'data-key': `tab-${id}`, 'aria-current': this.page === id ? 'page' : false,
       onclick: () => this.showPage(id, true),
     }, label, id === 'tasks' && running ? h('span', { class: 'count' }, ` ${running} running`) : null)));
@@ -113,10 +115,17 @@ class App {
     }
   }
 
+  /** The pages this user has: the audit trail is for pool-admins. */
+  pages() {
+    const admin = this.session.superuser || this.session.role === 'pool-admin';
+    return admin ? [...PAGES, ['audit', 'Audit']] : PAGES;
+  }
+
   showPage(id, focus) {
     this.page = id;
-    const page = { vms: this.vms, storage: this.storage, tasks: this.tasks }[id];
+    const page = { vms: this.vms, storage: this.storage, tasks: this.tasks, audit: this.audit }[id];
     this.storage.shown(id === 'storage');
+    this.audit.shown(id === 'audit');
     page.render();
     replace(this.main, page.el);
     this.renderNav();
