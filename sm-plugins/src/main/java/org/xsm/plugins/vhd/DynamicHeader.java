@@ -73,6 +73,11 @@ public record DynamicHeader(
    * @param what where the bytes came from, for messages
    */
   public static DynamicHeader decode(byte[] b, String what) throws VhdFormatException {
+    if (b == null || b.length != SIZE) {
+      throw new VhdFormatException(
+          "VHD %s: %s is %d bytes, not %d"
+              .formatted(what, "dynamic header", b == null ? 0 : b.length, SIZE));
+    }
     Be.checkCookie(b, COOKIE, what);
     Be.checkChecksum(b, SIZE, 36, what);
     if (Be.i64(b, 8) != -1L) {

@@ -143,6 +143,11 @@ public record VhdFooter(
    * @throws VhdFormatException naming the first check that fails
    */
   public static VhdFooter decode(byte[] b, String what) throws VhdFormatException {
+    if (b == null || b.length != SIZE) {
+      throw new VhdFormatException(
+          "VHD %s: %s is %d bytes, not %d"
+              .formatted(what, "footer", b == null ? 0 : b.length, SIZE));
+    }
     Be.checkCookie(b, COOKIE, what);
     Be.checkChecksum(b, SIZE, 64, what);
     int features = Be.i32(b, 8);
