@@ -20,6 +20,7 @@ public final class XClass<C> {
   private final String name;
   private final Map<String, Field<C, ?>> fields = new LinkedHashMap<>();
   private final List<Field<C, ?>> order = new ArrayList<>();
+  private boolean listable = true;
 
   XClass(String name) {
     this.name = name;
@@ -44,12 +45,28 @@ public final class XClass<C> {
     return fields.containsKey(n);
   }
 
+  /**
+   * Whether xapi offers {@code get_all} and {@code get_all_records} for the class (all but {@code
+   * session} and {@code user}). Xen Orchestra watches every class whose {@code get_all_records}
+   * {@code system.listMethods} lists, so a message xapi lacks would make it fetch a class it
+   * cannot.
+   */
+  public boolean listable() {
+    return listable;
+  }
+
   @Override
   public String toString() {
     return name;
   }
 
   // ---- declaration ----
+
+  /** Declares a class that xapi does not list ({@link #listable}). */
+  XClass<C> unlisted() {
+    listable = false;
+    return this;
+  }
 
   private <T> Field<C, T> add(
       String n,

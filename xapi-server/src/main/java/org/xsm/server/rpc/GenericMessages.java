@@ -36,22 +36,9 @@ public class GenericMessages implements RpcModule {
 
   private <C> void registerClass(Dispatcher d, XClass<C> c) {
     String n = c.name();
-    d.registerDefault(n + ".get_all", 1, true, false, (ctx, a) -> refs(db.all(c)));
-    d.registerDefault(
-        n + ".get_all_records",
-        1,
-        true,
-        false,
-        (ctx, a) -> {
-          Map<String, Object> out = new LinkedHashMap<>();
-          for (Ref<C> ref : db.all(c)) {
-            Map<String, Object> r = db.wireRecordOrNull(c, ref.value());
-            if (r != null) { // destroyed while listing: not part of the answer
-              out.put(ref.value(), r);
-            }
-          }
-          return out;
-        });
+    if (c.listable()) {
+      registerListings(d, c);
+    }
     d.registerDefault(
         n + ".get_record", 2, true, false, (ctx, a) -> db.wireRecord(c, Params.str(a, 0)));
     d.registerDefault(
@@ -69,6 +56,27 @@ public class GenericMessages implements RpcModule {
     for (Field<C, ?> f : c.fields()) {
       registerField(d, c, f);
     }
+  }
+
+  /** get_all and get_all_records, for the classes xapi lists ({@link XClass#listable}). */
+  private <C> void registerListings(Dispatcher d, XClass<C> c) {
+    String n = c.name();
+    d.registerDefault(n + ".get_all", 1, true, false, (ctx, a) -> refs(db.all(c)));
+    d.registerDefault(
+        n + ".get_all_records",
+        1,
+        true,
+        false,
+        (ctx, a) -> {
+          Map<String, Object> out = new LinkedHashMap<>();
+          for (Ref<C> ref : db.all(c)) {
+            Map<String, Object> r = db.wireRecordOrNull(c, ref.value());
+            if (r != null) { // destroyed while listing: not part of the answer
+              out.put(ref.value(), r);
+            }
+          }
+          return out;
+        });
   }
 
   private <C> void registerField(Dispatcher d, XClass<C> c, Field<C, ?> f) {
