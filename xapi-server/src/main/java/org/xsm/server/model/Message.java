@@ -14,7 +14,7 @@ public final class Message {
   public static final Field<Message, Long> PRIORITY = CLASS.integer("priority", RO);
   public static final Field<Message, MessageClass> CLS =
       CLASS.enumeration("cls", MessageClass.class, RO, MessageClass.HOST);
-  public static final Field<Message, String> OBJ_UUID = CLASS.string("obj_uuid", RO);
+  public static final Field<Message, String> OBJ_UUID = CLASS.indexedString("obj_uuid", RO);
   public static final Field<Message, Instant> TIMESTAMP = CLASS.datetime("timestamp", RO);
   public static final Field<Message, String> BODY = CLASS.string("body", RO);
 }
