@@ -157,7 +157,12 @@ class StatsTest extends SdkTest {
   /** The 5-second rows of one VM since {@code start}. */
   private Xport vmRows(long start, String vmUuid) throws Exception {
     return xml(
-        "start=" + start + "&interval=5&vm_uuid=" + vmUuid + "&session_id=" + c.getSessionReference());
+        "start="
+            + start
+            + "&interval=5&vm_uuid="
+            + vmUuid
+            + "&session_id="
+            + c.getSessionReference());
   }
 
   @Test
