@@ -295,6 +295,12 @@ class EventsMessagesBlobsTest extends SdkTest {
             "VM.create_new_blob",
             "host.get_servertime",
             "host.get_server_localtime")
-        .doesNotContain("session.get_all_records", "session.get_all", "user.get_all_records");
+        .doesNotContain(
+            "session.get_all_records",
+            "session.get_all",
+            "user.get_all_records",
+            "pool.get_by_name_label",
+            "message.get_name",
+            "message.get_body");
   }
 }

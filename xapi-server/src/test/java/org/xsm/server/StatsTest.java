@@ -207,8 +207,18 @@ class StatsTest extends SdkTest {
       }
       assertThatThrownBy(() -> vm.forgetDataSourceArchives(c, "no_such_source"))
           .isInstanceOf(Types.XenAPIException.class);
-    } finally {
+      // As in xapi, a VM that no longer runs is not among the VMs of /rrd_updates.
+      assertThat(
+              xml("start=" + start + "&interval=5&session_id=" + c.getSessionReference()).legend())
+          .anySatisfy(e -> assertThat(e).contains(":vm:" + vmUuid + ":"));
       vm.hardShutdown(c);
+      assertThat(
+              xml("start=" + start + "&interval=5&session_id=" + c.getSessionReference()).legend())
+          .noneSatisfy(e -> assertThat(e).contains(":vm:" + vmUuid + ":"));
+    } finally {
+      if (vm.getPowerState(c) != Types.VmPowerState.HALTED) {
+        vm.hardShutdown(c);
+      }
       for (VBD v : vm.getVBDs(c)) {
         v.destroy(c);
       }

@@ -8,7 +8,8 @@ import java.time.Instant;
 public final class Message {
   private Message() {}
 
-  public static final XClass<Message> CLASS = new XClass<>("message");
+  public static final XClass<Message> CLASS =
+      new XClass<Message>("message").without(XClass.Generic.FIELD_ACCESSORS);
   public static final Field<Message, String> UUID = CLASS.uuid();
   public static final Field<Message, String> NAME = CLASS.string("name", RO);
   public static final Field<Message, Long> PRIORITY = CLASS.integer("priority", RO);

@@ -11,7 +11,8 @@ import java.util.Map;
 public final class Session {
   private Session() {}
 
-  public static final XClass<Session> CLASS = new XClass<Session>("session").unlisted();
+  public static final XClass<Session> CLASS =
+      new XClass<Session>("session").without(XClass.Generic.LISTINGS);
   public static final Field<Session, String> UUID = CLASS.uuid();
   public static final Field<Session, Ref<Host>> THIS_HOST = CLASS.ref("this_host", "host", RO);
   public static final Field<Session, Ref<User>> THIS_USER = CLASS.ref("this_user", "user", RO);

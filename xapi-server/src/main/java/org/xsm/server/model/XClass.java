@@ -20,7 +20,17 @@ public final class XClass<C> {
   private final String name;
   private final Map<String, Field<C, ?>> fields = new LinkedHashMap<>();
   private final List<Field<C, ?>> order = new ArrayList<>();
-  private boolean listable = true;
+  private final java.util.EnumSet<Generic> omitted = java.util.EnumSet.noneOf(Generic.class);
+
+  /** Groups of the generic messages ({@code rpc/GenericMessages}) that a class may lack in xapi. */
+  public enum Generic {
+    /** {@code get_all} and {@code get_all_records} (session, user). */
+    LISTINGS,
+    /** {@code get_by_name_label} (pool). */
+    BY_NAME_LABEL,
+    /** {@code get_<field>}/{@code set_<field>} and the like (message). */
+    FIELD_ACCESSORS
+  }
 
   XClass(String name) {
     this.name = name;
@@ -46,13 +56,12 @@ public final class XClass<C> {
   }
 
   /**
-   * Whether xapi offers {@code get_all} and {@code get_all_records} for the class (all but {@code
-   * session} and {@code user}). Xen Orchestra watches every class whose {@code get_all_records}
-   * {@code system.listMethods} lists, so a message xapi lacks would make it fetch a class it
-   * cannot.
+   * Whether xapi has these generic messages for the class: only xapi's own messages are offered and
+   * listed by {@code system.listMethods} (Xen Orchestra, for one, watches every class whose {@code
+   * get_all_records} is listed, and cannot fetch {@code session}'s).
    */
-  public boolean listable() {
-    return listable;
+  public boolean offers(Generic g) {
+    return !omitted.contains(g);
   }
 
   @Override
@@ -62,9 +71,9 @@ public final class XClass<C> {
 
   // ---- declaration ----
 
-  /** Declares a class that xapi does not list ({@link #listable}). */
-  XClass<C> unlisted() {
-    listable = false;
+  /** Declares generic messages that xapi does not have for this class ({@link #offers}). */
+  XClass<C> without(Generic... groups) {
+    omitted.addAll(java.util.List.of(groups));
     return this;
   }
 

@@ -36,7 +36,7 @@ public class GenericMessages implements RpcModule {
 
   private <C> void registerClass(Dispatcher d, XClass<C> c) {
     String n = c.name();
-    if (c.listable()) {
+    if (c.offers(XClass.Generic.LISTINGS)) {
       registerListings(d, c);
     }
     d.registerDefault(
@@ -45,7 +45,7 @@ public class GenericMessages implements RpcModule {
         n + ".get_by_uuid", 2, true, false, (ctx, a) -> db.byUuid(c, Params.str(a, 0)).value());
     @SuppressWarnings("unchecked")
     Field<C, String> label = (Field<C, String>) c.field("name_label");
-    if (label != null) {
+    if (label != null && c.offers(XClass.Generic.BY_NAME_LABEL)) {
       d.registerDefault(
           n + ".get_by_name_label",
           2,
@@ -53,12 +53,14 @@ public class GenericMessages implements RpcModule {
           false,
           (ctx, a) -> refs(db.where(label, Params.str(a, 0))));
     }
-    for (Field<C, ?> f : c.fields()) {
-      registerField(d, c, f);
+    if (c.offers(XClass.Generic.FIELD_ACCESSORS)) {
+      for (Field<C, ?> f : c.fields()) {
+        registerField(d, c, f);
+      }
     }
   }
 
-  /** get_all and get_all_records, for the classes xapi lists ({@link XClass#listable}). */
+  /** get_all and get_all_records, for the classes xapi lists ({@link XClass#offers}). */
   private <C> void registerListings(Dispatcher d, XClass<C> c) {
     String n = c.name();
     d.registerDefault(n + ".get_all", 1, true, false, (ctx, a) -> refs(db.all(c)));

@@ -26,6 +26,8 @@ import org.xsm.server.model.Vdi;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.VmMetrics;
+import org.xsm.server.model.XClass;
+import org.xsm.server.model.XenApiException;
 import org.xsm.server.nbd.NbdService;
 import org.xsm.server.vm.MemoryImages;
 
@@ -101,7 +103,39 @@ public class Sampler {
         sampleVm(t, vm, io);
       }
     }
+    dropGone();
     lastSampleSeconds = t;
+  }
+
+  /** Archives of VMs and SRs that no longer exist are dropped (one index lookup each). */
+  private void dropGone() {
+    archives
+        .keySet()
+        .removeIf(
+            key -> {
+              String[] ku = key.split(":", 2);
+              XClass<?> c = ku[0].equals("vm") ? Vm.CLASS : ku[0].equals("sr") ? Sr.CLASS : null;
+              return c != null && !exists(c, ku[1]);
+            });
+  }
+
+  private boolean exists(XClass<?> c, String uuid) {
+    try {
+      db.byUuid(c, uuid);
+      return true;
+    } catch (XenApiException e) {
+      return false;
+    }
+  }
+
+  /** Whether a VM runs now (only those are in {@code /rrd_updates}, as in xapi). */
+  boolean running(String vmUuid) {
+    try {
+      PowerState p = db.get(db.byUuid(Vm.CLASS, vmUuid), Vm.POWER_STATE);
+      return p == PowerState.RUNNING || p == PowerState.PAUSED;
+    } catch (XenApiException e) {
+      return false;
+    }
   }
 
   /** When the newest sample was taken (epoch seconds; 0 before the first). */
@@ -233,12 +267,12 @@ public class Sampler {
   private Ref<Sr> srOf(String vdiRef) {
     try {
       return db.get(Ref.<Vdi>of(vdiRef), Vdi.SR);
-    } catch (org.xsm.server.model.XenApiException e) {
+    } catch (XenApiException e) {
       return null;
     }
   }
 
-  private <C> String uuidOf(org.xsm.server.model.XClass<C> c, Ref<C> ref) {
+  private <C> String uuidOf(XClass<C> c, Ref<C> ref) {
     Map<String, Object> r = db.wireRecordOrNull(c, ref.value());
     return r == null ? null : String.valueOf(r.get("uuid"));
   }

@@ -17,10 +17,10 @@ import org.xsm.server.session.Sessions;
 
 /**
  * xapi's statistics handler {@code GET /rrd_updates?session_id=&start=<epoch s>[&interval=<s>]
- * [&cf=AVERAGE|MIN|MAX][&host=true][&vm_uuid=<uuid>][&sr_uuid=<uuid>][&json=true]}: every VM with
- * statistics (or only {@code vm_uuid}), the host's data sources with {@code host=true}, an SR's
- * with {@code sr_uuid}. Xen Orchestra asks for the host with {@code json=true} every few seconds.
- * Failures: 401 bad session, 400 bad parameter.
+ * [&cf=AVERAGE|MIN|MAX][&host=true][&vm_uuid=<uuid>][&sr_uuid=<uuid>][&json=true]}: every running
+ * VM (or only {@code vm_uuid}, running or not while its archives last), the host's data sources
+ * with {@code host=true}, an SR's with {@code sr_uuid}. Xen Orchestra asks for the host with {@code
+ * json=true} every few seconds. Failures: 401 bad session, 400 bad parameter.
  */
 @ApplicationScoped
 public class StatsRoutes {
@@ -57,7 +57,7 @@ public class StatsRoutes {
     String vmUuid = req.getParam("vm_uuid");
     for (String object : sampler.objects()) {
       String[] ku = object.split(":", 2);
-      if (ku[0].equals("vm") && (vmUuid == null || vmUuid.equals(ku[1]))) {
+      if (ku[0].equals("vm") && (vmUuid == null ? sampler.running(ku[1]) : vmUuid.equals(ku[1]))) {
         columns.addAll(RrdUpdates.columns("vm", ku[1], sampler.archivesOf("vm", ku[1])));
       }
     }
