@@ -95,6 +95,9 @@ class EventsMessagesBlobsTest extends SdkTest {
     for (String cls : List.of("pool", "host", "sr", "pbd", "sm", "network", "pif", "vm")) {
       assertThat(perClass.get(cls)).as("objects of %s", cls).isNotNull();
     }
+    // As in xapi, classes without events: a session's reference is its credential.
+    assertThat(perClass).doesNotContainKeys("session", "user", "secret");
+    assertThat(Event.from(c, new HashSet<>(Set.of("session")), "", 1.0).events).isEmpty();
     // Objects come and go (sessions, tasks) between the list and the counts; stable ones agree.
     for (String cls : List.of("pool", "host", "sr", "sm", "network")) {
       assertThat(((Map<?, ?>) all.validRefCounts).get(cls))
@@ -115,8 +118,26 @@ class EventsMessagesBlobsTest extends SdkTest {
         .isInstanceOf(Types.EventsLost.class);
     assertThatThrownBy(() -> Event.from(c, new HashSet<>(Set.of("vdi")), "garbage", 1.0))
         .isInstanceOfSatisfying(
-            Types.XenAPIException.class,
-            e -> assertThat(e.errorDescription[0]).isEqualTo("EVENT_FROM_FAILED"));
+            Types.EventFromTokenParseFailure.class, e -> assertThat(e.token).isEqualTo("garbage"));
+  }
+
+  @Test
+  void aWaitingEventFromEndsWithSessionInvalidWhenItsSessionLogsOut() throws Exception {
+    com.xensource.xenapi.Connection other = new com.xensource.xenapi.Connection(url);
+    com.xensource.xenapi.Session.loginWithPassword(other, "root", "xsm-test-root", "2.21");
+    String token = Event.from(other, new HashSet<>(Set.of("vdi")), "", 1.0).token;
+    CompletableFuture<Object> waiting =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return Event.from(other, new HashSet<>(Set.of("vdi")), token, 60.0);
+              } catch (Exception e) {
+                return e;
+              }
+            });
+    // Logged out while the call waits (for 60 s, were it not woken).
+    com.xensource.xenapi.Session.logout(other);
+    assertThat(waiting.get(20, TimeUnit.SECONDS)).isInstanceOf(Types.SessionInvalid.class);
   }
 
   @Test

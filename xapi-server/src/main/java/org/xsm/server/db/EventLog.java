@@ -100,7 +100,7 @@ public final class EventLog {
     try {
       id = Long.parseLong(token.split(",")[0].trim());
     } catch (NumberFormatException e) {
-      throw new XenApiException(XenApiError.EVENT_FROM_FAILED, "bad token " + token);
+      throw new XenApiException(XenApiError.EVENT_FROM_TOKEN_PARSE_FAILURE, token);
     }
     if (id < oldest() - 1 || id > last) {
       throw new XenApiException(XenApiError.EVENTS_LOST);
@@ -114,21 +114,25 @@ public final class EventLog {
   }
 
   /**
-   * Events after {@code token} for the given classes ('*' = all), waiting up to {@code
-   * timeoutSeconds} for at least one.
-   */
-  public synchronized List<Event> from(
-      Collection<String> classes, String token, double timeoutSeconds)
-      throws XenApiException, InterruptedException {
-    return after(classes, parse(token), timeoutSeconds);
-  }
-
-  /**
    * Events after id {@code after} for the given classes ('*' = all), waiting up to {@code
    * timeoutSeconds} for at least one; {@code EVENTS_LOST} once the log no longer holds them.
    */
   public synchronized List<Event> after(
       Collection<String> classes, long after, double timeoutSeconds)
+      throws XenApiException, InterruptedException {
+    return after(classes, after, timeoutSeconds, () -> false);
+  }
+
+  /**
+   * As {@link #after(Collection, long, double)}, but also ending the wait (with no events) as soon
+   * as {@code stop} holds, which it is asked at each new event of any class (a session's logout is
+   * one).
+   */
+  public synchronized List<Event> after(
+      Collection<String> classes,
+      long after,
+      double timeoutSeconds,
+      java.util.function.BooleanSupplier stop)
       throws XenApiException, InterruptedException {
     Set<String> want =
         classes.stream().map(c -> c.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
@@ -146,7 +150,7 @@ public final class EventLog {
         }
       }
       long wait = deadline - System.nanoTime();
-      if (!out.isEmpty() || wait <= 0) {
+      if (!out.isEmpty() || wait <= 0 || stop.getAsBoolean()) {
         return out;
       }
       after = Math.max(after, last);

@@ -4,10 +4,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
 import org.xsm.server.model.Schema;
+import org.xsm.server.model.Session;
 import org.xsm.server.model.XClass;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
@@ -34,7 +37,7 @@ public class EventMessages implements RpcModule {
           List<String> classes = Params.strings(a.get(0), "classes");
           String token = Params.str(a, 1);
           double timeout = Math.min(Params.dbl(a.get(2), "timeout"), 3600);
-          return interruptible(() -> events.from(classes, token, timeout));
+          return interruptible(() -> events.from(classes, token, timeout, probe(ctx)));
         });
     d.register(
         "event.inject",
@@ -74,20 +77,29 @@ public class EventMessages implements RpcModule {
         1,
         true,
         false,
-        (ctx, a) ->
-            interruptible(
-                () ->
-                    events.next(
-                        ctx.session(),
-                        () -> {
-                          try {
-                            sessions.validate(ctx.session());
-                          } catch (XenApiException e) {
-                            events.forget(ctx.session());
-                            throw e;
-                          }
-                        })));
+        (ctx, a) -> interruptible(() -> events.next(ctx.session(), probe(ctx))));
     d.register("event.get_current_id", 1, true, false, (ctx, a) -> db.events().lastId());
+  }
+
+  /** The caller's session, checked while a call waits; an ended one drops its subscription. */
+  private EventService.SessionProbe probe(CallContext ctx) {
+    Ref<Session> session = Ref.of(ctx.session());
+    return new EventService.SessionProbe() {
+      @Override
+      public void check() throws XenApiException {
+        try {
+          sessions.validate(ctx.session());
+        } catch (XenApiException e) {
+          events.forget(ctx.session());
+          throw e;
+        }
+      }
+
+      @Override
+      public boolean ended() {
+        return !db.exists(Session.CLASS, session); // a lookup in a concurrent map, no lock
+      }
+    };
   }
 
   /** A blocking wait that the server's shutdown may interrupt. */

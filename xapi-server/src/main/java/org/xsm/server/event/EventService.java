@@ -50,23 +50,31 @@ public class EventService {
 
   private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
 
-  /** The classes named by an event subscription ('*' = every class; unknown names are ignored). */
+  /**
+   * The classes named by an event subscription ('*' = every class), as xapi only those that have
+   * events (not session, user, secret: a session's reference is its credential); unknown names are
+   * ignored.
+   */
   static List<XClass<?>> classes(Collection<String> names) {
-    if (names.contains("*")) {
-      return Schema.classes();
-    }
     Set<XClass<?>> out = new LinkedHashSet<>();
-    for (String n : names) {
-      XClass<?> c = Schema.get(n);
-      if (c != null) {
+    for (XClass<?> c : Schema.classes()) {
+      if (c.offers(XClass.Generic.EVENTS)
+          && (names.contains("*") || names.stream().anyMatch(n -> Schema.get(n) == c))) {
         out.add(c);
       }
     }
     return new ArrayList<>(out);
   }
 
+  private static List<String> classNames(Collection<String> names) {
+    List<String> out = new ArrayList<>();
+    classes(names).forEach(c -> out.add(c.name()));
+    return out;
+  }
+
   /** {@code event.from}: the batch (events, valid_ref_counts, token) as the wire has it. */
-  public Map<String, Object> from(List<String> names, String token, double timeoutSeconds)
+  public Map<String, Object> from(
+      List<String> names, String token, double timeoutSeconds, SessionProbe session)
       throws XenApiException, InterruptedException {
     List<XClass<?>> classes = classes(names);
     List<Object> wire = new ArrayList<>();
@@ -84,7 +92,9 @@ public class EventService {
       last = now.eventId();
     } else {
       long after = db.events().parse(token);
-      List<EventLog.Event> evs = db.events().after(names, after, timeoutSeconds);
+      List<EventLog.Event> evs =
+          db.events().after(classNames(names), after, timeoutSeconds, session::ended);
+      session.check(); // logged out while waiting: SESSION_INVALID, as xapi
       wire.addAll(delivered(evs));
       // Nothing new: the same token again (a newer one could skip an event logged meanwhile).
       last = evs.isEmpty() ? after : evs.get(evs.size() - 1).id();
@@ -171,7 +181,7 @@ public class EventService {
       }
       List<EventLog.Event> evs;
       try {
-        evs = db.events().after(names, after, NEXT_SLICE_SECONDS);
+        evs = db.events().after(classNames(names), after, NEXT_SLICE_SECONDS, stillValid::ended);
       } catch (XenApiException lost) {
         synchronized (s) { // as xapi: the subscription goes on from now
           s.lastId = db.events().lastId();
@@ -193,9 +203,15 @@ public class EventService {
     subscriptions.remove(session);
   }
 
-  /** Checks that the caller's session is still valid, throwing its XenAPI error if not. */
-  @FunctionalInterface
+  /** The caller's session, as a waiting call sees it. */
   public interface SessionProbe {
+    /** Throws the session's XenAPI error if it is no longer valid. */
     void check() throws XenApiException;
+
+    /**
+     * Whether the session has ended (logged out): asked under the event log's lock at each new
+     * event, so it must take no lock of the database's.
+     */
+    boolean ended();
   }
 }

@@ -12,7 +12,7 @@ public final class Session {
   private Session() {}
 
   public static final XClass<Session> CLASS =
-      new XClass<Session>("session").without(XClass.Generic.LISTINGS);
+      new XClass<Session>("session").without(XClass.Generic.LISTINGS, XClass.Generic.EVENTS);
   public static final Field<Session, String> UUID = CLASS.uuid();
   public static final Field<Session, Ref<Host>> THIS_HOST = CLASS.ref("this_host", "host", RO);
   public static final Field<Session, Ref<User>> THIS_USER = CLASS.ref("this_user", "user", RO);

@@ -29,7 +29,9 @@ public final class XClass<C> {
     /** {@code get_by_name_label} (pool). */
     BY_NAME_LABEL,
     /** {@code get_<field>}/{@code set_<field>} and the like (message). */
-    FIELD_ACCESSORS
+    FIELD_ACCESSORS,
+    /** Events: {@code event.from}/{@code next} never report the class (xapi's gen_events false). */
+    EVENTS
   }
 
   XClass(String name) {
