@@ -203,7 +203,8 @@ class EventsMessagesBlobsTest extends SdkTest {
       assertThat(Message.getByUuid(c, r.uuid)).isEqualTo(m);
       assertThat(Message.getAllRecords(c)).containsKey(m);
       assertThat(Message.get(c, Types.Cls.POOL, poolUuid, before)).containsOnlyKeys(m);
-      assertThat(Message.get(c, Types.Cls.VM, poolUuid, before)).isEmpty();
+      assertThatThrownBy(() -> Message.get(c, Types.Cls.VM, poolUuid, before))
+          .isInstanceOf(Types.UuidInvalid.class);
       assertThat(Message.getSince(c, before)).containsKey(m);
       assertThat(Message.getSince(c, new Date(System.currentTimeMillis() + 60_000))).isEmpty();
       assertThat(Message.getAllRecordsWhere(c, "field \"name\" = \"XSM_TEST_ALERT\""))
@@ -258,7 +259,18 @@ class EventsMessagesBlobsTest extends SdkTest {
       Blob.Record r = blob.getRecord(c);
       assertThat(r.size).isEqualTo(body.length);
       assertThat(r.mimeType).isEqualTo("text/plain");
-      assertThat(r.nameLabel).isEqualTo("xsm-test-blob");
+      assertThat(r.nameLabel).isEmpty(); // xapi names a blob only in its owner's map
+      assertThat(r.lastUpdated).isAfter(new Date(0));
+      assertThatThrownBy(() -> pool.createNewBlob(c, "xsm-test-blob", "", false))
+          .isInstanceOf(Types.MapDuplicateKey.class);
+      HttpResponse<byte[]> byUuid =
+          http.send(
+              HttpRequest.newBuilder(
+                      url.toURI().resolve("/blob?uuid=" + r.uuid + "&session_id=" + session))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(byUuid.body()).isEqualTo(body);
 
       URI anonymous = url.toURI().resolve("/blob?ref=" + blob.toWireString());
       assertThat(

@@ -16,10 +16,10 @@ import org.xsm.server.rpc.CallContext;
 import org.xsm.server.session.Sessions;
 
 /**
- * xapi's blob handler: {@code GET /blob?ref=<blob>&session_id=<s>} answers the bytes with the
- * blob's mime type, {@code PUT} (or {@code POST}) replaces them. A public blob may be read without
- * a session. Failures answer with an HTTP status: 400 no ref, 401 bad session, 403 read-only
- * session writing, 404 unknown blob.
+ * xapi's blob handler: {@code GET /blob?ref=<blob>&session_id=<s>} (or {@code uuid=<blob uuid>})
+ * answers the bytes with the blob's mime type, {@code PUT} (or {@code POST}) replaces them. A
+ * public blob may be read without a session. Failures answer with an HTTP status: 400 neither ref
+ * nor uuid, 401 bad session, 403 read-only session writing, 404 unknown blob.
  */
 @ApplicationScoped
 public class BlobRoutes {
@@ -37,8 +37,29 @@ public class BlobRoutes {
     router.post("/blob").order(-10).handler(body).blockingHandler(this::put, false);
   }
 
+  /** The blob a request names by {@code ref} or {@code uuid}; null after answering 400. */
+  private Ref<Blob> blob(RoutingContext rc) {
+    String ref = rc.request().getParam("ref");
+    String uuid = rc.request().getParam("uuid");
+    if (ref != null) {
+      return Ref.of(ref);
+    }
+    if (uuid == null) {
+      answer(rc, 400, "the blob handler needs a ref or uuid parameter");
+      return null;
+    }
+    try {
+      return db.byUuid(Blob.CLASS, uuid);
+    } catch (XenApiException e) {
+      return Ref.nullRef();
+    }
+  }
+
   private void get(RoutingContext rc) {
-    Ref<Blob> blob = Ref.of(String.valueOf(rc.request().getParam("ref")));
+    Ref<Blob> blob = blob(rc);
+    if (blob == null) {
+      return;
+    }
     try {
       if (!db.exists(Blob.CLASS, blob)) {
         answer(rc, 404, "HANDLE_INVALID: no blob " + blob.value());
@@ -59,7 +80,10 @@ public class BlobRoutes {
 
   private void put(RoutingContext rc) {
     Buffer body = rc.body().buffer() == null ? Buffer.buffer() : rc.body().buffer();
-    Ref<Blob> blob = Ref.of(String.valueOf(rc.request().getParam("ref")));
+    Ref<Blob> blob = blob(rc);
+    if (blob == null) {
+      return;
+    }
     try {
       CallContext ctx = session(rc);
       if (ctx == null) {

@@ -25,7 +25,7 @@ public class BlobRpc implements RpcModule {
         true,
         (ctx, a) -> {
           arity("blob.create", a, 1, 2);
-          return blobs.create("", Params.str(a, 0), isPublic(a, 1), "").value();
+          return blobs.create(Params.str(a, 0), isPublic(a, 1), "").value();
         });
     d.register(
         "blob.destroy",

@@ -19,6 +19,7 @@ import org.xsm.server.model.Values;
 import org.xsm.server.model.XClass;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.rpc.Params;
 
 /**
  * Blobs: a {@code blob} record (name, size, mime type, public, last_updated) and its bytes, which
@@ -36,17 +37,19 @@ public class BlobService {
 
   @Inject Database db;
 
-  /** {@code blob.create}: an empty blob; an empty mime type is xapi's octet-stream. */
-  public Ref<Blob> create(String name, String mimeType, boolean isPublic, String owner) {
+  /**
+   * {@code blob.create}: an empty blob, as xapi makes it (no name, size 0, last_updated the epoch;
+   * an empty mime type is octet-stream).
+   */
+  public Ref<Blob> create(String mimeType, boolean isPublic, String owner) {
     Ref<Blob> ref =
         db.create(
             Blob.CLASS,
             Values.of(Blob.CLASS)
-                .with(Blob.NAME_LABEL, name)
                 .with(Blob.MIME_TYPE, mimeType.isEmpty() ? DEFAULT_MIME_TYPE : mimeType)
                 .with(Blob.PUBLIC, isPublic)
                 .with(Blob.SIZE, 0L)
-                .with(Blob.LAST_UPDATED, Instant.now()));
+                .with(Blob.LAST_UPDATED, Instant.EPOCH));
     QuarkusTransaction.requiringNew()
         .run(
             () -> {
@@ -59,9 +62,9 @@ public class BlobService {
   }
 
   /**
-   * {@code <class>.create_new_blob(self, name, mime_type, public)}: a blob named {@code name} in
-   * the object's {@code blobs} map (a second blob of the same name replaces the first in the map,
-   * as in xapi).
+   * {@code <class>.create_new_blob(self, name, mime_type, public)}: a new blob under {@code name}
+   * in the object's {@code blobs} map; a name already there is {@code MAP_DUPLICATE_KEY} (xapi's
+   * add_to_blobs), checked before anything is made.
    */
   public Ref<Blob> createFor(
       XClass<?> c, String objectRef, String name, String mimeType, boolean isPublic)
@@ -69,7 +72,10 @@ public class BlobService {
     if (db.classOf(objectRef) != c) {
       throw new XenApiException(XenApiError.HANDLE_INVALID, c.name(), objectRef);
     }
-    Ref<Blob> blob = create(name, mimeType, isPublic, objectRef);
+    if (Params.map(db.wireField(c, objectRef, "blobs"), "blobs").containsKey(name)) {
+      throw new XenApiException(XenApiError.MAP_DUPLICATE_KEY, c.name(), "blobs", objectRef, name);
+    }
+    Ref<Blob> blob = create(mimeType, isPublic, objectRef);
     changeBlobs(c, objectRef, m -> m.put(name, blob.value()));
     return blob;
   }

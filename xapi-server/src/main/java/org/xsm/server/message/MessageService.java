@@ -62,10 +62,22 @@ public class MessageService {
     db.destroy(Message.CLASS, m);
   }
 
-  /** {@code message.get}: the object's messages newer than {@code since} (by its uuid index). */
+  /**
+   * {@code message.get}: the object's messages newer than {@code since} (by its uuid index); an
+   * object that does not exist is {@code UUID_INVALID} without parameters, as xapi answers.
+   */
   public Map<String, Object> about(String cls, String objUuid, Instant since)
       throws XenApiException {
     MessageClass mc = messageClass(cls);
+    XClass<?> c = Schema.get(mc.wire());
+    try {
+      if (c == null) {
+        throw new XenApiException(XenApiError.UUID_INVALID);
+      }
+      db.byUuid(c, objUuid);
+    } catch (XenApiException e) {
+      throw new XenApiException(XenApiError.UUID_INVALID);
+    }
     Map<String, Object> out = new LinkedHashMap<>();
     for (Ref<Message> m : db.where(Message.OBJ_UUID, objUuid)) {
       Row<Message> r = db.readOrNull(Message.CLASS, m);
