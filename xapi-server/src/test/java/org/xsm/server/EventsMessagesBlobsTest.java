@@ -294,6 +294,17 @@ class EventsMessagesBlobsTest extends SdkTest {
     try {
       assertThat(plain.getMimeType(c)).isEqualTo("application/octet-stream");
       assertThat(plain.getPublic(c)).isFalse();
+      plain.setPublic(c, true);
+      plain.setNameLabel(c, "readable by anyone");
+      // A public blob is read without a session.
+      HttpResponse<String> open =
+          http.send(
+              HttpRequest.newBuilder(url.toURI().resolve("/blob?ref=" + plain.toWireString()))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(open.statusCode()).isEqualTo(200);
+      assertThat(open.body()).isEmpty();
     } finally {
       plain.destroy(c);
     }
