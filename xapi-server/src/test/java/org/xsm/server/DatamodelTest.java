@@ -92,7 +92,7 @@ class DatamodelTest extends SdkTest {
       try {
         all = sdk(name).getMethod("getAllRecords", Connection.class);
       } catch (NoSuchMethodException e) {
-        continue; // as in xapi: user has no get_all_records
+        continue; // the SDK 8.1.0 has no get_all_records for it (user, VTPM)
       }
       Map<?, ?> recs = (Map<?, ?>) all.invoke(null, c);
       for (Object r : recs.values()) {

@@ -295,6 +295,41 @@ class RestartSafetyIT {
   }
 
   /** After a restart: create, snapshot and destroy still work. */
+  /**
+   * XenAPI.py after a kill -9 and a restart: its old event token gets EVENTS_LOST, event.from with
+   * an empty token gives every object again (the event log is in memory, the objects are not), and
+   * a blob's bytes written before are still there (the script checks, {@code src/test/clients}).
+   */
+  @Test
+  void xenApiPyEventsAndBlobsAfterARestart() throws Exception {
+    Path data = newDataDir("events");
+    Server s1 = start(data);
+    ChildProcess.Result before = restartScript(s1, List.of("before"));
+    java.util.regex.Matcher m =
+        Pattern.compile("TOKEN (\\S+) VDI (\\S+) BLOB (\\S+)").matcher(before.output());
+    assertThat(m.find()).as(before.output()).isTrue();
+    s1.kill9();
+    Server s2 = start(data);
+    restartScript(s2, List.of("after", m.group(1), m.group(2), m.group(3)));
+  }
+
+  private static ChildProcess.Result restartScript(Server s, List<String> args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "/usr/bin/python3",
+                Path.of("src/test/clients/xenapi_py_restart_test.py").toString(),
+                "http://127.0.0.1:" + s.port,
+                "root",
+                PASSWORD));
+    cmd.addAll(args);
+    ChildProcess.Result r = ChildProcess.run(cmd, null, 180);
+    assertThat(r.exit() == 0 && r.output().contains("xenapi_py_restart_test: all checks passed"))
+        .as("xenapi_py_restart_test.py %s:\n%s", args.get(0), r.output())
+        .isTrue();
+    return r;
+  }
+
   private static void goOn(Connection c) throws Exception {
     int before = VDI.getAll(c).size();
     VDI v = newVdi(c, "after-restart", 4 * MIB, Map.of("after", "restart"));

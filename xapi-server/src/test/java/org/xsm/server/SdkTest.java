@@ -5,7 +5,9 @@ import com.xensource.xenapi.Pool;
 import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
+import com.xensource.xenapi.VM;
 import io.quarkus.test.common.http.TestHTTPResource;
 import java.net.URL;
 import java.util.Map;
@@ -43,6 +45,38 @@ public abstract class SdkTest {
   /** A new user disk of {@code sizeBytes} on the default SR. */
   protected VDI newVdi(String name, long sizeBytes) throws Exception {
     return newVdi(c, defaultSr(), name, sizeBytes, Map.of());
+  }
+
+  /** A new halted VM (not a template) with {@code vcpus} and {@code memoryBytes}, no devices. */
+  protected VM newVm(String name, long vcpus, long memoryBytes) throws Exception {
+    VM.Record r = new VM.Record();
+    r.nameLabel = name;
+    r.nameDescription = "";
+    r.memoryStaticMax = memoryBytes;
+    r.memoryDynamicMax = memoryBytes;
+    r.memoryDynamicMin = memoryBytes;
+    r.memoryStaticMin = memoryBytes;
+    r.VCPUsMax = vcpus;
+    r.VCPUsAtStartup = vcpus;
+    r.isATemplate = false;
+    r.otherConfig = Map.of();
+    return VM.create(c, r);
+  }
+
+  /** Attaches {@code disk} to {@code vm} as a read-write, bootable disk at {@code userdevice}. */
+  protected VBD attachDisk(VM vm, VDI disk, String userdevice) throws Exception {
+    VBD.Record b = new VBD.Record();
+    b.VM = vm;
+    b.VDI = disk;
+    b.userdevice = userdevice;
+    b.mode = Types.VbdMode.RW;
+    b.type = Types.VbdType.DISK;
+    b.bootable = true;
+    b.empty = false;
+    b.otherConfig = Map.of();
+    b.qosAlgorithmParams = Map.of();
+    b.qosAlgorithmType = "";
+    return VBD.create(c, b);
   }
 
   /** A new user disk, made with {@code VDI.create} and a full record, as SDK users make one. */

@@ -369,6 +369,27 @@ public class Database {
     }
   }
 
+  /** The references of some classes at one instant, and the last event id at that instant. */
+  public record CurrentObjects(long eventId, List<Map.Entry<XClass<?>, String>> refs) {}
+
+  /**
+   * Every record of {@code classes} as of one event id: what {@code event.from} with an empty token
+   * answers (as xapi, every current object, then the changes after that id). One pass over the
+   * classes' references, taken under the writers' lock so that no change falls between the list and
+   * the id; the records themselves are read afterwards by the caller (a change made meanwhile is
+   * also a later event, so the client ends up with the newest record either way).
+   */
+  public synchronized CurrentObjects currentObjects(Collection<XClass<?>> classes) {
+    List<Map.Entry<XClass<?>, String>> out = new ArrayList<>();
+    for (XClass<?> c : classes) {
+      Map<String, Rec> m = byClass.get(c);
+      if (m != null) {
+        m.keySet().forEach(ref -> out.add(Map.entry(c, ref)));
+      }
+    }
+    return new CurrentObjects(events.lastId(), out);
+  }
+
   /** Number of records per class (event.from's valid_ref_counts). */
   public Map<String, Long> counts(Collection<String> classes) {
     Map<String, Long> m = new LinkedHashMap<>();

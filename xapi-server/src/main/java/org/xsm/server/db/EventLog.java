@@ -18,6 +18,12 @@ import org.xsm.server.model.XenApiException;
  * is the id of the last event seen, printed as {@code %020d,%020d} (compared as strings, as xapi
  * does); {@link #from} blocks until a newer event of an asked class arrives or the timeout ends.
  * The log keeps the last {@value #CAPACITY} events; an older token gets {@code EVENTS_LOST}.
+ *
+ * <p>The log is in memory. So that a token from before a restart is never taken for a recent one,
+ * each start numbers its events from the start time in microseconds: a token from an earlier run is
+ * below the first id of this one (a run would need over a thousand events per millisecond, on
+ * average, to overtake the clock) and gets {@code EVENTS_LOST}, after which clients start again
+ * from an empty token (which gives every current object: {@code Database.currentObjects}).
  */
 public final class EventLog {
   static final int CAPACITY = 100_000;
@@ -38,7 +44,19 @@ public final class EventLog {
    */
   private final Event[] ring = new Event[CAPACITY];
 
+  /** The id before this run's first event. */
+  private final long base;
+
   private long last;
+
+  public EventLog() {
+    this(System.currentTimeMillis() * 1000);
+  }
+
+  EventLog(long base) {
+    this.base = base;
+    this.last = base;
+  }
 
   /** An add or mod: its record is read when the event is delivered. */
   synchronized void record(String cls, String op, String ref) {
@@ -57,7 +75,7 @@ public final class EventLog {
   /** Classes declared without events (user and secret, as xapi) make none. */
   private static boolean hasEvents(String cls) {
     XClass<?> c = Schema.get(cls);
-    return c == null || c.events();
+    return c == null || c.offers(XClass.Generic.EVENTS);
   }
 
   public synchronized void inject(String cls, String ref, Map<String, Object> snapshot) {
@@ -74,22 +92,34 @@ public final class EventLog {
 
   /** The oldest id still held. */
   private long oldest() {
-    return Math.max(1, last - CAPACITY + 1);
+    return Math.max(base + 1, last - CAPACITY + 1);
+  }
+
+  /** The newest event id (this run's base when none happened yet). */
+  public synchronized long lastId() {
+    return last;
   }
 
   public static String token(long id) {
     return String.format(Locale.ROOT, "%020d,%020d", id, 0);
   }
 
-  static long parse(String token) throws XenApiException {
-    if (token == null || token.isEmpty()) {
-      return 0;
-    }
+  /**
+   * The event id a token names. A token this log cannot answer from (too old, from an earlier run,
+   * or not yet issued) is {@code EVENTS_LOST}, as xapi says when it cannot give the changes since a
+   * token.
+   */
+  public synchronized long parse(String token) throws XenApiException {
+    long id;
     try {
-      return Long.parseLong(token.split(",")[0].trim());
+      id = Long.parseLong(token.split(",")[0].trim());
     } catch (NumberFormatException e) {
-      throw new XenApiException(XenApiError.EVENT_FROM_FAILED, "bad token " + token);
+      throw new XenApiException(XenApiError.EVENT_FROM_TOKEN_PARSE_FAILURE, token);
     }
+    if (id < oldest() - 1 || id > last) {
+      throw new XenApiException(XenApiError.EVENTS_LOST);
+    }
+    return id;
   }
 
   /** The current token (the newest event id). */
@@ -98,19 +128,32 @@ public final class EventLog {
   }
 
   /**
-   * Events after {@code token} for the given classes ('*' = all), waiting up to {@code
-   * timeoutSeconds} for at least one.
+   * Events after id {@code after} for the given classes ('*' = all), waiting up to {@code
+   * timeoutSeconds} for at least one; {@code EVENTS_LOST} once the log no longer holds them.
    */
-  public synchronized List<Event> from(
-      Collection<String> classes, String token, double timeoutSeconds)
+  public synchronized List<Event> after(
+      Collection<String> classes, long after, double timeoutSeconds)
       throws XenApiException, InterruptedException {
-    long after = parse(token);
+    return after(classes, after, timeoutSeconds, () -> false);
+  }
+
+  /**
+   * As {@link #after(Collection, long, double)}, but also ending the wait (with no events) as soon
+   * as {@code stop} holds, which it is asked at each new event of any class (a session's logout is
+   * one).
+   */
+  public synchronized List<Event> after(
+      Collection<String> classes,
+      long after,
+      double timeoutSeconds,
+      java.util.function.BooleanSupplier stop)
+      throws XenApiException, InterruptedException {
     Set<String> want =
         classes.stream().map(c -> c.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
     boolean all = want.contains("*");
     long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
     while (true) {
-      if (after > 0 && after < oldest() - 1) {
+      if (after < oldest() - 1) {
         throw new XenApiException(XenApiError.EVENTS_LOST);
       }
       List<Event> out = new ArrayList<>();
@@ -121,7 +164,7 @@ public final class EventLog {
         }
       }
       long wait = deadline - System.nanoTime();
-      if (!out.isEmpty() || wait <= 0) {
+      if (!out.isEmpty() || wait <= 0 || stop.getAsBoolean()) {
         return out;
       }
       after = Math.max(after, last);
@@ -137,6 +180,8 @@ public final class EventLog {
     m.put("class", e.cls().toLowerCase(Locale.ROOT));
     m.put("operation", e.operation());
     m.put("ref", e.ref());
+    Object uuid = snapshot == null ? null : snapshot.get("uuid");
+    m.put("obj_uuid", uuid == null ? "" : uuid);
     if (snapshot != null) {
       m.put("snapshot", snapshot);
     }

@@ -2,24 +2,29 @@ package org.xsm.server.event;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.xsm.server.db.Database;
-import org.xsm.server.db.EventLog;
+import org.xsm.server.model.Ref;
 import org.xsm.server.model.Schema;
+import org.xsm.server.model.Session;
 import org.xsm.server.model.XClass;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
+import org.xsm.server.rpc.SessionCheck;
 
-/** {@code event.from} (blocking, with tokens and valid_ref_counts) and {@code event.inject}. */
+/**
+ * The {@code event} class: {@code from}, {@code inject}, {@code register}, {@code next}, {@code
+ * unregister}, {@code get_current_id} (behaviour in {@link EventService}).
+ */
 @ApplicationScoped
 public class EventMessages implements RpcModule {
   @Inject Database db;
+  @Inject EventService events;
+  @Inject SessionCheck sessions;
 
   @Override
   public void register(Dispatcher d) {
@@ -32,45 +37,7 @@ public class EventMessages implements RpcModule {
           List<String> classes = Params.strings(a.get(0), "classes");
           String token = Params.str(a, 1);
           double timeout = Math.min(Params.dbl(a.get(2), "timeout"), 3600);
-          List<EventLog.Event> evs;
-          try {
-            evs = db.events().from(classes, token, timeout);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new XenApiException(XenApiError.EVENT_FROM_FAILED, "interrupted");
-          }
-          List<Object> wire = new ArrayList<>();
-          long last = 0;
-          // An object destroyed since its add or mod shows, in those, the record its del keeps.
-          Map<String, Map<String, Object>> deleted = new java.util.HashMap<>();
-          for (EventLog.Event e : evs) {
-            if (e.snapshot() != null && e.operation().equals("del")) {
-              deleted.put(e.ref(), e.snapshot());
-            }
-          }
-          for (EventLog.Event e : evs) {
-            last = Math.max(last, e.id());
-            Map<String, Object> snapshot = e.snapshot();
-            if (snapshot == null) {
-              XClass<?> c = Schema.get(e.cls());
-              snapshot = c == null ? null : db.wireRecordOrNull(c, e.ref());
-            }
-            if (snapshot == null) {
-              snapshot = deleted.get(e.ref());
-            }
-            wire.add(EventLog.wire(e, snapshot));
-          }
-          Map<String, Object> out = new LinkedHashMap<>();
-          out.put("events", wire);
-          List<String> counted =
-              classes.contains("*") ? new ArrayList<>(Database.classNames()) : classes;
-          Map<String, Object> counts = new LinkedHashMap<>();
-          for (Map.Entry<String, Long> e : db.counts(counted).entrySet()) {
-            counts.put(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue());
-          }
-          out.put("valid_ref_counts", counts);
-          out.put("token", last > 0 ? EventLog.token(last) : db.events().currentToken());
-          return out;
+          return interruptible(() -> events.from(classes, token, timeout, probe(ctx)));
         });
     d.register(
         "event.inject",
@@ -87,5 +54,66 @@ public class EventMessages implements RpcModule {
           db.events().inject(c.name(), ref, db.wireRecord(c, ref));
           return db.events().currentToken();
         });
+    d.register(
+        "event.register",
+        2,
+        true,
+        false,
+        (ctx, a) -> {
+          events.register(ctx.session(), Params.strings(a.get(0), "classes"));
+          return "";
+        });
+    d.register(
+        "event.unregister",
+        2,
+        true,
+        false,
+        (ctx, a) -> {
+          events.unregister(ctx.session(), Params.strings(a.get(0), "classes"));
+          return "";
+        });
+    d.register(
+        "event.next",
+        1,
+        true,
+        false,
+        (ctx, a) -> interruptible(() -> events.next(ctx.session(), probe(ctx))));
+    d.register("event.get_current_id", 1, true, false, (ctx, a) -> db.events().lastId());
+  }
+
+  /** The caller's session, checked while a call waits; an ended one drops its subscription. */
+  private EventService.SessionProbe probe(CallContext ctx) {
+    Ref<Session> session = Ref.of(ctx.session());
+    return new EventService.SessionProbe() {
+      @Override
+      public void check() throws XenApiException {
+        try {
+          sessions.validate(ctx.session());
+        } catch (XenApiException e) {
+          events.forget(ctx.session());
+          throw e;
+        }
+      }
+
+      @Override
+      public boolean ended() {
+        return !db.exists(Session.CLASS, session); // a lookup in a concurrent map, no lock
+      }
+    };
+  }
+
+  /** A blocking wait that the server's shutdown may interrupt. */
+  @FunctionalInterface
+  private interface Wait {
+    Object call() throws XenApiException, InterruptedException;
+  }
+
+  private static Object interruptible(Wait w) throws XenApiException {
+    try {
+      return w.call();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new XenApiException(XenApiError.EVENT_FROM_FAILED, "interrupted");
+    }
   }
 }

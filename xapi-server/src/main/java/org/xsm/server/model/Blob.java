@@ -14,7 +14,7 @@ public final class Blob {
   public static final Field<Blob, String> NAME_LABEL = CLASS.indexedString("name_label", RW);
   public static final Field<Blob, String> NAME_DESCRIPTION = CLASS.string("name_description", RW);
   public static final Field<Blob, Long> SIZE = CLASS.integer("size", RO);
-  public static final Field<Blob, Boolean> PUBLIC = CLASS.bool("public", RO);
+  public static final Field<Blob, Boolean> PUBLIC = CLASS.bool("public", RW);
   public static final Field<Blob, Instant> LAST_UPDATED = CLASS.datetime("last_updated", RO);
   public static final Field<Blob, String> MIME_TYPE = CLASS.string("mime_type", RO);
 }

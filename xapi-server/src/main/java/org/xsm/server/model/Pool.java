@@ -10,7 +10,8 @@ import java.util.Map;
 public final class Pool {
   private Pool() {}
 
-  public static final XClass<Pool> CLASS = new XClass<>("pool");
+  public static final XClass<Pool> CLASS =
+      new XClass<Pool>("pool").without(XClass.Generic.BY_NAME_LABEL);
   public static final Field<Pool, String> UUID = CLASS.uuid();
   public static final Field<Pool, String> NAME_LABEL = CLASS.indexedString("name_label", RW);
   public static final Field<Pool, String> NAME_DESCRIPTION = CLASS.string("name_description", RW);

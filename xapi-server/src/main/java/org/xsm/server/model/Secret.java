@@ -8,7 +8,8 @@ import java.util.Map;
 public final class Secret {
   private Secret() {}
 
-  public static final XClass<Secret> CLASS = new XClass<Secret>("secret").withoutEvents();
+  public static final XClass<Secret> CLASS =
+      new XClass<Secret>("secret").without(XClass.Generic.EVENTS);
   public static final Field<Secret, String> UUID = CLASS.uuid();
   public static final Field<Secret, String> VALUE = CLASS.string("value", RW);
   public static final Field<Secret, Map<String, String>> OTHER_CONFIG =

@@ -11,9 +11,8 @@ import java.util.Map;
 public final class Session {
   private Session() {}
 
-  // Unlike xapi's, session records make events: a logout's del event is what wakes the session's
-  // blocked event.from (xapi wakes it by other means), so that it fails with SESSION_INVALID.
-  public static final XClass<Session> CLASS = new XClass<>("session");
+  public static final XClass<Session> CLASS =
+      new XClass<Session>("session").without(XClass.Generic.LISTINGS, XClass.Generic.EVENTS);
   public static final Field<Session, String> UUID = CLASS.uuid();
   public static final Field<Session, Ref<Host>> THIS_HOST = CLASS.ref("this_host", "host", RO);
   public static final Field<Session, Ref<User>> THIS_USER = CLASS.ref("this_user", "user", RO);

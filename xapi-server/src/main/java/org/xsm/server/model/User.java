@@ -9,7 +9,8 @@ import java.util.Map;
 public final class User {
   private User() {}
 
-  public static final XClass<User> CLASS = new XClass<User>("user").withoutEvents();
+  public static final XClass<User> CLASS =
+      new XClass<User>("user").without(XClass.Generic.LISTINGS, XClass.Generic.EVENTS);
   public static final Field<User, String> UUID = CLASS.uuid();
   public static final Field<User, String> SHORT_NAME = CLASS.indexedString("short_name", RO);
   public static final Field<User, String> FULLNAME = CLASS.string("fullname", RW);

@@ -20,24 +20,22 @@ public final class XClass<C> {
   private final String name;
   private final Map<String, Field<C, ?>> fields = new LinkedHashMap<>();
   private final List<Field<C, ?>> order = new ArrayList<>();
-  private boolean events = true;
+  private final java.util.EnumSet<Generic> omitted = java.util.EnumSet.noneOf(Generic.class);
+
+  /** Groups of the generic messages ({@code rpc/GenericMessages}) that a class may lack in xapi. */
+  public enum Generic {
+    /** {@code get_all} and {@code get_all_records} (session, user). */
+    LISTINGS,
+    /** {@code get_by_name_label} (pool). */
+    BY_NAME_LABEL,
+    /** {@code get_<field>}/{@code set_<field>} and the like (message). */
+    FIELD_ACCESSORS,
+    /** Events: {@code event.from}/{@code next} never report the class (xapi's gen_events false). */
+    EVENTS
+  }
 
   XClass(String name) {
     this.name = name;
-  }
-
-  /**
-   * A class whose changes are no events (xapi's {@code gen_events:false}, e.g. user and secret):
-   * {@code event.from} never hands out its records, e.g. a secret's value to a read-only session.
-   */
-  XClass<C> withoutEvents() {
-    events = false;
-    return this;
-  }
-
-  /** Whether changes of its records are events. */
-  public boolean events() {
-    return events;
   }
 
   /** The wire name ({@code VM}, {@code VDI}, {@code pool}). */
@@ -59,12 +57,27 @@ public final class XClass<C> {
     return fields.containsKey(n);
   }
 
+  /**
+   * Whether xapi has these generic messages for the class: only xapi's own messages are offered and
+   * listed by {@code system.listMethods} (Xen Orchestra, for one, watches every class whose {@code
+   * get_all_records} is listed, and cannot fetch {@code session}'s).
+   */
+  public boolean offers(Generic g) {
+    return !omitted.contains(g);
+  }
+
   @Override
   public String toString() {
     return name;
   }
 
   // ---- declaration ----
+
+  /** Declares generic messages that xapi does not have for this class ({@link #offers}). */
+  XClass<C> without(Generic... groups) {
+    omitted.addAll(java.util.List.of(groups));
+    return this;
+  }
 
   private <T> Field<C, T> add(
       String n,

@@ -204,10 +204,12 @@ final class NbdConnection implements Runnable {
         case Nbd.CMD_READ -> {
           ByteBuffer b = ByteBuffer.allocate((int) r.length);
           d.read(b, r.offset);
+          export.counted(r.length, 0);
           data(r, b.array());
         }
         case Nbd.CMD_WRITE -> {
           d.write(ByteBuffer.wrap(r.payload), r.offset);
+          export.counted(0, r.payload.length);
           done(r, true);
         }
         case Nbd.CMD_FLUSH -> done(r, true);
@@ -215,6 +217,7 @@ final class NbdConnection implements Runnable {
         case Nbd.CMD_TRIM -> done(r, false);
         case Nbd.CMD_WRITE_ZEROES -> {
           writeZeroes(d, r.offset, r.length);
+          export.counted(0, r.length);
           done(r, true);
         }
         case Nbd.CMD_BLOCK_STATUS -> blockStatus(r, d);

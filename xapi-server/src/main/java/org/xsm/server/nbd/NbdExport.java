@@ -26,6 +26,10 @@ public final class NbdExport {
   private final Set<NbdConnection> connections = new HashSet<>(); // guarded by this
   private final ReadWriteLock io = new ReentrantReadWriteLock();
   private boolean closed; // guarded by this; also read under io's read lock
+  private final java.util.concurrent.atomic.LongAdder bytesRead =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder bytesWritten =
+      new java.util.concurrent.atomic.LongAdder();
 
   NbdExport(String name, VdiDevice device, boolean readOnly) {
     this.name = name;
@@ -44,6 +48,22 @@ public final class NbdExport {
   /** Writes are refused with {@code EPERM} (snapshots, base copies, read-only attachments). */
   public boolean readOnly() {
     return readOnly;
+  }
+
+  /** Counts the bytes of a served read or write (the statistics' disk I/O). */
+  void counted(long read, long written) {
+    bytesRead.add(read);
+    bytesWritten.add(written);
+  }
+
+  /** Bytes read from the device through this export so far. */
+  public long bytesRead() {
+    return bytesRead.sum();
+  }
+
+  /** Bytes written to the device through this export so far. */
+  public long bytesWritten() {
+    return bytesWritten.sum();
   }
 
   /** Connections that chose this export (from just before their handshake reply on). */

@@ -104,8 +104,38 @@ public class NbdService implements RpcModule {
   public void unexportVdi(String vdiRef) {
     String name = exportOfVdi.remove(vdiRef);
     if (name != null && server != null) {
+      server.find(name).ifPresent(e -> retire(vdiRef, e));
       server.unexport(name);
     }
+  }
+
+  /** Bytes read and written through a VDI's exports since the server started. */
+  public record IoTotals(long bytesRead, long bytesWritten) {}
+
+  /** What ended exports of each VDI served (so totals do not drop when a VDI is re-exported). */
+  private final Map<String, IoTotals> retired = new ConcurrentHashMap<>();
+
+  private void retire(String vdiRef, NbdExport e) {
+    retired.merge(
+        vdiRef,
+        new IoTotals(e.bytesRead(), e.bytesWritten()),
+        (a, b) -> new IoTotals(a.bytesRead() + b.bytesRead(), a.bytesWritten() + b.bytesWritten()));
+  }
+
+  /** The VDIs exported now. */
+  public java.util.Set<String> exportedVdis() {
+    return java.util.Set.copyOf(exportOfVdi.keySet());
+  }
+
+  /** A VDI's NBD I/O since the server started (the statistics read it every few seconds). */
+  public IoTotals ioTotals(String vdiRef) {
+    IoTotals before = retired.getOrDefault(vdiRef, new IoTotals(0, 0));
+    String name = exportOfVdi.get(vdiRef);
+    NbdExport now = name == null || server == null ? null : server.find(name).orElse(null);
+    return now == null
+        ? before
+        : new IoTotals(
+            before.bytesRead() + now.bytesRead(), before.bytesWritten() + now.bytesWritten());
   }
 
   @Override

@@ -36,6 +36,33 @@ public class GenericMessages implements RpcModule {
 
   private <C> void registerClass(Dispatcher d, XClass<C> c) {
     String n = c.name();
+    if (c.offers(XClass.Generic.LISTINGS)) {
+      registerListings(d, c);
+    }
+    d.registerDefault(
+        n + ".get_record", 2, true, false, (ctx, a) -> db.wireRecord(c, Params.str(a, 0)));
+    d.registerDefault(
+        n + ".get_by_uuid", 2, true, false, (ctx, a) -> db.byUuid(c, Params.str(a, 0)).value());
+    @SuppressWarnings("unchecked")
+    Field<C, String> label = (Field<C, String>) c.field("name_label");
+    if (label != null && c.offers(XClass.Generic.BY_NAME_LABEL)) {
+      d.registerDefault(
+          n + ".get_by_name_label",
+          2,
+          true,
+          false,
+          (ctx, a) -> refs(db.where(label, Params.str(a, 0))));
+    }
+    if (c.offers(XClass.Generic.FIELD_ACCESSORS)) {
+      for (Field<C, ?> f : c.fields()) {
+        registerField(d, c, f);
+      }
+    }
+  }
+
+  /** get_all and get_all_records, for the classes xapi lists ({@link XClass#offers}). */
+  private <C> void registerListings(Dispatcher d, XClass<C> c) {
+    String n = c.name();
     d.registerDefault(n + ".get_all", 1, true, false, (ctx, a) -> refs(db.all(c)));
     d.registerDefault(
         n + ".get_all_records",
@@ -52,23 +79,6 @@ public class GenericMessages implements RpcModule {
           }
           return out;
         });
-    d.registerDefault(
-        n + ".get_record", 2, true, false, (ctx, a) -> db.wireRecord(c, Params.str(a, 0)));
-    d.registerDefault(
-        n + ".get_by_uuid", 2, true, false, (ctx, a) -> db.byUuid(c, Params.str(a, 0)).value());
-    @SuppressWarnings("unchecked")
-    Field<C, String> label = (Field<C, String>) c.field("name_label");
-    if (label != null) {
-      d.registerDefault(
-          n + ".get_by_name_label",
-          2,
-          true,
-          false,
-          (ctx, a) -> refs(db.where(label, Params.str(a, 0))));
-    }
-    for (Field<C, ?> f : c.fields()) {
-      registerField(d, c, f);
-    }
   }
 
   private <C> void registerField(Dispatcher d, XClass<C> c, Field<C, ?> f) {

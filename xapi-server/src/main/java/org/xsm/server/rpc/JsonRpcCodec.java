@@ -289,6 +289,8 @@ public final class JsonRpcCodec {
       g.writeNumber(((Number) value).doubleValue());
     } else if (value instanceof Instant instant) {
       g.writeString(XenApiDateTime.format(instant));
+    } else if (value instanceof java.time.LocalDateTime local) {
+      g.writeString(XenApiDateTime.format(local));
     } else if (value instanceof byte[] bytes) {
       g.writeString(Base64.getEncoder().encodeToString(bytes));
     } else if (value instanceof Map<?, ?> map) {

@@ -34,6 +34,13 @@ final class XenApiDateTime {
     return WIRE.format(instant.truncatedTo(ChronoUnit.SECONDS));
   }
 
+  private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("uuuuMMdd'T'HH:mm:ss");
+
+  /** A local time ({@code host.get_server_localtime}): the same text without the zone. */
+  static String format(LocalDateTime local) {
+    return LOCAL.format(local.truncatedTo(ChronoUnit.SECONDS));
+  }
+
   /**
    * Parses the forms in {@link #ACCEPTED}; a value without a zone is UTC, as xapi reads it.
    *

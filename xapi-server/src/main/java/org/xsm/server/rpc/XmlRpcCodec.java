@@ -200,6 +200,10 @@ public final class XmlRpcCodec {
       out.append("<dateTime.iso8601>")
           .append(XenApiDateTime.format(instant))
           .append("</dateTime.iso8601>");
+    } else if (value instanceof java.time.LocalDateTime local) {
+      out.append("<dateTime.iso8601>")
+          .append(XenApiDateTime.format(local))
+          .append("</dateTime.iso8601>");
     } else if (value instanceof byte[] bytes) {
       out.append("<base64>").append(Base64.getEncoder().encodeToString(bytes)).append("</base64>");
     } else if (value instanceof Map<?, ?> map) {
