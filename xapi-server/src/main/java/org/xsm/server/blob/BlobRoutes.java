@@ -8,6 +8,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.List;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.Blob;
 import org.xsm.server.model.Ref;
@@ -29,6 +30,9 @@ public class BlobRoutes {
   @Inject BlobService blobs;
   @Inject Database db;
   @Inject Sessions sessions;
+
+  @Inject org.xsm.server.rbac.Rbac rbac;
+  @Inject org.xsm.server.audit.AuditLog audit;
 
   void init(@Observes Router router) {
     router.get("/blob").order(-10).blockingHandler(this::get, false);
@@ -89,10 +93,15 @@ public class BlobRoutes {
       if (ctx == null) {
         return;
       }
-      if (ctx.readOnly()) {
-        answer(rc, 403, "RBAC_PERMISSION_DENIED: the read-only role may not write a blob");
+      String source = String.valueOf(rc.request().remoteAddress());
+      try {
+        rbac.checkHttp(ctx, "put_blob"); // xapi: vm-power-admin and above
+      } catch (XenApiException denied) {
+        audit.transfer(ctx, source, "put_blob", List.of(blob.value()), denied.code());
+        answer(rc, 403, denied.code() + ": " + String.join(" ", denied.params()));
         return;
       }
+      audit.transfer(ctx, source, "put_blob", List.of(blob.value()), "started");
       if (!db.exists(Blob.CLASS, blob)) {
         answer(rc, 404, "HANDLE_INVALID: no blob " + blob.value());
         return;

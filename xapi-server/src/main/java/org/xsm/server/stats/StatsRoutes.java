@@ -28,6 +28,8 @@ public class StatsRoutes {
   @Inject Database db;
   @Inject Sessions sessions;
 
+  @jakarta.inject.Inject org.xsm.server.rbac.Rbac rbac;
+
   void init(@Observes Router router) {
     router.get("/rrd_updates").order(-10).blockingHandler(this::rrdUpdates, false);
   }
@@ -35,7 +37,8 @@ public class StatsRoutes {
   private void rrdUpdates(RoutingContext rc) {
     HttpServerRequest req = rc.request();
     try {
-      sessions.validate(String.valueOf(req.getParam("session_id")));
+      rbac.checkHttp(
+          sessions.validate(String.valueOf(req.getParam("session_id"))), "get_rrd_updates");
     } catch (XenApiException e) {
       answer(rc, 401, "text/plain", e.code() + ": session_id is missing or invalid");
       return;
