@@ -175,10 +175,10 @@ class StatsTest extends SdkTest {
       long start = System.currentTimeMillis() / 1000 - 1;
       sampler.sampleNow();
       var nbd = disk.getNbdInfo(c).iterator().next();
-      String uri = "nbd://" + nbd.address + ":" + nbd.port + "/" + nbd.exportname;
-      ChildProcess.Result w =
-          ChildProcess.run(
-              List.of("/usr/bin/qemu-io", "-f", "raw", "-c", "write -P 7 0 1M", uri), null, 60);
+      // Over TLS, trusting the certificate get_nbd_info gave (as xapi, NBD requires TLS).
+      List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-c", "write -P 7 0 1M"));
+      cmd.addAll(NbdXenApiTest.target(nbd).qemuArgs());
+      ChildProcess.Result w = ChildProcess.run(cmd, null, 60);
       assertThat(w.exit()).as(w.output()).isZero();
       sampler.sampleNow();
       String vmUuid = vm.getUuid(c);

@@ -69,6 +69,10 @@ public final class EventLog {
   synchronized void recordDeletion(String cls, String ref, Map<String, Object> last) {
     if (hasEvents(cls)) {
       append(cls, "del", ref, last);
+    } else {
+      // No event (a session, a secret), but waiting calls look again: a logged-out session's
+      // event.from ends with SESSION_INVALID at once.
+      notifyAll();
     }
   }
 
