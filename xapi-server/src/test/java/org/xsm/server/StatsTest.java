@@ -176,7 +176,8 @@ class StatsTest extends SdkTest {
       sampler.sampleNow();
       var nbd = disk.getNbdInfo(c).iterator().next();
       // Over TLS, trusting the certificate get_nbd_info gave (as xapi, NBD requires TLS).
-      List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-c", "write -P 7 0 1M"));
+      List<String> cmd =
+          new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-c", "write -P 7 0 1M"));
       cmd.addAll(NbdXenApiTest.target(nbd).qemuArgs());
       ChildProcess.Result w = ChildProcess.run(cmd, null, 60);
       assertThat(w.exit()).as(w.output()).isZero();

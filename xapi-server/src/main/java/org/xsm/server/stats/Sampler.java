@@ -63,7 +63,15 @@ public class Sampler {
   private volatile long lastSampleSeconds;
   private ScheduledExecutorService timer;
 
-  void onStart(@Observes StartupEvent ev) {
+  /**
+   * Starts sampling once start-up has made the host and plugged the SRs (a later observer than
+   * {@code boot/Bootstrap}'s): a first sample taken before would describe no host, and a client
+   * reading it (Xen Orchestra) would find the host's data sources missing.
+   */
+  void onStart(
+      @Observes
+          @jakarta.annotation.Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 1000)
+          StartupEvent ev) {
     timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
