@@ -20,6 +20,7 @@ import org.xsm.server.rpc.WireValues;
 public class VmRpc implements RpcModule {
   @Inject VmService vms;
   @Inject Database db;
+  @Inject VmDevices devices;
 
   @Override
   public void register(Dispatcher d) {
@@ -72,7 +73,9 @@ public class VmRpc implements RpcModule {
         true,
         true,
         (c, a) ->
-            vms.createVbd(WireValues.fromRecord(Vbd.CLASS, Params.map(a.get(0), "args"))).value());
+            devices
+                .createVbd(WireValues.fromRecord(Vbd.CLASS, Params.map(a.get(0), "args")))
+                .value());
     d.register(
         "VBD.destroy",
         2,
@@ -82,15 +85,18 @@ public class VmRpc implements RpcModule {
           Ref<Vbd> vbd = Params.ref(a, 0);
           return none(() -> vms.destroyDevice(Vbd.CLASS, vbd, db.get(vbd, Vbd.CURRENTLY_ATTACHED)));
         });
-    d.register("VBD.plug", 2, true, true, (c, a) -> none(() -> vms.plug(Params.ref(a, 0))));
-    d.register("VBD.unplug", 2, true, true, (c, a) -> none(() -> vms.unplug(Params.ref(a, 0))));
+    d.register("VBD.plug", 2, true, true, (c, a) -> none(() -> devices.plug(Params.ref(a, 0))));
+    d.register(
+        "VBD.unplug", 2, true, true, (c, a) -> none(() -> devices.unplug(Params.ref(a, 0), false)));
     d.register(
         "VIF.create",
         2,
         true,
         true,
         (c, a) ->
-            vms.createVif(WireValues.fromRecord(Vif.CLASS, Params.map(a.get(0), "args"))).value());
+            devices
+                .createVif(WireValues.fromRecord(Vif.CLASS, Params.map(a.get(0), "args")))
+                .value());
     d.register(
         "VIF.destroy",
         2,

@@ -47,7 +47,13 @@ public class VmService {
   /** A new halted VM (VM.create), with the fields the client's record sets. */
   public Ref<Vm> create(Values<Vm> fields) throws XenApiException {
     checkRefs(fields);
-    fields.with(Vm.POWER_STATE, PowerState.HALTED).with(Vm.DOMID, -1L);
+    // As xapi: every VM gets the seed its generated VIF MACs derive from.
+    java.util.Map<String, String> oc = new java.util.LinkedHashMap<>();
+    if (fields.stored().get(Vm.OTHER_CONFIG.name()) instanceof java.util.Map<?, ?> m) {
+      m.forEach((k, v) -> oc.put(String.valueOf(k), String.valueOf(v)));
+    }
+    oc.putIfAbsent(VmDevices.MAC_SEED, java.util.UUID.randomUUID().toString());
+    fields.with(Vm.OTHER_CONFIG, oc).with(Vm.POWER_STATE, PowerState.HALTED).with(Vm.DOMID, -1L);
     return records.create(fields);
   }
 
@@ -110,6 +116,11 @@ public class VmService {
     if (s != PowerState.HALTED && s != PowerState.SUSPENDED) {
       throw badState(vm, PowerState.HALTED, s);
     }
+    // As xapi: the VM's children (in the snapshot tree) now hang from its parent.
+    Ref<Vm> parent = db.get(vm, Vm.PARENT);
+    for (Ref<Vm> child : db.get(vm, Vm.CHILDREN)) {
+      db.set(child, Vm.PARENT, db.exists(Vm.CLASS, parent) ? parent : Ref.nullRef());
+    }
     destroyDevices(vm);
     records.destroy(vm);
   }
@@ -124,6 +135,12 @@ public class VmService {
     }
     for (Ref<Vgpu> d : db.get(vm, Vm.VGPUS)) {
       db.destroy(Vgpu.CLASS, d);
+    }
+    for (Ref<org.xsm.server.model.Vtpm> d : db.get(vm, Vm.VTPMS)) {
+      db.destroy(org.xsm.server.model.Vtpm.CLASS, d);
+    }
+    for (Ref<org.xsm.server.model.Console> d : db.get(vm, Vm.CONSOLES)) {
+      db.destroy(org.xsm.server.model.Console.CLASS, d);
     }
   }
 
@@ -179,6 +196,16 @@ public class VmService {
     for (Ref<Vbd> vbd : pluggable(vm)) {
       unplugDevice(vbd);
     }
+    vifsAttached(vm, false);
+  }
+
+  /** A domain's network interfaces come and go with it (xapi plugs every VIF at start). */
+  private void vifsAttached(Ref<Vm> vm, boolean attached) throws XenApiException {
+    for (Ref<Vif> vif : db.get(vm, Vm.VIFS)) {
+      if (db.exists(Vif.CLASS, vif) && db.get(vif, Vif.CURRENTLY_ATTACHED) != attached) {
+        db.set(vif, Vif.CURRENTLY_ATTACHED, attached);
+      }
+    }
   }
 
   /** VM.start. */
@@ -201,6 +228,7 @@ public class VmService {
       saved = vdis.read(suspendVdi, MemoryImages.SIZE_BYTES);
     }
     attachDevices(vm);
+    vifsAttached(vm, true);
     if (saved != null) {
       memory.restore(vm, saved, !paused);
       db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
@@ -327,6 +355,9 @@ public class VmService {
     }
     for (Ref<Vbd> vbd : db.fullScan(Vbd.CLASS, r -> r.get(Vbd.CURRENTLY_ATTACHED))) {
       db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
+    }
+    for (Ref<Vif> vif : db.fullScan(Vif.CLASS, r -> r.get(Vif.CURRENTLY_ATTACHED))) {
+      db.set(vif, Vif.CURRENTLY_ATTACHED, false);
     }
   }
 }

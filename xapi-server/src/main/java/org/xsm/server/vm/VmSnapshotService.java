@@ -164,7 +164,19 @@ public class VmSnapshotService {
             Vm.RESIDENT_ON)) {
       f.without(k);
     }
+    // As xapi's clone: a fresh MAC seed, no default-template mark, the base template's name kept.
+    Map<String, String> oc = new LinkedHashMap<>(rec.get(Vm.OTHER_CONFIG));
+    if (oc.containsKey(VmDevices.MAC_SEED)) {
+      oc.put(VmDevices.MAC_SEED, java.util.UUID.randomUUID().toString());
+    }
+    oc.remove("default_template");
+    oc.remove("xensource_internal");
+    if (rec.get(Vm.IS_A_TEMPLATE)) {
+      oc.putIfAbsent("base_template_name", rec.get(Vm.NAME_LABEL));
+    }
     f.with(Vm.NAME_LABEL, name)
+        .with(Vm.OTHER_CONFIG, oc)
+        .with(Vm.IS_DEFAULT_TEMPLATE, false)
         .with(Vm.IS_A_SNAPSHOT, false)
         .with(Vm.POWER_STATE, PowerState.HALTED)
         .with(Vm.DOMID, -1L);

@@ -1,0 +1,226 @@
+package org.xsm.server.vm;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.xsm.server.db.Database;
+import org.xsm.server.model.DomainType;
+import org.xsm.server.model.PowerState;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Values;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.VdiType;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.vm.VmOperations.Op;
+
+/**
+ * A VM's memory and vCPU settings with xapi's checks (xapi_vm.ml, vm_memory_constraints.ml): the
+ * operation's power state first, then {@code static_min <= dynamic_min <= dynamic_max <=
+ * static_max} (MEMORY_CONSTRAINT_VIOLATION) and {@code 0 < VCPUs_at_startup <= VCPUs_max}
+ * (INVALID_VALUE). The pool has dynamic memory control, so the dynamic range need not be pinned.
+ */
+@ApplicationScoped
+public class VmConfig {
+  private static final String ORDER =
+      "Memory limits must satisfy: static_min <= dynamic_min <= dynamic_max <= static_max";
+  private static final String VCPUS =
+      "VCPU values must satisfy: 0 < VCPUs_at_startup \u2264 VCPUs_max";
+
+  /** Memory xapi adds to a domain for its page tables and device model, per MiB of RAM. */
+  private static final long OVERHEAD_PER_MIB = 8L * 1024;
+
+  private static final long MIB = 1024L * 1024;
+
+  @Inject Database db;
+  @Inject VmOperations operations;
+  @Inject VmRecords records;
+
+  /** The four limits in xapi's order of checking. */
+  record Memory(long staticMin, long dynamicMin, long dynamicMax, long staticMax) {
+    static Memory of(Row<Vm> r) {
+      return new Memory(
+          r.get(Vm.MEMORY_STATIC_MIN),
+          r.get(Vm.MEMORY_DYNAMIC_MIN),
+          r.get(Vm.MEMORY_DYNAMIC_MAX),
+          r.get(Vm.MEMORY_STATIC_MAX));
+    }
+
+    boolean valid() {
+      return staticMin <= dynamicMin && dynamicMin <= dynamicMax && dynamicMax <= staticMax;
+    }
+  }
+
+  /** Raises MEMORY_CONSTRAINT_VIOLATION when the VM's limits are out of order. */
+  static void checkMemory(Row<Vm> r) throws XenApiException {
+    if (!Memory.of(r).valid()) {
+      throw new XenApiException(XenApiError.MEMORY_CONSTRAINT_VIOLATION, ORDER);
+    }
+  }
+
+  private void setMemory(Ref<Vm> vm, Memory m) throws XenApiException {
+    if (!m.valid()) {
+      throw new XenApiException(XenApiError.MEMORY_CONSTRAINT_VIOLATION, ORDER);
+    }
+    db.update(
+        Vm.CLASS,
+        vm,
+        Values.of(Vm.CLASS)
+            .with(Vm.MEMORY_STATIC_MIN, m.staticMin())
+            .with(Vm.MEMORY_DYNAMIC_MIN, m.dynamicMin())
+            .with(Vm.MEMORY_TARGET, m.dynamicMin())
+            .with(Vm.MEMORY_DYNAMIC_MAX, m.dynamicMax())
+            .with(Vm.MEMORY_STATIC_MAX, m.staticMax())
+            .with(Vm.MEMORY_OVERHEAD, overhead(m.staticMax())));
+  }
+
+  /** VM.compute_memory_overhead: what the domain needs beyond its RAM. */
+  public long overhead(long staticMaxBytes) {
+    return MIB + (staticMaxBytes / MIB) * OVERHEAD_PER_MIB;
+  }
+
+  /** VM.set_memory_limits. */
+  public void setLimits(Ref<Vm> vm, long staticMin, long staticMax, long dynMin, long dynMax)
+      throws XenApiException {
+    operations.assertValid(vm, Op.CHANGING_MEMORY_LIMITS);
+    setMemory(vm, new Memory(staticMin, dynMin, dynMax, staticMax));
+  }
+
+  /** VM.set_memory: every limit but static_min to {@code value}. */
+  public void setMemory(Ref<Vm> vm, long value) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.CHANGING_MEMORY_LIMITS);
+    setMemory(vm, new Memory(r.get(Vm.MEMORY_STATIC_MIN), value, value, value));
+  }
+
+  /** VM.set_memory_static_range, and set_memory_static_min/max, which xapi routes there. */
+  public void setStaticRange(Ref<Vm> vm, Long min, Long max) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.CHANGING_STATIC_RANGE);
+    Memory m = Memory.of(r);
+    setMemory(
+        vm,
+        new Memory(
+            min == null ? m.staticMin() : min,
+            m.dynamicMin(),
+            m.dynamicMax(),
+            max == null ? m.staticMax() : max));
+  }
+
+  /** VM.set_memory_dynamic_range, and set_memory_dynamic_min/max; live on a running VM. */
+  public void setDynamicRange(Ref<Vm> vm, Long min, Long max) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.CHANGING_DYNAMIC_RANGE);
+    Memory m = Memory.of(r);
+    setMemory(
+        vm,
+        new Memory(
+            m.staticMin(),
+            min == null ? m.dynamicMin() : min,
+            max == null ? m.dynamicMax() : max,
+            m.staticMax()));
+    records.refreshMetrics(vm);
+  }
+
+  /** VM.set_memory_target_live: deprecated in xapi, which ignores it once the op is allowed. */
+  public void setTargetLive(Ref<Vm> vm) throws XenApiException {
+    operations.assertValid(vm, Op.CHANGING_MEMORY_LIVE);
+  }
+
+  /** VM.maximise_memory: the largest static_max whose domain fits in {@code total} bytes. */
+  public long maximise(Ref<Vm> vm, long total) throws XenApiException {
+    db.read(Vm.CLASS, vm);
+    long ram = (total - MIB) * MIB / (MIB + OVERHEAD_PER_MIB);
+    return Math.max(0, ram - ram % MIB);
+  }
+
+  /** VM.set_VCPUs_max. */
+  public void setVcpusMax(Ref<Vm> vm, long value) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.CHANGING_VCPUS);
+    if (value < 1 || value < r.get(Vm.VCPUS_AT_STARTUP)) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, VCPUS, Long.toString(value));
+    }
+    db.set(vm, Vm.VCPUS_MAX, value);
+  }
+
+  /** VM.set_VCPUs_at_startup. */
+  public void setVcpusAtStartup(Ref<Vm> vm, long value) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.CHANGING_VCPUS);
+    if (value < 1 || value > r.get(Vm.VCPUS_MAX)) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, VCPUS, Long.toString(value));
+    }
+    db.set(vm, Vm.VCPUS_AT_STARTUP, value);
+  }
+
+  /** VM.set_VCPUs_number_live: a running guest's vCPUs, between 1 and VCPUs_max. */
+  public void setVcpusLive(Ref<Vm> vm, long n) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.CHANGING_VCPUS_LIVE);
+    if (n < 1 || n > r.get(Vm.VCPUS_MAX)) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, "nvcpu", Long.toString(n));
+    }
+    db.set(vm, Vm.VCPUS_AT_STARTUP, n);
+    records.refreshMetrics(vm);
+  }
+
+  /** VM.set_shadow_multiplier_live. */
+  public void setShadowMultiplierLive(Ref<Vm> vm, double multiplier) throws XenApiException {
+    operations.assertValid(vm, Op.CHANGING_SHADOW_MEMORY_LIVE);
+    if (multiplier < 1.0) {
+      throw new XenApiException(
+          XenApiError.INVALID_VALUE, "multiplier", Double.toString(multiplier));
+    }
+    db.set(vm, Vm.HVM_SHADOW_MULTIPLIER, multiplier);
+  }
+
+  /** VM.set_HVM_shadow_multiplier (a halted VM's). */
+  public void setShadowMultiplier(Ref<Vm> vm, double value) throws XenApiException {
+    operations.assertValid(vm, Op.CHANGING_SHADOW_MEMORY);
+    if (value < 1.0) {
+      throw new XenApiException(
+          XenApiError.INVALID_VALUE, "HVM_shadow_multiplier", Double.toString(value));
+    }
+    db.set(vm, Vm.HVM_SHADOW_MULTIPLIER, value);
+  }
+
+  /** VM.set_HVM_boot_policy: an empty policy makes the VM PV, "BIOS order" HVM (as xapi). */
+  public void setHvmBootPolicy(Ref<Vm> vm, String value) throws XenApiException {
+    db.read(Vm.CLASS, vm);
+    db.update(
+        Vm.CLASS,
+        vm,
+        Values.of(Vm.CLASS)
+            .with(Vm.HVM_BOOT_POLICY, value)
+            .with(Vm.DOMAIN_TYPE, value.isEmpty() ? DomainType.PV : DomainType.HVM));
+  }
+
+  /** VM.set_suspend_VDI: only on a suspended VM, to a suspend image. */
+  public void setSuspendVdi(Ref<Vm> vm, Ref<Vdi> vdi) throws XenApiException {
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    if (r.get(Vm.POWER_STATE) != PowerState.SUSPENDED) {
+      throw new XenApiException(
+          XenApiError.VM_BAD_POWER_STATE,
+          vm.value(),
+          "suspended",
+          r.get(Vm.POWER_STATE).wire().toLowerCase(java.util.Locale.ROOT));
+    }
+    if (!db.exists(Vdi.CLASS, vdi)) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "VDI", vdi.value());
+    }
+    if (db.get(vdi, Vdi.TYPE) != VdiType.SUSPEND) {
+      throw new XenApiException(
+          XenApiError.VDI_INCOMPATIBLE_TYPE, vdi.value(), db.get(vdi, Vdi.TYPE).wire());
+    }
+    db.set(vm, Vm.SUSPEND_VDI, vdi);
+  }
+
+  /** VM.set_has_vendor_device: a halted VM's. */
+  public void setHasVendorDevice(Ref<Vm> vm, boolean value) throws XenApiException {
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    if (r.get(Vm.POWER_STATE) != PowerState.HALTED) {
+      throw new XenApiException(
+          XenApiError.VM_BAD_POWER_STATE,
+          vm.value(),
+          "halted",
+          r.get(Vm.POWER_STATE).wire().toLowerCase(java.util.Locale.ROOT));
+    }
+    db.set(vm, Vm.HAS_VENDOR_DEVICE, value);
+  }
+}
