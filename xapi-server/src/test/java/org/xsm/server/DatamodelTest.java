@@ -102,7 +102,7 @@ class DatamodelTest extends SdkTest {
     assertThat(records).isPositive();
     assertThat(new TreeSet<>(missing)).isEmpty();
     // This session's own record, read the way XenCenter reads it.
-    com.xensource.xenapi.Session s = c.getSession();
+    com.xensource.xenapi.Session s = com.xensource.xenapi.Types.toSession(c.getSessionReference());
     for (Field f : com.xensource.xenapi.Session.Record.class.getFields()) {
       if (!Modifier.isStatic(f.getModifiers())) {
         assertThat(f.get(s.getRecord(c))).as("session.%s", f.getName()).isNotNull();
