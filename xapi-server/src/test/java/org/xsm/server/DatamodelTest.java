@@ -88,7 +88,12 @@ class DatamodelTest extends SdkTest {
       if (name.equals("Session") || name.equals("Task")) {
         continue; // xapi has no session.get_all_records; tasks come and go
       }
-      Method all = sdk(name).getMethod("getAllRecords", Connection.class);
+      Method all;
+      try {
+        all = sdk(name).getMethod("getAllRecords", Connection.class);
+      } catch (NoSuchMethodException e) {
+        continue; // the SDK has no get_all_records for it (user, VTPM)
+      }
       Map<?, ?> recs = (Map<?, ?>) all.invoke(null, c);
       for (Object r : recs.values()) {
         records++;

@@ -112,6 +112,9 @@ public class VmService {
 
   /** VM.destroy: a halted or suspended VM and its devices. */
   public void destroy(Ref<Vm> vm) throws XenApiException {
+    if (db.get(vm, Vm.IS_DEFAULT_TEMPLATE)) {
+      throw new XenApiException(XenApiError.VM_IS_TEMPLATE, vm.value(), "destroy");
+    }
     PowerState s = db.get(vm, Vm.POWER_STATE);
     if (s != PowerState.HALTED && s != PowerState.SUSPENDED) {
       throw badState(vm, PowerState.HALTED, s);
