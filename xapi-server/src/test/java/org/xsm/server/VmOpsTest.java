@@ -1,6 +1,7 @@
 package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.xensource.xenapi.Console;
 import com.xensource.xenapi.Host;
@@ -14,6 +15,7 @@ import com.xensource.xenapi.VMGuestMetrics;
 import com.xensource.xenapi.VTPM;
 import com.xensource.xenapi.XenAPIObject;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,6 +25,13 @@ import java.util.Set;
 import org.apache.xmlrpc.client.XmlRpcClient;
 import org.apache.xmlrpc.client.XmlRpcClientConfigImpl;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.rpc.Dispatcher;
+import org.xsm.server.vm.VmOperations;
+import org.xsm.server.vm.VmOperations.Op;
 
 /**
  * VM, VBD, VIF, VTPM and console behaviour through the Java SDK, against what xapi does: stock
@@ -373,5 +382,40 @@ class VmOpsTest extends SdkTest {
     assertThat(missing).isEmpty();
   }
 
-  @jakarta.inject.Inject org.xsm.server.rpc.Dispatcher dispatcher;
+  @Test
+  void currentOperationsListRunningOnesAndExcludeConflictingOnes() throws Exception {
+    VM vm = newVm("busy");
+    Ref<Vm> ref = Ref.of(vm.toWireString());
+    db.beginCall();
+    try {
+      operations.during(
+          ref,
+          Op.CLONE,
+          "OpaqueRef:task-1",
+          () -> {
+            assertThat(db.get(ref, Vm.CURRENT_OPERATIONS))
+                .containsExactly(Map.entry("OpaqueRef:task-1", "clone"));
+            assertThat(db.get(ref, Vm.ALLOWED_OPERATIONS))
+                .contains("clone", "copy", "export")
+                .doesNotContain("start", "destroy", "snapshot");
+            XenApiException e =
+                catchThrowableOfType(
+                    () -> operations.during(ref, Op.START, "OpaqueRef:task-2", () -> ""),
+                    XenApiException.class);
+            assertThat(e.errorDescription())
+                .containsExactly(
+                    "OTHER_OPERATION_IN_PROGRESS", "VM", ref.value(), "clone", "OpaqueRef:task-1");
+            assertThat(operations.during(ref, Op.COPY, null, () -> "copied")).isEqualTo("copied");
+            return "";
+          });
+    } finally {
+      db.endCall();
+    }
+    assertThat(vm.getCurrentOperations(c)).isEmpty();
+    assertThat(vm.getAllowedOperations(c)).contains(Types.VmOperations.START);
+  }
+
+  @Inject Dispatcher dispatcher;
+  @Inject VmOperations operations;
+  @Inject Database db;
 }

@@ -3,16 +3,20 @@ package org.xsm.server.vm;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
+import org.xsm.server.model.Values;
 import org.xsm.server.model.Vbd;
 import org.xsm.server.model.VbdType;
 import org.xsm.server.model.Vif;
@@ -279,12 +283,81 @@ public class VmOperations {
   /** The operations {@code vm} allows now, as xapi lists them. */
   public List<String> allowed(Row<Vm> vm) {
     List<String> out = new ArrayList<>();
+    Collection<String> current = vm.get(Vm.CURRENT_OPERATIONS).values();
     for (Op op : Op.values()) {
-      if (!IGNORED.contains(op) && error(vm, op) == null) {
+      if (!IGNORED.contains(op)
+          && error(vm, op) == null
+          && (current.isEmpty() || concurrentWith(op, current))) {
         out.add(op.wire());
       }
     }
     return out;
+  }
+
+  private static final Set<Op> LONG_COPIES = EnumSet.of(Op.CLONE, Op.COPY, Op.EXPORT);
+  private static final Set<Op> SNAPSHOTS = EnumSet.of(Op.SNAPSHOT, Op.CHECKPOINT);
+
+  /** Whether {@code op} may start while {@code current} run (xapi's is_allowed_concurrently). */
+  static boolean concurrentWith(Op op, Collection<String> current) {
+    List<Op> running = current.stream().map(Op::of).toList();
+    for (Set<Op> group : List.of(LONG_COPIES, SNAPSHOTS, EnumSet.of(Op.GET_BOOT_RECORD))) {
+      if (group.contains(op) && group.containsAll(running)) {
+        return true;
+      }
+    }
+    return switch (op) {
+      case HARD_SHUTDOWN -> !running.contains(Op.HARD_SHUTDOWN);
+      case HARD_REBOOT -> !running.contains(Op.HARD_SHUTDOWN) && !running.contains(Op.HARD_REBOOT);
+      default -> false;
+    };
+  }
+
+  /** A VM operation's body. */
+  @FunctionalInterface
+  public interface Body<T> {
+    T run() throws XenApiException;
+  }
+
+  /**
+   * Runs {@code body} as operation {@code op} of {@code vm}: listed in the VM's {@code
+   * current_operations} under the call's task (a fresh reference for a synchronous call) while it
+   * runs, refused with OTHER_OPERATION_IN_PROGRESS when a running operation excludes it, and the
+   * allowed operations updated at both ends.
+   */
+  public <T> T during(Ref<Vm> vm, Op op, String task, Body<T> body) throws XenApiException {
+    String key = task != null ? task : "OpaqueRef:" + UUID.randomUUID();
+    db.modify(
+        Vm.CLASS,
+        vm,
+        r -> {
+          Map<String, String> current = new LinkedHashMap<>(r.get(Vm.CURRENT_OPERATIONS));
+          if (!current.isEmpty() && !concurrentWith(op, current.values())) {
+            throw new XenApiException(
+                XenApiError.OTHER_OPERATION_IN_PROGRESS,
+                "VM",
+                vm.value(),
+                String.join(",", current.values()),
+                String.join(",", current.keySet()));
+          }
+          current.put(key, op.wire());
+          return Values.of(Vm.CLASS).with(Vm.CURRENT_OPERATIONS, current);
+        });
+    update(vm);
+    try {
+      return body.run();
+    } finally {
+      if (db.exists(Vm.CLASS, vm)) {
+        db.modify(
+            Vm.CLASS,
+            vm,
+            r -> {
+              Map<String, String> current = new LinkedHashMap<>(r.get(Vm.CURRENT_OPERATIONS));
+              current.remove(key);
+              return Values.of(Vm.CLASS).with(Vm.CURRENT_OPERATIONS, current);
+            });
+        update(vm);
+      }
+    }
   }
 
   /** VM.update_allowed_operations: the VM's, its VBDs' and its VIFs' allowed operations. */

@@ -20,8 +20,10 @@ import org.xsm.server.model.Vdi;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
+import org.xsm.server.rpc.Results;
 import org.xsm.server.rpc.RpcModule;
 import org.xsm.server.vm.VmOperations.Op;
 
@@ -34,16 +36,27 @@ import org.xsm.server.vm.VmOperations.Op;
 public class VmOpsRpc implements RpcModule {
   @Inject Database db;
   @Inject VmPower power;
-  @Inject VmConfig config;
   @Inject VmOperations operations;
   @Inject VmDevices devices;
   @Inject Templates templates;
   @Inject HostService hosts;
 
+  /** Runs a VM message as operation {@code o} of the VM named by its first parameter. */
+  private Object op(List<Object> a, Op o, CallContext c, Results.Action body)
+      throws XenApiException {
+    return operations.during(
+        Params.ref(a, 0),
+        o,
+        c.task(),
+        () -> {
+          body.run();
+          return "";
+        });
+  }
+
   @Override
   public void register(Dispatcher d) {
     registerPower(d);
-    registerMemory(d);
     registerQueries(d);
     registerUnavailable(d);
   }
@@ -54,22 +67,29 @@ public class VmOpsRpc implements RpcModule {
         2,
         true,
         true,
-        (c, a) -> none(() -> power.reboot(Params.ref(a, 0), false)));
+        (c, a) -> op(a, Op.CLEAN_REBOOT, c, () -> power.reboot(Params.ref(a, 0), false)));
     d.register(
         "VM.hard_reboot",
         2,
         true,
         true,
-        (c, a) -> none(() -> power.reboot(Params.ref(a, 0), true)));
+        (c, a) -> op(a, Op.HARD_REBOOT, c, () -> power.reboot(Params.ref(a, 0), true)));
     d.register(
-        "VM.shutdown", 2, true, true, (c, a) -> none(() -> power.shutdown(Params.ref(a, 0))));
+        "VM.shutdown",
+        2,
+        true,
+        true,
+        (c, a) -> op(a, Op.SHUTDOWN, c, () -> power.shutdown(Params.ref(a, 0))));
     d.register(
         "VM.start_on",
         5,
         true,
         true,
         (c, a) ->
-            none(
+            op(
+                a,
+                Op.START_ON,
+                c,
                 () ->
                     power.startOn(
                         Params.ref(a, 0),
@@ -81,7 +101,10 @@ public class VmOpsRpc implements RpcModule {
         true,
         true,
         (c, a) ->
-            none(
+            op(
+                a,
+                Op.RESUME_ON,
+                c,
                 () ->
                     power.resumeOn(
                         Params.ref(a, 0),
@@ -98,7 +121,8 @@ public class VmOpsRpc implements RpcModule {
         4,
         true,
         true,
-        (c, a) -> none(() -> power.poolMigrate(Params.ref(a, 0), Params.ref(a, 1))));
+        (c, a) ->
+            op(a, Op.POOL_MIGRATE, c, () -> power.poolMigrate(Params.ref(a, 0), Params.ref(a, 1))));
     d.register("VM.migrate_send", -1, true, true, (c, a) -> migrate("VM.migrate_send", a, true));
     d.register(
         "VM.assert_can_migrate",
@@ -113,7 +137,11 @@ public class VmOpsRpc implements RpcModule {
         false,
         (c, a) -> none(() -> power.assertCanBootHere(Params.ref(a, 0), Params.ref(a, 1))));
     d.register(
-        "VM.provision", 2, true, true, (c, a) -> none(() -> templates.provision(Params.ref(a, 0))));
+        "VM.provision",
+        2,
+        true,
+        true,
+        (c, a) -> op(a, Op.PROVISION, c, () -> templates.provision(Params.ref(a, 0))));
     d.register(
         "VM.snapshot_with_quiesce",
         3,
@@ -155,178 +183,6 @@ public class VmOpsRpc implements RpcModule {
             Params.stringMap(a.get(3), "vdi_map"),
             go);
     return go ? vm.value() : "";
-  }
-
-  private void registerMemory(Dispatcher d) {
-    d.register(
-        "VM.set_memory_limits",
-        6,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setLimits(
-                        Params.ref(a, 0),
-                        Params.lng(a.get(1), "static_min"),
-                        Params.lng(a.get(2), "static_max"),
-                        Params.lng(a.get(3), "dynamic_min"),
-                        Params.lng(a.get(4), "dynamic_max"))));
-    d.register(
-        "VM.set_memory",
-        3,
-        true,
-        true,
-        (c, a) -> none(() -> config.setMemory(Params.ref(a, 0), Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_memory_static_range",
-        4,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setStaticRange(
-                        Params.ref(a, 0),
-                        Params.lng(a.get(1), "min"),
-                        Params.lng(a.get(2), "max"))));
-    d.register(
-        "VM.set_memory_dynamic_range",
-        4,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setDynamicRange(
-                        Params.ref(a, 0),
-                        Params.lng(a.get(1), "min"),
-                        Params.lng(a.get(2), "max"))));
-    d.register(
-        "VM.set_memory_static_min",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setStaticRange(Params.ref(a, 0), Params.lng(a.get(1), "value"), null)));
-    d.register(
-        "VM.set_memory_static_max",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setStaticRange(Params.ref(a, 0), null, Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_memory_dynamic_min",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setDynamicRange(Params.ref(a, 0), Params.lng(a.get(1), "value"), null)));
-    d.register(
-        "VM.set_memory_dynamic_max",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setDynamicRange(Params.ref(a, 0), null, Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_memory_target_live",
-        3,
-        true,
-        true,
-        (c, a) -> none(() -> config.setTargetLive(Params.ref(a, 0))));
-    d.register(
-        "VM.wait_memory_target_live",
-        2,
-        true,
-        true,
-        (c, a) -> none(() -> operations.assertValid(Params.ref(a, 0), Op.AWAITING_MEMORY_LIVE)));
-    d.register(
-        "VM.set_VCPUs_max",
-        3,
-        true,
-        true,
-        (c, a) -> none(() -> config.setVcpusMax(Params.ref(a, 0), Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_VCPUs_at_startup",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(() -> config.setVcpusAtStartup(Params.ref(a, 0), Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_VCPUs_number_live",
-        3,
-        true,
-        true,
-        (c, a) -> none(() -> config.setVcpusLive(Params.ref(a, 0), Params.lng(a.get(1), "nvcpu"))));
-    d.register(
-        "VM.add_to_VCPUs_params_live",
-        4,
-        true,
-        true,
-        (c, a) -> {
-          throw new XenApiException(XenApiError.NOT_IMPLEMENTED, "add_to_VCPUs_params_live");
-        });
-    d.register(
-        "VM.set_shadow_multiplier_live",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setShadowMultiplierLive(
-                        Params.ref(a, 0), Params.dbl(a.get(1), "multiplier"))));
-    d.register(
-        "VM.set_HVM_shadow_multiplier",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () -> config.setShadowMultiplier(Params.ref(a, 0), Params.dbl(a.get(1), "value"))));
-    d.register(
-        "VM.set_HVM_boot_policy",
-        3,
-        true,
-        true,
-        (c, a) -> none(() -> config.setHvmBootPolicy(Params.ref(a, 0), Params.str(a, 1))));
-    d.register(
-        "VM.set_suspend_VDI",
-        3,
-        true,
-        true,
-        (c, a) -> none(() -> config.setSuspendVdi(Params.ref(a, 0), Params.ref(a, 1))));
-    d.register(
-        "VM.set_has_vendor_device",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () -> config.setHasVendorDevice(Params.ref(a, 0), Params.bool(a.get(1), "value"))));
-    d.register(
-        "VM.compute_memory_overhead",
-        2,
-        true,
-        false,
-        (c, a) -> config.overhead(db.get(Params.<Vm>ref(a, 0), Vm.MEMORY_STATIC_MAX)));
-    d.register(
-        "VM.maximise_memory",
-        4,
-        true,
-        false,
-        (c, a) -> config.maximise(Params.ref(a, 0), Params.lng(a.get(1), "total")));
   }
 
   private void registerQueries(Dispatcher d) {
