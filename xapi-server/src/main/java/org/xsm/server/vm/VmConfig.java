@@ -160,24 +160,30 @@ public class VmConfig {
     records.refreshMetrics(vm);
   }
 
-  /** VM.set_shadow_multiplier_live. */
-  public void setShadowMultiplierLive(Ref<Vm> vm, double multiplier) throws XenApiException {
-    operations.assertValid(vm, Op.CHANGING_SHADOW_MEMORY_LIVE);
-    if (multiplier < 1.0) {
-      throw new XenApiException(
-          XenApiError.INVALID_VALUE, "multiplier", Double.toString(multiplier));
-    }
-    db.set(vm, Vm.HVM_SHADOW_MULTIPLIER, multiplier);
-  }
-
-  /** VM.set_HVM_shadow_multiplier (a halted VM's). */
-  public void setShadowMultiplier(Ref<Vm> vm, double value) throws XenApiException {
-    operations.assertValid(vm, Op.CHANGING_SHADOW_MEMORY);
+  /**
+   * VM.set_shadow_multiplier_live ({@code live}, a running VM's) and VM.set_HVM_shadow_multiplier
+   * (a halted VM's): at least 1.
+   */
+  public void setShadowMultiplier(Ref<Vm> vm, double value, boolean live) throws XenApiException {
+    operations.assertValid(vm, live ? Op.CHANGING_SHADOW_MEMORY_LIVE : Op.CHANGING_SHADOW_MEMORY);
     if (value < 1.0) {
       throw new XenApiException(
-          XenApiError.INVALID_VALUE, "HVM_shadow_multiplier", Double.toString(value));
+          XenApiError.INVALID_VALUE,
+          live ? "multiplier" : "HVM_shadow_multiplier",
+          Double.toString(value));
     }
     db.set(vm, Vm.HVM_SHADOW_MULTIPLIER, value);
+  }
+
+  private void requireState(Ref<Vm> vm, PowerState expected) throws XenApiException {
+    PowerState s = db.get(vm, Vm.POWER_STATE);
+    if (s != expected) {
+      throw new XenApiException(
+          XenApiError.VM_BAD_POWER_STATE,
+          vm.value(),
+          expected.wire().toLowerCase(java.util.Locale.ROOT),
+          s.wire().toLowerCase(java.util.Locale.ROOT));
+    }
   }
 
   /** VM.set_HVM_boot_policy: an empty policy makes the VM PV, "BIOS order" HVM (as xapi). */
@@ -193,14 +199,7 @@ public class VmConfig {
 
   /** VM.set_suspend_VDI: only on a suspended VM, to a suspend image. */
   public void setSuspendVdi(Ref<Vm> vm, Ref<Vdi> vdi) throws XenApiException {
-    Row<Vm> r = db.read(Vm.CLASS, vm);
-    if (r.get(Vm.POWER_STATE) != PowerState.SUSPENDED) {
-      throw new XenApiException(
-          XenApiError.VM_BAD_POWER_STATE,
-          vm.value(),
-          "suspended",
-          r.get(Vm.POWER_STATE).wire().toLowerCase(java.util.Locale.ROOT));
-    }
+    requireState(vm, PowerState.SUSPENDED);
     if (!db.exists(Vdi.CLASS, vdi)) {
       throw new XenApiException(XenApiError.HANDLE_INVALID, "VDI", vdi.value());
     }
@@ -213,14 +212,7 @@ public class VmConfig {
 
   /** VM.set_has_vendor_device: a halted VM's. */
   public void setHasVendorDevice(Ref<Vm> vm, boolean value) throws XenApiException {
-    Row<Vm> r = db.read(Vm.CLASS, vm);
-    if (r.get(Vm.POWER_STATE) != PowerState.HALTED) {
-      throw new XenApiException(
-          XenApiError.VM_BAD_POWER_STATE,
-          vm.value(),
-          "halted",
-          r.get(Vm.POWER_STATE).wire().toLowerCase(java.util.Locale.ROOT));
-    }
+    requireState(vm, PowerState.HALTED);
     db.set(vm, Vm.HAS_VENDOR_DEVICE, value);
   }
 }

@@ -4,7 +4,9 @@ import static org.xsm.server.rpc.Results.none;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.List;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Ref;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
@@ -23,6 +25,15 @@ public class VmConfigRpc implements RpcModule {
   @Override
   public void register(Dispatcher d) {
     registerMemory(d);
+  }
+
+  /** xapi routes set_memory_static_min/max to the static range, dynamic_min/max to the dynamic. */
+  private void setRange(boolean isStatic, Ref<Vm> vm, Long min, Long max) throws XenApiException {
+    if (isStatic) {
+      config.setStaticRange(vm, min, max);
+    } else {
+      config.setDynamicRange(vm, min, max);
+    }
   }
 
   private void registerMemory(Dispatcher d) {
@@ -46,66 +57,36 @@ public class VmConfigRpc implements RpcModule {
         true,
         true,
         (c, a) -> none(() -> config.setMemory(Params.ref(a, 0), Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_memory_static_range",
-        4,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setStaticRange(
-                        Params.ref(a, 0),
-                        Params.lng(a.get(1), "min"),
-                        Params.lng(a.get(2), "max"))));
-    d.register(
-        "VM.set_memory_dynamic_range",
-        4,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setDynamicRange(
-                        Params.ref(a, 0),
-                        Params.lng(a.get(1), "min"),
-                        Params.lng(a.get(2), "max"))));
-    d.register(
-        "VM.set_memory_static_min",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setStaticRange(Params.ref(a, 0), Params.lng(a.get(1), "value"), null)));
-    d.register(
-        "VM.set_memory_static_max",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setStaticRange(Params.ref(a, 0), null, Params.lng(a.get(1), "value"))));
-    d.register(
-        "VM.set_memory_dynamic_min",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setDynamicRange(Params.ref(a, 0), Params.lng(a.get(1), "value"), null)));
-    d.register(
-        "VM.set_memory_dynamic_max",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () ->
-                    config.setDynamicRange(Params.ref(a, 0), null, Params.lng(a.get(1), "value"))));
+    for (String range : List.of("static", "dynamic")) {
+      boolean isStatic = range.equals("static");
+      d.register(
+          "VM.set_memory_" + range + "_range",
+          4,
+          true,
+          true,
+          (c, a) ->
+              none(
+                  () ->
+                      setRange(
+                          isStatic,
+                          Params.ref(a, 0),
+                          Params.lng(a.get(1), "min"),
+                          Params.lng(a.get(2), "max"))));
+      for (String bound : List.of("min", "max")) {
+        boolean min = bound.equals("min");
+        d.register(
+            "VM.set_memory_" + range + "_" + bound,
+            3,
+            true,
+            true,
+            (c, a) ->
+                none(
+                    () -> {
+                      long v = Params.lng(a.get(1), "value");
+                      setRange(isStatic, Params.ref(a, 0), min ? v : null, min ? null : v);
+                    }));
+      }
+    }
     d.register(
         "VM.set_memory_target_live",
         3,
@@ -153,8 +134,8 @@ public class VmConfigRpc implements RpcModule {
         (c, a) ->
             none(
                 () ->
-                    config.setShadowMultiplierLive(
-                        Params.ref(a, 0), Params.dbl(a.get(1), "multiplier"))));
+                    config.setShadowMultiplier(
+                        Params.ref(a, 0), Params.dbl(a.get(1), "multiplier"), true)));
     d.register(
         "VM.set_HVM_shadow_multiplier",
         3,
@@ -162,7 +143,9 @@ public class VmConfigRpc implements RpcModule {
         true,
         (c, a) ->
             none(
-                () -> config.setShadowMultiplier(Params.ref(a, 0), Params.dbl(a.get(1), "value"))));
+                () ->
+                    config.setShadowMultiplier(
+                        Params.ref(a, 0), Params.dbl(a.get(1), "value"), false)));
     d.register(
         "VM.set_HVM_boot_policy",
         3,

@@ -7,7 +7,7 @@ import jakarta.inject.Inject;
 import java.util.List;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.Console;
-import org.xsm.server.model.PowerState;
+import org.xsm.server.model.Field;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vgpu;
@@ -23,7 +23,6 @@ import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
 import org.xsm.server.rpc.WireValues;
-import org.xsm.server.vm.VmOperations.Op;
 
 /**
  * VBD media and forced unplugs, VIF plug/unplug/move/configure, and the VGPU, VTPM and console
@@ -73,18 +72,13 @@ public class VmDeviceRpc implements RpcModule {
         true,
         (c, a) ->
             none(
-                () -> {
-                  Ref<Vif> vif = Params.ref(a, 0);
-                  db.update(
-                      Vif.CLASS,
-                      vif,
-                      Values.of(Vif.CLASS)
-                          .with(
-                              Vif.IPV4_CONFIGURATION_MODE,
-                              mode(VifIpv4ConfigurationMode.class, Params.str(a, 1)))
-                          .with(Vif.IPV4_ADDRESSES, addresses(Params.str(a, 2)))
-                          .with(Vif.IPV4_GATEWAY, Params.str(a, 3)));
-                }));
+                () ->
+                    configure(
+                        a,
+                        Vif.IPV4_CONFIGURATION_MODE,
+                        mode(VifIpv4ConfigurationMode.class, Params.str(a, 1)),
+                        Vif.IPV4_ADDRESSES,
+                        Vif.IPV4_GATEWAY)));
     d.register(
         "VIF.configure_ipv6",
         5,
@@ -92,19 +86,32 @@ public class VmDeviceRpc implements RpcModule {
         true,
         (c, a) ->
             none(
-                () -> {
-                  Ref<Vif> vif = Params.ref(a, 0);
-                  db.update(
-                      Vif.CLASS,
-                      vif,
-                      Values.of(Vif.CLASS)
-                          .with(
-                              Vif.IPV6_CONFIGURATION_MODE,
-                              mode(VifIpv6ConfigurationMode.class, Params.str(a, 1)))
-                          .with(Vif.IPV6_ADDRESSES, addresses(Params.str(a, 2)))
-                          .with(Vif.IPV6_GATEWAY, Params.str(a, 3)));
-                }));
+                () ->
+                    configure(
+                        a,
+                        Vif.IPV6_CONFIGURATION_MODE,
+                        mode(VifIpv6ConfigurationMode.class, Params.str(a, 1)),
+                        Vif.IPV6_ADDRESSES,
+                        Vif.IPV6_GATEWAY)));
     registerRecords(d);
+  }
+
+  /** VIF.configure_ipv4/6(vif, mode, address, gateway): the guest's static configuration. */
+  private <E> void configure(
+      List<Object> a,
+      Field<Vif, E> modeField,
+      E mode,
+      Field<Vif, List<String>> addressesField,
+      Field<Vif, String> gatewayField)
+      throws XenApiException {
+    Ref<Vif> vif = Params.ref(a, 0);
+    db.update(
+        Vif.CLASS,
+        vif,
+        Values.of(Vif.CLASS)
+            .with(modeField, mode)
+            .with(addressesField, addresses(Params.str(a, 2)))
+            .with(gatewayField, Params.str(a, 3)));
   }
 
   private static List<String> addresses(String a) {
@@ -160,56 +167,21 @@ public class VmDeviceRpc implements RpcModule {
         2,
         true,
         true,
-        (c, a) -> {
-          Values<Vtpm> v = WireValues.fromRecord(Vtpm.CLASS, Params.map(a.get(0), "args"));
-          Ref<Vm> vm = Ref.of(String.valueOf(v.stored().get(Vtpm.VM.name())));
-          if (!db.exists(Vm.CLASS, vm)) {
-            throw new XenApiException(XenApiError.HANDLE_INVALID, "VM", vm.value());
-          }
-          var r = operations.assertValid(vm, Op.START);
-          if (!r.get(Vm.VTPMS).isEmpty()) {
-            throw new XenApiException(
-                XenApiError.VTPM_MAX_AMOUNT_REACHED, Integer.toString(r.get(Vm.VTPMS).size()));
-          }
-          Ref<Vm> backend = Ref.of(String.valueOf(v.stored().get(Vtpm.BACKEND.name())));
-          if (!db.exists(Vm.CLASS, backend)) {
-            List<Ref<Vm>> dom0 = db.fullScan(Vm.CLASS, x -> x.get(Vm.IS_CONTROL_DOMAIN));
-            v.with(Vtpm.BACKEND, dom0.isEmpty() ? Ref.nullRef() : dom0.get(0));
-          }
-          return db.create(Vtpm.CLASS, v).value();
-        });
-    d.register(
-        "VTPM.destroy",
-        2,
-        true,
-        true,
         (c, a) ->
-            none(
-                () -> {
-                  Ref<Vtpm> t = Params.ref(a, 0);
-                  Ref<Vm> vm = db.get(t, Vtpm.VM);
-                  if (db.exists(Vm.CLASS, vm) && db.get(vm, Vm.POWER_STATE) != PowerState.HALTED) {
-                    throw new XenApiException(
-                        XenApiError.VM_BAD_POWER_STATE,
-                        vm.value(),
-                        "halted",
-                        db.get(vm, Vm.POWER_STATE).wire().toLowerCase(java.util.Locale.ROOT));
-                  }
-                  db.destroy(Vtpm.CLASS, t);
-                }));
+            devices
+                .createVtpm(WireValues.fromRecord(Vtpm.CLASS, Params.map(a.get(0), "args")))
+                .value());
+    d.register(
+        "VTPM.destroy", 2, true, true, (c, a) -> none(() -> devices.destroyVtpm(Params.ref(a, 0))));
     d.register(
         "console.create",
         2,
         true,
         true,
-        (c, a) -> {
-          Values<Console> v = WireValues.fromRecord(Console.CLASS, Params.map(a.get(0), "args"));
-          Ref<Vm> vm = Ref.of(String.valueOf(v.stored().get(Console.VM.name())));
-          if (!db.exists(Vm.CLASS, vm)) {
-            throw new XenApiException(XenApiError.HANDLE_INVALID, "VM", vm.value());
-          }
-          return db.create(Console.CLASS, v).value();
-        });
+        (c, a) ->
+            devices
+                .createConsole(WireValues.fromRecord(Console.CLASS, Params.map(a.get(0), "args")))
+                .value());
     d.register(
         "console.destroy",
         2,

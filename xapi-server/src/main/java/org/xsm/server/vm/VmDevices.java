@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.xsm.server.db.Database;
+import org.xsm.server.model.Console;
+import org.xsm.server.model.Field;
 import org.xsm.server.model.Network;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
@@ -25,8 +27,10 @@ import org.xsm.server.model.VbdType;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
+import org.xsm.server.model.Vtpm;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.vm.VmOperations.Op;
 
 /**
  * The device messages beyond create/plug/unplug (xapi_vbd.ml, xapi_vif.ml, xapi_vm_helpers.ml): CD
@@ -295,5 +299,51 @@ public class VmDevices {
 
   private static String lower(PowerState s) {
     return s.wire().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** The VM a new device record names in {@code field}; HANDLE_INVALID when there is none. */
+  private Ref<Vm> owner(Values<?> fields, Field<?, ?> field) throws XenApiException {
+    Ref<Vm> vm = Ref.of(String.valueOf(fields.stored().get(field.name())));
+    if (!db.exists(Vm.CLASS, vm)) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "VM", vm.value());
+    }
+    return vm;
+  }
+
+  /**
+   * VTPM.create: one per VM (VTPM_MAX_AMOUNT_REACHED), added while it is halted; the backend is the
+   * control domain unless the record names one.
+   */
+  public Ref<Vtpm> createVtpm(Values<Vtpm> fields) throws XenApiException {
+    Ref<Vm> vm = owner(fields, Vtpm.VM);
+    Row<Vm> r = operations.assertValid(vm, Op.START);
+    if (!r.get(Vm.VTPMS).isEmpty()) {
+      throw new XenApiException(
+          XenApiError.VTPM_MAX_AMOUNT_REACHED, Integer.toString(r.get(Vm.VTPMS).size()));
+    }
+    Ref<Vm> backend = Ref.of(String.valueOf(fields.stored().get(Vtpm.BACKEND.name())));
+    if (!db.exists(Vm.CLASS, backend)) {
+      List<Ref<Vm>> dom0 = db.fullScan(Vm.CLASS, x -> x.get(Vm.IS_CONTROL_DOMAIN));
+      fields.with(Vtpm.BACKEND, dom0.isEmpty() ? Ref.nullRef() : dom0.get(0));
+    }
+    return db.create(Vtpm.CLASS, fields);
+  }
+
+  /** VTPM.destroy: only while its VM is halted. */
+  public void destroyVtpm(Ref<Vtpm> vtpm) throws XenApiException {
+    Ref<Vm> vm = db.get(vtpm, Vtpm.VM);
+    if (db.exists(Vm.CLASS, vm)) {
+      PowerState s = db.get(vm, Vm.POWER_STATE);
+      if (s != PowerState.HALTED) {
+        throw new XenApiException(XenApiError.VM_BAD_POWER_STATE, vm.value(), "halted", lower(s));
+      }
+    }
+    db.destroy(Vtpm.CLASS, vtpm);
+  }
+
+  /** console.create: a console record of an existing VM. */
+  public Ref<Console> createConsole(Values<Console> fields) throws XenApiException {
+    owner(fields, Console.VM);
+    return db.create(Console.CLASS, fields);
   }
 }

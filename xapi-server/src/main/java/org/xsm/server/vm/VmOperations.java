@@ -312,6 +312,24 @@ public class VmOperations {
     };
   }
 
+  /** A VM operation without a result. */
+  @FunctionalInterface
+  public interface Action {
+    void run() throws XenApiException;
+  }
+
+  /** {@link #during} for a message without a result; returns XenAPI's void answer, "". */
+  public Object call(Ref<Vm> vm, Op op, String task, Action body) throws XenApiException {
+    return during(
+        vm,
+        op,
+        task,
+        () -> {
+          body.run();
+          return "";
+        });
+  }
+
   /** A VM operation's body. */
   @FunctionalInterface
   public interface Body<T> {

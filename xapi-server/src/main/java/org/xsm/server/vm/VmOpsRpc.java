@@ -20,10 +20,8 @@ import org.xsm.server.model.Vdi;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
-import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
-import org.xsm.server.rpc.Results;
 import org.xsm.server.rpc.RpcModule;
 import org.xsm.server.vm.VmOperations.Op;
 
@@ -41,19 +39,6 @@ public class VmOpsRpc implements RpcModule {
   @Inject Templates templates;
   @Inject HostService hosts;
 
-  /** Runs a VM message as operation {@code o} of the VM named by its first parameter. */
-  private Object op(List<Object> a, Op o, CallContext c, Results.Action body)
-      throws XenApiException {
-    return operations.during(
-        Params.ref(a, 0),
-        o,
-        c.task(),
-        () -> {
-          body.run();
-          return "";
-        });
-  }
-
   @Override
   public void register(Dispatcher d) {
     registerPower(d);
@@ -67,29 +52,41 @@ public class VmOpsRpc implements RpcModule {
         2,
         true,
         true,
-        (c, a) -> op(a, Op.CLEAN_REBOOT, c, () -> power.reboot(Params.ref(a, 0), false)));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0),
+                Op.CLEAN_REBOOT,
+                c.task(),
+                () -> power.reboot(Params.ref(a, 0), false)));
     d.register(
         "VM.hard_reboot",
         2,
         true,
         true,
-        (c, a) -> op(a, Op.HARD_REBOOT, c, () -> power.reboot(Params.ref(a, 0), true)));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0),
+                Op.HARD_REBOOT,
+                c.task(),
+                () -> power.reboot(Params.ref(a, 0), true)));
     d.register(
         "VM.shutdown",
         2,
         true,
         true,
-        (c, a) -> op(a, Op.SHUTDOWN, c, () -> power.shutdown(Params.ref(a, 0))));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0), Op.SHUTDOWN, c.task(), () -> power.shutdown(Params.ref(a, 0))));
     d.register(
         "VM.start_on",
         5,
         true,
         true,
         (c, a) ->
-            op(
-                a,
+            operations.call(
+                Params.ref(a, 0),
                 Op.START_ON,
-                c,
+                c.task(),
                 () ->
                     power.startOn(
                         Params.ref(a, 0),
@@ -101,10 +98,10 @@ public class VmOpsRpc implements RpcModule {
         true,
         true,
         (c, a) ->
-            op(
-                a,
+            operations.call(
+                Params.ref(a, 0),
                 Op.RESUME_ON,
-                c,
+                c.task(),
                 () ->
                     power.resumeOn(
                         Params.ref(a, 0),
@@ -122,7 +119,11 @@ public class VmOpsRpc implements RpcModule {
         true,
         true,
         (c, a) ->
-            op(a, Op.POOL_MIGRATE, c, () -> power.poolMigrate(Params.ref(a, 0), Params.ref(a, 1))));
+            operations.call(
+                Params.ref(a, 0),
+                Op.POOL_MIGRATE,
+                c.task(),
+                () -> power.poolMigrate(Params.ref(a, 0), Params.ref(a, 1))));
     d.register("VM.migrate_send", -1, true, true, (c, a) -> migrate("VM.migrate_send", a, true));
     d.register(
         "VM.assert_can_migrate",
@@ -141,7 +142,12 @@ public class VmOpsRpc implements RpcModule {
         2,
         true,
         true,
-        (c, a) -> op(a, Op.PROVISION, c, () -> templates.provision(Params.ref(a, 0))));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0),
+                Op.PROVISION,
+                c.task(),
+                () -> templates.provision(Params.ref(a, 0))));
     d.register(
         "VM.snapshot_with_quiesce",
         3,

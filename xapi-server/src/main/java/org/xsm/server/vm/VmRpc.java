@@ -4,18 +4,14 @@ import static org.xsm.server.rpc.Results.none;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.List;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Vbd;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
-import org.xsm.server.model.XenApiException;
-import org.xsm.server.rpc.CallContext;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
-import org.xsm.server.rpc.Results;
 import org.xsm.server.rpc.RpcModule;
 import org.xsm.server.rpc.WireValues;
 import org.xsm.server.vm.VmOperations.Op;
@@ -27,19 +23,6 @@ public class VmRpc implements RpcModule {
   @Inject Database db;
   @Inject VmDevices devices;
   @Inject VmOperations operations;
-
-  /** Runs a VM message as operation {@code o} of the VM named by its first parameter. */
-  private Object op(List<Object> a, Op o, CallContext c, Results.Action body)
-      throws XenApiException {
-    return operations.during(
-        Params.ref(a, 0),
-        o,
-        c.task(),
-        () -> {
-          body.run();
-          return "";
-        });
-  }
 
   @Override
   public void register(Dispatcher d) {
@@ -55,40 +38,52 @@ public class VmRpc implements RpcModule {
         2,
         true,
         true,
-        (c, a) -> op(a, Op.DESTROY, c, () -> vms.destroy(Params.ref(a, 0))));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0), Op.DESTROY, c.task(), () -> vms.destroy(Params.ref(a, 0))));
     d.register(
         "VM.start",
         4,
         true,
         true,
         (c, a) ->
-            op(
-                a,
+            operations.call(
+                Params.ref(a, 0),
                 Op.START,
-                c,
+                c.task(),
                 () -> vms.start(Params.ref(a, 0), Params.bool(a.get(1), "start_paused"))));
     d.register(
         "VM.clean_shutdown",
         2,
         true,
         true,
-        (c, a) -> op(a, Op.CLEAN_SHUTDOWN, c, () -> vms.halt(Params.ref(a, 0), false)));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0),
+                Op.CLEAN_SHUTDOWN,
+                c.task(),
+                () -> vms.halt(Params.ref(a, 0), false)));
     d.register(
         "VM.hard_shutdown",
         2,
         true,
         true,
-        (c, a) -> op(a, Op.HARD_SHUTDOWN, c, () -> vms.halt(Params.ref(a, 0), true)));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0),
+                Op.HARD_SHUTDOWN,
+                c.task(),
+                () -> vms.halt(Params.ref(a, 0), true)));
     d.register(
         "VM.pause",
         2,
         true,
         true,
         (c, a) ->
-            op(
-                a,
+            operations.call(
+                Params.ref(a, 0),
                 Op.PAUSE,
-                c,
+                c.task(),
                 () -> vms.transition(Params.ref(a, 0), PowerState.RUNNING, PowerState.PAUSED)));
     d.register(
         "VM.unpause",
@@ -96,27 +91,29 @@ public class VmRpc implements RpcModule {
         true,
         true,
         (c, a) ->
-            op(
-                a,
+            operations.call(
+                Params.ref(a, 0),
                 Op.UNPAUSE,
-                c,
+                c.task(),
                 () -> vms.transition(Params.ref(a, 0), PowerState.PAUSED, PowerState.RUNNING)));
     d.register(
         "VM.suspend",
         2,
         true,
         true,
-        (c, a) -> op(a, Op.SUSPEND, c, () -> vms.suspend(Params.ref(a, 0))));
+        (c, a) ->
+            operations.call(
+                Params.ref(a, 0), Op.SUSPEND, c.task(), () -> vms.suspend(Params.ref(a, 0))));
     d.register(
         "VM.resume",
         4,
         true,
         true,
         (c, a) ->
-            op(
-                a,
+            operations.call(
+                Params.ref(a, 0),
                 Op.RESUME,
-                c,
+                c.task(),
                 () -> vms.resume(Params.ref(a, 0), Params.bool(a.get(1), "start_paused"))));
     d.register(
         "VBD.create",

@@ -42,6 +42,7 @@ public class VmService {
   @Inject MemoryImages memory;
   @Inject NbdService nbd;
   @Inject VmRecords records;
+  @Inject VmOperations operations;
   private final AtomicLong domids = new AtomicLong(1);
 
   /** A new halted VM (VM.create), with the fields the client's record sets. */
@@ -361,6 +362,14 @@ public class VmService {
     }
     for (Ref<Vif> vif : db.fullScan(Vif.CLASS, r -> r.get(Vif.CURRENTLY_ATTACHED))) {
       db.set(vif, Vif.CURRENTLY_ATTACHED, false);
+    }
+    // No operation survives a restart either (xapi resets current_operations at start); every VM's
+    // allowed operations are computed anew.
+    for (Ref<Vm> vm : db.all(Vm.CLASS)) {
+      if (!db.get(vm, Vm.CURRENT_OPERATIONS).isEmpty()) {
+        db.set(vm, Vm.CURRENT_OPERATIONS, java.util.Map.of());
+      }
+      operations.update(vm);
     }
   }
 }
