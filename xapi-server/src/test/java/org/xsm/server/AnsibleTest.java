@@ -51,7 +51,7 @@ class AnsibleTest extends SdkTest {
   }
 
   /** Runs a playbook; returns its per-task results, failing the test on any failed task. */
-  private JsonNode play(String playbook, String vmName) throws Exception {
+  private JsonNode play(String playbook, String vmName, String... extraVars) throws Exception {
     Path tmp = Path.of("target/ansible-tmp").toAbsolutePath();
     Files.createDirectories(tmp);
     List<String> cmd =
@@ -80,6 +80,10 @@ class AnsibleTest extends SdkTest {
                 "xen_password=xsm-test-root",
                 "-e",
                 "vm_name=" + vmName));
+    for (String v : extraVars) {
+      cmd.add("-e");
+      cmd.add(v);
+    }
     Result r = ChildProcess.run(cmd, null, TIMEOUT_SECONDS);
     assertThat(r.timedOut()).as("%s timed out:\n%s", playbook, r.output()).isFalse();
     String out = r.output();
@@ -156,23 +160,34 @@ class AnsibleTest extends SdkTest {
     assertThat(r.metrics.getStartTime(c).getTime()).isZero();
 
     // Reconfigure: 4 vCPUs in sockets of 2, 2 GiB, a second disk and VIF, a new name.
-    play("reconfigure.yml", "ansible-a");
+    VDI iso = newVdi("ansible-test.iso", 4L << 20);
+    play("reconfigure.yml", "ansible-a", "iso_name=ansible-test.iso");
     vm = onlyVm("ansible-a-renamed");
     r = vm.getRecord(c);
     assertThat(r.VCPUsMax).isEqualTo(4L);
     assertThat(r.platform).containsEntry("cores-per-socket", "2");
     assertThat(r.memoryStaticMax).isEqualTo(2L << 30);
     assertThat(r.memoryDynamicMax).isEqualTo(2L << 30);
-    assertThat(r.VBDs).hasSize(2);
+    assertThat(r.VBDs).hasSize(3);
     assertThat(r.VIFs).hasSize(2);
     List<String> macs = new ArrayList<>();
     List<VDI> disks = new ArrayList<>();
     for (VIF v : r.VIFs) {
       macs.add(v.getMAC(c));
     }
+    VBD.Record drive = null;
     for (VBD b : r.VBDs) {
-      disks.add(b.getVDI(c));
+      VBD.Record br = b.getRecord(c);
+      if (br.type == Types.VbdType.CD) {
+        drive = br;
+      } else {
+        disks.add(br.VDI);
+      }
     }
+    assertThat(drive).as("the CD drive Ansible added").isNotNull();
+    assertThat(drive.userdevice).isEqualTo("3");
+    assertThat(drive.empty).isTrue(); // the ISO went in, then out again
+    assertThat(disks).hasSize(2).doesNotContain(iso);
     assertThat(macs).contains("02:00:00:aa:bb:cc");
     assertThat(VM.getByNameLabel(c, "ansible-a")).isEmpty();
 
@@ -180,7 +195,7 @@ class AnsibleTest extends SdkTest {
     play("remove.yml", "ansible-a-renamed");
     assertThat(VM.getByNameLabel(c, "ansible-a-renamed")).isEmpty();
     Set<VDI> left = VDI.getAll(c);
-    assertThat(left).doesNotContainAnyElementsOf(disks);
+    assertThat(left).doesNotContainAnyElementsOf(disks).contains(iso);
 
     // Deploy and start from "Other install media" with an empty CD drive, remove it running.
     play("deploy_running.yml", "ansible-b");
@@ -191,6 +206,6 @@ class AnsibleTest extends SdkTest {
 
     System.out.printf(
         "Ansible: %d of %d xenserver_guest* module tasks succeeded%n", moduleTasksOk, moduleTasks);
-    assertThat(moduleTasksOk).isEqualTo(moduleTasks).isEqualTo(22);
+    assertThat(moduleTasksOk).isEqualTo(moduleTasks).isEqualTo(24);
   }
 }

@@ -321,6 +321,28 @@ class VmOpsTest extends SdkTest {
   }
 
   @Test
+  void biosStringsAsXapiSetsThem() throws Exception {
+    VM vm = newVm("bios");
+    assertThat(vm.getBiosStrings(c)).isEmpty();
+    assertThat(fails("VM.set_bios_strings", vm, Map.of("oem-1", "x")))
+        .containsExactly("INVALID_VALUE", "oem-1", "Unknown key");
+    assertThat(fails("VM.set_bios_strings", vm, Map.of("system-version", "")))
+        .containsExactly("INVALID_VALUE", "system-version", "Value provided is empty");
+    vm.setBiosStrings(c, Map.of("system-manufacturer", "xsm"));
+    assertThat(vm.getBiosStrings(c))
+        .containsEntry("system-manufacturer", "xsm")
+        .containsEntry("bios-vendor", "Xen");
+    assertThat(fails("VM.set_bios_strings", vm, Map.of("system-version", "2")))
+        .containsExactly("VM_BIOS_STRINGS_ALREADY_SET");
+    assertThat(fails("VM.add_to_bios_strings", vm, "k", "v").get(0))
+        .isEqualTo("MESSAGE_METHOD_UNKNOWN");
+    VM other = newVm("bios-generic");
+    other.start(c, false, false);
+    assertThat(other.getBiosStrings(c)).containsEntry("system-product-name", "HVM domU");
+    other.hardShutdown(c);
+  }
+
+  @Test
   void vtpmAndConsoleRecords() throws Exception {
     VM vm = newVm("vtpm");
     VTPM.Record t = new VTPM.Record();
@@ -379,6 +401,22 @@ class VmOpsTest extends SdkTest {
         "VM classes: %d of %d SDK messages answered%n", total - missing.size(), total);
     assertThat(total).isGreaterThan(350);
     assertThat(missing).isEmpty();
+    // Only xapi's own messages: what the server lists for these classes is the SDK's, but for
+    // VTPM.get_all(_records), which xapi added after the SDK 8.1.0.
+    Set<String> sdk = new java.util.TreeSet<>();
+    for (String cls :
+        List.of("VM", "VBD", "VIF", "VGPU", "VTPM", "Console", "VMMetrics", "VMGuestMetrics")) {
+      sdk.addAll(SdkMessages.of(cls));
+    }
+    sdk.addAll(List.of("VTPM.get_all", "VTPM.get_all_records"));
+    assertThat(
+            SdkMessages.registered(dispatcher).stream()
+                .filter(
+                    m ->
+                        m.matches(
+                            "(VM|VBD|VIF|VGPU|VTPM|console|VM_metrics|VM_guest_metrics)\\..*"))
+                .filter(m -> !sdk.contains(m)))
+        .isEmpty();
   }
 
   @Test

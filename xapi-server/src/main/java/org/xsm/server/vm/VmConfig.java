@@ -2,8 +2,13 @@ package org.xsm.server.vm;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.DomainType;
+import org.xsm.server.model.Host;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
@@ -214,5 +219,101 @@ public class VmConfig {
   public void setHasVendorDevice(Ref<Vm> vm, boolean value) throws XenApiException {
     requireState(vm, PowerState.HALTED);
     db.set(vm, Vm.HAS_VENDOR_DEVICE, value);
+  }
+
+  /**
+   * xapi's generic BIOS strings: what a VM gets at its first start, and the base of custom ones.
+   */
+  static final Map<String, String> GENERIC_BIOS_STRINGS = genericBiosStrings();
+
+  private static Map<String, String> genericBiosStrings() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("bios-vendor", "Xen");
+    m.put("system-manufacturer", "Xen");
+    m.put("system-product-name", "HVM domU");
+    for (String k :
+        List.of(
+            "bios-version",
+            "system-version",
+            "system-serial-number",
+            "baseboard-manufacturer",
+            "baseboard-product-name",
+            "baseboard-version",
+            "baseboard-serial-number",
+            "baseboard-asset-tag",
+            "baseboard-location-in-chassis",
+            "enclosure-asset-tag",
+            "hp-rombios")) {
+      m.put(k, "");
+    }
+    m.put("oem-1", "Xen");
+    m.put("oem-2", "MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d");
+    return Map.copyOf(m);
+  }
+
+  /** The keys VM.set_bios_strings may set (xapi's settable_vm_bios_string_keys). */
+  private static final Set<String> SETTABLE_BIOS_KEYS =
+      Set.of(
+          "bios-vendor",
+          "bios-version",
+          "system-manufacturer",
+          "system-product-name",
+          "system-version",
+          "system-serial-number",
+          "baseboard-manufacturer",
+          "baseboard-product-name",
+          "baseboard-version",
+          "baseboard-serial-number",
+          "baseboard-asset-tag",
+          "baseboard-location-in-chassis",
+          "enclosure-asset-tag");
+
+  private void assertNoBiosStrings(Ref<Vm> vm) throws XenApiException {
+    if (!db.get(vm, Vm.BIOS_STRINGS).isEmpty()) {
+      throw new XenApiException(XenApiError.VM_BIOS_STRINGS_ALREADY_SET);
+    }
+  }
+
+  /**
+   * VM.set_bios_strings: once, before any are set; known keys only, values of 1 to 512 printable
+   * ASCII characters, over xapi's generic strings.
+   */
+  public void setBiosStrings(Ref<Vm> vm, Map<String, String> value) throws XenApiException {
+    assertNoBiosStrings(vm);
+    for (Map.Entry<String, String> e : value.entrySet()) {
+      String k = e.getKey();
+      String v = e.getValue();
+      if (!SETTABLE_BIOS_KEYS.contains(k)) {
+        throw new XenApiException(XenApiError.INVALID_VALUE, k, "Unknown key");
+      }
+      if (v.isEmpty()) {
+        throw new XenApiException(XenApiError.INVALID_VALUE, k, "Value provided is empty");
+      }
+      if (v.length() > 512) {
+        throw new XenApiException(
+            XenApiError.INVALID_VALUE, k, v + " has length more than 512 characters");
+      }
+      if (!v.chars().allMatch(ch -> ch >= 32 && ch < 127)) {
+        throw new XenApiException(
+            XenApiError.INVALID_VALUE, k, v + " has non-printable ASCII characters");
+      }
+    }
+    Map<String, String> strings = new LinkedHashMap<>(GENERIC_BIOS_STRINGS);
+    strings.putAll(value);
+    db.set(vm, Vm.BIOS_STRINGS, strings);
+  }
+
+  /** VM.copy_bios_strings: the host's strings, once; the VM's affinity becomes that host. */
+  public void copyBiosStrings(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+    if (!db.exists(Host.CLASS, host)) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "host", host.value());
+    }
+    assertNoBiosStrings(vm);
+    db.update(
+        Vm.CLASS,
+        vm,
+        Values.of(Vm.CLASS)
+            .with(Vm.BIOS_STRINGS, db.get(host, Host.BIOS_STRINGS))
+            .with(Vm.AFFINITY, host));
   }
 }

@@ -25,6 +25,21 @@ public class VmConfigRpc implements RpcModule {
   @Override
   public void register(Dispatcher d) {
     registerMemory(d);
+    d.register(
+        "VM.set_bios_strings",
+        3,
+        true,
+        true,
+        (c, a) ->
+            none(
+                () ->
+                    config.setBiosStrings(Params.ref(a, 0), Params.stringMap(a.get(1), "value"))));
+    d.register(
+        "VM.copy_bios_strings",
+        3,
+        true,
+        true,
+        (c, a) -> none(() -> config.copyBiosStrings(Params.ref(a, 0), Params.ref(a, 1))));
   }
 
   /** xapi routes set_memory_static_min/max to the static range, dynamic_min/max to the dynamic. */

@@ -253,18 +253,6 @@ public class VmOpsRpc implements RpcModule {
           return true; // deprecated in xapi, which always answers true
         });
     d.register(
-        "VM.copy_bios_strings",
-        3,
-        true,
-        true,
-        (c, a) ->
-            none(
-                () -> {
-                  Ref<Vm> vm = Params.ref(a, 0);
-                  power.assertCanBootHere(vm, Params.ref(a, 1));
-                  db.set(vm, Vm.BIOS_STRINGS, biosStrings());
-                }));
-    d.register(
         "VM.assert_agile", 2, true, false, (c, a) -> none(() -> assertAgile(Params.ref(a, 0))));
     d.register(
         "VM.get_SRs_required_for_recovery",
@@ -297,22 +285,6 @@ public class VmOpsRpc implements RpcModule {
           db.read(Vm.CLASS, Params.ref(a, 0));
           return new ArrayList<>();
         });
-  }
-
-  /** The SMBIOS strings xapi copies from a host (its generic values when the host has none). */
-  private static Map<String, String> biosStrings() {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("bios-vendor", "Xen");
-    m.put("bios-version", "");
-    m.put("system-manufacturer", "Xen");
-    m.put("system-product-name", "HVM domU");
-    m.put("system-version", "");
-    m.put("system-serial-number", "");
-    m.put("baseboard-manufacturer", "");
-    m.put("hp-rombios", "");
-    m.put("oem-1", "Xen");
-    m.put("oem-2", "MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d");
-    return m;
   }
 
   /** VM.assert_agile: every disk on a shared SR (xapi's HA agility rule). */

@@ -215,6 +215,9 @@ public class VmService {
   /** VM.start. */
   public void start(Ref<Vm> vm, boolean paused) throws XenApiException {
     requireState(vm, PowerState.HALTED);
+    if (db.get(vm, Vm.BIOS_STRINGS).isEmpty()) {
+      db.set(vm, Vm.BIOS_STRINGS, VmConfig.GENERIC_BIOS_STRINGS); // as xapi at a first start
+    }
     run(vm, paused);
   }
 
