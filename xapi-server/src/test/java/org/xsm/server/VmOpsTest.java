@@ -184,6 +184,8 @@ class VmOpsTest extends SdkTest {
     assertThat(con.location)
         .contains("/console?ref=" + r.consoles.iterator().next().toWireString());
 
+    assertThat(fails("VM.set_is_a_template", vm, true))
+        .containsExactly("VM_BAD_POWER_STATE", vm.toWireString(), "halted", "running");
     long domid = r.domid;
     vm.cleanReboot(c);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
@@ -223,6 +225,13 @@ class VmOpsTest extends SdkTest {
     assertThat(fails("VM.start_on", vm, "OpaqueRef:nope", false, false))
         .containsExactly("HANDLE_INVALID", "host", "OpaqueRef:nope");
     assertThat(fails("VM.retrieve_wlb_recommendations", vm)).containsExactly("WLB_NOT_INITIALIZED");
+    vm.setIsATemplate(c, true);
+    assertThat(vm.getAllowedOperations(c))
+        .contains(Types.VmOperations.CLONE, Types.VmOperations.DESTROY)
+        .doesNotContain(Types.VmOperations.START);
+    assertThat(fails("VM.start", vm, false, false).get(0)).isEqualTo("VM_IS_TEMPLATE");
+    vm.setIsATemplate(c, false);
+    assertThat(vm.getAllowedOperations(c)).contains(Types.VmOperations.START);
   }
 
   @Test

@@ -2,6 +2,8 @@ package org.xsm.server.vm;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +18,7 @@ import org.xsm.server.model.Values;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.VdiType;
 import org.xsm.server.model.Vm;
+import org.xsm.server.model.VmMetrics;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.vm.VmOperations.Op;
@@ -315,5 +318,32 @@ public class VmConfig {
         Values.of(Vm.CLASS)
             .with(Vm.BIOS_STRINGS, db.get(host, Host.BIOS_STRINGS))
             .with(Vm.AFFINITY, host));
+  }
+
+  /**
+   * VM.set_is_a_template: making a template is operation make_into_template (a halted VM), which
+   * clears ha_always_run; making a template a VM again sets its install time, as xapi does.
+   */
+  public void setIsATemplate(Ref<Vm> vm, boolean value, String task) throws XenApiException {
+    if (value) {
+      operations.call(
+          vm,
+          Op.MAKE_INTO_TEMPLATE,
+          task,
+          () -> {
+            operations.assertValid(vm, Op.MAKE_INTO_TEMPLATE);
+            db.update(
+                Vm.CLASS,
+                vm,
+                Values.of(Vm.CLASS).with(Vm.HA_ALWAYS_RUN, false).with(Vm.IS_A_TEMPLATE, true));
+          });
+    } else {
+      Ref<VmMetrics> m = db.get(vm, Vm.METRICS);
+      if (db.exists(VmMetrics.CLASS, m)) {
+        db.set(m, VmMetrics.INSTALL_TIME, Instant.now().truncatedTo(ChronoUnit.SECONDS));
+      }
+      db.set(vm, Vm.IS_A_TEMPLATE, false);
+    }
+    operations.update(vm);
   }
 }

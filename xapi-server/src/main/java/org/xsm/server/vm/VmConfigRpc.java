@@ -35,6 +35,16 @@ public class VmConfigRpc implements RpcModule {
                 () ->
                     config.setBiosStrings(Params.ref(a, 0), Params.stringMap(a.get(1), "value"))));
     d.register(
+        "VM.set_is_a_template",
+        3,
+        true,
+        true,
+        (c, a) ->
+            none(
+                () ->
+                    config.setIsATemplate(
+                        Params.ref(a, 0), Params.bool(a.get(1), "value"), c.task())));
+    d.register(
         "VM.copy_bios_strings",
         3,
         true,
