@@ -377,6 +377,26 @@ class VmOpsTest extends SdkTest {
   }
 
   @Test
+  void aRevertedCheckpointAllowsResume() throws Exception {
+    VM vm = newVm("checkpointed");
+    vm.start(c, false, false);
+    VM cp = vm.checkpoint(c, "cp");
+    assertThat(cp.getAllowedOperations(c))
+        .contains(Types.VmOperations.REVERT, Types.VmOperations.CLONE)
+        .doesNotContain(Types.VmOperations.RESUME, Types.VmOperations.START);
+    cp.revert(c);
+    VM.Record r = vm.getRecord(c);
+    assertThat(r.powerState).isEqualTo(Types.VmPowerState.SUSPENDED);
+    assertThat(r.allowedOperations)
+        .contains(Types.VmOperations.RESUME, Types.VmOperations.HARD_SHUTDOWN)
+        .doesNotContain(Types.VmOperations.START, Types.VmOperations.CLEAN_SHUTDOWN);
+    assertThat(r.guestMetrics.toWireString()).isEqualTo("OpaqueRef:NULL");
+    vm.resume(c, false, false);
+    assertThat(vm.getGuestMetrics(c).getNetworks(c)).containsKey("0/ip");
+    vm.hardShutdown(c);
+  }
+
+  @Test
   void destroyingSnapshotsReparentsTheTree() throws Exception {
     VM vm = newVm("tree");
     VM first = vm.snapshot(c, "first");
