@@ -410,23 +410,32 @@ public class VmOperations {
     }
   }
 
-  /** A VBD's operations (xapi_vbd_helpers): plug/unplug on a live VM, CD media while it lives. */
+  /**
+   * A VBD's operations (xapi_vbd_helpers): plug on a running VM's unplugged VBD, unplug (unless not
+   * unpluggable) on its plugged one, insert into an empty CD drive and eject from a full one,
+   * attach on a halted VM.
+   */
   static List<String> vbdOps(Row<Vbd> b, PowerState s, boolean up) {
     List<String> out = new ArrayList<>();
     boolean attached = b.get(Vbd.CURRENTLY_ATTACHED);
     if (s == PowerState.HALTED) {
       out.add("attach");
     }
-    if (up && attached && s == PowerState.RUNNING) {
-      out.add("unplug");
-      out.add("unplug_force");
-      out.add("pause");
+    if (b.get(Vbd.TYPE) == VbdType.CD) {
+      out.add(b.get(Vbd.EMPTY) ? "insert" : "eject");
     }
-    if (up && !attached && s == PowerState.RUNNING) {
+    if (s == PowerState.RUNNING && !attached) {
       out.add("plug");
     }
-    if (b.get(Vbd.TYPE) == VbdType.CD && s != PowerState.SUSPENDED) {
-      out.add(b.get(Vbd.EMPTY) ? "insert" : "eject");
+    if (s == PowerState.RUNNING && attached) {
+      if (b.get(Vbd.UNPLUGGABLE)) {
+        out.add("unplug");
+        out.add("unplug_force");
+      }
+      out.add("pause");
+    }
+    if (s == PowerState.PAUSED && up) {
+      out.add("unpause");
     }
     return out;
   }
