@@ -269,6 +269,14 @@ class VmOpsTest extends SdkTest {
         .isEqualTo("VM_BAD_POWER_STATE");
     vm.hardShutdown(c);
     assertThat(vm.computeMemoryOverhead(c)).isPositive();
+    assertThat(fails("VM.set_affinity", vm, "OpaqueRef:bogus"))
+        .containsExactly("HANDLE_INVALID", "host", "OpaqueRef:bogus");
+    assertThat(fails("VM.set_domain_type", vm, "unspecified"))
+        .containsExactly("INVALID_VALUE", "domain_type", "unspecified");
+    vm.setDomainType(c, Types.DomainType.PV);
+    assertThat(vm.getHVMBootPolicy(c)).isEmpty();
+    vm.setHVMBootPolicy(c, "BIOS order");
+    assertThat(vm.getDomainType(c)).isEqualTo(Types.DomainType.HVM);
   }
 
   @Test

@@ -346,4 +346,32 @@ public class VmConfig {
     }
     operations.update(vm);
   }
+
+  /** VM.set_domain_type: not "unspecified"; the HVM boot policy follows (as xapi derives it). */
+  public void setDomainType(Ref<Vm> vm, String wire) throws XenApiException {
+    DomainType type = null;
+    for (DomainType t : DomainType.values()) {
+      if (t.wire().equalsIgnoreCase(wire)) {
+        type = t;
+      }
+    }
+    if (type == null || type == DomainType.UNSPECIFIED) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, "domain_type", wire);
+    }
+    db.read(Vm.CLASS, vm);
+    db.update(
+        Vm.CLASS,
+        vm,
+        Values.of(Vm.CLASS)
+            .with(Vm.DOMAIN_TYPE, type)
+            .with(Vm.HVM_BOOT_POLICY, type == DomainType.HVM ? "BIOS order" : ""));
+  }
+
+  /** VM.set_affinity: a host of this pool, or the null reference. */
+  public void setAffinity(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+    if (!host.isNull() && !db.exists(Host.CLASS, host)) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "host", host.value());
+    }
+    db.set(vm, Vm.AFFINITY, host);
+  }
 }

@@ -45,6 +45,18 @@ public class VmConfigRpc implements RpcModule {
                     config.setIsATemplate(
                         Params.ref(a, 0), Params.bool(a.get(1), "value"), c.task())));
     d.register(
+        "VM.set_domain_type",
+        3,
+        true,
+        true,
+        (c, a) -> none(() -> config.setDomainType(Params.ref(a, 0), Params.str(a, 1))));
+    d.register(
+        "VM.set_affinity",
+        3,
+        true,
+        true,
+        (c, a) -> none(() -> config.setAffinity(Params.ref(a, 0), Params.ref(a, 1))));
+    d.register(
         "VM.copy_bios_strings",
         3,
         true,
