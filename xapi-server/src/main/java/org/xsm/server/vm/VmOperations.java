@@ -18,7 +18,6 @@ import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vbd;
-import org.xsm.server.model.VbdType;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiError;
@@ -389,11 +388,10 @@ public class VmOperations {
       db.set(vm, Vm.ALLOWED_OPERATIONS, ops);
     }
     PowerState s = r.get(Vm.POWER_STATE);
-    boolean up = s == PowerState.RUNNING || s == PowerState.PAUSED;
     for (Ref<Vbd> vbd : r.get(Vm.VBDS)) {
       Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
       if (b != null) {
-        List<String> v = vbdOps(b, s, up);
+        List<String> v = DeviceOperations.vbd(b, s);
         if (!v.equals(b.get(Vbd.ALLOWED_OPERATIONS))) {
           db.set(vbd, Vbd.ALLOWED_OPERATIONS, v);
         }
@@ -402,52 +400,11 @@ public class VmOperations {
     for (Ref<Vif> vif : r.get(Vm.VIFS)) {
       Row<Vif> f = db.readOrNull(Vif.CLASS, vif);
       if (f != null) {
-        List<String> v = vifOps(f.get(Vif.CURRENTLY_ATTACHED), s, up);
+        List<String> v = DeviceOperations.vif(f.get(Vif.CURRENTLY_ATTACHED), s);
         if (!v.equals(f.get(Vif.ALLOWED_OPERATIONS))) {
           db.set(vif, Vif.ALLOWED_OPERATIONS, v);
         }
       }
     }
-  }
-
-  /**
-   * A VBD's operations (xapi_vbd_helpers): plug on a running VM's unplugged VBD, unplug (unless not
-   * unpluggable) on its plugged one, insert into an empty CD drive and eject from a full one,
-   * attach on a halted VM.
-   */
-  static List<String> vbdOps(Row<Vbd> b, PowerState s, boolean up) {
-    List<String> out = new ArrayList<>();
-    boolean attached = b.get(Vbd.CURRENTLY_ATTACHED);
-    if (s == PowerState.HALTED) {
-      out.add("attach");
-    }
-    if (b.get(Vbd.TYPE) == VbdType.CD) {
-      out.add(b.get(Vbd.EMPTY) ? "insert" : "eject");
-    }
-    if (s == PowerState.RUNNING && !attached) {
-      out.add("plug");
-    }
-    if (s == PowerState.RUNNING && attached) {
-      if (b.get(Vbd.UNPLUGGABLE)) {
-        out.add("unplug");
-        out.add("unplug_force");
-      }
-      out.add("pause");
-    }
-    if (s == PowerState.PAUSED && up) {
-      out.add("unpause");
-    }
-    return out;
-  }
-
-  /** A VIF's operations: plug or unplug on a running VM, attach on a halted one. */
-  static List<String> vifOps(boolean attached, PowerState s, boolean up) {
-    if (s == PowerState.HALTED) {
-      return List.of("attach");
-    }
-    if (s == PowerState.RUNNING) {
-      return List.of(attached ? "unplug" : "plug");
-    }
-    return List.of();
   }
 }
