@@ -1,11 +1,9 @@
 package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.xensource.xenapi.Console;
 import com.xensource.xenapi.Host;
-import com.xensource.xenapi.Network;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
@@ -13,25 +11,11 @@ import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
 import com.xensource.xenapi.VMGuestMetrics;
 import com.xensource.xenapi.VTPM;
-import com.xensource.xenapi.XenAPIObject;
 import io.quarkus.test.junit.QuarkusTest;
-import jakarta.inject.Inject;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.xmlrpc.client.XmlRpcClient;
-import org.apache.xmlrpc.client.XmlRpcClientConfigImpl;
 import org.junit.jupiter.api.Test;
-import org.xsm.server.db.Database;
-import org.xsm.server.model.Ref;
-import org.xsm.server.model.Vm;
-import org.xsm.server.model.XenApiException;
-import org.xsm.server.rpc.Dispatcher;
-import org.xsm.server.vm.VmOperations;
-import org.xsm.server.vm.VmOperations.Op;
 
 /**
  * VM, VBD, VIF, VTPM and console behaviour through the Java SDK, against what xapi does: stock
@@ -40,67 +24,7 @@ import org.xsm.server.vm.VmOperations.Op;
  * re-parenting, and xapi's errors where xsm has no such thing.
  */
 @QuarkusTest
-class VmOpsTest extends SdkTest {
-  private static final long MIB = 1024L * 1024;
-
-  /** The error code and parameters with which the server fails {@code method} (it must fail). */
-  private List<String> fails(String method, Object... params) throws Exception {
-    XmlRpcClientConfigImpl cfg = new XmlRpcClientConfigImpl();
-    cfg.setServerURL(url);
-    XmlRpcClient x = new XmlRpcClient();
-    x.setConfig(cfg);
-    Object[] all = new Object[params.length + 1];
-    all[0] = c.getSessionReference();
-    for (int i = 0; i < params.length; i++) {
-      Object p = params[i];
-      all[i + 1] =
-          p instanceof XenAPIObject o ? o.toWireString() : p instanceof Long l ? l.toString() : p;
-    }
-    Map<?, ?> r = (Map<?, ?>) x.execute(method, all);
-    assertThat(r.get("Status")).as("%s answered %s", method, r).isEqualTo("Failure");
-    return Arrays.stream((Object[]) r.get("ErrorDescription")).map(String::valueOf).toList();
-  }
-
-  /** A VBD record as SDK users fill one in. */
-  private static VBD.Record vbd(
-      VM vm, VDI vdi, String userdevice, Types.VbdType type, Types.VbdMode mode) {
-    VBD.Record b = new VBD.Record();
-    b.VM = vm;
-    b.VDI = vdi;
-    b.userdevice = userdevice;
-    b.mode = mode;
-    b.type = type;
-    b.bootable = false;
-    b.empty = false;
-    b.otherConfig = Map.of();
-    b.qosAlgorithmParams = Map.of();
-    b.qosAlgorithmType = "";
-    return b;
-  }
-
-  private VM template(String name) throws Exception {
-    Set<VM> t = VM.getByNameLabel(c, name);
-    assertThat(t).as("template %s", name).hasSize(1);
-    return t.iterator().next();
-  }
-
-  /** A new halted VM from "Other install media" (no disks), with one VIF. */
-  private VM newVm(String name) throws Exception {
-    VM vm = template("Other install media").createClone(c, name);
-    vm.provision(c);
-    VIF.Record v = new VIF.Record();
-    v.VM = vm;
-    v.network = Network.getAll(c).iterator().next();
-    v.device = "0";
-    v.MAC = "";
-    v.MTU = 1500L;
-    v.otherConfig = Map.of();
-    v.qosAlgorithmType = "";
-    v.qosAlgorithmParams = Map.of();
-    VIF.create(c, v);
-    return vm;
-  }
-
+class VmOpsTest extends VmTestBase {
   @Test
   void stockTemplatesProvisionIntoVms() throws Exception {
     for (String name :
@@ -338,28 +262,6 @@ class VmOpsTest extends SdkTest {
   }
 
   @Test
-  void biosStringsAsXapiSetsThem() throws Exception {
-    VM vm = newVm("bios");
-    assertThat(vm.getBiosStrings(c)).isEmpty();
-    assertThat(fails("VM.set_bios_strings", vm, Map.of("oem-1", "x")))
-        .containsExactly("INVALID_VALUE", "oem-1", "Unknown key");
-    assertThat(fails("VM.set_bios_strings", vm, Map.of("system-version", "")))
-        .containsExactly("INVALID_VALUE", "system-version", "Value provided is empty");
-    vm.setBiosStrings(c, Map.of("system-manufacturer", "xsm"));
-    assertThat(vm.getBiosStrings(c))
-        .containsEntry("system-manufacturer", "xsm")
-        .containsEntry("bios-vendor", "Xen");
-    assertThat(fails("VM.set_bios_strings", vm, Map.of("system-version", "2")))
-        .containsExactly("VM_BIOS_STRINGS_ALREADY_SET");
-    assertThat(fails("VM.add_to_bios_strings", vm, "k", "v").get(0))
-        .isEqualTo("MESSAGE_METHOD_UNKNOWN");
-    VM other = newVm("bios-generic");
-    other.start(c, false, false);
-    assertThat(other.getBiosStrings(c)).containsEntry("system-product-name", "HVM domU");
-    other.hardShutdown(c);
-  }
-
-  @Test
   void vtpmAndConsoleRecords() throws Exception {
     VM vm = newVm("vtpm");
     VTPM.Record t = new VTPM.Record();
@@ -420,76 +322,4 @@ class VmOpsTest extends SdkTest {
     first.destroy(c);
     assertThat(vm.getParent(c).toWireString()).isEqualTo("OpaqueRef:NULL");
   }
-
-  @Test
-  void everyMessageOfTheVmClassesAnswers() throws Exception {
-    List<String> missing = new ArrayList<>();
-    int total = 0;
-    for (String cls :
-        List.of("VM", "VBD", "VIF", "VGPU", "VTPM", "Console", "VMMetrics", "VMGuestMetrics")) {
-      for (String m : SdkMessages.of(cls)) {
-        total++;
-        if (!SdkMessages.registered(dispatcher).contains(m)) {
-          missing.add(m);
-        }
-      }
-    }
-    System.out.printf(
-        "VM classes: %d of %d SDK messages answered%n", total - missing.size(), total);
-    assertThat(total).isGreaterThan(350);
-    assertThat(missing).isEmpty();
-    // Only xapi's own messages: what the server lists for these classes is the SDK's, but for
-    // VTPM.get_all(_records), which xapi added after the SDK 8.1.0.
-    Set<String> sdk = new java.util.TreeSet<>();
-    for (String cls :
-        List.of("VM", "VBD", "VIF", "VGPU", "VTPM", "Console", "VMMetrics", "VMGuestMetrics")) {
-      sdk.addAll(SdkMessages.of(cls));
-    }
-    sdk.addAll(List.of("VTPM.get_all", "VTPM.get_all_records"));
-    assertThat(
-            SdkMessages.registered(dispatcher).stream()
-                .filter(
-                    m ->
-                        m.matches(
-                            "(VM|VBD|VIF|VGPU|VTPM|console|VM_metrics|VM_guest_metrics)\\..*"))
-                .filter(m -> !sdk.contains(m)))
-        .isEmpty();
-  }
-
-  @Test
-  void currentOperationsListRunningOnesAndExcludeConflictingOnes() throws Exception {
-    VM vm = newVm("busy");
-    Ref<Vm> ref = Ref.of(vm.toWireString());
-    db.beginCall();
-    try {
-      operations.during(
-          ref,
-          Op.CLONE,
-          "OpaqueRef:task-1",
-          () -> {
-            assertThat(db.get(ref, Vm.CURRENT_OPERATIONS))
-                .containsExactly(Map.entry("OpaqueRef:task-1", "clone"));
-            assertThat(db.get(ref, Vm.ALLOWED_OPERATIONS))
-                .contains("clone", "copy", "export")
-                .doesNotContain("start", "destroy", "snapshot");
-            XenApiException e =
-                catchThrowableOfType(
-                    () -> operations.during(ref, Op.START, "OpaqueRef:task-2", () -> ""),
-                    XenApiException.class);
-            assertThat(e.errorDescription())
-                .containsExactly(
-                    "OTHER_OPERATION_IN_PROGRESS", "VM", ref.value(), "clone", "OpaqueRef:task-1");
-            assertThat(operations.during(ref, Op.COPY, null, () -> "copied")).isEqualTo("copied");
-            return "";
-          });
-    } finally {
-      db.endCall();
-    }
-    assertThat(vm.getCurrentOperations(c)).isEmpty();
-    assertThat(vm.getAllowedOperations(c)).contains(Types.VmOperations.START);
-  }
-
-  @Inject Dispatcher dispatcher;
-  @Inject VmOperations operations;
-  @Inject Database db;
 }
