@@ -254,22 +254,14 @@ public class VmConfig {
     return Map.copyOf(m);
   }
 
-  /** The keys VM.set_bios_strings may set (xapi's settable_vm_bios_string_keys). */
+  /**
+   * The keys VM.set_bios_strings may set (xapi's settable_vm_bios_string_keys): the generic ones
+   * but the HP ROM BIOS and OEM strings.
+   */
   private static final Set<String> SETTABLE_BIOS_KEYS =
-      Set.of(
-          "bios-vendor",
-          "bios-version",
-          "system-manufacturer",
-          "system-product-name",
-          "system-version",
-          "system-serial-number",
-          "baseboard-manufacturer",
-          "baseboard-product-name",
-          "baseboard-version",
-          "baseboard-serial-number",
-          "baseboard-asset-tag",
-          "baseboard-location-in-chassis",
-          "enclosure-asset-tag");
+      GENERIC_BIOS_STRINGS.keySet().stream()
+          .filter(k -> !k.equals("hp-rombios") && !k.startsWith("oem-"))
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private void assertNoBiosStrings(Ref<Vm> vm) throws XenApiException {
     if (!db.get(vm, Vm.BIOS_STRINGS).isEmpty()) {
