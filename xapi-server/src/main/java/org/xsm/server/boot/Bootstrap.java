@@ -50,6 +50,7 @@ public class Bootstrap {
   @Inject org.xsm.server.host.HostService hosts;
   @Inject HostInventory inventory;
   @Inject org.xsm.server.vm.VmRecords vmRecords;
+  @Inject org.xsm.server.vm.Templates templates;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -86,6 +87,7 @@ public class Bootstrap {
       }
       vmRecords.ensureMetrics();
       inventory.refresh(storage.registry());
+      templates.ensureStockTemplates();
       if (("1".equals(demo) || "true".equalsIgnoreCase(demo))
           && db.where(Vm.NAME_LABEL, "Demo VM").isEmpty()) {
         createDemoVm();

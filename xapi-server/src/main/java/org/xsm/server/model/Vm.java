@@ -103,7 +103,7 @@ public final class Vm {
   public static final Field<Vm, String> HA_RESTART_PRIORITY =
       CLASS.string("ha_restart_priority", RW);
   public static final Field<Vm, Map<String, String>> BLOBS = CLASS.map("blobs", RO);
-  public static final Field<Vm, Map<String, String>> BIOS_STRINGS = CLASS.map("bios_strings", RW);
+  public static final Field<Vm, Map<String, String>> BIOS_STRINGS = CLASS.map("bios_strings", RO);
   public static final Field<Vm, Ref<Unmodelled>> PROTECTION_POLICY =
       CLASS.ref("protection_policy", "VMPP", RW);
   public static final Field<Vm, Boolean> IS_SNAPSHOT_FROM_VMPP =

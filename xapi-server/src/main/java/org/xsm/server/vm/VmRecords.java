@@ -23,6 +23,8 @@ import org.xsm.server.model.XenApiException;
 @ApplicationScoped
 public class VmRecords {
   @Inject Database db;
+  @Inject GuestAgent guests;
+  @Inject VmOperations operations;
 
   /** A new VM record from {@code fields}, with its metrics. */
   public Ref<Vm> create(Values<Vm> fields) throws XenApiException {
@@ -52,7 +54,8 @@ public class VmRecords {
 
   /**
    * Sets the VM's metrics from its record (what a running domain reports: memory, vCPUs, state,
-   * start time); called after every power-state change.
+   * start time), its guest metrics and console, and its allowed operations; called after every
+   * power-state change and whenever a VM record is made.
    */
   public void refreshMetrics(Ref<Vm> vm) throws XenApiException {
     Row<Vm> r = db.read(Vm.CLASS, vm);
@@ -86,6 +89,8 @@ public class VmRecords {
       v.with(VmMetrics.INSTALL_TIME, now);
     }
     db.update(VmMetrics.CLASS, m, v);
+    guests.refresh(vm);
+    operations.update(vm);
   }
 
   /** At start: records from before metrics existed get theirs. */

@@ -135,6 +135,7 @@ public class VmRevert {
               .with(Vm.SUSPEND_VDI, copy)
               .with(Vm.POWER_STATE, PowerState.SUSPENDED));
     }
+    records.refreshMetrics(target); // its metrics and allowed operations for the new state
   }
 
   /**

@@ -42,12 +42,19 @@ public class VmService {
   @Inject MemoryImages memory;
   @Inject NbdService nbd;
   @Inject VmRecords records;
+  @Inject VmOperations operations;
   private final AtomicLong domids = new AtomicLong(1);
 
   /** A new halted VM (VM.create), with the fields the client's record sets. */
   public Ref<Vm> create(Values<Vm> fields) throws XenApiException {
     checkRefs(fields);
-    fields.with(Vm.POWER_STATE, PowerState.HALTED).with(Vm.DOMID, -1L);
+    // As xapi: every VM gets the seed its generated VIF MACs derive from.
+    java.util.Map<String, String> oc = new java.util.LinkedHashMap<>();
+    if (fields.stored().get(Vm.OTHER_CONFIG.name()) instanceof java.util.Map<?, ?> m) {
+      m.forEach((k, v) -> oc.put(String.valueOf(k), String.valueOf(v)));
+    }
+    oc.putIfAbsent(VmDevices.MAC_SEED, java.util.UUID.randomUUID().toString());
+    fields.with(Vm.OTHER_CONFIG, oc).with(Vm.POWER_STATE, PowerState.HALTED).with(Vm.DOMID, -1L);
     return records.create(fields);
   }
 
@@ -106,9 +113,17 @@ public class VmService {
 
   /** VM.destroy: a halted or suspended VM and its devices. */
   public void destroy(Ref<Vm> vm) throws XenApiException {
+    if (db.get(vm, Vm.IS_DEFAULT_TEMPLATE)) {
+      throw new XenApiException(XenApiError.VM_IS_TEMPLATE, vm.value(), "destroy");
+    }
     PowerState s = db.get(vm, Vm.POWER_STATE);
     if (s != PowerState.HALTED && s != PowerState.SUSPENDED) {
       throw badState(vm, PowerState.HALTED, s);
+    }
+    // As xapi: the VM's children (in the snapshot tree) now hang from its parent.
+    Ref<Vm> parent = db.get(vm, Vm.PARENT);
+    for (Ref<Vm> child : db.get(vm, Vm.CHILDREN)) {
+      db.set(child, Vm.PARENT, db.exists(Vm.CLASS, parent) ? parent : Ref.nullRef());
     }
     destroyDevices(vm);
     records.destroy(vm);
@@ -124,6 +139,12 @@ public class VmService {
     }
     for (Ref<Vgpu> d : db.get(vm, Vm.VGPUS)) {
       db.destroy(Vgpu.CLASS, d);
+    }
+    for (Ref<org.xsm.server.model.Vtpm> d : db.get(vm, Vm.VTPMS)) {
+      db.destroy(org.xsm.server.model.Vtpm.CLASS, d);
+    }
+    for (Ref<org.xsm.server.model.Console> d : db.get(vm, Vm.CONSOLES)) {
+      db.destroy(org.xsm.server.model.Console.CLASS, d);
     }
   }
 
@@ -179,11 +200,24 @@ public class VmService {
     for (Ref<Vbd> vbd : pluggable(vm)) {
       unplugDevice(vbd);
     }
+    vifsAttached(vm, false);
+  }
+
+  /** A domain's network interfaces come and go with it (xapi plugs every VIF at start). */
+  private void vifsAttached(Ref<Vm> vm, boolean attached) throws XenApiException {
+    for (Ref<Vif> vif : db.get(vm, Vm.VIFS)) {
+      if (db.exists(Vif.CLASS, vif) && db.get(vif, Vif.CURRENTLY_ATTACHED) != attached) {
+        db.set(vif, Vif.CURRENTLY_ATTACHED, attached);
+      }
+    }
   }
 
   /** VM.start. */
   public void start(Ref<Vm> vm, boolean paused) throws XenApiException {
     requireState(vm, PowerState.HALTED);
+    if (db.get(vm, Vm.BIOS_STRINGS).isEmpty()) {
+      db.set(vm, Vm.BIOS_STRINGS, VmConfig.GENERIC_BIOS_STRINGS); // as xapi at a first start
+    }
     run(vm, paused);
   }
 
@@ -201,6 +235,7 @@ public class VmService {
       saved = vdis.read(suspendVdi, MemoryImages.SIZE_BYTES);
     }
     attachDevices(vm);
+    vifsAttached(vm, true);
     if (saved != null) {
       memory.restore(vm, saved, !paused);
       db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
@@ -327,6 +362,17 @@ public class VmService {
     }
     for (Ref<Vbd> vbd : db.fullScan(Vbd.CLASS, r -> r.get(Vbd.CURRENTLY_ATTACHED))) {
       db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
+    }
+    for (Ref<Vif> vif : db.fullScan(Vif.CLASS, r -> r.get(Vif.CURRENTLY_ATTACHED))) {
+      db.set(vif, Vif.CURRENTLY_ATTACHED, false);
+    }
+    // No operation survives a restart either (xapi resets current_operations at start); every VM's
+    // allowed operations are computed anew.
+    for (Ref<Vm> vm : db.all(Vm.CLASS)) {
+      if (!db.get(vm, Vm.CURRENT_OPERATIONS).isEmpty()) {
+        db.set(vm, Vm.CURRENT_OPERATIONS, java.util.Map.of());
+      }
+      operations.update(vm);
     }
   }
 }

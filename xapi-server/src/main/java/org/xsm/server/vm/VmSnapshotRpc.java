@@ -13,6 +13,7 @@ import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
 import org.xsm.server.task.Tasks;
+import org.xsm.server.vm.VmOperations.Op;
 
 /** VM.snapshot, checkpoint, revert, clone and copy: wire parameters to service calls. */
 @ApplicationScoped
@@ -20,10 +21,16 @@ public class VmSnapshotRpc implements RpcModule {
   @Inject VmSnapshotService snapshots;
   @Inject VmRevert reverts;
   @Inject Tasks tasks;
+  @Inject VmOperations operations;
 
   @Override
   public void register(Dispatcher d) {
-    d.register("VM.snapshot", -1, true, true, (c, a) -> snapshot(a));
+    d.register(
+        "VM.snapshot",
+        -1,
+        true,
+        true,
+        (c, a) -> operations.during(Params.ref(a, 0), Op.SNAPSHOT, c.task(), () -> snapshot(a)));
     d.register("VM.revert", 2, true, true, (c, a) -> none(() -> reverts.revert(Params.ref(a, 0))));
     d.register(
         "VM.clone",
@@ -31,22 +38,40 @@ public class VmSnapshotRpc implements RpcModule {
         true,
         true,
         (c, a) ->
-            snapshots.cloneVm(Params.ref(a, 0), Params.str(a, 1), null, tasks.progress(c)).value());
+            operations.during(
+                Params.ref(a, 0),
+                Op.CLONE,
+                c.task(),
+                () ->
+                    snapshots
+                        .cloneVm(Params.ref(a, 0), Params.str(a, 1), null, tasks.progress(c))
+                        .value()));
     d.register(
         "VM.copy",
         4,
         true,
         true,
         (c, a) ->
-            snapshots
-                .cloneVm(Params.ref(a, 0), Params.str(a, 1), Params.ref(a, 2), tasks.progress(c))
-                .value());
+            operations.during(
+                Params.ref(a, 0),
+                Op.COPY,
+                c.task(),
+                () ->
+                    snapshots
+                        .cloneVm(
+                            Params.ref(a, 0), Params.str(a, 1), Params.ref(a, 2), tasks.progress(c))
+                        .value()));
     d.register(
         "VM.checkpoint",
         3,
         true,
         true,
-        (c, a) -> snapshots.checkpoint(Params.ref(a, 0), Params.str(a, 1)).value());
+        (c, a) ->
+            operations.during(
+                Params.ref(a, 0),
+                Op.CHECKPOINT,
+                c.task(),
+                () -> snapshots.checkpoint(Params.ref(a, 0), Params.str(a, 1)).value()));
   }
 
   /** VM.snapshot(session, vm, name[, ignore_vdis]). */

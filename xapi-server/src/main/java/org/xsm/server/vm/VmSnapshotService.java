@@ -38,6 +38,7 @@ public class VmSnapshotService {
   @Inject VmRecords records;
   @Inject MemoryImages memory;
   @Inject SnapshotPreconditions preconditions;
+  @Inject VmOperations operations;
 
   /** VM.snapshot: the VM's disks (but those in {@code ignore}) and metadata. */
   public Ref<Vm> snapshot(Ref<Vm> vm, String name, List<Ref<Vdi>> ignore) throws XenApiException {
@@ -67,6 +68,7 @@ public class VmSnapshotService {
         .with(Vm.SUSPEND_VDI, Ref.nullRef())
         .with(Vm.POWER_STATE, PowerState.HALTED)
         .with(Vm.DOMID, -1L)
+        .with(Vm.CURRENT_OPERATIONS, Map.of())
         .with(Vm.RESIDENT_ON, Ref.nullRef());
     Ref<Vm> snap = records.create(f);
     // 3. Its devices: VBDs onto the snapshot disks (CDs keep their ISO, empty ones stay empty),
@@ -125,6 +127,7 @@ public class VmSnapshotService {
             .with(Vm.POWER_STATE, PowerState.SUSPENDED)
             .with(Vm.SUSPEND_VDI, image)
             .with(Vm.SNAPSHOT_INFO, info(state)));
+    operations.update(snap);
     return snap;
   }
 
@@ -164,7 +167,20 @@ public class VmSnapshotService {
             Vm.RESIDENT_ON)) {
       f.without(k);
     }
+    // As xapi's clone: a fresh MAC seed, no default-template mark, the base template's name kept.
+    Map<String, String> oc = new LinkedHashMap<>(rec.get(Vm.OTHER_CONFIG));
+    if (oc.containsKey(VmDevices.MAC_SEED)) {
+      oc.put(VmDevices.MAC_SEED, java.util.UUID.randomUUID().toString());
+    }
+    oc.remove("default_template");
+    oc.remove("xensource_internal");
+    if (rec.get(Vm.IS_A_TEMPLATE)) {
+      oc.putIfAbsent("base_template_name", rec.get(Vm.NAME_LABEL));
+    }
     f.with(Vm.NAME_LABEL, name)
+        .with(Vm.OTHER_CONFIG, oc)
+        .with(Vm.IS_DEFAULT_TEMPLATE, false)
+        .with(Vm.CURRENT_OPERATIONS, Map.of())
         .with(Vm.IS_A_SNAPSHOT, false)
         .with(Vm.POWER_STATE, PowerState.HALTED)
         .with(Vm.DOMID, -1L);

@@ -1,0 +1,130 @@
+package org.xsm.server.vm;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Map;
+import org.xsm.server.db.Database;
+import org.xsm.server.host.HostService;
+import org.xsm.server.model.Host;
+import org.xsm.server.model.PowerState;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.vm.VmOperations.Op;
+
+/**
+ * The power messages beyond start/shutdown/suspend (xapi_vm.ml): reboots, {@code shutdown}, {@code
+ * start_on}/{@code resume_on} (this host only), {@code power_state_reset}, and the migrations,
+ * which in a pool of one host are xapi's localhost migrations: the domain stays where it is.
+ */
+@ApplicationScoped
+public class VmPower {
+  @Inject Database db;
+  @Inject VmService vms;
+  @Inject VmOperations operations;
+  @Inject HostService hosts;
+  @Inject VmRecords records;
+
+  /** VM.clean_reboot ({@code hard} false) and VM.hard_reboot: the domain restarts. */
+  public void reboot(Ref<Vm> vm, boolean hard) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, hard ? Op.HARD_REBOOT : Op.CLEAN_REBOOT);
+    if (r.get(Vm.POWER_STATE) == PowerState.PAUSED) {
+      vms.transition(vm, PowerState.PAUSED, PowerState.RUNNING);
+    }
+    vms.halt(vm, hard);
+    vms.start(vm, false);
+  }
+
+  /** VM.shutdown: a clean shutdown, hard when the guest cannot do it (a paused or suspended VM). */
+  public void shutdown(Ref<Vm> vm) throws XenApiException {
+    Row<Vm> r = operations.assertValid(vm, Op.SHUTDOWN);
+    vms.halt(vm, r.get(Vm.POWER_STATE) != PowerState.RUNNING);
+  }
+
+  private void assertThisHost(Ref<Host> host) throws XenApiException {
+    if (!db.exists(Host.CLASS, host) || !host.equals(hosts.host())) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "host", host.value());
+    }
+  }
+
+  /** VM.start_on: only this host exists. */
+  public void startOn(Ref<Vm> vm, Ref<Host> host, boolean paused) throws XenApiException {
+    assertThisHost(host);
+    operations.assertValid(vm, Op.START_ON);
+    vms.start(vm, paused);
+  }
+
+  /** VM.resume_on. */
+  public void resumeOn(Ref<Vm> vm, Ref<Host> host, boolean paused) throws XenApiException {
+    assertThisHost(host);
+    operations.assertValid(vm, Op.RESUME_ON);
+    vms.resume(vm, paused);
+  }
+
+  /** VM.assert_can_boot_here: this host runs every VM that may start. */
+  public void assertCanBootHere(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+    assertThisHost(host);
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    if (r.get(Vm.IS_A_TEMPLATE) || r.get(Vm.IS_A_SNAPSHOT)) {
+      throw new XenApiException(XenApiError.VM_IS_TEMPLATE, vm.value(), Op.START.wire());
+    }
+    VmConfig.checkMemory(r);
+  }
+
+  /**
+   * VM.power_state_reset: forces the record to Halted (for a domain that is known to be gone);
+   * refused for the control domain.
+   */
+  public void powerStateReset(Ref<Vm> vm) throws XenApiException {
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    if (r.get(Vm.IS_CONTROL_DOMAIN)) {
+      throw new XenApiException(XenApiError.CANNOT_RESET_CONTROL_DOMAIN, vm.value());
+    }
+    if (r.get(Vm.POWER_STATE) != PowerState.HALTED) {
+      vms.halt(vm, true);
+    }
+  }
+
+  /** VM.pool_migrate: to this host, the localhost migration of xapi, which changes nothing. */
+  public void poolMigrate(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+    assertThisHost(host);
+    operations.assertValid(vm, Op.POOL_MIGRATE);
+  }
+
+  /**
+   * VM.assert_can_migrate and VM.migrate_send with a destination from host.migrate_receive: within
+   * this pool the disks must stay on their SRs (xsm moves no disk between SRs while a VM uses it),
+   * and a copy is refused as xapi refuses it within a pool.
+   */
+  public Ref<Vm> migrateSend(
+      Ref<Vm> vm, Map<String, String> dest, boolean copy, Map<String, String> vdiMap, boolean go)
+      throws XenApiException {
+    Ref<Host> host = Ref.of(dest.getOrDefault("host", Ref.nullRef().value()));
+    assertThisHost(host);
+    operations.assertValid(vm, Op.MIGRATE_SEND);
+    if (copy) {
+      throw new XenApiException(
+          XenApiError.OPERATION_NOT_ALLOWED,
+          "Copy mode is disallowed on intra pool storage migration, try efficient alternatives,"
+              + " for example, VM.copy/clone.");
+    }
+    for (Map.Entry<String, String> e : vdiMap.entrySet()) {
+      Ref<Vdi> vdi = Ref.of(e.getKey());
+      Ref<Sr> sr = Ref.of(e.getValue());
+      if (!db.exists(Sr.CLASS, sr)) {
+        throw new XenApiException(XenApiError.HANDLE_INVALID, "SR", sr.value());
+      }
+      if (!db.get(vdi, Vdi.SR).equals(sr)) {
+        throw new XenApiException(XenApiError.SR_OPERATION_NOT_SUPPORTED, sr.value());
+      }
+    }
+    if (go) {
+      records.refreshMetrics(vm);
+    }
+    return vm;
+  }
+}
