@@ -1,0 +1,265 @@
+package org.xsm.plugins.qcow2;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.xsm.plugins.store.ImageFile;
+import org.xsm.plugins.store.ImageStore;
+
+/**
+ * The qcow2 operations a VDI tree needs: each opens what it needs, does one thing and closes. Files
+ * are created as {@code qemu-img create -f qcow2} makes them (version 3, 64 KiB clusters, 16-bit
+ * refcounts, lazy refcounts off), plus the xsm header extension ({@link XsmExtension}).
+ */
+public final class Qcow2 {
+  private Qcow2() {}
+
+  public static final int DEFAULT_CLUSTER_BITS = 16;
+  private static final int REFCOUNT_ORDER = 4;
+
+  /** Largest virtual size created: XCP-ng's qcow2 limit. */
+  public static final long MAX_SIZE_BYTES = 16L << 40;
+
+  /** What {@code xsm img info} reports about one file. */
+  public record Info(
+      long virtualSizeBytes,
+      long physicalSizeBytes,
+      int clusterSize,
+      Optional<String> backingFile,
+      boolean hidden,
+      boolean dirty,
+      int chainDepth,
+      Optional<UUID> uuid,
+      long allocatedClusters) {}
+
+  /** Whether a file starts with the qcow2 magic. */
+  public static boolean isQcow2(ImageStore store, String name) throws IOException {
+    try (ImageFile f = store.open(name, false)) {
+      if (f.size() < 4) {
+        return false;
+      }
+      ByteBuffer b = ByteBuffer.allocate(4);
+      f.readFully(b, 0);
+      return b.getInt(0) == Qcow2Header.MAGIC;
+    }
+  }
+
+  /** Creates an empty disk of {@code sizeBytes} (rounded up to 512) with no backing file. */
+  public static void create(ImageStore store, String name, long sizeBytes) throws IOException {
+    create(store, name, sizeBytes, Optional.empty(), XsmExtension.NIL);
+  }
+
+  /** Creates {@code child}, an empty image over {@code parent} (same size, relative name). */
+  public static void snapshot(ImageStore store, String child, String parent) throws IOException {
+    long size;
+    UUID parentUuid;
+    try (Qcow2Image p = Qcow2Image.open(store, parent, false)) {
+      size = p.virtualSizeBytes();
+      parentUuid = p.header().xsm().map(XsmExtension::uuid).orElse(XsmExtension.NIL);
+    }
+    create(store, child, size, Optional.of(parent), parentUuid);
+  }
+
+  /**
+   * Writes the new file under a temporary name, forces it and renames it into place, so a crash
+   * leaves no half-made image under {@code name}.
+   */
+  static void create(
+      ImageStore store, String name, long sizeBytes, Optional<String> backing, UUID parentUuid)
+      throws IOException {
+    if (sizeBytes <= 0 || sizeBytes > MAX_SIZE_BYTES) {
+      throw new Qcow2FormatException(
+          "qcow2 "
+              + store.describe(name)
+              + ": size "
+              + sizeBytes
+              + " is outside 1.."
+              + MAX_SIZE_BYTES
+              + " bytes");
+    }
+    if (store.exists(name)) {
+      throw new java.nio.file.FileAlreadyExistsException(store.describe(name));
+    }
+    long size = (sizeBytes + 511) & ~511L;
+    int bits = DEFAULT_CLUSTER_BITS;
+    long cs = 1L << bits;
+    int l1Size = (int) Qcow2Header.l1EntriesFor(size, bits);
+    int l1Clusters = (int) Math.max(1, Qcow2Image.ceilDiv(l1Size * 8L, cs));
+    long perBlock = (8L << bits) >> REFCOUNT_ORDER;
+    // Room for every cluster of the disk, its L2 tables and refcount blocks, with margin.
+    long fileClusters = (size >> bits) + (size >> bits) / (cs / 8) + 1024;
+    long blocks = Qcow2Image.ceilDiv(fileClusters, perBlock) + 1;
+    int rtClusters = (int) Math.max(1, Qcow2Image.ceilDiv(blocks * 8, cs));
+    long rtOffset = cs;
+    long blockOffset = rtOffset + rtClusters * cs;
+    long l1Offset = blockOffset + cs;
+    int used = (int) ((l1Offset >> bits) + l1Clusters);
+    Qcow2Header h =
+        new Qcow2Header(
+            bits,
+            size,
+            l1Size,
+            l1Offset,
+            rtOffset,
+            rtClusters,
+            0,
+            0,
+            0,
+            0,
+            0,
+            REFCOUNT_ORDER,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(new XsmExtension(false, UUID.randomUUID(), parentUuid)),
+            List.of());
+    h = h.withBacking(backing);
+    ByteBuffer file = ByteBuffer.allocate((int) (l1Offset + l1Clusters * cs));
+    file.put(0, h.encode());
+    file.putLong((int) rtOffset, blockOffset);
+    for (int c = 0; c < used; c++) {
+      file.putShort((int) blockOffset + c * 2, (short) 1);
+    }
+    String tmp = "." + name + ".creating";
+    if (store.exists(tmp)) {
+      store.delete(tmp);
+    }
+    try (ImageFile f = store.create(tmp)) {
+      f.writeFully(file, 0);
+      f.force();
+    }
+    store.rename(tmp, name);
+    store.syncMetadata();
+  }
+
+  /** Everything {@code xsm img info} reports. */
+  public static Info info(ImageStore store, String name) throws IOException {
+    try (Qcow2Chain chain = Qcow2Chain.open(store, name, false)) {
+      Qcow2Image img = chain.leaf();
+      Qcow2Header h = img.header();
+      return new Info(
+          h.sizeBytes(),
+          img.physicalSizeBytes(),
+          h.clusterSize(),
+          img.backingFileName(),
+          h.isHidden(),
+          h.isDirty(),
+          chain.depth(),
+          h.xsm().map(XsmExtension::uuid),
+          img.allocatedClusters().cardinality());
+    }
+  }
+
+  /**
+   * Checks a file (and with {@code parents} its backing chain): the open's validation, then the
+   * metadata's consistency. Returns the problems, empty when clean; leaks are one problem.
+   */
+  public static List<String> check(ImageStore store, String name, boolean parents)
+      throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Qcow2Chain chain = Qcow2Chain.open(store, name, false)) {
+      for (Qcow2Image l : parents ? chain.layers() : chain.layers().subList(0, 1)) {
+        Qcow2Check.Result r = Qcow2Check.check(l);
+        for (String e : r.errors()) {
+          out.add(l.name() + ": " + e);
+        }
+        if (r.leakedClusters() > 0) {
+          out.add(l.name() + ": " + r.leakedClusters() + " leaked clusters");
+        }
+      }
+    } catch (Qcow2FormatException e) {
+      out.add(e.getMessage());
+    }
+    return out;
+  }
+
+  /** Sets or clears the hidden flag. */
+  public static void setHidden(ImageStore store, String name, boolean hidden) throws IOException {
+    try (Qcow2Image img = Qcow2Image.open(store, name, true)) {
+      img.setHidden(hidden);
+    }
+  }
+
+  /** Grows the virtual size. */
+  public static void resize(ImageStore store, String name, long sizeBytes) throws IOException {
+    try (Qcow2Image img = Qcow2Image.open(store, name, true)) {
+      img.resize((sizeBytes + 511) & ~511L);
+    }
+  }
+
+  /** Points {@code child} at {@code newParent} (whose content must be what the child expects). */
+  public static void setBacking(ImageStore store, String child, String newParent)
+      throws IOException {
+    UUID uuid;
+    try (Qcow2Image p = Qcow2Image.open(store, newParent, false)) {
+      uuid = p.header().xsm().map(XsmExtension::uuid).orElse(XsmExtension.NIL);
+    }
+    try (Qcow2Image img = Qcow2Image.open(store, child, true)) {
+      img.setBacking(Optional.of(newParent), uuid);
+    }
+  }
+
+  /**
+   * Copies every cluster {@code child} holds into its backing file (data as data, zero clusters as
+   * zeros), then flushes the parent: {@code qemu-img commit}. The child is left as it was; its
+   * content now equals its parent's. Returns the bytes copied.
+   */
+  public static long coalesce(ImageStore store, String child) throws IOException {
+    try (Qcow2Image c = Qcow2Image.open(store, child, false)) {
+      String parent =
+          c.backingFileName()
+              .orElseThrow(
+                  () -> Qcow2Header.bad(c.where(), "has no backing file to coalesce into"));
+      try (Qcow2Chain from = Qcow2Chain.open(store, child, false);
+          Qcow2Chain into = Qcow2Chain.open(store, parent, true)) {
+        if (into.virtualSizeBytes() < from.virtualSizeBytes()) {
+          into.leaf().resize(from.virtualSizeBytes());
+        }
+        long copied = copyClusters(c, from, into);
+        into.flush();
+        return copied;
+      }
+    }
+  }
+
+  private static long copyClusters(Qcow2Image layer, Qcow2Chain from, Qcow2Chain into)
+      throws IOException {
+    BitSet held = layer.allocatedClusters();
+    int cs = layer.clusterSize();
+    long size = from.virtualSizeBytes();
+    long copied = 0;
+    ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+    int i = held.nextSetBit(0);
+    while (i >= 0) {
+      int j = i;
+      while (held.get(j + 1) && (long) (j + 1 - i + 1) * cs <= buf.capacity()) {
+        j++;
+      }
+      long off = (long) i * cs;
+      int len = (int) Math.min((long) (j - i + 1) * cs, size - off);
+      if (allZero(layer, i, j)) {
+        into.zero(off, len);
+      } else {
+        buf.clear().limit(len);
+        from.read(buf, off);
+        buf.flip();
+        into.write(buf, off);
+        copied += len;
+      }
+      i = held.nextSetBit(j + 1);
+    }
+    return copied;
+  }
+
+  private static boolean allZero(Qcow2Image layer, int from, int to) throws IOException {
+    for (int k = from; k <= to; k++) {
+      if (!Entries.isZero(layer.entry(k))) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
