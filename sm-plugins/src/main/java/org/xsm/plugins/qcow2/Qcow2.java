@@ -55,13 +55,17 @@ public final class Qcow2 {
 
   /** Creates {@code child}, an empty image over {@code parent} (same size, relative name). */
   public static void snapshot(ImageStore store, String child, String parent) throws IOException {
+    snapshot(store, child, parent, DEFAULT_CLUSTER_BITS);
+  }
+
+  static void snapshot(ImageStore store, String child, String parent, int bits) throws IOException {
     long size;
     UUID parentUuid;
     try (Qcow2Image p = Qcow2Image.open(store, parent, false)) {
       size = p.virtualSizeBytes();
       parentUuid = p.header().xsm().map(XsmExtension::uuid).orElse(XsmExtension.NIL);
     }
-    create(store, child, size, Optional.of(parent), parentUuid);
+    create(store, child, size, Optional.of(parent), parentUuid, bits);
   }
 
   /**
@@ -70,6 +74,18 @@ public final class Qcow2 {
    */
   static void create(
       ImageStore store, String name, long sizeBytes, Optional<String> backing, UUID parentUuid)
+      throws IOException {
+    create(store, name, sizeBytes, backing, parentUuid, DEFAULT_CLUSTER_BITS);
+  }
+
+  /** {@link #create} with another cluster size (tests use small clusters to reach more paths). */
+  static void create(
+      ImageStore store,
+      String name,
+      long sizeBytes,
+      Optional<String> backing,
+      UUID parentUuid,
+      int bits)
       throws IOException {
     if (sizeBytes <= 0 || sizeBytes > MAX_SIZE_BYTES) {
       throw new Qcow2FormatException(
@@ -85,7 +101,6 @@ public final class Qcow2 {
       throw new java.nio.file.FileAlreadyExistsException(store.describe(name));
     }
     long size = (sizeBytes + 511) & ~511L;
-    int bits = DEFAULT_CLUSTER_BITS;
     long cs = 1L << bits;
     int l1Size = (int) Qcow2Header.l1EntriesFor(size, bits);
     int l1Clusters = (int) Math.max(1, Qcow2Image.ceilDiv(l1Size * 8L, cs));
@@ -98,6 +113,14 @@ public final class Qcow2 {
     long blockOffset = rtOffset + rtClusters * cs;
     long l1Offset = blockOffset + cs;
     int used = (int) ((l1Offset >> bits) + l1Clusters);
+    if (used > perBlock) {
+      throw new Qcow2FormatException(
+          "qcow2 "
+              + store.describe(name)
+              + ": "
+              + used
+              + " metadata clusters do not fit one refcount block");
+    }
     Qcow2Header h =
         new Qcow2Header(
             bits,
@@ -121,7 +144,7 @@ public final class Qcow2 {
     file.put(0, h.encode());
     file.putLong((int) rtOffset, blockOffset);
     for (int c = 0; c < used; c++) {
-      file.putShort((int) blockOffset + c * 2, (short) 1);
+      file.putShort((int) blockOffset + c * 2, (short) 1); // 16-bit counts (refcount order 4)
     }
     String tmp = "." + name + ".creating";
     if (store.exists(tmp)) {
