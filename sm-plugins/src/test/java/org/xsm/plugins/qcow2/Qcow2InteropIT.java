@@ -223,4 +223,67 @@ class Qcow2InteropIT {
     assertQemuCheckClean("p.qcow2");
     assertQemuCompare("p.qcow2", model); // the grown part is unallocated: equal to nothing
   }
+
+  @Test
+  void threeTebibyteDiskIsSnapshottedWrittenPastTwoTebibytesAndCoalesced() throws Exception {
+    long tib = 1L << 40;
+    long size = 3 * tib;
+    Qcow2.create(store, "big.qcow2", size);
+    byte[] a = new byte[200_000];
+    java.util.Arrays.fill(a, (byte) 0x3a);
+    try (Qcow2Chain c = Qcow2Chain.open(store, "big.qcow2", true)) {
+      c.write(ByteBuffer.wrap(a), 2 * tib + 12345);
+    }
+    Qcow2.snapshot(store, "snap.qcow2", "big.qcow2");
+    byte[] b = new byte[300_000];
+    java.util.Arrays.fill(b, (byte) 0x4b);
+    try (Qcow2Chain c = Qcow2Chain.open(store, "snap.qcow2", true)) {
+      c.write(ByteBuffer.wrap(b), 2 * tib + 100_000);
+      c.write(ByteBuffer.wrap(b), size - b.length);
+    }
+    assertQemuCheckClean("snap.qcow2");
+    String chain =
+        runOk(dir, "qemu-img", "info", "--backing-chain", "--output=json", "snap.qcow2").out();
+    assertThat(jsonLong(chain, "virtual-size")).isEqualTo(size);
+    String twoT = String.valueOf(2 * tib);
+    runOk(
+        dir,
+        "qemu-io",
+        "-r",
+        "-f",
+        "qcow2",
+        "-c",
+        "read -P 0x3a " + (2 * tib + 12345) + " " + (100_000 - 12345),
+        "-c",
+        "read -P 0x4b " + (2 * tib + 100_000) + " 300000",
+        "-c",
+        "read -P 0 " + twoT + " 12345",
+        "-c",
+        "read -P 0x4b " + (size - b.length) + " " + b.length,
+        "snap.qcow2");
+    Qcow2.coalesce(store, "snap.qcow2");
+    assertQemuCheckClean("big.qcow2");
+    runOk(
+        dir,
+        "qemu-io",
+        "-r",
+        "-f",
+        "qcow2",
+        "-c",
+        "read -P 0x3a " + (2 * tib + 12345) + " " + (100_000 - 12345),
+        "-c",
+        "read -P 0x4b " + (2 * tib + 100_000) + " 300000",
+        "-c",
+        "read -P 0x4b " + (size - b.length) + " " + b.length,
+        "-c",
+        "read -P 0 0 1M",
+        "big.qcow2");
+    // The engine reads the same, and the file stays small (sparse metadata).
+    try (Qcow2Chain c = Qcow2Chain.open(store, "big.qcow2", false)) {
+      ByteBuffer got = ByteBuffer.allocate(b.length);
+      c.read(got, size - b.length);
+      assertThat(got.array()).isEqualTo(b);
+    }
+    assertThat(Files.size(dir.resolve("big.qcow2"))).isLessThan(8 * MiB);
+  }
 }
