@@ -1,6 +1,5 @@
 package org.xsm.plugins.qcow2;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
@@ -10,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.IoActions;
 
@@ -24,7 +24,7 @@ import org.xsm.plugins.store.IoActions;
  * <p>Thread-safety: reads may run concurrently with each other and with one write; writes are
  * serialized. A read and a write of the same bytes at the same time see old or new data.
  */
-public final class Qcow2Chain implements Closeable {
+public final class Qcow2Chain implements DiskChain {
   /** Longest chain the engine opens. */
   public static final int MAX_DEPTH = 256;
 
@@ -107,10 +107,12 @@ public final class Qcow2Chain implements Closeable {
     return layers.get(0);
   }
 
+  @Override
   public int depth() {
     return layers.size();
   }
 
+  @Override
   public long virtualSizeBytes() {
     return leaf().virtualSizeBytes();
   }
@@ -165,6 +167,7 @@ public final class Qcow2Chain implements Closeable {
   }
 
   /** Reads {@code dst.remaining()} bytes of the disk at {@code offset}. */
+  @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
     readAt(dst, offset);
@@ -212,6 +215,7 @@ public final class Qcow2Chain implements Closeable {
   }
 
   /** Writes {@code src.remaining()} bytes at {@code offset} into the leaf. */
+  @Override
   public void write(ByteBuffer src, long offset) throws IOException {
     checkRange(offset, src.remaining());
     Qcow2Image leaf = leaf();
@@ -350,6 +354,7 @@ public final class Qcow2Chain implements Closeable {
   }
 
   /** Makes all writes durable (see {@link Qcow2Image#flush}). */
+  @Override
   public void flush() throws IOException {
     leaf().flush();
   }
