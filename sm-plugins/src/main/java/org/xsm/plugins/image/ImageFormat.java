@@ -5,14 +5,19 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import org.xsm.plugins.qcow2.Qcow2;
 import org.xsm.plugins.qcow2.Qcow2Chain;
 import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.vhd.DiskType;
 import org.xsm.plugins.vhd.Vhd;
 import org.xsm.plugins.vhd.VhdChain;
+import org.xsm.plugins.vhd.VhdCreator;
 import org.xsm.plugins.vhd.VhdFooter;
+import org.xsm.plugins.vhd.VhdSummary;
 
 /**
  * The image formats of a VDI tree, each with the operations the tree and the tools need. VHD is the
@@ -67,6 +72,46 @@ public enum ImageFormat {
     public DiskChain open(ImageStore store, String name, boolean writable) throws IOException {
       return VhdChain.open(store, name, writable);
     }
+
+    @Override
+    public long coalesce(
+        ImageStore store, String child, LongConsumer progress, BooleanSupplier abort)
+        throws IOException {
+      return Vhd.coalesce(store, child, progress, abort);
+    }
+
+    @Override
+    public void setParent(ImageStore store, String child, String newParent) throws IOException {
+      Vhd.setParent(store, child, newParent);
+    }
+
+    @Override
+    public void snapshotUnsynced(ImageStore store, String child, String parent) throws IOException {
+      VhdCreator.createDifferencingUnsynced(store, child, parent, VhdSummary.read(store, parent));
+    }
+
+    @Override
+    public void setHiddenUnjournaled(ImageStore store, String name, boolean hidden)
+        throws IOException {
+      Vhd.setHiddenUnjournaled(store, name, hidden);
+    }
+
+    @Override
+    public ImageSummary summary(ImageStore store, String name) throws IOException {
+      VhdSummary v = VhdSummary.read(store, name);
+      Optional<String> parent = Optional.empty();
+      if (v.footer().diskType() == DiskType.DIFFERENCING) {
+        String p = v.header().parentName();
+        parent = Optional.of(p.substring(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1));
+      }
+      return new ImageSummary(
+          parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes());
+    }
+
+    @Override
+    public Optional<String> recoveryFile(String name) {
+      return Optional.of(VhdSummary.undoJournalName(name));
+    }
   },
 
   QCOW2("qcow2", Qcow2.MAX_SIZE_BYTES) {
@@ -116,6 +161,40 @@ public enum ImageFormat {
     public DiskChain open(ImageStore store, String name, boolean writable) throws IOException {
       return Qcow2Chain.open(store, name, writable);
     }
+
+    @Override
+    public long coalesce(
+        ImageStore store, String child, LongConsumer progress, BooleanSupplier abort)
+        throws IOException {
+      return Qcow2.coalesce(store, child, progress, abort);
+    }
+
+    @Override
+    public void setParent(ImageStore store, String child, String newParent) throws IOException {
+      Qcow2.setBacking(store, child, newParent);
+    }
+
+    @Override
+    public void snapshotUnsynced(ImageStore store, String child, String parent) throws IOException {
+      Qcow2.snapshotUnsynced(store, child, parent);
+    }
+
+    @Override
+    public void setHiddenUnjournaled(ImageStore store, String name, boolean hidden)
+        throws IOException {
+      Qcow2.setHidden(store, name, hidden); // one atomic header write: no journal needed
+    }
+
+    @Override
+    public ImageSummary summary(ImageStore store, String name) throws IOException {
+      Qcow2.Summary q = Qcow2.summary(store, name);
+      return new ImageSummary(q.backingFile(), q.hidden(), q.virtualSizeBytes(), q.fileSizeBytes());
+    }
+
+    @Override
+    public Optional<String> recoveryFile(String name) {
+      return Optional.empty();
+    }
   };
 
   /** XCP-ng's threshold: larger disks are made qcow2 unless a format is asked for. */
@@ -142,6 +221,16 @@ public enum ImageFormat {
     return "." + wireName;
   }
 
+  /** The format whose extension {@code fileName} has, if any. */
+  public static Optional<ImageFormat> ofFileName(String fileName) {
+    for (ImageFormat f : values()) {
+      if (fileName.endsWith(f.extension())) {
+        return Optional.of(f);
+      }
+    }
+    return Optional.empty();
+  }
+
   public long maxSizeBytes() {
     return maxSizeBytes;
   }
@@ -165,6 +254,43 @@ public enum ImageFormat {
 
   /** Grows the virtual size. */
   public abstract void resize(ImageStore store, String name, long sizeBytes) throws IOException;
+
+  /**
+   * {@link #coalesce(ImageStore, String)}, telling {@code progress} the bytes copied so far and
+   * stopping early ({@link java.io.InterruptedIOException}) when {@code abort} says so; a later
+   * coalesce completes it.
+   */
+  public abstract long coalesce(
+      ImageStore store, String child, LongConsumer progress, BooleanSupplier abort)
+      throws IOException;
+
+  /** Points {@code child} at {@code newParent}, durably. */
+  public abstract void setParent(ImageStore store, String child, String newParent)
+      throws IOException;
+
+  /**
+   * Creates {@code child} over {@code parent} from the parent's summary only; the new name is
+   * durable only after the caller's {@link ImageStore#syncMetadata()} (batched snapshots share
+   * one). A crash leaves no {@code child}, or the complete file.
+   */
+  public abstract void snapshotUnsynced(ImageStore store, String child, String parent)
+      throws IOException;
+
+  /**
+   * Sets the hidden flag without an undo journal: for a file a caller's own log can roll back (a
+   * new base copy of a snapshot).
+   */
+  public abstract void setHiddenUnjournaled(ImageStore store, String name, boolean hidden)
+      throws IOException;
+
+  /** The file's identity from its headers only. */
+  public abstract ImageSummary summary(ImageStore store, String name) throws IOException;
+
+  /**
+   * The name of a file whose presence means the next open of {@code name} rolls something back
+   * (VHD's undo journal), empty for formats that need none.
+   */
+  public abstract Optional<String> recoveryFile(String name);
 
   /** Opens the image and its parents as one disk. */
   public abstract DiskChain open(ImageStore store, String name, boolean writable)

@@ -53,9 +53,68 @@ public final class Qcow2 {
     create(store, name, sizeBytes, Optional.empty(), XsmExtension.NIL);
   }
 
+  /**
+   * Creates an empty image of {@code sizeBytes} whose backing file is named {@code backingName},
+   * which need not exist here (an incremental export names the base its receiver holds).
+   */
+  public static void createOver(ImageStore store, String name, long sizeBytes, String backingName)
+      throws IOException {
+    create(store, name, sizeBytes, Optional.of(backingName), XsmExtension.NIL);
+  }
+
   /** Creates {@code child}, an empty image over {@code parent} (same size, relative name). */
   public static void snapshot(ImageStore store, String child, String parent) throws IOException {
     snapshot(store, child, parent, DEFAULT_CLUSTER_BITS);
+  }
+
+  /**
+   * {@link #snapshot}, leaving the rename durable only at the caller's {@link
+   * ImageStore#syncMetadata()}; the parent's header alone is read.
+   */
+  public static void snapshotUnsynced(ImageStore store, String child, String parent)
+      throws IOException {
+    if (child.equals(parent)) {
+      throw new Qcow2FormatException(
+          "qcow2 " + store.describe(child) + " cannot be its own backing file");
+    }
+    Summary p = summary(store, parent);
+    create(
+        store,
+        child,
+        p.virtualSizeBytes(),
+        Optional.of(parent),
+        p.uuid().orElse(XsmExtension.NIL),
+        DEFAULT_CLUSTER_BITS,
+        false);
+  }
+
+  /**
+   * A file's identity from its header alone (one read of the first cluster whatever the disk size):
+   * what listing an SR's tree needs.
+   *
+   * @param backingFile base name of the backing file, empty without one
+   */
+  public record Summary(
+      Optional<String> backingFile,
+      boolean hidden,
+      long virtualSizeBytes,
+      long fileSizeBytes,
+      Optional<UUID> uuid) {}
+
+  /** Reads and validates the header of {@code name}. */
+  public static Summary summary(ImageStore store, String name) throws IOException {
+    try (ImageFile f = store.open(name, false)) {
+      long size = f.size();
+      ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 1 << DEFAULT_CLUSTER_BITS));
+      f.readFully(head, 0);
+      Qcow2Header h = Qcow2Header.decode(head.array(), size, store.describe(name));
+      return new Summary(
+          h.backingFile().map(Qcow2Image::baseName),
+          h.isHidden(),
+          h.sizeBytes(),
+          size,
+          h.xsm().map(XsmExtension::uuid));
+    }
   }
 
   static void snapshot(ImageStore store, String child, String parent, int bits) throws IOException {
@@ -86,6 +145,23 @@ public final class Qcow2 {
       Optional<String> backing,
       UUID parentUuid,
       int bits)
+      throws IOException {
+    create(store, name, sizeBytes, backing, parentUuid, bits, true);
+  }
+
+  /**
+   * Writes {@code .<name>.creating}, forces it and renames it to {@code name}; with {@code sync}
+   * the rename is made durable, else that is the caller's {@link ImageStore#syncMetadata()} (so
+   * that several creations share one). A crash leaves no {@code name}, or the complete file.
+   */
+  private static void create(
+      ImageStore store,
+      String name,
+      long sizeBytes,
+      Optional<String> backing,
+      UUID parentUuid,
+      int bits,
+      boolean sync)
       throws IOException {
     if (sizeBytes <= 0 || sizeBytes > MAX_SIZE_BYTES) {
       throw new Qcow2FormatException(
@@ -155,7 +231,9 @@ public final class Qcow2 {
       f.force();
     }
     store.rename(tmp, name);
-    store.syncMetadata();
+    if (sync) {
+      store.syncMetadata();
+    }
   }
 
   /** Everything {@code xsm img info} reports. */
@@ -231,6 +309,23 @@ public final class Qcow2 {
    * content now equals its parent's. Returns the bytes copied.
    */
   public static long coalesce(ImageStore store, String child) throws IOException {
+    return coalesce(store, child, n -> {}, () -> false);
+  }
+
+  /**
+   * {@link #coalesce(ImageStore, String)}, telling {@code progress} the bytes copied so far after
+   * each run of at most 1 MiB and stopping early ({@link java.io.InterruptedIOException}) when
+   * {@code abort} says so. The parent is flushed either way.
+   *
+   * <p>Crash safety: the parent is read only through this child, which holds every cluster being
+   * copied, so a crash mid-way changes nothing a reader sees; coalescing again completes it.
+   */
+  public static long coalesce(
+      ImageStore store,
+      String child,
+      java.util.function.LongConsumer progress,
+      java.util.function.BooleanSupplier abort)
+      throws IOException {
     try (Qcow2Image c = Qcow2Image.open(store, child, false)) {
       String parent =
           c.backingFileName()
@@ -241,14 +336,21 @@ public final class Qcow2 {
         if (into.virtualSizeBytes() < from.virtualSizeBytes()) {
           into.leaf().resize(from.virtualSizeBytes());
         }
-        long copied = copyClusters(c, from, into);
-        into.flush();
-        return copied;
+        try {
+          return copyClusters(c, from, into, progress, abort);
+        } finally {
+          into.flush();
+        }
       }
     }
   }
 
-  private static long copyClusters(Qcow2Image layer, Qcow2Chain from, Qcow2Chain into)
+  private static long copyClusters(
+      Qcow2Image layer,
+      Qcow2Chain from,
+      Qcow2Chain into,
+      java.util.function.LongConsumer progress,
+      java.util.function.BooleanSupplier abort)
       throws IOException {
     BitSet held = layer.allocatedClusters();
     int cs = layer.clusterSize();
@@ -257,6 +359,10 @@ public final class Qcow2 {
     ByteBuffer buf = ByteBuffer.allocate(1 << 20);
     int i = held.nextSetBit(0);
     while (i >= 0) {
+      if (abort.getAsBoolean()) {
+        throw new java.io.InterruptedIOException("coalesce of " + layer.where() + " aborted");
+      }
+      progress.accept(copied);
       int j = i;
       while (held.get(j + 1) && (long) (j + 1 - i + 1) * cs <= buf.capacity()) {
         j++;

@@ -79,6 +79,24 @@ public final class Qcow2Chain implements DiskChain {
     }
   }
 
+  /**
+   * Opens {@code name} alone, read-only, without its backing file: clusters it does not hold read
+   * as zeros. For an image whose backing file is elsewhere (an uploaded incremental image), read
+   * with {@link #allocatedClusters()} to take only what it holds.
+   */
+  public static Qcow2Chain openWithoutBacking(ImageStore store, String name) throws IOException {
+    return openWithoutBacking(store, name, false);
+  }
+
+  /**
+   * {@link #openWithoutBacking(ImageStore, String)}, writable if asked: for building an image over
+   * a backing file its receiver holds (writes of whole clusters only then make sense).
+   */
+  public static Qcow2Chain openWithoutBacking(ImageStore store, String name, boolean writable)
+      throws IOException {
+    return new Qcow2Chain(List.of(Qcow2Image.open(store, name, writable)));
+  }
+
   private static void checkLink(Qcow2Image child, Qcow2Image parent) throws Qcow2FormatException {
     Optional<XsmExtension> c = child.header().xsm();
     Optional<XsmExtension> p = parent.header().xsm();

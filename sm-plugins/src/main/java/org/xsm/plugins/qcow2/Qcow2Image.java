@@ -185,6 +185,34 @@ public final class Qcow2Image implements Closeable {
     return out;
   }
 
+  /**
+   * Reads bytes this file itself holds (data, zero or compressed cluster) at guest {@code offset},
+   * within one cluster; returns false, with {@code dst} untouched, for a cluster it does not hold.
+   * For copies of one layer (a live coalesce of a leaf into its backing file).
+   */
+  public boolean readOwn(ByteBuffer dst, long offset) throws IOException {
+    int cs = clusterSize();
+    int in = (int) (offset & (cs - 1));
+    if (in + dst.remaining() > cs) {
+      throw new IllegalArgumentException(
+          "read of " + dst.remaining() + " bytes at " + offset + " crosses a cluster");
+    }
+    long e = entry(offset >> clusterBits());
+    if (Entries.isUnallocated(e)) {
+      return false;
+    }
+    if (Entries.isZero(e)) {
+      while (dst.hasRemaining()) {
+        dst.put((byte) 0);
+      }
+    } else if (Entries.isCompressed(e)) {
+      readCompressed(e, in, dst);
+    } else {
+      readData(dst, Entries.hostOffset(e) + in);
+    }
+    return true;
+  }
+
   /** Reads guest data from host offset {@code host}; bytes past the file end read as zeros. */
   void readData(ByteBuffer dst, long host) throws IOException {
     long pos = host;
