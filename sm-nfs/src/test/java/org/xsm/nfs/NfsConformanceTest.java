@@ -66,7 +66,8 @@ class NfsConformanceTest extends SmConformanceKit {
   protected SrFixture newSrFixture() throws IOException {
     Path dir = Files.createTempDirectory(ganesha.exportDir(), "srs-");
     String sr = UUID.randomUUID().toString();
-    Map<String, String> device = new java.util.HashMap<>(deviceConfig(dir.getFileName().toString()));
+    Map<String, String> device =
+        new java.util.HashMap<>(deviceConfig(dir.getFileName().toString()));
     device.putAll(extraDeviceConfig());
     SrConfig config = new SrConfig(sr, device, Map.of());
     return new SrFixture(DRIVER, config, new VhdDirectoryBackdoor(dir.resolve(sr)));

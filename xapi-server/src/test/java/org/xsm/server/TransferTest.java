@@ -185,9 +185,9 @@ class TransferTest extends SdkTest {
     assertThat(notVhd.body()).contains("not a valid VHD");
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
-    HttpResponse<String> badFormat = put(v, "qcow2", other);
+    HttpResponse<String> badFormat = put(v, "vmdk", other);
     assertThat(badFormat.statusCode()).isEqualTo(400);
-    assertThat(badFormat.body()).contains("format must be raw or vhd");
+    assertThat(badFormat.body()).contains("format must be raw, vhd or qcow2");
 
     Path raw = tmp.resolve("big.raw");
     Path vhd = tmp.resolve("big.vhd");
@@ -363,13 +363,28 @@ class TransferTest extends SdkTest {
     Files.write(d, delta);
     Path before9 = tmp.resolve("before9.raw");
     Files.write(before9, before);
-    run("/usr/bin/qemu-img", "convert", "-f", "raw", "-O", "qcow2", before9.toString(),
+    run(
+        "/usr/bin/qemu-img",
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        before9.toString(),
         tmp.resolve(baseFile).toString());
     assertThat(run("/usr/bin/qemu-img", "info", "--backing-chain", d.toString()))
         .contains("backing file: " + baseFile);
     Path after9 = tmp.resolve("after9.raw");
     Files.write(after9, after);
-    run("/usr/bin/qemu-img", "compare", "-f", "qcow2", "-F", "raw", d.toString(), after9.toString());
+    run(
+        "/usr/bin/qemu-img",
+        "compare",
+        "-f",
+        "qcow2",
+        "-F",
+        "raw",
+        d.toString(),
+        after9.toString());
     VDI restored = base.createClone(c, Map.of());
     HttpResponse<String> r = put(restored, "qcow2", delta);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -386,7 +401,8 @@ class TransferTest extends SdkTest {
     Files.write(raw, image(11));
     run("/usr/bin/qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), q.toString());
     byte[] good = Files.readAllBytes(q);
-    HttpResponse<String> truncated = put(v, "qcow2", java.util.Arrays.copyOf(good, good.length / 2));
+    HttpResponse<String> truncated =
+        put(v, "qcow2", java.util.Arrays.copyOf(good, good.length / 2));
     assertThat(truncated.statusCode()).isEqualTo(400);
     assertThat(truncated.body()).contains("not a valid qcow2");
     run("/usr/bin/qemu-img", "resize", "-f", "qcow2", q.toString(), "32M");

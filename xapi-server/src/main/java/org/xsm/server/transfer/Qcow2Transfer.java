@@ -20,11 +20,11 @@ import org.xsm.plugins.store.LocalImageStore;
  * {@code format=qcow2} for the transfer routes: an uploaded qcow2 is spooled and validated whole
  * (the engine's open, its metadata check, the VDI's virtual size) before anything is written, then
  * the clusters it holds are written into the VDI, so a qcow2 with a backing file (an incremental
- * export) applied over a copy of its base gives the exported VDI; its backing file is not read.
- * An export is built as a qcow2 file in the spool directory (the VDI's allocated clusters, or with
- * a base the 2 MiB blocks that differ from it, over a backing file named {@code <base
- * uuid>.qcow2}), then sent with its length and deleted. Crash safety is {@link VdiImport}'s: the
- * spool and its redo record.
+ * export) applied over a copy of its base gives the exported VDI; its backing file is not read. An
+ * export is built as a qcow2 file in the spool directory (the VDI's allocated clusters, or with a
+ * base the 2 MiB blocks that differ from it, over a backing file named {@code <base uuid>.qcow2}),
+ * then sent with its length and deleted. Crash safety is {@link VdiImport}'s: the spool and its
+ * redo record.
  */
 final class Qcow2Transfer {
   private static final long OVERHEAD_BYTES = 64L * 1024 * 1024;
@@ -52,15 +52,15 @@ final class Qcow2Transfer {
             "not a valid qcow2 (damaged or truncated): " + problems.errors().get(0));
       }
     } catch (Qcow2FormatException e) {
-      throw TransferException.badInput("not a valid qcow2 (truncated or malformed): " + e.getMessage());
+      throw TransferException.badInput(
+          "not a valid qcow2 (truncated or malformed): " + e.getMessage());
     } catch (java.io.EOFException e) {
       throw TransferException.badInput("not a valid qcow2 (truncated): " + e.getMessage());
     }
   }
 
   /** Writes the clusters a spooled, validated qcow2 holds into the device. */
-  static void apply(Path file, VdiDevice d, LongConsumer progress)
-      throws IOException, SmException {
+  static void apply(Path file, VdiDevice d, LongConsumer progress) throws IOException, SmException {
     LocalImageStore store = LocalImageStore.open(file.getParent());
     try (Qcow2Chain c = Qcow2Chain.openWithoutBacking(store, file.getFileName().toString())) {
       int cs = c.leaf().clusterSize();
@@ -90,17 +90,17 @@ final class Qcow2Transfer {
    * differ from it, over a backing file {@code <baseUuid>.qcow2}. The caller sends and deletes it.
    */
   static Path build(
-      VdiDevice d,
-      VdiDevice base,
-      Optional<String> baseUuid,
-      Path dir,
-      LongConsumer progress)
+      VdiDevice d, VdiDevice base, Optional<String> baseUuid, Path dir, LongConsumer progress)
       throws IOException, SmException, TransferException {
     BitSet blocks = VhdExport.allocated(d);
     if (base != null) {
       if (base.sizeBytes() != d.sizeBytes()) {
         throw TransferException.badInput(
-            "base has " + base.sizeBytes() + " bytes, the VDI " + d.sizeBytes() + ": not a snapshot of it");
+            "base has "
+                + base.sizeBytes()
+                + " bytes, the VDI "
+                + d.sizeBytes()
+                + ": not a snapshot of it");
       }
       blocks = VhdExport.differing(d, base, blocks, progress);
     }

@@ -232,8 +232,7 @@ public class TransferRoutes {
             Optional<String> baseUuid =
                 base == null ? Optional.empty() : Optional.of(db.get(base, Vdi.UUID));
             Path file =
-                Qcow2Transfer.build(
-                    d, b, baseUuid, spoolDir(), n -> task.progress(0.5 * n / size));
+                Qcow2Transfer.build(d, b, baseUuid, spoolDir(), n -> task.progress(0.5 * n / size));
             try {
               HttpServerResponse r = rc.response();
               long length = Files.size(file);
