@@ -161,9 +161,20 @@ final class L2Tables {
     return t;
   }
 
-  private void validate(int i, long off, long[] t) throws Qcow2FormatException {
+  /**
+   * Checks a table just read. An entry past the end known so far is checked again against the
+   * file's current size first: another writer (the collector coalescing into a backing file this
+   * image has open read-only) may have grown the file since it was opened.
+   */
+  private void validate(int i, long off, long[] t) throws IOException {
+    boolean refreshed = false;
     for (int k = 0; k < t.length; k++) {
       String problem = Entries.problem(t[k], clusterBits, fileEnd);
+      if (problem != null && !refreshed) {
+        refreshed = true;
+        fileEnd(file.size());
+        problem = Entries.problem(t[k], clusterBits, fileEnd);
+      }
       if (problem != null) {
         throw Qcow2Header.bad(
             where,

@@ -116,4 +116,27 @@ class Qcow2ValidationTest {
         .hasMessageContaining("backing UUID")
         .hasMessageContaining("does not match mem:a.qcow2");
   }
+
+  /**
+   * A reader that opened an image before another writer grew it (the collector writing into a
+   * backing file that an active VDI's chain holds open) reads the tables it loads later without
+   * mistaking the new clusters for damage.
+   */
+  @Test
+  void aReaderOpenedBeforeAnotherWriterGrewTheFileReadsTheNewTables() throws IOException {
+    CrashingImageStore s = new CrashingImageStore();
+    Qcow2.create(s, "d.qcow2", SIZE);
+    try (Qcow2Chain first = Qcow2Chain.open(s, "d.qcow2", true)) {
+      first.write(ByteBuffer.wrap(new byte[] {1}), 0); // L2 table 0 exists from now on
+    }
+    // The reader's view stops at the file's size now; its L2 table is loaded at its first read.
+    try (Qcow2Chain reader = Qcow2Chain.open(s, "d.qcow2", false)) {
+      try (Qcow2Chain writer = Qcow2Chain.open(s, "d.qcow2", true)) {
+        writer.write(ByteBuffer.wrap(new byte[] {7, 7, 7}), 70_000);
+      }
+      ByteBuffer b = ByteBuffer.allocate(3);
+      reader.read(b, 70_000);
+      assertThat(b.array()).containsOnly(7);
+    }
+  }
 }
