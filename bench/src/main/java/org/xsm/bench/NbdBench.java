@@ -28,10 +28,11 @@ import org.xsm.server.nbd.NbdServer;
 /**
  * NBD read throughput: a 1 GiB fully allocated dynamic VHD, or with {@code --format qcow2} a qcow2
  * (a VDI of a local SR), served by our {@link NbdServer} (the VDI's device, activated read-only)
- * against {@code qemu-nbd -f vpc -r} (or {@code -f qcow2}) serving the same file, read by the same clients: sequential with {@code nbdcopy} and {@code
- * qemu-img convert} to nowhere, 4 KiB reads scattered over the disk with {@code qemu-img bench} at
- * queue depths 1 and 16. The file is in the page cache for both (read once before). Median of three
- * runs each, alternating; the scattered reads after one unmeasured run each (JIT warm-up).
+ * against {@code qemu-nbd -f vpc -r} (or {@code -f qcow2}) serving the same file, read by the same
+ * clients: sequential with {@code nbdcopy} and {@code qemu-img convert} to nowhere, 4 KiB reads
+ * scattered over the disk with {@code qemu-img bench} at queue depths 1 and 16. The file is in the
+ * page cache for both (read once before). Median of three runs each, alternating; the scattered
+ * reads after one unmeasured run each (JIT warm-up).
  */
 public final class NbdBench {
   private static final long MIB = 1024 * 1024;
@@ -65,7 +66,8 @@ public final class NbdBench {
             .location();
     fill(sr, loc, size);
     Path file = dir.resolve(loc + "." + format);
-    System.out.printf("NBD benchmark: %d MiB fully allocated %s VDI %s%n", size / MIB, format, file);
+    System.out.printf(
+        "NBD benchmark: %d MiB fully allocated %s VDI %s%n", size / MIB, format, file);
     try (var in = Files.newInputStream(file)) {
       in.transferTo(java.io.OutputStream.nullOutputStream()); // both read from the page cache
     }

@@ -292,6 +292,13 @@ public final class Qcow2Chain implements DiskChain {
     Qcow2Image.Run run = leaf.allocate(k);
     k = run.clusters();
     int len = (int) Math.min(src.remaining(), ((long) k << bits) - in);
+    if (in == 0 && len == (k << bits)) {
+      // Whole clusters: written straight from the caller's buffer, no copy.
+      leaf.writeData(src.slice().limit(len), run.offset());
+      src.position(src.position() + len);
+      mapRun(leaf, c, run.offset(), k);
+      return len;
+    }
     ByteBuffer buf = ByteBuffer.allocate(k << bits);
     long runStart = c << bits;
     if (in != 0 || len < cs) {
@@ -305,10 +312,16 @@ public final class Qcow2Chain implements DiskChain {
     buf.put(in, src.slice().limit(len), 0, len);
     src.position(src.position() + len);
     leaf.writeData(buf, run.offset());
-    for (int j = 0; j < k; j++) {
-      leaf.map(c + j, run.offset() + ((long) j << bits));
-    }
+    mapRun(leaf, c, run.offset(), k);
     return len;
+  }
+
+  private static void mapRun(Qcow2Image leaf, long cluster, long host, int clusters)
+      throws IOException {
+    int bits = leaf.clusterBits();
+    for (int j = 0; j < clusters; j++) {
+      leaf.map(cluster + j, host + ((long) j << bits));
+    }
   }
 
   /** Fills a cluster buffer with the disk's current content there (zeros past the end). */
