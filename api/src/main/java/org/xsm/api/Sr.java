@@ -97,6 +97,20 @@ public interface Sr {
   }
 
   /**
+   * {@link #createVdi(long, VdiMetadata)} with the VDI's {@code sm_config} from the caller, which
+   * may ask for an image format ({@code image-format}: {@code vhd} or {@code qcow2}, as XCP-ng).
+   * Drivers that keep no image format ignore it (the default).
+   *
+   * @throws SmException as {@link #createVdi(long, VdiMetadata)}, and {@link SmError#VDI_CREATE}
+   *     for a format the driver does not know
+   */
+  default VdiInfo createVdi(
+      long sizeBytes, VdiMetadata metadata, java.util.Map<String, String> smConfig)
+      throws SmException {
+    return createVdi(sizeBytes, metadata);
+  }
+
+  /**
    * Destroys a VDI ({@code vdi_delete}). Space shared with other VDIs is kept until the garbage
    * collector frees it.
    *

@@ -59,11 +59,11 @@ public final class CoalesceBench {
         }
         f.force(false);
       }
-      VhdBench.dropCachesIfRoot();
+      ImageBench.dropCachesIfRoot();
       long t0 = System.nanoTime();
       copied = Vhd.coalesce(store, "child.vhd");
       long t1 = System.nanoTime();
-      VhdBench.dropCachesIfRoot();
+      ImageBench.dropCachesIfRoot();
       long t2 = System.nanoTime();
       try (FileChannel src = FileChannel.open(dir.resolve("src.raw"), StandardOpenOption.READ);
           FileChannel dst =

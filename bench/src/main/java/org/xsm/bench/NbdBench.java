@@ -27,14 +27,15 @@ import org.xsm.server.nbd.NbdServer;
 import org.xsm.server.tls.HostCertificate;
 
 /**
- * NBD read throughput: a 1 GiB fully allocated dynamic VHD (a VDI of a local SR) served by our
- * {@link NbdServer} (the VDI's device, activated read-only) against {@code qemu-nbd -f vpc -r}
- * serving the same file, read by the same clients: sequential with {@code nbdcopy} and {@code
- * qemu-img convert} to nowhere, 4 KiB reads scattered over the disk with {@code qemu-img bench} at
- * queue depths 1 and 16; and sequential reads over TLS (NBD_OPT_STARTTLS, one self-signed
- * certificate for both servers), against qemu-nbd with TLS and against our plain server (the TLS
- * overhead). The file is in the page cache for both (read once before). Median of three runs each,
- * alternating; the scattered reads after one unmeasured run each (JIT warm-up).
+ * NBD read throughput: a 1 GiB fully allocated dynamic VHD, or with {@code --format qcow2} a qcow2
+ * (a VDI of a local SR), served by our {@link NbdServer} (the VDI's device, activated read-only)
+ * against {@code qemu-nbd -f vpc -r} (or {@code -f qcow2}) serving the same file, read by the same
+ * clients: sequential with {@code nbdcopy} and {@code qemu-img convert} to nowhere, 4 KiB reads
+ * scattered over the disk with {@code qemu-img bench} at queue depths 1 and 16; and sequential reads
+ * over TLS (NBD_OPT_STARTTLS, one CA-signed certificate for both servers), against qemu-nbd with TLS
+ * and against our plain server (the TLS overhead). The file is in the page cache for both (read
+ * once before). Median of three runs each, alternating; the scattered reads after one unmeasured
+ * run each (JIT warm-up).
  */
 public final class NbdBench {
   private static final long MIB = 1024 * 1024;
@@ -44,8 +45,10 @@ public final class NbdBench {
   public static void main(String[] args) throws Exception {
     long size = 1024 * MIB;
     int reads = 100_000;
+    String format = "vhd";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
+        case "--format" -> format = args[++i];
         case "--size-mib" -> size = Long.parseLong(args[++i]) * MIB;
         case "--reads" -> reads = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -61,10 +64,13 @@ public final class NbdBench {
     SrConfig cfg = new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()));
     ext.create(cfg, 0);
     Sr sr = ext.attach(cfg);
-    String loc = sr.createVdi(size, VdiMetadata.named("nbd-bench")).location();
+    String loc =
+        sr.createVdi(size, VdiMetadata.named("nbd-bench"), Map.of("image-format", format))
+            .location();
     fill(sr, loc, size);
-    Path file = dir.resolve(loc + ".vhd");
-    System.out.printf("NBD benchmark: %d MiB fully allocated dynamic VHD %s%n", size / MIB, file);
+    Path file = dir.resolve(loc + "." + format);
+    System.out.printf(
+        "NBD benchmark: %d MiB fully allocated %s VDI %s%n", size / MIB, format, file);
     try (var in = Files.newInputStream(file)) {
       in.transferTo(java.io.OutputStream.nullOutputStream()); // both read from the page cache
     }
@@ -86,7 +92,7 @@ public final class NbdBench {
           new ProcessBuilder(
                   "qemu-nbd",
                   "-f",
-                  "vpc",
+                  format.equals("vhd") ? "vpc" : format,
                   "-r",
                   "-t",
                   "-b",
@@ -104,7 +110,7 @@ public final class NbdBench {
           new ProcessBuilder(
                   "qemu-nbd",
                   "-f",
-                  "vpc",
+                  format.equals("vhd") ? "vpc" : format,
                   "-r",
                   "-t",
                   "-b",

@@ -35,7 +35,7 @@ public final class ExtDriver extends FileSrDriver {
                   "Directory where the SR's filesystem is mounted, e.g. /run/sr-mount/local;"
                       + " must exist",
                   true)),
-          List.of("vhd"));
+          List.of("vhd", "qcow2"));
 
   @Override
   public DriverInfo info() {

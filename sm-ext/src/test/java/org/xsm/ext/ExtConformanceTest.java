@@ -27,9 +27,13 @@ class ExtConformanceTest extends SmConformanceKit {
   @Override
   protected SrFixture newSrFixture() throws IOException {
     Path dir = Files.createTempDirectory(tempDir, "sr-");
-    SrConfig config =
-        new SrConfig(UUID.randomUUID().toString(), Map.of("path", dir.toString()), otherConfig());
+    SrConfig config = new SrConfig(UUID.randomUUID().toString(), deviceConfig(dir), otherConfig());
     return new SrFixture(DRIVER, config, new VhdDirectoryBackdoor(dir));
+  }
+
+  /** The SRs' {@code device_config}: the directory. */
+  Map<String, String> deviceConfig(Path dir) {
+    return Map.of("path", dir.toString());
   }
 
   /** The SRs' {@code other_config}: none here. */

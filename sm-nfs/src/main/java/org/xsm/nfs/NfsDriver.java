@@ -65,7 +65,7 @@ public final class NfsDriver extends FileSrDriver {
                   "Instead of server and serverpath: a directory where the export is already"
                       + " mounted; the SR is mountpoint/<sr_uuid>",
                   false)),
-          List.of("vhd"));
+          List.of("vhd", "qcow2"));
 
   @Override
   public DriverInfo info() {

@@ -57,11 +57,19 @@ class NfsConformanceTest extends SmConformanceKit {
         "timeo=50,retrans=3");
   }
 
+  /** More device_config for the SRs of a subclass: none here. */
+  Map<String, String> extraDeviceConfig() {
+    return Map.of();
+  }
+
   @Override
   protected SrFixture newSrFixture() throws IOException {
     Path dir = Files.createTempDirectory(ganesha.exportDir(), "srs-");
     String sr = UUID.randomUUID().toString();
-    SrConfig config = new SrConfig(sr, deviceConfig(dir.getFileName().toString()), Map.of());
+    Map<String, String> device =
+        new java.util.HashMap<>(deviceConfig(dir.getFileName().toString()));
+    device.putAll(extraDeviceConfig());
+    SrConfig config = new SrConfig(sr, device, Map.of());
     return new SrFixture(DRIVER, config, new VhdDirectoryBackdoor(dir.resolve(sr)));
   }
 }

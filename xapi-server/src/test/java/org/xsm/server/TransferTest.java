@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTP import and export of raw and VHD disks, as xapi offers them, checked with qemu-img as the
- * oracle for the VHDs, and with bad uploads that must leave the VDI byte-identical.
+ * HTTP import and export of raw, VHD and qcow2 disks, as xapi (and XCP-ng for qcow2) offers them,
+ * checked with qemu-img as the oracle for the images, and with bad uploads that must leave the VDI
+ * byte-identical.
  */
 @QuarkusTest
 class TransferTest extends SdkTest {
@@ -184,9 +185,9 @@ class TransferTest extends SdkTest {
     assertThat(notVhd.body()).contains("not a valid VHD");
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
-    HttpResponse<String> badFormat = put(v, "qcow2", other);
+    HttpResponse<String> badFormat = put(v, "vmdk", other);
     assertThat(badFormat.statusCode()).isEqualTo(400);
-    assertThat(badFormat.body()).contains("format must be raw or vhd");
+    assertThat(badFormat.body()).contains("format must be raw, vhd or qcow2");
 
     Path raw = tmp.resolve("big.raw");
     Path vhd = tmp.resolve("big.vhd");
@@ -292,5 +293,125 @@ class TransferTest extends SdkTest {
     assertThat(task.getProgress(c)).isEqualTo(1.0);
     List<String> none = task.getErrorInfo(c).stream().toList();
     assertThat(none).isEmpty();
+  }
+
+  // ---- format=qcow2 ----
+
+  @Test
+  void qcow2ExportIsCheckedAndComparedByQemuAndKeepsHoles() throws Exception {
+    VDI v = vdi("qcow2-export");
+    byte[] img = image(7);
+    assertThat(put(v, "raw", img).statusCode()).isEqualTo(200);
+    Path f = tmp.resolve("export.qcow2");
+    Path raw = tmp.resolve("image7.raw");
+    Files.write(f, get(v, "qcow2", ""));
+    Files.write(raw, img);
+    assertThat(run("/usr/bin/qemu-img", "check", "-f", "qcow2", f.toString()))
+        .contains("No errors were found");
+    assertThat(run("/usr/bin/qemu-img", "info", "-f", "qcow2", f.toString()))
+        .contains("virtual size: 16 MiB");
+    run("/usr/bin/qemu-img", "compare", "-f", "qcow2", "-F", "raw", f.toString(), raw.toString());
+    String map = run("/usr/bin/qemu-img", "map", "--output=json", "-f", "qcow2", f.toString());
+    long mapped = 0;
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"length\": (\\d+), [^}]*\"data\": true").matcher(map);
+    while (m.find()) {
+      mapped += Long.parseLong(m.group(1));
+    }
+    assertThat(mapped).as("only the 64 KiB clusters with data\n" + map).isEqualTo(2L * MIB + 65536);
+  }
+
+  @Test
+  void qcow2ImportMadeByQemuImgAndAQcow2VdiMadeWithSmConfig() throws Exception {
+    byte[] img = image(8);
+    Path raw = tmp.resolve("src8.raw");
+    Path q = tmp.resolve("src8.qcow2");
+    Files.write(raw, img);
+    run("/usr/bin/qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), q.toString());
+    VDI.Record rec = new VDI.Record();
+    rec.nameLabel = "qcow2-vdi";
+    rec.nameDescription = "";
+    rec.SR = defaultSr();
+    rec.virtualSize = (long) SIZE;
+    rec.type = Types.VdiType.USER;
+    rec.sharable = false;
+    rec.readOnly = false;
+    rec.otherConfig = Map.of();
+    rec.xenstoreData = Map.of();
+    rec.smConfig = Map.of("image-format", "qcow2");
+    rec.tags = java.util.Set.of();
+    VDI v = VDI.create(c, rec);
+    assertThat(v.getSmConfig(c)).containsEntry("image-format", "qcow2");
+    HttpResponse<String> r = put(v, "qcow2", Files.readAllBytes(q));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(get(v, "raw", "")).isEqualTo(img);
+  }
+
+  @Test
+  void incrementalQcow2ExportIsAnImageOverItsBase() throws Exception {
+    VDI v = vdi("qcow2-incremental");
+    byte[] before = image(9);
+    assertThat(put(v, "raw", before).statusCode()).isEqualTo(200);
+    VDI base = v.snapshot(c, Map.of());
+    byte[] after = before.clone();
+    after[5 * MIB] ^= 1;
+    java.util.Arrays.fill(after, MIB, MIB + 65536, (byte) 0); // zeros over the base's data
+    assertThat(put(v, "raw", after).statusCode()).isEqualTo(200);
+    byte[] delta = get(v, "qcow2", "&base=" + base.toWireString());
+    String baseFile = base.getUuid(c) + ".qcow2";
+    Path d = tmp.resolve("delta.qcow2");
+    Files.write(d, delta);
+    Path before9 = tmp.resolve("before9.raw");
+    Files.write(before9, before);
+    run(
+        "/usr/bin/qemu-img",
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        before9.toString(),
+        tmp.resolve(baseFile).toString());
+    assertThat(run("/usr/bin/qemu-img", "info", "--backing-chain", d.toString()))
+        .contains("backing file: " + baseFile);
+    Path after9 = tmp.resolve("after9.raw");
+    Files.write(after9, after);
+    run(
+        "/usr/bin/qemu-img",
+        "compare",
+        "-f",
+        "qcow2",
+        "-F",
+        "raw",
+        d.toString(),
+        after9.toString());
+    VDI restored = base.createClone(c, Map.of());
+    HttpResponse<String> r = put(restored, "qcow2", delta);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(get(restored, "raw", "")).isEqualTo(after);
+  }
+
+  @Test
+  void badQcow2UploadsFailClearlyAndLeaveTheVdiAsItWas() throws Exception {
+    VDI v = vdi("qcow2-bad");
+    byte[] img = image(10);
+    assertThat(put(v, "raw", img).statusCode()).isEqualTo(200);
+    Path raw = tmp.resolve("other.raw");
+    Path q = tmp.resolve("other.qcow2");
+    Files.write(raw, image(11));
+    run("/usr/bin/qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), q.toString());
+    byte[] good = Files.readAllBytes(q);
+    HttpResponse<String> truncated =
+        put(v, "qcow2", java.util.Arrays.copyOf(good, good.length / 2));
+    assertThat(truncated.statusCode()).isEqualTo(400);
+    assertThat(truncated.body()).contains("not a valid qcow2");
+    run("/usr/bin/qemu-img", "resize", "-f", "qcow2", q.toString(), "32M");
+    HttpResponse<String> wrongSize = put(v, "qcow2", Files.readAllBytes(q));
+    assertThat(wrongSize.statusCode()).isEqualTo(400);
+    assertThat(wrongSize.body()).contains("wrong size");
+    HttpResponse<String> notQcow2 = put(v, "qcow2", img);
+    assertThat(notQcow2.statusCode()).isEqualTo(400);
+    assertThat(notQcow2.body()).contains("bad magic");
+    assertThat(get(v, "raw", "")).isEqualTo(img);
   }
 }

@@ -15,11 +15,9 @@ import org.xsm.api.SnapshotRequest;
 import org.xsm.api.TreeChange;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.image.ImageFormat;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.IoActions;
-import org.xsm.plugins.vhd.Vhd;
-import org.xsm.plugins.vhd.VhdCreator;
-import org.xsm.plugins.vhd.VhdSummary;
 
 /**
  * Snapshot and clone of a VHD-tree SR, as xapi's FileVDI._snapshot does them, for one VDI or for a
@@ -215,7 +213,8 @@ final class BatchSnapshot {
   private void steps() throws IOException {
     for (Entry e : entries) {
       if (e.log.base() != null) {
-        store.rename(VhdTree.fileOf(e.log.leaf()), VhdTree.fileOf(e.log.base()));
+        ImageFormat f = e.node.format;
+        store.rename(VhdTree.fileOf(e.log.leaf(), f), VhdTree.fileOf(e.log.base(), f));
       }
     }
     store.syncMetadata();
@@ -227,15 +226,15 @@ final class BatchSnapshot {
     for (Entry e : entries) {
       String base = e.log.base();
       String parent = base != null ? base : e.log.leaf();
-      VhdSummary p = VhdSummary.read(store, VhdTree.fileOf(parent));
+      ImageFormat f = e.node.format;
       if (base != null) {
-        round.add(() -> createChild(e.log.leaf(), parent, p));
+        round.add(() -> createChild(e.log.leaf(), parent, f));
       }
       if (e.log.child() != null) {
-        round.add(() -> createChild(e.log.child(), parent, p));
+        round.add(() -> createChild(e.log.child(), parent, f));
       }
       if (base != null && e.kind != SnapshotKind.SINGLE) {
-        round.add(() -> Vhd.setHiddenUnjournaled(store, VhdTree.fileOf(base), true));
+        round.add(() -> f.setHiddenUnjournaled(store, VhdTree.fileOf(base, f), true));
       }
       if (e.kind != SnapshotKind.INTERNAL || base == null) {
         Map<String, String> meta = SrModel.format(e.meta, !clone);
@@ -272,9 +271,9 @@ final class BatchSnapshot {
     IoActions.forAll(paused, VhdVdiDevice::resume);
   }
 
-  /** An empty differencing child over {@code parent}, from the parent's summary only. */
-  private void createChild(String child, String parent, VhdSummary p) throws IOException {
-    VhdCreator.createDifferencingUnsynced(store, VhdTree.fileOf(child), VhdTree.fileOf(parent), p);
+  /** An empty child over {@code parent}, in its format, from the parent's summary only. */
+  private void createChild(String child, String parent, ImageFormat f) throws IOException {
+    f.snapshotUnsynced(store, VhdTree.fileOf(child, f), VhdTree.fileOf(parent, f));
   }
 
   private VdiMetadata defaultMeta(String location) throws SmException {
@@ -294,11 +293,11 @@ final class BatchSnapshot {
       String base = e.log.base();
       long virtual = n.virtualSizeBytes;
       if (base != null) {
-        model.putVhd(base, n.parentUuid, e.kind != SnapshotKind.SINGLE, virtual);
-        model.putVhd(n.uuid, base, false, virtual);
+        model.putVhd(base, n.format, n.parentUuid, e.kind != SnapshotKind.SINGLE, virtual);
+        model.putVhd(n.uuid, n.format, base, false, virtual);
       }
       if (e.log.child() != null) {
-        model.putVhd(e.log.child(), base != null ? base : n.uuid, false, virtual);
+        model.putVhd(e.log.child(), n.format, base != null ? base : n.uuid, false, virtual);
       }
     }
     List<TreeChange> out = new ArrayList<>();

@@ -72,7 +72,8 @@ final class Cbt {
     for (String loc : new String[] {from, to}) {
       try {
         if (loc == null
-            || !(sr.store.exists(VhdTree.fileOf(loc)) || sr.store.exists(CbtLog.fileOf(loc)))) {
+            || !(sr.store.exists(VhdTree.existingFile(sr.store, loc))
+                || sr.store.exists(CbtLog.fileOf(loc)))) {
           throw new SmException(SmError.VDI_MISSING, "VDI " + loc + " is not on SR " + sr.uuid());
         }
       } catch (IOException e) {

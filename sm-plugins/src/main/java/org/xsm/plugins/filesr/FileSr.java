@@ -22,13 +22,9 @@ import org.xsm.api.TreeChange;
 import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.image.ImageFormat;
+import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.vhd.Vhd;
-import org.xsm.plugins.vhd.VhdChain;
-import org.xsm.plugins.vhd.VhdCreator;
-import org.xsm.plugins.vhd.VhdFooter;
-import org.xsm.plugins.vhd.VhdImage;
-import org.xsm.plugins.vhd.VhdSummary;
 
 /**
  * An attached VHD-tree SR, as xapi's FileSR keeps one: {@code <uuid>.vhd} files in one directory of
@@ -79,6 +75,32 @@ public class FileSr implements Sr {
       this.writable = writable;
     }
   }
+
+  /** The SR's default image format ({@code device_config:preferred-image-formats}), if any. */
+  private volatile java.util.Optional<String> preferredFormat = java.util.Optional.empty();
+
+  /**
+   * Sets the default image format from {@code device_config:preferred-image-formats} (XCP-ng's key:
+   * a comma-separated list, the first is used for new VDIs).
+   *
+   * @throws SmException {@link SmError#BAD_REQUEST} naming an unknown format
+   */
+  void preferFormats(Map<String, String> deviceConfig) throws SmException {
+    String v = deviceConfig.get(PREFERRED_FORMATS_KEY);
+    if (v == null || v.isBlank()) {
+      return;
+    }
+    String first = v.split(",")[0].trim();
+    try {
+      ImageFormat.parse(first);
+    } catch (IllegalArgumentException e) {
+      throw new SmException(SmError.BAD_REQUEST, PREFERRED_FORMATS_KEY + ": " + e.getMessage());
+    }
+    preferredFormat = java.util.Optional.of(first);
+  }
+
+  /** XCP-ng's SR key for the image formats of new VDIs, most preferred first. */
+  public static final String PREFERRED_FORMATS_KEY = "preferred-image-formats";
 
   /** The in-memory tree and metadata; guarded by {@link #lock}. */
   final SrModel model;
@@ -327,7 +349,8 @@ public class FileSr implements Sr {
   VdiInfo info(VhdTree.Node n, boolean cbt) throws SmException {
     VdiMetadata meta = readMeta(n.uuid);
     Map<String, String> sm = new TreeMap<>();
-    sm.put("vdi_type", "vhd");
+    sm.put("vdi_type", n.format.wireName());
+    sm.put(ImageFormat.SM_CONFIG_KEY, n.format.wireName());
     if (n.parentUuid != null) {
       sm.put("vhd-parent", n.parentUuid);
     }
@@ -437,10 +460,36 @@ public class FileSr implements Sr {
 
   @Override
   public VdiInfo createVdi(long sizeBytes, VdiMetadata metadata) throws SmException {
-    if (sizeBytes <= 0 || sizeBytes > VhdFooter.MAX_SIZE_BYTES) {
+    return createVdi(sizeBytes, metadata, Map.of());
+  }
+
+  /**
+   * The image format comes from {@code sm_config:image-format}, else the SR's {@code
+   * device_config:preferred-image-formats} (first entry), else the size: qcow2 above 2040 GiB, VHD
+   * below ({@link ImageFormat#choose}).
+   */
+  @Override
+  public VdiInfo createVdi(long sizeBytes, VdiMetadata metadata, Map<String, String> smConfig)
+      throws SmException {
+    ImageFormat format;
+    try {
+      format =
+          ImageFormat.choose(
+              java.util.Optional.ofNullable(smConfig.get(ImageFormat.SM_CONFIG_KEY))
+                  .or(() -> preferredFormat),
+              sizeBytes);
+    } catch (IllegalArgumentException e) {
+      throw new SmException(SmError.VDI_CREATE, e.getMessage());
+    }
+    if (sizeBytes <= 0 || sizeBytes > format.maxSizeBytes()) {
       throw new SmException(
           SmError.VDI_SIZE,
-          "VDI size " + sizeBytes + " is outside 1.." + VhdFooter.MAX_SIZE_BYTES + " bytes");
+          "VDI size "
+              + sizeBytes
+              + " is outside 1.."
+              + format.maxSizeBytes()
+              + " bytes for image format "
+              + format.wireName());
     }
     return managed(
         () -> {
@@ -448,11 +497,9 @@ public class FileSr implements Sr {
           try {
             modelTree(); // built before the new files appear, so they are counted once
             writeMeta(u, metadata, false);
-            long virtual;
-            try (VhdImage img = VhdCreator.createDynamic(store, VhdTree.fileOf(u), sizeBytes)) {
-              virtual = img.virtualSizeBytes();
-            }
-            model.putVhd(u, null, false, virtual);
+            String file = VhdTree.fileOf(u, format);
+            format.create(store, file, sizeBytes);
+            model.putVhd(u, format, null, false, format.summary(store, file).virtualSizeBytes());
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_CREATE, "create of a VDI on SR " + uuid);
           }
@@ -494,7 +541,7 @@ public class FileSr implements Sr {
               model.invalidate(); // rare (a snapshot with clones): rebuilt at the next use
             } else {
               // The data goes first: a crash then leaves at worst a stray metadata file.
-              store.delete(VhdTree.fileOf(n.uuid));
+              store.delete(n.file());
               store.syncMetadata();
               model.removeVhd(n.uuid);
             }
@@ -532,14 +579,28 @@ public class FileSr implements Sr {
                     + newSizeBytes
                     + " bytes");
           }
-          if (newSizeBytes > VhdFooter.MAX_SIZE_BYTES) {
+          if (newSizeBytes > n.format.maxSizeBytes()) {
             throw new SmException(
-                SmError.VDI_SIZE, "VDI size " + newSizeBytes + " exceeds the VHD maximum");
+                SmError.VDI_SIZE,
+                "VDI "
+                    + location
+                    + " is a "
+                    + n.format.wireName()
+                    + " image, which cannot exceed "
+                    + n.format.maxSizeBytes()
+                    + " bytes ("
+                    + (n.format.maxSizeBytes() >> 30)
+                    + " GiB); asked for "
+                    + newSizeBytes
+                    + (n.format == ImageFormat.VHD
+                        ? ". Disks past 2 TiB need a qcow2 VDI (sm_config image-format=qcow2):"
+                            + " create one and copy this disk into it"
+                        : ""));
           }
           try {
-            Vhd.resize(store, VhdTree.fileOf(n.uuid), newSizeBytes);
-            VhdSummary v = VhdSummary.read(store, VhdTree.fileOf(n.uuid));
-            model.putVhd(n.uuid, n.parentUuid, n.hidden, v.footer().virtualSizeBytes());
+            n.format.resize(store, n.file(), newSizeBytes);
+            long virtual = n.format.summary(store, n.file()).virtualSizeBytes();
+            model.putVhd(n.uuid, n.format, n.parentUuid, n.hidden, virtual);
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_RESIZE, "resize of VDI " + location);
           }
@@ -628,7 +689,7 @@ public class FileSr implements Sr {
                     + (n.hidden ? " is a base copy" : " is a snapshot")
                     + " and can only be attached read-only");
           }
-          try (VhdChain c = VhdChain.open(store, VhdTree.fileOf(n.uuid), false)) {
+          try (DiskChain c = n.format.open(store, n.file(), false)) {
             c.depth();
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_LOAD, "attach of VDI " + location);
@@ -649,7 +710,8 @@ public class FileSr implements Sr {
           }
           if (a.device == null) {
             try {
-              a.device = VhdVdiDevice.open(store, location, !a.writable, this::noteForeground);
+              a.device =
+                  VhdVdiDevice.open(store, existing(location), !a.writable, this::noteForeground);
               LeafWriteTracker t = gcMeters.tracker(location);
               if (t != null) {
                 t.disturb(); // a leaf-coalesce copying from the file does not see this device
@@ -784,7 +846,7 @@ public class FileSr implements Sr {
                   SmError.BAD_REQUEST,
                   "VDI " + location + " has clones reading through it; its data must stay");
             }
-            store.delete(VhdTree.fileOf(n.uuid));
+            store.delete(n.file());
             store.syncMetadata();
             model.removeVhd(n.uuid);
           } catch (IOException e) {

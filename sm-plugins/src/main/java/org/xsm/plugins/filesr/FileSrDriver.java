@@ -62,6 +62,12 @@ public abstract class FileSrDriver implements SmDriver {
   protected static List<ConfigKey> withGcKeys(ConfigKey... own) {
     List<ConfigKey> all = new java.util.ArrayList<>(List.of(own));
     all.addAll(GcSettings.CONFIG_KEYS);
+    all.add(
+        new ConfigKey(
+            FileSr.PREFERRED_FORMATS_KEY,
+            "Image formats of new VDIs, most preferred first (vhd, qcow2); without it, and"
+                + " without sm_config image-format, VDIs above 2040 GiB are qcow2, others VHD",
+            false));
     return List.copyOf(all);
   }
 
@@ -158,7 +164,7 @@ public abstract class FileSrDriver implements SmDriver {
       }
       for (String name : store.list()) {
         if (!name.equals(SR_FILE)
-            && (VhdTree.isVhdName(name) || name.endsWith(".meta") || name.startsWith("."))) {
+            && (VhdTree.isImageName(name) || name.endsWith(".meta") || name.startsWith("."))) {
           store.delete(name);
         }
       }
@@ -203,6 +209,7 @@ public abstract class FileSrDriver implements SmDriver {
     }
     try {
       FileSr sr = new FileSr(store, info(), config.srUuid(), () -> ATTACHED.remove(key));
+      sr.preferFormats(config.deviceConfig());
       if (sharedAcrossHosts()) {
         sr.shareLock(new StoreLock(store, STORE_LOCK_LEASE, STORE_LOCK_WAIT));
       }

@@ -11,7 +11,6 @@ import java.util.function.Consumer;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.vhd.Vhd;
 
 /**
  * The garbage collector and coalescer of a VHD-tree SR, after xapi's cleanup.py, on the same {@link
@@ -187,7 +186,7 @@ public final class GarbageCollector {
           for (VhdTree.Node n : tree.nodes()) {
             if (n.hidden && n.isLeaf()) {
               try {
-                store.delete(VhdTree.fileOf(n.uuid));
+                store.delete(n.file());
                 PropertiesFile.deleteIfExists(store, FileSr.metaFileOf(n.uuid));
               } catch (IOException e) {
                 throw SmErrors.of(e, SmError.VDI_DELETE, "gc delete of " + n.uuid);
@@ -268,9 +267,9 @@ public final class GarbageCollector {
     long[] paid = {0};
     try {
       copied =
-          Vhd.coalesce(
+          n.format.coalesce(
               store,
-              VhdTree.fileOf(n.uuid),
+              n.file(),
               b -> {
                 step(Math.min(1.0, (double) b / total));
                 progress.accept("gc coalesce " + n.uuid + ": " + b + " bytes");
@@ -346,16 +345,18 @@ public final class GarbageCollector {
     List<VhdVdiDevice> paused = sr.pauseDescendants(children);
     try {
       for (String ch : children) {
-        if (store.exists(VhdTree.fileOf(ch))) {
+        String chFile = VhdTree.existingFile(store, ch);
+        if (store.exists(chFile)) {
           VhdTree.Node cn = sr.tree().get(ch);
           if (cn != null && node.equals(cn.parentUuid)) {
-            Vhd.setParent(store, VhdTree.fileOf(ch), VhdTree.fileOf(parent));
+            cn.format.setParent(store, chFile, VhdTree.existingFile(store, parent));
             CrashPoints.hit("gc.relinked-child");
           }
         }
       }
-      if (store.exists(VhdTree.fileOf(node))) {
-        store.delete(VhdTree.fileOf(node));
+      String nodeFile = VhdTree.existingFile(store, node);
+      if (store.exists(nodeFile)) {
+        store.delete(nodeFile);
         store.syncMetadata();
       }
       CrashPoints.hit("gc.node-deleted");
@@ -372,7 +373,7 @@ public final class GarbageCollector {
     try {
       throttle.paid(bytes, () -> abort);
     } catch (InterruptedIOException e) {
-      abort = true; // Vhd.coalesce checks the flag before its next block
+      abort = true; // the format's coalesce checks the flag before its next block
     }
   }
 
@@ -396,7 +397,7 @@ public final class GarbageCollector {
       progress.accept("gc leaf-coalescing " + l.uuid + " into " + p.uuid);
       LiveLeafCoalesce.Result r =
           new LiveLeafCoalesce(sr, throttle, () -> abort, progress, this::step)
-              .run(l.uuid, p.uuid, l.physicalSizeBytes);
+              .run(l.uuid, p.uuid, l.format, l.physicalSizeBytes);
       c.bytes += r.bytesCopied();
       if (r.outcome() == LiveLeafCoalesce.Outcome.MERGED) {
         sr.gcMeters().leafDone(l.uuid);

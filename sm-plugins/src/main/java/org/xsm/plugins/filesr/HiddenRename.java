@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.xsm.api.SmException;
-import org.xsm.plugins.vhd.Vhd;
+import org.xsm.plugins.image.ImageFormat;
 
 /**
  * Deleting a VDI that other VDIs read through (the clones of a snapshot): its file becomes a hidden
@@ -37,8 +37,8 @@ final class HiddenRename {
     List<VhdVdiDevice> paused = sr.pauseDescendants(children);
     try {
       PropertiesFile.write(sr.store, journal, j);
-      Vhd.setHidden(sr.store, VhdTree.fileOf(n.uuid), true);
-      sr.store.rename(VhdTree.fileOf(n.uuid), VhdTree.fileOf(fresh));
+      n.format.setHidden(sr.store, n.file(), true);
+      sr.store.rename(n.file(), VhdTree.fileOf(fresh, n.format));
       sr.store.syncMetadata();
       finish(sr, n.uuid, fresh, children, journal);
     } finally {
@@ -54,7 +54,7 @@ final class HiddenRename {
     for (String c : children) {
       VhdTree.Node cn = sr.tree().get(c);
       if (cn != null && old.equals(cn.parentUuid)) {
-        Vhd.setParent(sr.store, VhdTree.fileOf(c), VhdTree.fileOf(fresh));
+        cn.format.setParent(sr.store, cn.file(), VhdTree.existingFile(sr.store, fresh));
       }
     }
     PropertiesFile.deleteIfExists(sr.store, FileSr.metaFileOf(old));
@@ -69,8 +69,9 @@ final class HiddenRename {
       }
       Map<String, String> j = PropertiesFile.read(sr.store, name);
       String old = j.get("old");
-      if (sr.store.exists(VhdTree.fileOf(old))) {
-        Vhd.setHidden(sr.store, VhdTree.fileOf(old), false);
+      String oldFile = VhdTree.existingFile(sr.store, old);
+      if (sr.store.exists(oldFile)) {
+        ImageFormat.ofFileName(oldFile).orElseThrow().setHidden(sr.store, oldFile, false);
         PropertiesFile.deleteIfExists(sr.store, name);
       } else {
         String kids = j.getOrDefault("children", "");

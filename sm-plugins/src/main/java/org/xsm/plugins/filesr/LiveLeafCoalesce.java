@@ -11,14 +11,13 @@ import java.util.function.Consumer;
 import java.util.function.DoubleConsumer;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
+import org.xsm.plugins.image.ImageFormat;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.vhd.Vhd;
-import org.xsm.plugins.vhd.VhdImage;
 
 /**
- * Leaf-coalesce of a VDI of any size, active or not: the leaf L's sectors are copied into its
- * hidden parent P (L is P's only child) while L stays writable; then L's I/O is paused only for the
- * final switch, after which P's file is L.
+ * Leaf-coalesce of a VDI of any size and format (VHD or qcow2, through {@link LeafImages}), active
+ * or not: the leaf L's sectors are copied into its hidden parent P (L is P's only child) while L
+ * stays writable; then L's I/O is paused only for the final switch, after which P's file is L.
  *
  * <ol>
  *   <li>Under the SR lock: a {@link LeafWriteTracker} is set on L's device (and kept by the SR, so
@@ -32,9 +31,10 @@ import org.xsm.plugins.vhd.VhdImage;
  *   <li>Final switch, under the SR lock, after checking that L and P are still leaf and only-child
  *       parent and that L's chain was never reopened: the journal {@code .gc-leaf-L} ({@code
  *       gc.leaf-logged}); pause L's I/O without closing it; copy the last sectors written; flush P
- *       ({@code gc.leaf-copied}); close L's chain; rename L aside to {@code .old-L.vhd} ({@code
- *       gc.leaf-moved}); rename P to L ({@code gc.parent-renamed}); unhide it ({@code
- *       gc.leaf-unhidden}); resume L's device on the new file; delete the old leaf and the journal.
+ *       ({@code gc.leaf-copied}); close L's chain; rename L aside to {@code .old-L.vhd} (or {@code
+ *       .qcow2}) ({@code gc.leaf-moved}); rename P to L ({@code gc.parent-renamed}); unhide it
+ *       ({@code gc.leaf-unhidden}); resume L's device on the new file; delete the old leaf and the
+ *       journal.
  * </ol>
  *
  * <p>Crash safety. Before the journal exists, only P has changed, and only in sectors L holds:
@@ -75,6 +75,9 @@ final class LiveLeafCoalesce {
   private final Consumer<String> progress;
   private final DoubleConsumer step;
 
+  /** The format of the leaf being merged (set by {@link #run}). */
+  private ImageFormat format = ImageFormat.VHD;
+
   LiveLeafCoalesce(
       FileSr sr,
       GcThrottle throttle,
@@ -94,11 +97,13 @@ final class LiveLeafCoalesce {
     <T> T run(VhdVdiDevice.LeafWork<T> work) throws IOException;
   }
 
-  /** Merges leaf {@code leaf} into its hidden parent {@code parent}. */
-  Result run(String leaf, String parent, long leafPhysicalBytes) throws IOException, SmException {
-    try (VhdImage p = VhdImage.open(store, VhdTree.fileOf(parent), true)) {
+  /** Merges leaf {@code leaf} (of format {@code f}) into its hidden parent {@code parent}. */
+  Result run(String leaf, String parent, ImageFormat f, long leafPhysicalBytes)
+      throws IOException, SmException {
+    this.format = f;
+    try (LeafImages.Parent p = LeafImages.openParent(store, VhdTree.fileOf(parent, f), f)) {
       LeafWriteTracker tracker = new LeafWriteTracker(p.blockSize());
-      VhdImage[] own = new VhdImage[1];
+      LeafImages.OwnLeaf[] own = new LeafImages.OwnLeaf[1];
       // Under the SR lock, so that no snapshot or activation slips between the check and tracking.
       VhdVdiDevice device =
           sr.locked(
@@ -113,7 +118,7 @@ final class LiveLeafCoalesce {
                   d.track(tracker);
                 } else {
                   try {
-                    own[0] = VhdImage.open(store, VhdTree.fileOf(leaf), false);
+                    own[0] = LeafImages.openLeaf(store, VhdTree.fileOf(leaf, f), f);
                   } catch (IOException e) {
                     throw SmErrors.of(e, SmError.GENERAL, "gc leaf-coalesce of " + leaf);
                   }
@@ -147,14 +152,14 @@ final class LiveLeafCoalesce {
       long leafPhysicalBytes,
       VhdVdiDevice device,
       LeafWriteTracker tracker,
-      VhdImage p,
-      VhdImage own)
+      LeafImages.Parent p,
+      LeafImages.OwnLeaf own)
       throws IOException, SmException {
     Source src = device != null ? device::withLeaf : onImage(own);
     long copied;
     long virtual;
     try {
-      virtual = src.run(VhdImage::virtualSizeBytes);
+      virtual = src.run(LeafImages.Leaf::virtualSizeBytes);
       if (p.virtualSizeBytes() < virtual) {
         p.resize(virtual);
       }
@@ -197,7 +202,7 @@ final class LiveLeafCoalesce {
     return pending <= FINAL_MAX_BYTES || (pending >= lastRound && pending <= STALLED_MAX_BYTES);
   }
 
-  private static Source onImage(VhdImage image) {
+  private static Source onImage(LeafImages.Leaf image) {
     return new Source() {
       @Override
       public <T> T run(VhdVdiDevice.LeafWork<T> work) throws IOException {
@@ -213,15 +218,15 @@ final class LiveLeafCoalesce {
     }
   }
 
-  private long roundZero(Source src, VhdImage p, LeafWriteTracker tracker, long total)
+  private long roundZero(Source src, LeafImages.Parent p, LeafWriteTracker tracker, long total)
       throws IOException {
-    BitSet blocks = src.run(VhdImage::allocatedBlocks);
+    BitSet blocks = src.run(LeafImages.Leaf::allocatedBlocks);
     ByteBuffer buf = ByteBuffer.allocate(p.blockSize());
     long copied = 0;
     step.accept(0);
     for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
       int block = b;
-      copied += piece(src, tracker, l -> Vhd.copyBlock(l, p, block, null, buf));
+      copied += piece(src, tracker, l -> l.copyBlock(p, block, null, buf));
       step.accept(Math.min(1.0, (double) copied / Math.max(1, total)));
     }
     p.flush();
@@ -230,12 +235,12 @@ final class LiveLeafCoalesce {
   }
 
   private long copyDrained(
-      Source src, VhdImage p, Map<Integer, BitSet> drained, LeafWriteTracker tracker)
+      Source src, LeafImages.Parent p, Map<Integer, BitSet> drained, LeafWriteTracker tracker)
       throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(p.blockSize());
     long copied = 0;
     for (Map.Entry<Integer, BitSet> e : drained.entrySet()) {
-      copied += piece(src, tracker, l -> Vhd.copyBlock(l, p, e.getKey(), e.getValue(), buf));
+      copied += piece(src, tracker, l -> l.copyBlock(p, e.getKey(), e.getValue(), buf));
     }
     return copied;
   }
@@ -265,8 +270,8 @@ final class LiveLeafCoalesce {
       long virtual,
       VhdVdiDevice device,
       LeafWriteTracker tracker,
-      VhdImage p,
-      VhdImage own,
+      LeafImages.Parent p,
+      LeafImages.OwnLeaf own,
       long copied)
       throws IOException, SmException {
     VhdTree.Node l = sr.tree().get(leaf);
@@ -284,6 +289,7 @@ final class LiveLeafCoalesce {
     Map<String, String> j = new TreeMap<>();
     j.put("leaf", leaf);
     j.put("parent", parent);
+    j.put("format", format.wireName());
     String journal = journalOf(leaf);
     PropertiesFile.write(store, journal, j);
     CrashPoints.hit("gc.leaf-logged");
@@ -297,7 +303,7 @@ final class LiveLeafCoalesce {
       ByteBuffer buf = ByteBuffer.allocate(p.blockSize());
       long n = 0;
       for (Map.Entry<Integer, BitSet> e : tracker.drain().entrySet()) {
-        n += src.run(lf -> Vhd.copyBlock(lf, p, e.getKey(), e.getValue(), buf));
+        n += src.run(lf -> lf.copyBlock(p, e.getKey(), e.getValue(), buf));
       }
       last = n;
       p.close();
@@ -308,13 +314,13 @@ final class LiveLeafCoalesce {
       if (device != null) {
         device.closePaused();
       }
-      store.rename(VhdTree.fileOf(leaf), oldLeafFile(leaf));
+      store.rename(VhdTree.fileOf(leaf, format), oldLeafFile(leaf, format));
       store.syncMetadata();
       CrashPoints.hit("gc.leaf-moved");
-      store.rename(VhdTree.fileOf(parent), VhdTree.fileOf(leaf));
+      store.rename(VhdTree.fileOf(parent, format), VhdTree.fileOf(leaf, format));
       store.syncMetadata();
       CrashPoints.hit("gc.parent-renamed");
-      Vhd.setHidden(store, VhdTree.fileOf(leaf), false);
+      format.setHidden(store, VhdTree.fileOf(leaf, format), false);
       CrashPoints.hit("gc.leaf-unhidden");
     } catch (IOException | RuntimeException e) {
       try {
@@ -346,7 +352,11 @@ final class LiveLeafCoalesce {
   }
 
   static String oldLeafFile(String leaf) {
-    return ".old-" + leaf + ".vhd";
+    return oldLeafFile(leaf, ImageFormat.VHD);
+  }
+
+  static String oldLeafFile(String leaf, ImageFormat f) {
+    return ".old-" + leaf + f.extension();
   }
 
   /** Undoes or finishes the switch that journal {@code name} describes (see the class comment). */
@@ -357,16 +367,18 @@ final class LiveLeafCoalesce {
     }
     String leaf = j.get("leaf");
     String parent = j.get("parent");
-    if (store.exists(VhdTree.fileOf(parent))) {
+    // Journals written before formats were recorded are VHD ones.
+    ImageFormat f = ImageFormat.parse(j.getOrDefault("format", "vhd"));
+    if (store.exists(VhdTree.fileOf(parent, f))) {
       // P was not renamed yet: L is intact (maybe moved aside); undo.
-      if (store.exists(oldLeafFile(leaf))) {
-        store.rename(oldLeafFile(leaf), VhdTree.fileOf(leaf));
+      if (store.exists(oldLeafFile(leaf, f))) {
+        store.rename(oldLeafFile(leaf, f), VhdTree.fileOf(leaf, f));
         store.syncMetadata();
       }
     } else {
-      Vhd.setHidden(store, VhdTree.fileOf(leaf), false);
-      if (store.exists(oldLeafFile(leaf))) {
-        store.delete(oldLeafFile(leaf));
+      f.setHidden(store, VhdTree.fileOf(leaf, f), false);
+      if (store.exists(oldLeafFile(leaf, f))) {
+        store.delete(oldLeafFile(leaf, f));
         store.syncMetadata();
       }
     }

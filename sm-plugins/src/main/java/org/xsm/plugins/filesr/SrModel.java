@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.image.ImageFormat;
+import org.xsm.plugins.image.ImageSummary;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.StoreEntry;
-import org.xsm.plugins.vhd.VhdSummary;
 
 /**
  * The in-memory model of a VHD-tree SR: its tree of VHD files and every VDI's metadata, so that
@@ -102,12 +103,14 @@ final class SrModel {
     Set<String> cbt = new HashSet<>();
     for (StoreEntry e : entries.values()) {
       String name = e.name();
-      if (VhdTree.isVhdName(name)) {
-        String uuid = name.substring(0, name.length() - 4);
-        ModelCache.Summary s = summary(e, entries.containsKey(VhdSummary.undoJournalName(name)));
+      if (VhdTree.isImageName(name)) {
+        ImageFormat f = ImageFormat.ofFileName(name).orElseThrow();
+        String uuid = VhdTree.stem(name, f);
+        boolean pending = f.recoveryFile(name).map(entries::containsKey).orElse(false);
+        ModelCache.Summary s = summary(e, f, pending);
         nodes.put(
             uuid,
-            VhdTree.node(uuid, s.parentUuid(), s.hidden(), s.virtualSizeBytes(), e.sizeBytes()));
+            VhdTree.node(uuid, f, s.parentUuid(), s.hidden(), s.virtualSizeBytes(), e.sizeBytes()));
       } else if (name.endsWith(".meta") && VhdTree.UUID.matcher(stem(name, ".meta")).matches()) {
         Meta m = metaFile(e);
         if (m != null) {
@@ -147,17 +150,17 @@ final class SrModel {
     }
   }
 
-  private ModelCache.Summary summary(StoreEntry e, boolean pendingUndo) throws IOException {
+  private ModelCache.Summary summary(StoreEntry e, ImageFormat f, boolean pendingUndo)
+      throws IOException {
     ModelCache.Cached<ModelCache.Summary> c = vhdCache.get(e.name());
     if (!pendingUndo && c != null && e.sameVersionAs(c.entry())) {
       return c.value();
     }
     // Footer and header only: a summary costs three small reads whatever the disk size.
     rereads++;
-    VhdSummary v = VhdSummary.read(store, e.name());
+    ImageSummary v = f.summary(store, e.name());
     ModelCache.Summary s =
-        new ModelCache.Summary(
-            VhdTree.parentOf(v), v.footer().hidden(), v.footer().virtualSizeBytes());
+        new ModelCache.Summary(VhdTree.parentOf(v), v.hidden(), v.virtualSizeBytes());
     // An undo journal was just rolled back by the read: the entry no longer describes the file.
     vhdCache.put(e.name(), new ModelCache.Cached<>(pendingUndo ? null : e, s));
     return s;
@@ -188,21 +191,24 @@ final class SrModel {
    * Records a VHD file the SR just wrote, with what it holds: its entry (size, mtime) is read from
    * the store (one stat).
    */
-  void putVhd(String uuid, String parentUuid, boolean hidden, long virtualSizeBytes)
+  void putVhd(
+      String uuid, ImageFormat format, String parentUuid, boolean hidden, long virtualSizeBytes)
       throws IOException {
     if (tree == null) {
       return; // rebuilt from the files at the next use
     }
-    String file = VhdTree.fileOf(uuid);
+    String file = VhdTree.fileOf(uuid, format);
     StoreEntry e = store.entry(file);
     vhdCache.put(
         file,
         new ModelCache.Cached<>(e, new ModelCache.Summary(parentUuid, hidden, virtualSizeBytes)));
-    tree.put(VhdTree.node(uuid, parentUuid, hidden, virtualSizeBytes, e.sizeBytes()));
+    tree.put(VhdTree.node(uuid, format, parentUuid, hidden, virtualSizeBytes, e.sizeBytes()));
   }
 
   void removeVhd(String uuid) {
-    vhdCache.remove(VhdTree.fileOf(uuid));
+    for (ImageFormat f : ImageFormat.values()) {
+      vhdCache.remove(VhdTree.fileOf(uuid, f));
+    }
     if (tree != null) {
       tree.remove(uuid);
     }

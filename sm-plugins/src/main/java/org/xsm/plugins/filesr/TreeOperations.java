@@ -6,8 +6,8 @@ import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.TreeChange;
 import org.xsm.api.VdiMetadata;
+import org.xsm.plugins.image.ImageFormat;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.vhd.Vhd;
 
 /**
  * Snapshot and clone of a VHD-tree SR (the steps are in {@link BatchSnapshot}, a single snapshot
@@ -61,19 +61,20 @@ final class TreeOperations {
 
   private static void undo(ImageStore store, OpLog log) throws IOException {
     if (log.child() != null) {
-      deleteIfExists(store, VhdTree.fileOf(log.child()));
+      deleteIfExists(store, VhdTree.existingFile(store, log.child()));
       deleteIfExists(store, FileSr.metaFileOf(log.child()));
       if (log.cbtSnapshot() == null) {
         // A clone's own new log (a snapshot's is the leaf's old one, renamed back below).
         deleteIfExists(store, CbtLog.fileOf(log.child()));
       }
     }
-    String baseFile = log.base() == null ? null : VhdTree.fileOf(log.base());
+    String baseFile = log.base() == null ? null : VhdTree.existingFile(store, log.base());
     if (baseFile != null && store.exists(baseFile)) {
-      deleteIfExists(store, VhdTree.fileOf(log.leaf()));
+      ImageFormat f = ImageFormat.ofFileName(baseFile).orElseThrow();
+      deleteIfExists(store, VhdTree.fileOf(log.leaf(), f));
       store.syncMetadata();
-      Vhd.setHidden(store, baseFile, false);
-      store.rename(baseFile, VhdTree.fileOf(log.leaf()));
+      f.setHidden(store, baseFile, false);
+      store.rename(baseFile, VhdTree.fileOf(log.leaf(), f));
       store.syncMetadata();
       deleteIfExists(store, FileSr.metaFileOf(log.base()));
     }

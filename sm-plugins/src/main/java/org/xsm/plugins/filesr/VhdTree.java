@@ -8,21 +8,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.xsm.plugins.image.ImageFormat;
+import org.xsm.plugins.image.ImageSummary;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.vhd.DiskType;
-import org.xsm.plugins.vhd.VhdSummary;
 
 /**
- * The tree of VHD files of a VHD-tree SR, read from the store: the one model that the SR operations
- * and the garbage collector share. Nodes are named by UUID ({@code <uuid>.vhd}).
+ * The tree of image files of a VDI-tree SR, read from the store: the one model that the SR
+ * operations and the garbage collector share. Nodes are named by UUID and format ({@code
+ * <uuid>.vhd} or {@code <uuid>.qcow2}); a tree is of one format (children are made in their
+ * parent's).
  */
 public final class VhdTree {
   static final Pattern UUID =
       Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
-  /** One VHD file of the SR. */
+  /** One image file of the SR. */
   public static final class Node {
     public final String uuid;
+    public final ImageFormat format;
     public final String parentUuid;
     public final boolean hidden;
     public final long virtualSizeBytes;
@@ -30,12 +33,24 @@ public final class VhdTree {
     final List<Node> children = new ArrayList<>();
     Node parent;
 
-    Node(String uuid, String parentUuid, boolean hidden, long virtual, long physical) {
+    Node(
+        String uuid,
+        ImageFormat format,
+        String parentUuid,
+        boolean hidden,
+        long virtual,
+        long physical) {
       this.uuid = uuid;
+      this.format = format;
       this.parentUuid = parentUuid;
       this.hidden = hidden;
       this.virtualSizeBytes = virtual;
       this.physicalSizeBytes = physical;
+    }
+
+    /** The node's file name in the store. */
+    public String file() {
+      return fileOf(uuid, format);
     }
 
     public Node parent() {
@@ -66,34 +81,53 @@ public final class VhdTree {
     this.nodes = nodes;
   }
 
-  static String fileOf(String uuid) {
-    return uuid + ".vhd";
+  static String fileOf(String uuid, ImageFormat format) {
+    return uuid + format.extension();
   }
 
-  /** Whether a store file name is a VHD node of an SR ({@code <uuid>.vhd}). */
-  static boolean isVhdName(String name) {
-    return name.endsWith(".vhd") && UUID.matcher(name.substring(0, name.length() - 4)).matches();
+  /** Whether a store file name is a node of an SR ({@code <uuid>.vhd}, {@code <uuid>.qcow2}). */
+  static boolean isImageName(String name) {
+    return ImageFormat.ofFileName(name)
+        .map(f -> UUID.matcher(stem(name, f)).matches())
+        .orElse(false);
+  }
+
+  /** The UUID part of a node's file name. */
+  static String stem(String name, ImageFormat f) {
+    return name.substring(0, name.length() - f.extension().length());
   }
 
   /**
-   * Reads every {@code <uuid>.vhd} of the store.
+   * The file of node {@code uuid}, whichever format exists (for recovery, which works from the
+   * files, not the model); the VHD name when neither does.
+   */
+  static String existingFile(ImageStore store, String uuid) throws IOException {
+    for (ImageFormat f : ImageFormat.values()) {
+      if (store.exists(fileOf(uuid, f))) {
+        return fileOf(uuid, f);
+      }
+    }
+    return fileOf(uuid, ImageFormat.VHD);
+  }
+
+  /**
+   * Reads every node file of the store.
    *
-   * @throws IOException naming the first file that does not open as a valid VHD
+   * @throws IOException naming the first file that does not open as a valid image
    */
   public static VhdTree read(ImageStore store) throws IOException {
     Map<String, Node> nodes = new TreeMap<>();
     for (String name : store.list()) {
-      if (!isVhdName(name)) {
+      if (!isImageName(name)) {
         continue;
       }
-      String uuid = name.substring(0, name.length() - 4);
-      // Footer and header only: listing the tree must not cost a block table per file.
-      VhdSummary v = VhdSummary.read(store, name);
-      String parent = parentOf(v);
+      ImageFormat f = ImageFormat.ofFileName(name).orElseThrow();
+      String uuid = stem(name, f);
+      // Headers only: listing the tree must not cost a block table per file.
+      ImageSummary v = f.summary(store, name);
       nodes.put(
           uuid,
-          new Node(
-              uuid, parent, v.footer().hidden(), v.footer().virtualSizeBytes(), v.fileSizeBytes()));
+          new Node(uuid, f, parentOf(v), v.hidden(), v.virtualSizeBytes(), v.fileSizeBytes()));
     }
     return linked(nodes);
   }
@@ -112,8 +146,14 @@ public final class VhdTree {
   }
 
   /** A node not yet in a tree. */
-  static Node node(String uuid, String parentUuid, boolean hidden, long virtual, long physical) {
-    return new Node(uuid, parentUuid, hidden, virtual, physical);
+  static Node node(
+      String uuid,
+      ImageFormat format,
+      String parentUuid,
+      boolean hidden,
+      long virtual,
+      long physical) {
+    return new Node(uuid, format, parentUuid, hidden, virtual, physical);
   }
 
   /** An independent copy, for a caller that reads it outside the SR lock (the GC). */
@@ -122,7 +162,8 @@ public final class VhdTree {
     for (Node n : nodes.values()) {
       fresh.put(
           n.uuid,
-          new Node(n.uuid, n.parentUuid, n.hidden, n.virtualSizeBytes, n.physicalSizeBytes));
+          new Node(
+              n.uuid, n.format, n.parentUuid, n.hidden, n.virtualSizeBytes, n.physicalSizeBytes));
     }
     return linked(fresh);
   }
@@ -166,15 +207,13 @@ public final class VhdTree {
     }
   }
 
-  /** The UUID of a differencing disk's parent (from its parent file name), or null. */
-  static String parentOf(VhdSummary v) {
-    if (v.footer().diskType() != DiskType.DIFFERENCING) {
+  /** The UUID of an image's parent (from its parent file name), or null. */
+  static String parentOf(ImageSummary v) {
+    if (v.parentFile().isEmpty()) {
       return null;
     }
-    String p = v.header().parentName();
-    int slash = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
-    p = p.substring(slash + 1);
-    return p.endsWith(".vhd") ? p.substring(0, p.length() - 4) : p;
+    String p = v.parentFile().get();
+    return ImageFormat.ofFileName(p).map(f -> stem(p, f)).orElse(p);
   }
 
   public Node get(String uuid) {

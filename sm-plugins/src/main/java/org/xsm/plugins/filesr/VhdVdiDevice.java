@@ -10,14 +10,21 @@ import java.util.function.LongConsumer;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
+import org.xsm.plugins.image.ImageFormat;
+import org.xsm.plugins.qcow2.Qcow2Chain;
+import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.IoActions;
 import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdImage;
 
 /**
- * An active VDI of a VHD-tree SR: its VHD chain as a {@link VdiDevice}, with changed-block tracking
- * when the VDI has a CBT log.
+ * An active VDI of a VDI-tree SR: its image chain (VHD or qcow2) as a {@link VdiDevice}, with
+ * changed-block tracking when the VDI has a CBT log.
+ *
+ * <p>VHD chains also keep their parents open across a snapshot's pause and lend their leaf image to
+ * the collector's live leaf-coalesce ({@link #withLeaf}); qcow2 chains are reopened whole and are
+ * not leaf-coalesced live.
  *
  * <p>Snapshot and clone {@link #pause()} the device: I/O waits, the chain is flushed and closed
  * (the leaf file is about to be renamed), the CBT log written back; {@link #resume()} opens the new
@@ -32,10 +39,11 @@ import org.xsm.plugins.vhd.VhdImage;
 final class VhdVdiDevice implements VdiDevice {
   private final ImageStore store;
   private final String uuid;
+  private final ImageFormat format;
   private final boolean readOnly;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final Object writeOrder = new Object();
-  private VhdChain chain;
+  private DiskChain chain;
 
   /** Parents kept open across {@link #pauseKeepingParents()}, by file name; under the lock. */
   private Map<String, VhdImage> parked = new HashMap<>();
@@ -47,21 +55,28 @@ final class VhdVdiDevice implements VdiDevice {
   private final LongConsumer foreground;
   private volatile LeafWriteTracker tracker;
 
-  private VhdVdiDevice(ImageStore store, String uuid, boolean readOnly, LongConsumer foreground) {
+  private VhdVdiDevice(
+      ImageStore store,
+      String uuid,
+      ImageFormat format,
+      boolean readOnly,
+      LongConsumer foreground) {
     this.store = store;
     this.uuid = uuid;
+    this.format = format;
     this.readOnly = readOnly;
     this.foreground = foreground;
   }
 
-  static VhdVdiDevice open(ImageStore store, String uuid, boolean readOnly) throws IOException {
-    return open(store, uuid, readOnly, n -> {});
+  static VhdVdiDevice open(ImageStore store, VhdTree.Node n, boolean readOnly) throws IOException {
+    return open(store, n, readOnly, b -> {});
   }
 
   /** Opens the device; {@code foreground} hears of the bytes of each read and write. */
-  static VhdVdiDevice open(ImageStore store, String uuid, boolean readOnly, LongConsumer foreground)
+  static VhdVdiDevice open(
+      ImageStore store, VhdTree.Node n, boolean readOnly, LongConsumer foreground)
       throws IOException {
-    VhdVdiDevice d = new VhdVdiDevice(store, uuid, readOnly, foreground);
+    VhdVdiDevice d = new VhdVdiDevice(store, n.uuid, n.format, readOnly, foreground);
     d.openChain();
     return d;
   }
@@ -75,7 +90,7 @@ final class VhdVdiDevice implements VdiDevice {
 
   /** What the collector does with the leaf image, under the device's read lock. */
   interface LeafWork<T> {
-    T run(VhdImage leaf) throws IOException;
+    T run(LeafImages.Leaf leaf) throws IOException;
   }
 
   /**
@@ -98,7 +113,10 @@ final class VhdVdiDevice implements VdiDevice {
     if (closed || chain == null) {
       throw new IOException("VDI " + uuid + " is not active");
     }
-    return work.run(chain.layers().get(0));
+    if (chain instanceof VhdChain v) {
+      return work.run(LeafImages.of(v.layers().get(0)));
+    }
+    return work.run(LeafImages.of(((Qcow2Chain) chain).leaf()));
   }
 
   private void openChain() throws IOException {
@@ -109,7 +127,11 @@ final class VhdVdiDevice implements VdiDevice {
     Map<String, VhdImage> reuse = parked;
     parked = new HashMap<>();
     try {
-      chain = VhdChain.open(store, VhdTree.fileOf(uuid), !readOnly, reuse);
+      String file = VhdTree.fileOf(uuid, format);
+      chain =
+          format == ImageFormat.VHD
+              ? VhdChain.open(store, file, !readOnly, reuse)
+              : format.open(store, file, !readOnly);
     } finally {
       closeAll(reuse.values()); // the parents the new chain did not take
     }
@@ -130,8 +152,8 @@ final class VhdVdiDevice implements VdiDevice {
   /** Closes the chain, or only its leaf if {@code keepParents} (they go to {@link #parked}). */
   private void closeChain(boolean keepParents) throws IOException {
     try {
-      if (chain != null && keepParents) {
-        parked = chain.closeLeaf();
+      if (chain instanceof VhdChain v && keepParents) {
+        parked = v.closeLeaf();
       } else if (chain != null) {
         chain.close();
       }
@@ -255,7 +277,7 @@ final class VhdVdiDevice implements VdiDevice {
     }
   }
 
-  private VhdChain live() throws SmException {
+  private DiskChain live() throws SmException {
     if (closed || chain == null) {
       throw new SmException(SmError.VDI_UNAVAILABLE, "VDI " + uuid + " is not active");
     }
@@ -277,7 +299,7 @@ final class VhdVdiDevice implements VdiDevice {
     return readOnly;
   }
 
-  private void checkRange(VhdChain c, long offset, int length) throws SmException {
+  private void checkRange(DiskChain c, long offset, int length) throws SmException {
     if (offset < 0 || offset > c.virtualSizeBytes() - length) {
       throw new SmException(
           SmError.BAD_REQUEST,
@@ -297,7 +319,7 @@ final class VhdVdiDevice implements VdiDevice {
   public void read(ByteBuffer dst, long offsetBytes) throws SmException {
     lock.readLock().lock();
     try {
-      VhdChain c = live();
+      DiskChain c = live();
       checkRange(c, offsetBytes, dst.remaining());
       int len = dst.remaining();
       c.read(dst, offsetBytes);
@@ -316,7 +338,7 @@ final class VhdVdiDevice implements VdiDevice {
     }
     lock.readLock().lock();
     try {
-      VhdChain c = live();
+      DiskChain c = live();
       int len = src.remaining();
       checkRange(c, offsetBytes, len);
       synchronized (writeOrder) {
@@ -356,10 +378,22 @@ final class VhdVdiDevice implements VdiDevice {
     lock.readLock().lock();
     try {
       BitSet all = new BitSet();
-      for (VhdImage l : live().layers()) {
-        all.or(l.allocatedBlocks());
+      DiskChain c = live();
+      if (c instanceof VhdChain v) {
+        for (VhdImage l : v.layers()) {
+          all.or(l.allocatedBlocks());
+        }
+      } else if (c instanceof Qcow2Chain q) {
+        int shift = Integer.numberOfTrailingZeros(allocationBlockSizeBytes());
+        int bits = q.leaf().clusterBits();
+        BitSet clusters = q.allocatedClusters();
+        for (int i = clusters.nextSetBit(0); i >= 0; i = clusters.nextSetBit(i + 1)) {
+          all.set((int) (((long) i << bits) >> shift));
+        }
       }
       return all;
+    } catch (IOException e) {
+      throw SmErrors.of(e, SmError.EIO, "allocation map of VDI " + uuid);
     } finally {
       lock.readLock().unlock();
     }

@@ -1,6 +1,5 @@
 package org.xsm.plugins.vhd;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
@@ -9,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.IoActions;
 
@@ -20,7 +20,7 @@ import org.xsm.plugins.store.IoActions;
  * <p>Thread-safety: reads and writes may be issued from several threads; each layer serializes its
  * own metadata. A write and a read of the same bytes at the same time see old or new data.
  */
-public final class VhdChain implements Closeable {
+public final class VhdChain implements DiskChain {
   /** Longest chain the engine opens; far beyond xapi's snapshot limit of 30. */
   public static final int MAX_DEPTH = 256;
 
@@ -141,15 +141,18 @@ public final class VhdChain implements Closeable {
   }
 
   /** Number of files in the chain (1 for a disk without parent). */
+  @Override
   public int depth() {
     return layers.size();
   }
 
+  @Override
   public long virtualSizeBytes() {
     return leaf().virtualSizeBytes();
   }
 
   /** Reads {@code dst.remaining()} bytes of the disk at {@code offset}. */
+  @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
     readLayer(0, offset, dst);
@@ -234,6 +237,7 @@ public final class VhdChain implements Closeable {
    * Writes {@code src.remaining()} bytes at {@code offset} into the leaf. Partial sectors are
    * completed with the chain's current content (read-modify-write).
    */
+  @Override
   public void write(ByteBuffer src, long offset) throws IOException {
     checkRange(offset, src.remaining());
     VhdImage leaf = leaf();
@@ -263,6 +267,7 @@ public final class VhdChain implements Closeable {
   }
 
   /** Makes all writes durable (see {@link VhdImage#flush}). */
+  @Override
   public void flush() throws IOException {
     leaf().flush();
   }

@@ -14,16 +14,21 @@ import java.nio.file.Path;
  */
 public record VhdDirectoryBackdoor(Path dir) implements SrBackdoor {
   private Path vhd(String location) throws NoSuchFileException {
-    Path file = dir.resolve(location + ".vhd");
-    if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file.toString(), null, "no VHD file for VDI " + location);
+    for (String ext : new String[] {".vhd", ".qcow2"}) {
+      Path file = dir.resolve(location + ext);
+      if (Files.isRegularFile(file)) {
+        return file;
+      }
     }
-    return file;
+    throw new NoSuchFileException(
+        dir.resolve(location + ".vhd").toString(), null, "no image file for VDI " + location);
   }
 
   @Override
   public String copyVdiData(String location, String newUuid) throws IOException {
-    Files.copy(vhd(location), dir.resolve(newUuid + ".vhd"));
+    Path from = vhd(location);
+    String name = from.getFileName().toString();
+    Files.copy(from, dir.resolve(newUuid + name.substring(name.lastIndexOf('.'))));
     return newUuid;
   }
 

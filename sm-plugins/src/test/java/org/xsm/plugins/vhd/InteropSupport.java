@@ -23,9 +23,9 @@ import org.xsm.plugins.store.ImageStore;
  * Helpers for the interop tests: running the external validators (qemu-img, qemu-io, vhdiinfo,
  * pyvhdi), a byte-array model of a disk, and byte comparisons with short failure messages.
  */
-final class InteropSupport {
-  static final long MiB = 1024L * 1024;
-  static final long GiB = 1024 * MiB;
+public final class InteropSupport {
+  public static final long MiB = 1024L * 1024;
+  public static final long GiB = 1024 * MiB;
   static final long BLOCK = 2 * MiB;
 
   /** The Python that has python3-libvhdi (Debian's, not a pyenv one on PATH). */
@@ -36,12 +36,12 @@ final class InteropSupport {
   private InteropSupport() {}
 
   /** The outcome of one external command. */
-  record Result(List<String> command, int exit, byte[] stdout, String stderr) {
-    String out() {
+  public record Result(List<String> command, int exit, byte[] stdout, String stderr) {
+    public String out() {
       return new String(stdout, StandardCharsets.UTF_8);
     }
 
-    String describe() {
+    public String describe() {
       return "`"
           + String.join(" ", command)
           + "` exited "
@@ -58,7 +58,7 @@ final class InteropSupport {
   }
 
   /** Fails (never skips) if {@code exe} is not on PATH, naming the Debian package to install. */
-  static void requireTool(String exe, String debianPackage) {
+  public static void requireTool(String exe, String debianPackage) {
     String path = System.getenv().getOrDefault("PATH", "");
     for (String d : path.split(File.pathSeparator)) {
       if (!d.isEmpty() && Files.isExecutable(Path.of(d, exe))) {
@@ -85,7 +85,7 @@ final class InteropSupport {
   }
 
   /** Runs a command in {@code dir}, with a timeout; never fails on a non-zero exit. */
-  static Result run(Path dir, String... command) throws Exception {
+  public static Result run(Path dir, String... command) throws Exception {
     List<String> cmd = List.of(command);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
     pb.environment().put("LC_ALL", "C");
@@ -128,7 +128,7 @@ final class InteropSupport {
   }
 
   /** Runs a command and fails with its output unless it exits 0. */
-  static Result runOk(Path dir, String... command) throws Exception {
+  public static Result runOk(Path dir, String... command) throws Exception {
     Result r = run(dir, command);
     if (r.exit() != 0) {
       fail("command failed: %s", r.describe());
@@ -180,7 +180,7 @@ final class InteropSupport {
   }
 
   /** Fails with the first differing offset (never dumping megabytes) unless equal. */
-  static void assertSameBytes(String what, byte[] actual, byte[] expected) {
+  public static void assertSameBytes(String what, byte[] actual, byte[] expected) {
     if (actual.length != expected.length) {
       int common = Math.min(actual.length, expected.length);
       int m = Arrays.mismatch(actual, 0, common, expected, 0, common);
@@ -202,13 +202,13 @@ final class InteropSupport {
   }
 
   /** One random write: where and what. */
-  record Write(long offset, byte[] data) {}
+  public record Write(long offset, byte[] data) {}
 
   /**
    * Random writes within {@code [0, size)}: offsets and lengths multiples of {@code align} (1 for
    * unaligned), lengths mostly small, some medium, some spanning blocks, some at the very end.
    */
-  static List<Write> randomWrites(Random rnd, long size, int count, int align, int maxLen) {
+  public static List<Write> randomWrites(Random rnd, long size, int count, int align, int maxLen) {
     List<Write> ws = new ArrayList<>();
     long units = size / align;
     for (int i = 0; i < count; i++) {
@@ -256,7 +256,7 @@ final class InteropSupport {
   }
 
   /** Applies writes to the model only. */
-  static void applyToModel(byte[] model, List<Write> writes) {
+  public static void applyToModel(byte[] model, List<Write> writes) {
     for (Write w : writes) {
       System.arraycopy(w.data(), 0, model, (int) w.offset(), w.data().length);
     }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,8 +31,9 @@ import org.xsm.server.sr.SrService;
 import org.xsm.server.task.Tasks;
 
 /**
- * xapi's HTTP disk transfer: {@code PUT /import_raw_vdi?session_id=&vdi=&format=raw|vhd} and {@code
- * GET /export_raw_vdi?session_id=&vdi=&format=raw|vhd[&base=]}, optionally with {@code task_id}.
+ * xapi's HTTP disk transfer: {@code PUT /import_raw_vdi?session_id=&vdi=&format=raw|vhd|qcow2} and
+ * {@code GET /export_raw_vdi?session_id=&vdi=&format=raw|vhd|qcow2[&base=]}, optionally with {@code
+ * task_id}. qcow2 is {@link Qcow2Transfer}; with {@code base=} it is a qcow2 over a backing file.
  * Bodies stream through worker threads with back-pressure both ways; the VDI is used through its
  * device only (activated for the transfer, so it must not be attached elsewhere).
  *
@@ -87,6 +89,8 @@ public class TransferRoutes {
           try {
             if (r.format().equals("vhd")) {
               VdiImport.applyVhd(r.spool(), d, n -> {});
+            } else if (r.format().equals("qcow2")) {
+              Qcow2Transfer.apply(r.spool(), d, n -> {});
             } else {
               VdiImport.applyRaw(r.spool(), d, n -> {});
             }
@@ -132,8 +136,8 @@ public class TransferRoutes {
       throw new TransferException(404, "HANDLE_INVALID", "no VDI " + vdi);
     }
     String format = rc.request().getParam("format", "raw");
-    if (!format.equals("raw") && !format.equals("vhd")) {
-      throw TransferException.badInput("format must be raw or vhd, not " + format);
+    if (!format.equals("raw") && !format.equals("vhd") && !format.equals("qcow2")) {
+      throw TransferException.badInput("format must be raw, vhd or qcow2, not " + format);
     }
     try {
       return new Target(
@@ -168,6 +172,8 @@ public class TransferRoutes {
       try {
         if (t.format.equals("raw")) {
           VdiImport.spoolRaw(body, spool, size, n -> task.progress(0.5 * n / size));
+        } else if (t.format.equals("qcow2")) {
+          Qcow2Transfer.spool(body, spool, size, n -> task.progress(0.5 * n / size));
         } else {
           VdiImport.spoolVhd(body, spool, size, n -> task.progress(0.5 * n / size));
         }
@@ -182,6 +188,8 @@ public class TransferRoutes {
       try {
         if (t.format.equals("raw")) {
           VdiImport.applyRaw(spool, d, n -> task.progress(0.5 + 0.5 * n / size));
+        } else if (t.format.equals("qcow2")) {
+          Qcow2Transfer.apply(spool, d, n -> task.progress(0.5 + 0.5 * n / size));
         } else {
           VdiImport.applyVhd(spool, d, n -> task.progress(0.5 + 0.5 * n / size));
         }
@@ -223,14 +231,35 @@ public class TransferRoutes {
       TransferTask task = t.task;
       String baseParam = rc.request().getParam("base");
       Ref<Vdi> base = baseParam == null ? null : Ref.of(baseParam);
-      if (base != null && (!t.format.equals("vhd") || !db.exists(Vdi.CLASS, base))) {
-        throw TransferException.badInput("base needs format=vhd and an existing VDI: " + base);
+      if (base != null && (t.format.equals("raw") || !db.exists(Vdi.CLASS, base))) {
+        throw TransferException.badInput(
+            "base needs format=vhd or qcow2 and an existing VDI: " + base);
       }
       VdiDevice d = activate(t.vdi, false);
       try {
         VdiDevice b = base == null ? null : activate(base, false);
         try {
           long size = d.sizeBytes();
+          if (t.format.equals("qcow2")) {
+            Optional<String> baseUuid =
+                base == null ? Optional.empty() : Optional.of(db.get(base, Vdi.UUID));
+            Path file =
+                Qcow2Transfer.build(d, b, baseUuid, spoolDir(), n -> task.progress(0.5 * n / size));
+            try {
+              HttpServerResponse r = rc.response();
+              long length = Files.size(file);
+              r.putHeader("Content-Type", "application/octet-stream");
+              r.putHeader("Content-Length", Long.toString(length));
+              started = true;
+              try (ResponseStream out = new ResponseStream(r)) {
+                Files.copy(file, out);
+              }
+            } finally {
+              Files.deleteIfExists(file);
+            }
+            task.success();
+            return;
+          }
           VhdExport x =
               t.format.equals("raw")
                   ? VhdExport.raw(d)

@@ -82,7 +82,7 @@ final class VdiImport {
   }
 
   /** Copies the body to {@code file}, refusing more than {@code limit} bytes; returns the count. */
-  private static long spool(InputStream in, Path file, long limit, LongConsumer progress)
+  static long spool(InputStream in, Path file, long limit, LongConsumer progress)
       throws IOException, TransferException {
     byte[] chunk = new byte[CHUNK_BYTES];
     long pos = 0;

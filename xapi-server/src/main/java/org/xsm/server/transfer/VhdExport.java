@@ -66,7 +66,7 @@ final class VhdExport {
   }
 
   /** 2 MiB blocks that may hold data, from the device's own allocation granularity. */
-  private static BitSet allocated(VdiDevice d) throws SmException {
+  static BitSet allocated(VdiDevice d) throws SmException {
     int g = d.allocationBlockSizeBytes();
     BitSet granules = d.allocatedBlocks();
     BitSet out = new BitSet();
@@ -78,7 +78,7 @@ final class VhdExport {
     return out;
   }
 
-  private static BitSet differing(VdiDevice d, VdiDevice base, BitSet mine, LongConsumer progress)
+  static BitSet differing(VdiDevice d, VdiDevice base, BitSet mine, LongConsumer progress)
       throws SmException {
     BitSet candidates = (BitSet) mine.clone();
     candidates.or(allocated(base));

@@ -102,7 +102,8 @@ public class VdiRpc implements RpcModule {
         Params.bool(r.getOrDefault("sharable", false), "sharable"),
         Params.stringMap(r.get("other_config"), "other_config"),
         Params.stringMap(r.get("xenstore_data"), "xenstore_data"),
-        r.get("tags") == null ? null : Params.strings(r.get("tags"), "tags"));
+        r.get("tags") == null ? null : Params.strings(r.get("tags"), "tags"),
+        r.get("sm_config") == null ? Map.of() : Params.stringMap(r.get("sm_config"), "sm_config"));
   }
 
   private static String str(Object o) {

@@ -33,7 +33,12 @@ public class VdiService {
   @Inject Database db;
   @Inject SrService srs;
 
-  /** What VDI.create is told about the new VDI. */
+  /**
+   * What VDI.create is told about the new VDI.
+   *
+   * @param smConfig the caller's {@code sm_config}, passed to the plugin (which may read {@code
+   *     image-format} from it)
+   */
   public record VdiSpec(
       Ref<Sr> sr,
       long virtualSize,
@@ -43,7 +48,33 @@ public class VdiService {
       boolean sharable,
       Map<String, String> otherConfig,
       Map<String, String> xenstoreData,
-      List<String> tags) {}
+      List<String> tags,
+      Map<String, String> smConfig) {
+
+    /** A spec with no {@code sm_config}. */
+    public VdiSpec(
+        Ref<Sr> sr,
+        long virtualSize,
+        String nameLabel,
+        String nameDescription,
+        VdiType type,
+        boolean sharable,
+        Map<String, String> otherConfig,
+        Map<String, String> xenstoreData,
+        List<String> tags) {
+      this(
+          sr,
+          virtualSize,
+          nameLabel,
+          nameDescription,
+          type,
+          sharable,
+          otherConfig,
+          xenstoreData,
+          tags,
+          Map.of());
+    }
+  }
 
   /** VDI.create: the plugin makes the VDI; its record is made from what the plugin reports. */
   public Ref<Vdi> create(VdiSpec s) throws XenApiException {
@@ -53,7 +84,8 @@ public class VdiService {
     VdiMetadata meta =
         new VdiMetadata(s.nameLabel(), s.nameDescription(), s.type().wire(), false, null, null);
     org.xsm.api.Sr sr = srs.plugin(s.sr());
-    VdiInfo v = srs.sm("vdi_create", s.sr(), () -> sr.createVdi(s.virtualSize(), meta));
+    VdiInfo v =
+        srs.sm("vdi_create", s.sr(), () -> sr.createVdi(s.virtualSize(), meta, s.smConfig()));
     Ref<Vdi> ref = srs.introduce(s.sr(), v);
     Values<Vdi> extra =
         Values.of(Vdi.CLASS)

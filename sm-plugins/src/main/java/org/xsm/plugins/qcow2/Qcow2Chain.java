@@ -1,0 +1,410 @@
+package org.xsm.plugins.qcow2;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.xsm.plugins.store.DiskChain;
+import org.xsm.plugins.store.ImageStore;
+import org.xsm.plugins.store.IoActions;
+
+/**
+ * A qcow2 image and its backing files, read and written as one disk. A read is cut into extents,
+ * each served by the first layer that holds its clusters (or zeros), and consecutive extents of the
+ * same layer whose host clusters follow each other are merged into one read of the file. Writes go
+ * to the leaf: a cluster it holds is written in place; a run of clusters it does not hold gets new
+ * contiguous clusters, filled with the disk's current content where the write does not cover them
+ * (copy on write), in one write of the file.
+ *
+ * <p>Thread-safety: reads may run concurrently with each other and with one write; writes are
+ * serialized. A read and a write of the same bytes at the same time see old or new data.
+ */
+public final class Qcow2Chain implements DiskChain {
+  /** Longest chain the engine opens. */
+  public static final int MAX_DEPTH = 256;
+
+  /** Largest run written or read with one call. */
+  private static final int MAX_RUN_BYTES = 8 << 20;
+
+  private final List<Qcow2Image> layers;
+  private final Object writeLock = new Object();
+
+  private Qcow2Chain(List<Qcow2Image> layers) {
+    this.layers = List.copyOf(layers);
+  }
+
+  /**
+   * Opens {@code leaf} (writable if asked) and its backing files (read-only), checking each link:
+   * the file exists, there is no cycle, and where both carry the xsm extension, the backing file's
+   * UUID is the one the child records.
+   */
+  public static Qcow2Chain open(ImageStore store, String leaf, boolean writable)
+      throws IOException {
+    List<Qcow2Image> layers = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    try {
+      Qcow2Image img = Qcow2Image.open(store, leaf, writable);
+      layers.add(img);
+      seen.add(leaf);
+      Optional<String> next = img.backingFileName();
+      while (next.isPresent()) {
+        String parentName = next.get();
+        if (!seen.add(parentName)) {
+          throw Qcow2Header.bad(img.where(), "backing chain has a cycle at " + parentName);
+        }
+        if (layers.size() >= MAX_DEPTH) {
+          throw Qcow2Header.bad(store.describe(leaf), "backing chain is deeper than " + MAX_DEPTH);
+        }
+        Qcow2Image parent;
+        try {
+          parent = Qcow2Image.open(store, parentName, false);
+        } catch (NoSuchFileException e) {
+          throw Qcow2Header.bad(
+              img.where(), "backing file " + store.describe(parentName) + " not found");
+        }
+        layers.add(parent);
+        checkLink(img, parent);
+        img = parent;
+        next = img.backingFileName();
+      }
+      return new Qcow2Chain(layers);
+    } catch (IOException | RuntimeException e) {
+      IoActions.forAll(layers, Qcow2Image::close);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens {@code name} alone, read-only, without its backing file: clusters it does not hold read
+   * as zeros. For an image whose backing file is elsewhere (an uploaded incremental image), read
+   * with {@link #allocatedClusters()} to take only what it holds.
+   */
+  public static Qcow2Chain openWithoutBacking(ImageStore store, String name) throws IOException {
+    return openWithoutBacking(store, name, false);
+  }
+
+  /**
+   * {@link #openWithoutBacking(ImageStore, String)}, writable if asked: for building an image over
+   * a backing file its receiver holds (writes of whole clusters only then make sense).
+   */
+  public static Qcow2Chain openWithoutBacking(ImageStore store, String name, boolean writable)
+      throws IOException {
+    return new Qcow2Chain(List.of(Qcow2Image.open(store, name, writable)));
+  }
+
+  private static void checkLink(Qcow2Image child, Qcow2Image parent) throws Qcow2FormatException {
+    Optional<XsmExtension> c = child.header().xsm();
+    Optional<XsmExtension> p = parent.header().xsm();
+    if (c.isPresent()
+        && p.isPresent()
+        && !c.get().parentUuid().equals(XsmExtension.NIL)
+        && !c.get().parentUuid().equals(p.get().uuid())) {
+      throw Qcow2Header.bad(
+          child.where(),
+          "backing UUID "
+              + c.get().parentUuid()
+              + " does not match "
+              + parent.where()
+              + " (UUID "
+              + p.get().uuid()
+              + ")");
+    }
+  }
+
+  /** The layers, leaf first. */
+  public List<Qcow2Image> layers() {
+    return layers;
+  }
+
+  public Qcow2Image leaf() {
+    return layers.get(0);
+  }
+
+  @Override
+  public int depth() {
+    return layers.size();
+  }
+
+  @Override
+  public long virtualSizeBytes() {
+    return leaf().virtualSizeBytes();
+  }
+
+  /** Where one extent of the disk is: {@code layer} -1 for zeros. */
+  private record Extent(int layer, long host, long entry, int inCluster, int length) {
+    boolean isZero() {
+      return layer < 0;
+    }
+
+    boolean isCompressed() {
+      return entry != 0 && Entries.isCompressed(entry);
+    }
+
+    /** Whether {@code next} continues this extent in the same place. */
+    boolean continuedBy(Extent next) {
+      if (isZero() || next.isZero()) {
+        return isZero() && next.isZero();
+      }
+      return !isCompressed()
+          && !next.isCompressed()
+          && layer == next.layer
+          && host + length == next.host;
+    }
+  }
+
+  private Extent resolve(long off, long max) throws IOException {
+    long len = max;
+    for (int i = 0; i < layers.size(); i++) {
+      Qcow2Image l = layers.get(i);
+      long size = l.virtualSizeBytes();
+      if (off >= size) {
+        break;
+      }
+      len = Math.min(len, size - off);
+      int cs = l.clusterSize();
+      int in = (int) (off & (cs - 1));
+      len = Math.min(len, cs - in);
+      long e = l.entry(off >> l.clusterBits());
+      if (Entries.isUnallocated(e)) {
+        continue;
+      }
+      if (Entries.isZero(e)) {
+        return new Extent(-1, 0, 0, 0, (int) len);
+      }
+      if (Entries.isCompressed(e)) {
+        return new Extent(i, 0, e, in, (int) len);
+      }
+      return new Extent(i, Entries.hostOffset(e) + in, e, in, (int) len);
+    }
+    return new Extent(-1, 0, 0, 0, (int) Math.min(len, max));
+  }
+
+  /** Reads {@code dst.remaining()} bytes of the disk at {@code offset}. */
+  @Override
+  public void read(ByteBuffer dst, long offset) throws IOException {
+    checkRange(offset, dst.remaining());
+    readAt(dst, offset);
+  }
+
+  private void readAt(ByteBuffer dst, long offset) throws IOException {
+    long off = offset;
+    Extent e = null;
+    while (dst.hasRemaining()) {
+      if (e == null) {
+        e = resolve(off, dst.remaining());
+      }
+      long runLen = e.length();
+      Extent next = null;
+      while (runLen < dst.remaining() && runLen < MAX_RUN_BYTES) {
+        next = resolve(off + runLen, dst.remaining() - runLen);
+        Extent tail =
+            new Extent(e.layer(), e.host() + runLen - e.length(), e.entry(), 0, e.length());
+        if (!tail.continuedBy(next)) {
+          break;
+        }
+        runLen += next.length();
+        next = null;
+      }
+      ByteBuffer part = dst.slice().limit((int) runLen);
+      if (e.isZero()) {
+        zero(part);
+      } else if (e.isCompressed()) {
+        layers.get(e.layer()).readCompressed(e.entry(), e.inCluster(), part);
+      } else {
+        layers.get(e.layer()).readData(part, e.host());
+      }
+      dst.position(dst.position() + (int) runLen);
+      off += runLen;
+      e = next;
+    }
+  }
+
+  private static final byte[] ZEROS = new byte[64 * 1024];
+
+  private static void zero(ByteBuffer dst) {
+    while (dst.hasRemaining()) {
+      dst.put(ZEROS, 0, Math.min(dst.remaining(), ZEROS.length));
+    }
+  }
+
+  /** Writes {@code src.remaining()} bytes at {@code offset} into the leaf. */
+  @Override
+  public void write(ByteBuffer src, long offset) throws IOException {
+    checkRange(offset, src.remaining());
+    Qcow2Image leaf = leaf();
+    if (!leaf.isWritable()) {
+      throw Qcow2Header.bad(leaf.where(), "is open read-only");
+    }
+    synchronized (writeLock) {
+      int bits = leaf.clusterBits();
+      int cs = leaf.clusterSize();
+      long off = offset;
+      while (src.hasRemaining()) {
+        long c = off >> bits;
+        int in = (int) (off & (cs - 1));
+        long e = leaf.entry(c);
+        if (Entries.isData(e) && (e & Entries.COPIED) != 0) {
+          int len = Math.min(cs - in, src.remaining());
+          long host = Entries.hostOffset(e);
+          while (len < src.remaining() && len < MAX_RUN_BYTES) {
+            long ne = leaf.entry(c + ((in + len) >> bits));
+            if (!Entries.isData(ne)
+                || (ne & Entries.COPIED) == 0
+                || Entries.hostOffset(ne) != host + in + len) {
+              break;
+            }
+            len += Math.min(cs, src.remaining() - len);
+          }
+          leaf.writeData(src.slice().limit(len), host + in);
+          src.position(src.position() + len);
+          off += len;
+        } else {
+          int len = writeNew(leaf, src, off);
+          off += len;
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes from {@code off} into new clusters (a run the leaf does not hold); returns bytes done.
+   */
+  private int writeNew(Qcow2Image leaf, ByteBuffer src, long off) throws IOException {
+    int bits = leaf.clusterBits();
+    int cs = leaf.clusterSize();
+    long c = off >> bits;
+    int in = (int) (off & (cs - 1));
+    int maxClusters =
+        (int) Math.min(MAX_RUN_BYTES / cs, ((long) in + src.remaining() + cs - 1) >> bits);
+    int k = 1;
+    while (k < maxClusters) {
+      long ne = leaf.entry(c + k);
+      if (Entries.isData(ne) && (ne & Entries.COPIED) != 0) {
+        break;
+      }
+      k++;
+    }
+    Qcow2Image.Run run = leaf.allocate(k);
+    k = run.clusters();
+    int len = (int) Math.min(src.remaining(), ((long) k << bits) - in);
+    if (in == 0 && len == (k << bits)) {
+      // Whole clusters: written straight from the caller's buffer, no copy.
+      leaf.writeData(src.slice().limit(len), run.offset());
+      src.position(src.position() + len);
+      mapRun(leaf, c, run.offset(), k);
+      return len;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(k << bits);
+    long runStart = c << bits;
+    if (in != 0 || len < cs) {
+      fillOld(buf.slice(0, cs), runStart);
+    }
+    int tailEnd = in + len;
+    if (k > 1 && tailEnd < (k << bits)) {
+      int lastStart = (k - 1) << bits;
+      fillOld(buf.slice(lastStart, cs), runStart + lastStart);
+    }
+    buf.put(in, src.slice().limit(len), 0, len);
+    src.position(src.position() + len);
+    leaf.writeData(buf, run.offset());
+    mapRun(leaf, c, run.offset(), k);
+    return len;
+  }
+
+  private static void mapRun(Qcow2Image leaf, long cluster, long host, int clusters)
+      throws IOException {
+    int bits = leaf.clusterBits();
+    for (int j = 0; j < clusters; j++) {
+      leaf.map(cluster + j, host + ((long) j << bits));
+    }
+  }
+
+  /** Fills a cluster buffer with the disk's current content there (zeros past the end). */
+  private void fillOld(ByteBuffer cluster, long at) throws IOException {
+    long size = virtualSizeBytes();
+    int inside = (int) Math.max(0, Math.min(cluster.remaining(), size - at));
+    readAt(cluster.slice(0, inside), at);
+  }
+
+  /**
+   * Makes {@code length} bytes at {@code offset} read as zeros: whole clusters become zero (or,
+   * with no backing file, unallocated) clusters, the edges are written.
+   */
+  public void zero(long offset, long length) throws IOException {
+    checkRange(offset, 0);
+    if (length < 0 || offset > virtualSizeBytes() - length) {
+      throw new IndexOutOfBoundsException(
+          "range " + offset + "+" + length + " is outside the disk");
+    }
+    Qcow2Image leaf = leaf();
+    int cs = leaf.clusterSize();
+    long end = offset + length;
+    long firstWhole = (offset + cs - 1) / cs * cs;
+    long lastWhole = end / cs * cs;
+    if (firstWhole >= lastWhole) {
+      writeZeros(offset, length);
+      return;
+    }
+    writeZeros(offset, firstWhole - offset);
+    synchronized (writeLock) {
+      for (long p = firstWhole; p < lastWhole; p += cs) {
+        leaf.zero(p / cs);
+      }
+    }
+    writeZeros(lastWhole, end - lastWhole);
+  }
+
+  private void writeZeros(long offset, long length) throws IOException {
+    if (length > 0) {
+      write(ByteBuffer.allocate((int) length), offset);
+    }
+  }
+
+  /** Clusters of the leaf's size held by any layer (data or zeros): the disk's allocation map. */
+  public BitSet allocatedClusters() throws IOException {
+    int leafBits = leaf().clusterBits();
+    BitSet out = new BitSet();
+    for (Qcow2Image l : layers) {
+      BitSet b = l.allocatedClusters();
+      if (l.clusterBits() == leafBits) {
+        out.or(b);
+        continue;
+      }
+      for (int i = b.nextSetBit(0); i >= 0; i = b.nextSetBit(i + 1)) {
+        long from = ((long) i << l.clusterBits()) >> leafBits;
+        long to = ((((long) i + 1) << l.clusterBits()) - 1) >> leafBits;
+        out.set((int) from, (int) to + 1);
+      }
+    }
+    return out;
+  }
+
+  /** Makes all writes durable (see {@link Qcow2Image#flush}). */
+  @Override
+  public void flush() throws IOException {
+    leaf().flush();
+  }
+
+  private void checkRange(long offset, int length) {
+    if (offset < 0 || length < 0 || offset > virtualSizeBytes() - length) {
+      throw new IndexOutOfBoundsException(
+          "range "
+              + offset
+              + "+"
+              + length
+              + " is outside the disk of "
+              + virtualSizeBytes()
+              + " bytes");
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    IoActions.forAll(layers, Qcow2Image::close);
+  }
+}
