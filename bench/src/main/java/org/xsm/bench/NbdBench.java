@@ -31,11 +31,11 @@ import org.xsm.server.tls.HostCertificate;
  * (a VDI of a local SR), served by our {@link NbdServer} (the VDI's device, activated read-only)
  * against {@code qemu-nbd -f vpc -r} (or {@code -f qcow2}) serving the same file, read by the same
  * clients: sequential with {@code nbdcopy} and {@code qemu-img convert} to nowhere, 4 KiB reads
- * scattered over the disk with {@code qemu-img bench} at queue depths 1 and 16; and sequential reads
- * over TLS (NBD_OPT_STARTTLS, one CA-signed certificate for both servers), against qemu-nbd with TLS
- * and against our plain server (the TLS overhead). The file is in the page cache for both (read
- * once before). Median of three runs each, alternating; the scattered reads after one unmeasured
- * run each (JIT warm-up).
+ * scattered over the disk with {@code qemu-img bench} at queue depths 1 and 16; and sequential
+ * reads over TLS (NBD_OPT_STARTTLS, one CA-signed certificate for both servers), against qemu-nbd
+ * with TLS and against our plain server (the TLS overhead). The file is in the page cache for both
+ * (read once before). Median of three runs each, alternating; the scattered reads after one
+ * unmeasured run each (JIT warm-up).
  */
 public final class NbdBench {
   private static final long MIB = 1024 * 1024;

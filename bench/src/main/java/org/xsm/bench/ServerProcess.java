@@ -80,6 +80,8 @@ final class ServerProcess implements AutoCloseable {
     pb.environment().put("XSM_ROOT_PASSWORD", PASSWORD);
     pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
     pb.environment().put("XSM_DATA_DIR", data.toString());
+    pb.environment().putIfAbsent("XSM_HTTPS_PORT", "0"); // free ports: nothing else in the way
+    pb.environment().putIfAbsent("XSM_NBD_PORT", "0");
     Files.deleteIfExists(log);
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     long t0 = System.nanoTime();

@@ -613,6 +613,13 @@ class RestartSafetyIT {
     pb.environment().put("XSM_ROOT_PASSWORD", PASSWORD);
     pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
     pb.environment().put("XSM_DATA_DIR", data.toString());
+    // Free ports for HTTPS and NBD, so that no other server on this machine is in the way.
+    pb.environment().put("XSM_HTTPS_PORT", "0");
+    pb.environment().put("XSM_NBD_PORT", "0");
+    // The collector stays out of these tests: they compare the SR's figures across restarts, and a
+    // coalesce or delete finishing between two snapshots of the state would change them (the
+    // collector's own crash safety is GcCrashIT's). Its quiet period starts with the first SR.
+    pb.environment().put("XSM_GC_QUIET_PERIOD_MS", "3600000");
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     Server s = new Server(pb.start(), port, log);
     servers.add(s);

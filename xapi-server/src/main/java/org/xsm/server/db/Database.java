@@ -16,6 +16,7 @@ import org.xsm.server.model.FieldType;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
 import org.xsm.server.model.Schema;
+import org.xsm.server.model.Task;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.XClass;
 import org.xsm.server.model.XenApiError;
@@ -314,7 +315,13 @@ public class Database {
     for (Relink l : relinked) {
       modRelated(c, l.field(), l.from());
     }
-    events.record(c.name(), "mod", r.ref);
+    if (c == Task.CLASS) {
+      // A task's record as it is now: its progress changes faster than watchers read, and each
+      // value is worth seeing (the other classes' events read the record at delivery).
+      events.recordWithSnapshot(c.name(), "mod", r.ref, wireRecord(c, r.ref));
+    } else {
+      events.record(c.name(), "mod", r.ref);
+    }
     for (Relink l : relinked) {
       modRelated(c, l.field(), l.to());
     }

@@ -65,6 +65,14 @@ public final class EventLog {
     }
   }
 
+  /** An add or mod carrying the record as it was then (delivered as is). */
+  synchronized void recordWithSnapshot(
+      String cls, String op, String ref, Map<String, Object> snapshot) {
+    if (hasEvents(cls)) {
+      append(cls, op, ref, snapshot);
+    }
+  }
+
   /** A del, with the record as it was. */
   synchronized void recordDeletion(String cls, String ref, Map<String, Object> last) {
     if (hasEvents(cls)) {
