@@ -270,7 +270,11 @@ public class Database {
     Rec r = new Rec(ref, c, f);
     put(r);
     store.changed(ref, this::image);
-    events.record(c.name(), "add", ref);
+    if (c == Task.CLASS) {
+      events.recordWithSnapshot(c.name(), "add", ref, wireRecordOrNull(c, ref));
+    } else {
+      events.record(c.name(), "add", ref);
+    }
     for (Field<?, ?> fs : c.fields()) {
       modRelated(c, fs, f.get(fs.name()));
     }

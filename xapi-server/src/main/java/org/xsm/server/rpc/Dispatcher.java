@@ -30,8 +30,19 @@ public class Dispatcher {
   @Inject io.micrometer.core.instrument.MeterRegistry metrics;
   private volatile boolean ready;
 
+  /** Messages registered by {@link #registerDefault} and not (yet) replaced by a feature's. */
+  private final java.util.Set<String> defaults = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Registers a feature's message; it replaces a generic one of that name, but two features
+   * registering one name is a mistake (which one answers would depend on start-up order), so it
+   * stops the start.
+   */
   public void register(RpcMethod m) {
-    methods.put(m.name(), m);
+    RpcMethod before = methods.put(m.name(), m);
+    if (before != null && !defaults.remove(m.name())) {
+      throw new IllegalStateException(m.name() + " is registered by two features");
+    }
   }
 
   /** Registers a message: {@code arity} counts the session parameter if {@code session}. */
@@ -46,7 +57,9 @@ public class Dispatcher {
    */
   public void registerDefault(
       String name, int arity, boolean session, boolean write, RpcMethod.Handler h) {
-    methods.putIfAbsent(name, new RpcMethod(name, arity, session, write, h));
+    if (methods.putIfAbsent(name, new RpcMethod(name, arity, session, write, h)) == null) {
+      defaults.add(name);
+    }
   }
 
   private void init() {

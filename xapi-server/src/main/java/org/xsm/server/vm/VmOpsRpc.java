@@ -4,17 +4,13 @@ import static org.xsm.server.rpc.Results.none;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.xsm.server.db.Database;
 import org.xsm.server.host.HostService;
-import org.xsm.server.model.Blob;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
 import org.xsm.server.model.Sr;
-import org.xsm.server.model.Values;
 import org.xsm.server.model.Vbd;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.Vm;
@@ -275,16 +271,7 @@ public class VmOpsRpc implements RpcModule {
         true,
         true,
         (c, a) -> none(() -> db.read(Vm.CLASS, Params.ref(a, 0)))); // already in the target pool
-    d.register("VM.create_new_blob", -1, true, true, (c, a) -> newBlob(a));
-    d.register(
-        "VM.get_data_sources",
-        2,
-        true,
-        false,
-        (c, a) -> {
-          db.read(Vm.CLASS, Params.ref(a, 0));
-          return new ArrayList<>();
-        });
+    // VM.create_new_blob and the data-source messages are the blob/ and stats/ packages'.
   }
 
   /** VM.assert_agile: every disk on a shared SR (xapi's HA agility rule). */
@@ -299,31 +286,6 @@ public class VmOpsRpc implements RpcModule {
         throw new XenApiException(XenApiError.HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED, sr.value());
       }
     }
-  }
-
-  /** VM.create_new_blob(vm, name, mime_type[, public]): a blob named in the VM's blobs. */
-  private Object newBlob(List<Object> a) throws XenApiException {
-    if (a.size() != 3 && a.size() != 4) {
-      throw new XenApiException(
-          XenApiError.MESSAGE_PARAMETER_COUNT_MISMATCH,
-          "VM.create_new_blob",
-          "3",
-          String.valueOf(a.size()));
-    }
-    Ref<Vm> vm = Params.ref(a, 0);
-    db.read(Vm.CLASS, vm);
-    String name = Params.str(a, 1);
-    Ref<Blob> blob =
-        db.create(
-            Blob.CLASS,
-            Values.of(Blob.CLASS)
-                .with(Blob.NAME_LABEL, name)
-                .with(Blob.MIME_TYPE, Params.str(a, 2))
-                .with(Blob.PUBLIC, a.size() == 4 && Params.bool(a.get(3), "public")));
-    Map<String, String> blobs = new LinkedHashMap<>(db.get(vm, Vm.BLOBS));
-    blobs.put(name, blob.value());
-    db.set(vm, Vm.BLOBS, blobs);
-    return blob.value();
   }
 
   /** What xsm has not: answered with xapi's error for a pool without it. */
@@ -355,20 +317,6 @@ public class VmOpsRpc implements RpcModule {
           operations.assertValid(Params.ref(a, 0), Op.CALL_PLUGIN);
           throw new XenApiException(XenApiError.XENAPI_MISSING_PLUGIN, Params.str(a, 1));
         });
-    for (String m :
-        List.of(
-            "VM.record_data_source", "VM.query_data_source", "VM.forget_data_source_archives")) {
-      d.register(
-          m,
-          3,
-          true,
-          !m.equals("VM.query_data_source"),
-          (c, a) -> {
-            db.read(Vm.CLASS, Params.ref(a, 0));
-            throw new XenApiException(
-                XenApiError.INTERNAL_ERROR, "Unknown data source: " + Params.str(a, 1));
-          });
-    }
     d.register(
         "VM.import",
         5,
