@@ -199,6 +199,32 @@ class NbdServerTest {
   }
 
   @Test
+  void offsetsNear2To63AreRefusedNotWrappedPastTheCheck() throws Exception {
+    // Found by ./bench/run fuzz: offset + length overflowed and the bounds check let it through.
+    VdiDevice d = disks.newDisk(4 * MIB);
+    server.export("disk-o", d, false);
+    try (Socket s = new Socket("127.0.0.1", server.port())) {
+      DataInputStream in = new DataInputStream(s.getInputStream());
+      DataOutputStream out = new DataOutputStream(s.getOutputStream());
+      NbdWire.handshake(in, out, "disk-o");
+      NbdWire.request(out, Nbd.CMD_WRITE, Long.MAX_VALUE - 100, 4096);
+      out.write(new byte[4096]);
+      out.flush();
+      assertThat(in.readInt()).isEqualTo(Nbd.SIMPLE_REPLY_MAGIC);
+      assertThat(in.readInt()).isEqualTo(Nbd.ENOSPC);
+      in.readLong();
+      NbdWire.request(out, Nbd.CMD_READ, Long.MAX_VALUE - 100, 4096);
+      assertThat(in.readInt()).isEqualTo(Nbd.SIMPLE_REPLY_MAGIC);
+      assertThat(in.readInt()).isEqualTo(Nbd.EINVAL);
+      in.readLong();
+      // The connection goes on serving.
+      NbdWire.request(out, Nbd.CMD_READ, 0, 512);
+      assertThat(in.readInt()).isEqualTo(Nbd.SIMPLE_REPLY_MAGIC);
+      assertThat(in.readInt()).isZero();
+    }
+  }
+
+  @Test
   void unexportClosesOpenConnectionsAndBadOptionsGetErrors() throws Exception {
     VdiDevice d = disks.newDisk(4 * MIB);
     server.export("disk-d", d, false);
