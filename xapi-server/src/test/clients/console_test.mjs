@@ -73,9 +73,19 @@ async function selectVm(name) {
 }
 
 async function takeSnapshot(name, { memory = false, description = '' } = {}) {
-  await page.click('button[data-key=snap-take]');
   const dialog = page.locator('#snapshot-dialog');
-  await dialog.waitFor();
+  // The VM's page redraws on every event (after a power change several arrive); a click that
+  // lands while the button is being replaced by its twin does nothing, so click again once the
+  // new one is there, a bounded number of times.
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('button[data-key=snap-take]:not([disabled])').click();
+    try {
+      await dialog.waitFor({ timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   await dialog.locator('input[name=name]').fill(name);
   if (description) {
     await dialog.locator('textarea[name=description]').fill(description);
