@@ -406,6 +406,11 @@ try {
   ok('read-only: sees VMs, snapshots and storage; every change is disabled with a tooltip, and the server says 403');
 
   step = 'vm-operator role';
+  // A change drawn just before logging out leaves a snapshot-tree refresh scheduled; it must not
+  // run with the ended session (it once did: "Cannot read properties of null").
+  await selectVm('Demo VM');
+  await rpcAsRoot('VM.set_name_description', [session, demo, 'changed just before logging out']);
+  await page.locator('.vm-detail p.muted', { hasText: 'changed just before logging out' }).waitFor();
   await page.click('header.top button', { hasText: 'Log out' });
   await page.locator('#user').waitFor();
   await login(opUser, opPassword);

@@ -199,7 +199,8 @@ class App {
 
   async logout(message) {
     this.store?.stop();
-    this.storage?.shown(false);
+    this.vms?.stop();
+    this.storage?.stop();
     sessionStorage.removeItem('xsm-session');
     const s = this.session;
     this.session = null;

@@ -12,14 +12,26 @@ export class StoragePage {
     this.el = h('div', { class: 'storage-page' });
   }
 
+  /** At logout: the timer and the poll end, and a read still on its way is not drawn. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.poll);
+  }
+
   async refresh() {
+    if (this.stopped) {
+      return;
+    }
     try {
       this.srs = await this.app.session.rest('GET', '/api/srs');
       this.error = null;
     } catch (e) {
       this.error = inWords(e);
     }
-    this.render();
+    if (!this.stopped) {
+      this.render();
+    }
   }
 
   onChange(classes) {

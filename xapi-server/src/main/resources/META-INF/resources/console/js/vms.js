@@ -47,13 +47,25 @@ export class VmsPage {
     return this.app.session;
   }
 
+  /** At logout: nothing scheduled or still on its way may draw, or call with the ended session. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.extrasTimer);
+  }
+
   async refreshExtras() {
+    if (this.stopped) {
+      return;
+    }
     const vm = this.selected && this.store.get('vm', this.selected);
     const [blockers, tree] = await Promise.all([
       this.session.rest('GET', '/api/vms/snapshot-blockers').catch(() => ({})),
       vm ? this.session.rest('GET', `/api/vms/${vm.uuid}/snapshot-tree`)
         .then((t) => ({ t }), (e) => ({ e })) : Promise.resolve({ t: null }),
     ]);
+    if (this.stopped) {
+      return;
+    }
     this.blockers = blockers;
     this.tree = tree.t || null;
     this.treeError = tree.e ? inWords(tree.e) : null;
@@ -81,6 +93,9 @@ export class VmsPage {
   }
 
   render() {
+    if (this.stopped) {
+      return;
+    }
     const vms = this.store.vms();
     replace(this.list,
       h('h2', { class: 'pane-title' }, 'Virtual machines'),
