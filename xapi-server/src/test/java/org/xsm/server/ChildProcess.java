@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a client script or tool as a child process for the tests, output and errors together. */
@@ -19,12 +20,19 @@ final class ChildProcess {
   /** Runs a command in {@code dir} (null: the current directory), killing it after the timeout. */
   static Result run(List<String> command, Path dir, long timeoutSeconds)
       throws IOException, InterruptedException {
+    return run(command, dir, Map.of(), timeoutSeconds);
+  }
+
+  /** As {@link #run(List, Path, long)}, with {@code env} added to the child's environment. */
+  static Result run(List<String> command, Path dir, Map<String, String> env, long timeoutSeconds)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
     if (dir != null) {
       pb.directory(dir.toFile());
     }
     pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
     pb.environment().put("NO_COLOR", "1");
+    pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
