@@ -15,14 +15,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * {@code ./bench/run fuzz [seconds-per-target] [target...]}: structure-aware, seeded fuzzing of
- * xsm's parsers of untrusted input (XML-RPC, JSON-RPC, the NBD server, VHD footer and header, iSCSI
- * PDUs, NFS replies). Jazzer is not available from this machine's Maven mirror, so guidance is by
- * outcome: an input that makes the parser end differently (a new refusal message, a new decoded
- * shape) joins the corpus and is mutated further. A crash is any throwable other than the parser's
- * refusal, or a parse over 5 s; its input is written to {@code bench/target/fuzz/<target>/} to
- * become a regression test. Prints, per target: executions, seconds, distinct outcomes, corpus size
- * and crashes.
+ * {@code ./bench/run fuzz [seconds-per-target] [target...]}: coverage-guided, structure-aware,
+ * seeded fuzzing of xsm's parsers of untrusted input (XML-RPC, JSON-RPC, the NBD server, VHD footer
+ * and header, iSCSI PDUs, NFS replies). Jazzer is not available from this machine's Maven mirror;
+ * instead xsm's classes run instrumented by JaCoCo's core ({@link Coverage}), and an input that
+ * reaches a probe (block or branch) no earlier input reached, or makes the parser end differently
+ * (a new refusal message, a new decoded shape), joins the corpus and is mutated further. A crash is
+ * any throwable other than the parser's refusal, or a parse over 5 s; its input is written to
+ * {@code bench/target/fuzz/<target>/} to become a regression test. Prints, per target: executions,
+ * seconds, distinct outcomes, corpus size, crashes, and line and branch coverage of its parser
+ * classes.
  */
 public final class Fuzz {
   private Fuzz() {}
@@ -34,8 +36,23 @@ public final class Fuzz {
     Path out = Path.of("bench", "target", "fuzz");
     System.out.printf("fuzzing %d s per target, seed %d%n", seconds, seed);
     System.out.printf(
-        "%-12s %10s %8s %8s %9s %7s %8s%n",
-        "target", "execs", "seconds", "exec/s", "outcomes", "corpus", "crashes");
+        "%-12s %10s %8s %8s %9s %7s %8s  %-18s %s%n",
+        "target",
+        "execs",
+        "seconds",
+        "exec/s",
+        "outcomes",
+        "corpus",
+        "crashes",
+        "lines",
+        "branches");
+    Coverage coverage = new Coverage();
+    var all =
+        Class.forName("org.xsm.bench.fuzz.Targets", true, coverage.loader())
+            .getDeclaredMethod("all");
+    all.setAccessible(true);
+    @SuppressWarnings("unchecked")
+    List<FuzzTarget> targets = (List<FuzzTarget>) all.invoke(null);
     ExecutorService runner =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -44,23 +61,39 @@ public final class Fuzz {
               return t;
             });
     int totalCrashes = 0;
-    for (FuzzTarget t : Targets.all()) {
+    for (FuzzTarget t : targets) {
       if (!only.isEmpty() && !only.contains(t.name())) {
         continue;
       }
-      Result r = fuzz(t, seconds, seed, runner, out.resolve(t.name()));
+      Result r = fuzz(t, seconds, seed, runner, out.resolve(t.name()), coverage);
       totalCrashes += r.crashes;
+      Coverage.Figures f = coverage.report(t.scope());
       System.out.printf(
-          "%-12s %10d %8.1f %8.0f %9d %7d %8d%n",
-          t.name(), r.execs, r.seconds, r.execs / r.seconds, r.outcomes, r.corpus, r.crashes);
+          "%-12s %10d %8.1f %8.0f %9d %7d %8d  %-18s %s%n",
+          t.name(),
+          r.execs,
+          r.seconds,
+          r.execs / r.seconds,
+          r.outcomes,
+          r.corpus,
+          r.crashes,
+          f.lineText(),
+          f.branchText());
     }
     System.exit(totalCrashes == 0 ? 0 : 1);
   }
 
   record Result(long execs, double seconds, int outcomes, int corpus, int crashes) {}
 
-  static Result fuzz(FuzzTarget t, int seconds, long seed, ExecutorService runner, Path crashDir)
+  static Result fuzz(
+      FuzzTarget t,
+      int seconds,
+      long seed,
+      ExecutorService runner,
+      Path crashDir,
+      Coverage coverage)
       throws Exception {
+    coverage.startTarget();
     List<byte[]> corpus = new ArrayList<>(t.seeds());
     Map<String, Boolean> outcomes = new LinkedHashMap<>();
     Set<String> crashSignatures = new HashSet<>();
@@ -71,12 +104,15 @@ public final class Fuzz {
     long execs = 0;
     for (byte[] s : List.copyOf(corpus)) {
       outcomes.put(outcome(t, s, runner, crashDir, crashSignatures), true);
+      coverage.newProbes();
     }
     while (System.nanoTime() < deadline) {
       byte[] in = m.mutate(corpus.get(pick.nextInt(corpus.size())), corpus);
       String o = outcome(t, in, runner, crashDir, crashSignatures);
       execs++;
-      if (outcomes.putIfAbsent(o, true) == null && corpus.size() < 5000) {
+      boolean newCode = coverage.newProbes();
+      boolean newOutcome = outcomes.putIfAbsent(o, true) == null;
+      if ((newCode || newOutcome) && corpus.size() < 5000) {
         corpus.add(in);
       }
     }

@@ -18,6 +18,9 @@ public interface FuzzTarget {
   /** Parses one input; returns a short description of what it decoded (for the outcome). */
   String run(byte[] input) throws Throwable;
 
+  /** The parser's classes (names with slashes, as prefixes) its coverage figures are over. */
+  List<String> scope();
+
   /** Whether {@code t} is a proper refusal of bad input. */
   boolean refusal(Throwable t);
 }

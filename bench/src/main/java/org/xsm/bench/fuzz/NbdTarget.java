@@ -30,6 +30,16 @@ final class NbdTarget implements FuzzTarget {
     return "nbd";
   }
 
+  @Override
+  public List<String> scope() {
+    return List.of(
+        "org/xsm/server/nbd/Nbd.",
+        "org/xsm/server/nbd/NbdConnection",
+        "org/xsm/server/nbd/NbdHandshake",
+        "org/xsm/server/nbd/NbdServer",
+        "org/xsm/server/nbd/NbdExport");
+  }
+
   private synchronized NbdServer server() throws IOException {
     if (server == null) {
       Thread.setDefaultUncaughtExceptionHandler((t, e) -> escaped.compareAndSet(null, e));

@@ -43,6 +43,10 @@ final class Targets {
   static FuzzTarget xmlRpc() {
     return new Simple(
         "xmlrpc",
+        List.of(
+            "org/xsm/server/rpc/XmlRpcCodec",
+            "org/xsm/server/rpc/XmlRpcRequestHandler",
+            "org/xsm/server/rpc/SurrogateReferences"),
         words(
             "<?xml version=\"1.0\"?><methodCall><methodName>session.login_with_password</methodName>"
                 + "<params><param><value><string>root</string></value></param><param><value>pw"
@@ -87,6 +91,7 @@ final class Targets {
   static FuzzTarget jsonRpc() {
     return new Simple(
         "jsonrpc",
+        List.of("org/xsm/server/rpc/JsonRpcCodec"),
         words(
             "{\"jsonrpc\":\"2.0\",\"method\":\"session.login_with_password\",\"params\":[\"root\","
                 + "\"pw\"],\"id\":1}",
@@ -120,6 +125,7 @@ final class Targets {
   static FuzzTarget vhdFooter() {
     return new Simple(
         "vhd-footer",
+        List.of("org/xsm/plugins/vhd/VhdFooter"),
         () -> List.of(VhdCreator.dynamicFooter(64L << 20).encode()),
         words("conectix", "cxsparse", "tap\0", "\u00ff\u00ff\u00ff\u00ff"),
         in -> VhdFooter.decode(in, "fuzz").toString().length() > 0 ? "ok" : "empty",
@@ -129,6 +135,7 @@ final class Targets {
   static FuzzTarget vhdHeader() {
     return new Simple(
         "vhd-header",
+        List.of("org/xsm/plugins/vhd/DynamicHeader"),
         () -> List.of(VhdCreator.dynamicHeader(1536, 32).encode()),
         words("cxsparse", "MacX", "W2ku", "W2ru", "\u0000\u0000\u0002\u0000"),
         in -> DynamicHeader.decode(in, "fuzz").toString().length() > 0 ? "ok" : "empty",
@@ -138,6 +145,7 @@ final class Targets {
   static FuzzTarget iscsiPdu() {
     return new Simple(
         "iscsi-pdu",
+        List.of("org/xsm/iscsi/array/pdu/Pdu", "org/xsm/iscsi/array/pdu/TextParameters"),
         () -> {
           ByteArrayOutputStream o = new ByteArrayOutputStream();
           byte[] text =
@@ -174,6 +182,10 @@ final class Targets {
   static FuzzTarget nfsReply() {
     return new Simple(
         "nfs-reply",
+        List.of(
+            "org/xsm/nfs/rpc/ReplyHeaders",
+            "org/xsm/nfs/rpc/XdrReader",
+            "org/xsm/nfs/client/Nfs3Xdr"),
         ReplyFuzzTarget::seeds,
         words("\0\0\0\0", "\0\0\0\1", "\u00ff\u00ff\u00ff\u00ff", "\u007f\u00ff\u00ff\u00ff"),
         in -> {
@@ -184,10 +196,22 @@ final class Targets {
   }
 
   /** A target given by its parts. */
-  record Simple(String name, Seeds seedMaker, List<byte[]> dictionary, Body body, Refusal refusal)
+  record Simple(
+      String name,
+      List<String> scope,
+      Seeds seedMaker,
+      List<byte[]> dictionary,
+      Body body,
+      Refusal refusal)
       implements FuzzTarget {
-    Simple(String name, List<byte[]> seeds, List<byte[]> dictionary, Body body, Refusal refusal) {
-      this(name, () -> seeds, dictionary, body, refusal);
+    Simple(
+        String name,
+        List<String> scope,
+        List<byte[]> seeds,
+        List<byte[]> dictionary,
+        Body body,
+        Refusal refusal) {
+      this(name, scope, () -> seeds, dictionary, body, refusal);
     }
 
     @Override
