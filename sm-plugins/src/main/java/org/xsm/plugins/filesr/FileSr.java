@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.xsm.api.ChangedBlocks;
 import org.xsm.api.DriverInfo;
@@ -23,7 +22,6 @@ import org.xsm.api.VdiDevice;
 import org.xsm.api.VdiInfo;
 import org.xsm.api.VdiMetadata;
 import org.xsm.plugins.image.ImageFormat;
-import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageStore;
 
 /**
@@ -52,7 +50,7 @@ public class FileSr implements Sr {
   private final String uuid;
   private final Runnable onDetach;
   final ReentrantLock lock = new ReentrantLock();
-  private final Map<String, Attachment> attached = new HashMap<>();
+  final Map<String, Attachment> attached = new HashMap<>();
   private GcScheduler gc;
   private volatile GcSettings gcSettings = GcSettings.DEFAULTS;
   private volatile GcThrottle throttle = new GcThrottle(GcSettings.DEFAULTS.rateBytesPerSecond());
@@ -77,7 +75,7 @@ public class FileSr implements Sr {
   }
 
   /** The SR's default image format ({@code device_config:preferred-image-formats}), if any. */
-  private volatile java.util.Optional<String> preferredFormat = java.util.Optional.empty();
+  volatile java.util.Optional<String> preferredFormat = java.util.Optional.empty();
 
   /**
    * Sets the default image format from {@code device_config:preferred-image-formats} (XCP-ng's key:
@@ -198,7 +196,7 @@ public class FileSr implements Sr {
   }
 
   /** Tells the collector's pacing that a device did foreground I/O. */
-  private void noteForeground(long bytes) {
+  void noteForeground(long bytes) {
     throttle.foreground(bytes);
   }
 
@@ -458,6 +456,8 @@ public class FileSr implements Sr {
     return n;
   }
 
+  // ---- create, delete, resize ({@link VdiLifecycle}) ----
+
   @Override
   public VdiInfo createVdi(long sizeBytes, VdiMetadata metadata) throws SmException {
     return createVdi(sizeBytes, metadata, Map.of());
@@ -471,141 +471,17 @@ public class FileSr implements Sr {
   @Override
   public VdiInfo createVdi(long sizeBytes, VdiMetadata metadata, Map<String, String> smConfig)
       throws SmException {
-    ImageFormat format;
-    try {
-      format =
-          ImageFormat.choose(
-              java.util.Optional.ofNullable(smConfig.get(ImageFormat.SM_CONFIG_KEY))
-                  .or(() -> preferredFormat),
-              sizeBytes);
-    } catch (IllegalArgumentException e) {
-      throw new SmException(SmError.VDI_CREATE, e.getMessage());
-    }
-    if (sizeBytes <= 0 || sizeBytes > format.maxSizeBytes()) {
-      throw new SmException(
-          SmError.VDI_SIZE,
-          "VDI size "
-              + sizeBytes
-              + " is outside 1.."
-              + format.maxSizeBytes()
-              + " bytes for image format "
-              + format.wireName());
-    }
-    return managed(
-        () -> {
-          String u = UUID.randomUUID().toString();
-          try {
-            modelTree(); // built before the new files appear, so they are counted once
-            writeMeta(u, metadata, false);
-            String file = VhdTree.fileOf(u, format);
-            format.create(store, file, sizeBytes);
-            model.putVhd(u, format, null, false, format.summary(store, file).virtualSizeBytes());
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.VDI_CREATE, "create of a VDI on SR " + uuid);
-          }
-          return info(existing(u), false);
-        });
+    return VdiLifecycle.createVdi(this, sizeBytes, metadata, smConfig);
   }
 
   @Override
   public void deleteVdi(String location) throws SmException {
-    managed(
-        () -> {
-          if (attached.containsKey(location)) {
-            throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is attached");
-          }
-          VhdTree.Node n = location == null ? null : modelTree().get(location);
-          try {
-            if (n == null) {
-              if (location != null && store.exists(CbtLog.fileOf(location))) {
-                Cbt.foldIntoSuccessors(store, location);
-                store.delete(CbtLog.fileOf(location));
-                PropertiesFile.deleteIfExists(store, metaFileOf(location));
-                model.removeMeta(location);
-                store.syncMetadata();
-                return null;
-              }
-              throw new SmException(
-                  SmError.VDI_MISSING, "VDI " + location + " is not on SR " + uuid);
-            }
-            if (n.hidden) {
-              throw new SmException(
-                  SmError.VDI_DELETE,
-                  "VDI " + location + " is a base copy; it is removed when its children are");
-            }
-            Cbt.foldIntoSuccessors(store, n.uuid);
-            if (!n.isLeaf()) {
-              // Other VDIs read through this one (clones of a snapshot): it becomes a hidden base
-              // copy under a fresh UUID, so the deleted VDI's UUID does not come back from scan.
-              HiddenRename.run(this, n);
-              model.invalidate(); // rare (a snapshot with clones): rebuilt at the next use
-            } else {
-              // The data goes first: a crash then leaves at worst a stray metadata file.
-              store.delete(n.file());
-              store.syncMetadata();
-              model.removeVhd(n.uuid);
-            }
-            PropertiesFile.deleteIfExists(store, metaFileOf(n.uuid));
-            model.removeMeta(n.uuid);
-            PropertiesFile.deleteIfExists(store, CbtLog.fileOf(n.uuid));
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.VDI_DELETE, "delete of VDI " + location);
-          }
-          kickGc();
-          return null;
-        });
+    VdiLifecycle.deleteVdi(this, location);
   }
 
   @Override
   public VdiInfo resize(String location, long newSizeBytes) throws SmException {
-    return managed(
-        () -> {
-          VhdTree.Node n = existing(location);
-          if (attached.containsKey(location)) {
-            throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is attached");
-          }
-          if (info(n, false).readOnly()) {
-            throw new SmException(
-                SmError.VDI_RESIZE, "VDI " + location + " is read-only (a snapshot or base copy)");
-          }
-          if (newSizeBytes < n.virtualSizeBytes) {
-            throw new SmException(
-                SmError.VDI_SIZE,
-                "VDI "
-                    + location
-                    + " cannot shrink from "
-                    + n.virtualSizeBytes
-                    + " to "
-                    + newSizeBytes
-                    + " bytes");
-          }
-          if (newSizeBytes > n.format.maxSizeBytes()) {
-            throw new SmException(
-                SmError.VDI_SIZE,
-                "VDI "
-                    + location
-                    + " is a "
-                    + n.format.wireName()
-                    + " image, which cannot exceed "
-                    + n.format.maxSizeBytes()
-                    + " bytes ("
-                    + (n.format.maxSizeBytes() >> 30)
-                    + " GiB); asked for "
-                    + newSizeBytes
-                    + (n.format == ImageFormat.VHD
-                        ? ". Disks past 2 TiB need a qcow2 VDI (sm_config image-format=qcow2):"
-                            + " create one and copy this disk into it"
-                        : ""));
-          }
-          try {
-            n.format.resize(store, n.file(), newSizeBytes);
-            long virtual = n.format.summary(store, n.file()).virtualSizeBytes();
-            model.putVhd(n.uuid, n.format, n.parentUuid, n.hidden, virtual);
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.VDI_RESIZE, "resize of VDI " + location);
-          }
-          return info(existing(location));
-        });
+    return VdiLifecycle.resize(this, location, newSizeBytes);
   }
 
   // ---- snapshot and clone ----
@@ -670,189 +546,58 @@ public class FileSr implements Sr {
     return a == null ? null : a.device;
   }
 
-  // ---- attach and activate ----
+  // ---- attach and activate ({@link VdiAttachments}) ----
 
   @Override
   public void attachVdi(String location, boolean writable) throws SmException {
-    managed(
-        () -> {
-          VhdTree.Node n = existing(location);
-          if (attached.containsKey(location)) {
-            throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is already attached");
-          }
-          VdiInfo vi = info(n, false);
-          if (writable && vi.readOnly()) {
-            throw new SmException(
-                SmError.VDI_UNAVAILABLE,
-                "VDI "
-                    + location
-                    + (n.hidden ? " is a base copy" : " is a snapshot")
-                    + " and can only be attached read-only");
-          }
-          try (DiskChain c = n.format.open(store, n.file(), false)) {
-            c.depth();
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.VDI_LOAD, "attach of VDI " + location);
-          }
-          attached.put(location, new Attachment(writable));
-          return null;
-        });
+    VdiAttachments.attachVdi(this, location, writable);
   }
 
   @Override
   public VdiDevice activateVdi(String location) throws SmException {
-    return managed(
-        () -> {
-          Attachment a = attached.get(location);
-          if (a == null) {
-            throw new SmException(
-                SmError.BAD_REQUEST, "VDI " + location + " must be attached before activation");
-          }
-          if (a.device == null) {
-            try {
-              a.device =
-                  VhdVdiDevice.open(store, existing(location), !a.writable, this::noteForeground);
-              LeafWriteTracker t = gcMeters.tracker(location);
-              if (t != null) {
-                t.disturb(); // a leaf-coalesce copying from the file does not see this device
-              }
-            } catch (IOException e) {
-              throw SmErrors.of(e, SmError.VDI_UNAVAILABLE, "activate of VDI " + location);
-            }
-          }
-          return a.device;
-        });
+    return VdiAttachments.activateVdi(this, location);
   }
 
   @Override
   public void deactivateVdi(String location) throws SmException {
-    locked(
-        () -> {
-          Attachment a = attached.get(location);
-          if (a != null && a.device != null) {
-            try {
-              a.device.close();
-            } catch (IOException e) {
-              throw SmErrors.of(e, SmError.EIO, "deactivate of VDI " + location);
-            } finally {
-              a.device = null;
-            }
-          }
-          return null;
-        });
+    VdiAttachments.deactivateVdi(this, location);
   }
 
   @Override
   public void detachVdi(String location) throws SmException {
-    deactivateVdi(location);
-    locked(() -> attached.remove(location));
+    VdiAttachments.detachVdi(this, location);
   }
 
   @Override
   public String generateConfig(String location) throws SmException {
-    return managed(
-        () -> {
-          existing(location);
-          return "xsm-vdi-config:v1;sr=" + uuid + ";vdi=" + location;
-        });
+    return VdiAttachments.generateConfig(this, location);
   }
 
   @Override
   public VdiDevice activateFromConfig(String config) throws SmException {
-    Map<String, String> kv = new HashMap<>();
-    String prefix = "xsm-vdi-config:v1;";
-    if (config == null || !config.startsWith(prefix)) {
-      throw new SmException(SmError.BAD_REQUEST, "not a VDI config of this driver: " + config);
-    }
-    for (String part : config.substring(prefix.length()).split(";")) {
-      int eq = part.indexOf('=');
-      if (eq > 0) {
-        kv.put(part.substring(0, eq), part.substring(eq + 1));
-      }
-    }
-    if (!uuid.equals(kv.get("sr"))) {
-      throw new SmException(
-          SmError.BAD_REQUEST, "VDI config is for SR " + kv.get("sr") + ", not " + uuid);
-    }
-    String location = kv.get("vdi");
-    attachVdi(location, !managed(() -> info(existing(location), false)).readOnly());
-    return activateVdi(location);
+    return VdiAttachments.activateFromConfig(this, config);
   }
 
-  // ---- CBT ----
+  // ---- CBT ({@link CbtOperations}) ----
 
   @Override
   public void enableCbt(String location) throws SmException {
-    managed(
-        () -> {
-          VhdTree.Node n = existing(location);
-          try {
-            if (!store.exists(CbtLog.fileOf(n.uuid))) {
-              new CbtLog(null, n.virtualSizeBytes, true, new java.util.BitSet())
-                  .write(store, n.uuid);
-            }
-            VhdVdiDevice d = activeDevice(location);
-            if (d != null) {
-              d.startTracking();
-            }
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.GENERAL, "enable CBT on VDI " + location);
-          }
-          return null;
-        });
+    CbtOperations.enableCbt(this, location);
   }
 
   @Override
   public void disableCbt(String location) throws SmException {
-    managed(
-        () -> {
-          existing(location);
-          VhdVdiDevice d = activeDevice(location);
-          if (d != null) {
-            d.stopTracking();
-          }
-          try {
-            PropertiesFile.deleteIfExists(store, CbtLog.fileOf(location));
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.GENERAL, "disable CBT on VDI " + location);
-          }
-          return null;
-        });
+    CbtOperations.disableCbt(this, location);
   }
 
   @Override
   public ChangedBlocks listChangedBlocks(String fromLocation, String toLocation)
       throws SmException {
-    return locked(() -> Cbt.changedBlocks(this, fromLocation, toLocation));
+    return CbtOperations.listChangedBlocks(this, fromLocation, toLocation);
   }
 
   @Override
   public void dataDestroy(String location) throws SmException {
-    managed(
-        () -> {
-          VhdTree.Node n = existing(location);
-          try {
-            if (!store.exists(CbtLog.fileOf(location))) {
-              throw new SmException(
-                  SmError.VDI_NO_CBT_METADATA, "VDI " + location + " has no CBT log");
-            }
-            if (!readOnlyFlag(location) || attached.containsKey(location)) {
-              throw new SmException(
-                  SmError.BAD_REQUEST,
-                  "data destroy needs a detached snapshot VDI; " + location + " is not one");
-            }
-            if (!n.isLeaf()) {
-              throw new SmException(
-                  SmError.BAD_REQUEST,
-                  "VDI " + location + " has clones reading through it; its data must stay");
-            }
-            store.delete(n.file());
-            store.syncMetadata();
-            model.removeVhd(n.uuid);
-          } catch (IOException e) {
-            throw SmErrors.of(e, SmError.VDI_DELETE, "data destroy of VDI " + location);
-          }
-          return null;
-        });
+    CbtOperations.dataDestroy(this, location);
   }
 }
