@@ -2,16 +2,11 @@ package org.xsm.plugins.qcow2;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.NoSuchFileException;
-import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import org.xsm.plugins.store.DiskChain;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.store.IoActions;
+import org.xsm.plugins.store.LayeredChain;
 
 /**
  * A qcow2 image and its backing files, read and written as one disk. A read is cut into extents,
@@ -24,18 +19,17 @@ import org.xsm.plugins.store.IoActions;
  * <p>Thread-safety: reads may run concurrently with each other and with one write; writes are
  * serialized. A read and a write of the same bytes at the same time see old or new data.
  */
-public final class Qcow2Chain implements DiskChain {
+public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
   /** Longest chain the engine opens. */
-  public static final int MAX_DEPTH = 256;
+  public static final int MAX_DEPTH = LayeredChain.MAX_DEPTH;
 
   /** Largest run written or read with one call. */
   private static final int MAX_RUN_BYTES = 8 << 20;
 
-  private final List<Qcow2Image> layers;
   private final Object writeLock = new Object();
 
   private Qcow2Chain(List<Qcow2Image> layers) {
-    this.layers = List.copyOf(layers);
+    super(layers);
   }
 
   /**
@@ -45,37 +39,40 @@ public final class Qcow2Chain implements DiskChain {
    */
   public static Qcow2Chain open(ImageStore store, String leaf, boolean writable)
       throws IOException {
-    List<Qcow2Image> layers = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    try {
-      Qcow2Image img = Qcow2Image.open(store, leaf, writable);
-      layers.add(img);
-      seen.add(leaf);
-      Optional<String> next = img.backingFileName();
-      while (next.isPresent()) {
-        String parentName = next.get();
-        if (!seen.add(parentName)) {
-          throw Qcow2Header.bad(img.where(), "backing chain has a cycle at " + parentName);
-        }
-        if (layers.size() >= MAX_DEPTH) {
-          throw Qcow2Header.bad(store.describe(leaf), "backing chain is deeper than " + MAX_DEPTH);
-        }
-        Qcow2Image parent;
-        try {
-          parent = Qcow2Image.open(store, parentName, false);
-        } catch (NoSuchFileException e) {
-          throw Qcow2Header.bad(
-              img.where(), "backing file " + store.describe(parentName) + " not found");
-        }
-        layers.add(parent);
-        checkLink(img, parent);
-        img = parent;
-        next = img.backingFileName();
-      }
-      return new Qcow2Chain(layers);
-    } catch (IOException | RuntimeException e) {
-      IoActions.forAll(layers, Qcow2Image::close);
-      throw e;
+    return new Qcow2Chain(
+        openLayers(store, leaf, writable, new java.util.HashMap<>(), new Qcow2Links(store)));
+  }
+
+  /** How qcow2 layers link: by backing file name and, with xsm's extension, UUID. */
+  private record Qcow2Links(ImageStore store) implements Links<Qcow2Image> {
+    @Override
+    public Qcow2Image open(String name, boolean writable) throws IOException {
+      return Qcow2Image.open(store, name, writable);
+    }
+
+    @Override
+    public Optional<String> parentName(Qcow2Image child) {
+      return child.backingFileName();
+    }
+
+    @Override
+    public void check(Qcow2Image child, Qcow2Image parent) throws IOException {
+      checkLink(child, parent);
+    }
+
+    @Override
+    public IOException badChain(String leaf, String what) {
+      return Qcow2Header.bad(leaf, "backing chain " + what);
+    }
+
+    @Override
+    public IOException broken(Qcow2Image child, String what) {
+      return Qcow2Header.bad(child.where(), what);
+    }
+
+    @Override
+    public String parentWord() {
+      return "backing file";
     }
   }
 
@@ -116,20 +113,6 @@ public final class Qcow2Chain implements DiskChain {
     }
   }
 
-  /** The layers, leaf first. */
-  public List<Qcow2Image> layers() {
-    return layers;
-  }
-
-  public Qcow2Image leaf() {
-    return layers.get(0);
-  }
-
-  @Override
-  public int depth() {
-    return layers.size();
-  }
-
   @Override
   public long virtualSizeBytes() {
     return leaf().virtualSizeBytes();
@@ -159,8 +142,8 @@ public final class Qcow2Chain implements DiskChain {
 
   private Extent resolve(long off, long max) throws IOException {
     long len = max;
-    for (int i = 0; i < layers.size(); i++) {
-      Qcow2Image l = layers.get(i);
+    for (int i = 0; i < layers().size(); i++) {
+      Qcow2Image l = layers().get(i);
       long size = l.virtualSizeBytes();
       if (off >= size) {
         break;
@@ -214,21 +197,13 @@ public final class Qcow2Chain implements DiskChain {
       if (e.isZero()) {
         zero(part);
       } else if (e.isCompressed()) {
-        layers.get(e.layer()).readCompressed(e.entry(), e.inCluster(), part);
+        layers().get(e.layer()).readCompressed(e.entry(), e.inCluster(), part);
       } else {
-        layers.get(e.layer()).readData(part, e.host());
+        layers().get(e.layer()).readData(part, e.host());
       }
       dst.position(dst.position() + (int) runLen);
       off += runLen;
       e = next;
-    }
-  }
-
-  private static final byte[] ZEROS = new byte[64 * 1024];
-
-  private static void zero(ByteBuffer dst) {
-    while (dst.hasRemaining()) {
-      dst.put(ZEROS, 0, Math.min(dst.remaining(), ZEROS.length));
     }
   }
 
@@ -369,7 +344,7 @@ public final class Qcow2Chain implements DiskChain {
   public BitSet allocatedClusters() throws IOException {
     int leafBits = leaf().clusterBits();
     BitSet out = new BitSet();
-    for (Qcow2Image l : layers) {
+    for (Qcow2Image l : layers()) {
       BitSet b = l.allocatedClusters();
       if (l.clusterBits() == leafBits) {
         out.or(b);
@@ -388,23 +363,5 @@ public final class Qcow2Chain implements DiskChain {
   @Override
   public void flush() throws IOException {
     leaf().flush();
-  }
-
-  private void checkRange(long offset, int length) {
-    if (offset < 0 || length < 0 || offset > virtualSizeBytes() - length) {
-      throw new IndexOutOfBoundsException(
-          "range "
-              + offset
-              + "+"
-              + length
-              + " is outside the disk of "
-              + virtualSizeBytes()
-              + " bytes");
-    }
-  }
-
-  @Override
-  public void close() throws IOException {
-    IoActions.forAll(layers, Qcow2Image::close);
   }
 }

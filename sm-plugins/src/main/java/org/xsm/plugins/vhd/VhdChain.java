@@ -2,15 +2,11 @@ package org.xsm.plugins.vhd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.NoSuchFileException;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.xsm.plugins.store.DiskChain;
+import java.util.Optional;
 import org.xsm.plugins.store.ImageStore;
-import org.xsm.plugins.store.IoActions;
+import org.xsm.plugins.store.LayeredChain;
 
 /**
  * A VHD and its ancestors, read and written as one disk: reads honour each layer's sector bitmaps
@@ -20,14 +16,12 @@ import org.xsm.plugins.store.IoActions;
  * <p>Thread-safety: reads and writes may be issued from several threads; each layer serializes its
  * own metadata. A write and a read of the same bytes at the same time see old or new data.
  */
-public final class VhdChain implements DiskChain {
+public final class VhdChain extends LayeredChain<VhdImage> {
   /** Longest chain the engine opens; far beyond xapi's snapshot limit of 30. */
-  public static final int MAX_DEPTH = 256;
-
-  private final List<VhdImage> layers;
+  public static final int MAX_DEPTH = LayeredChain.MAX_DEPTH;
 
   private VhdChain(List<VhdImage> layers) {
-    this.layers = List.copyOf(layers);
+    super(layers);
   }
 
   /**
@@ -47,52 +41,45 @@ public final class VhdChain implements DiskChain {
   public static VhdChain open(
       ImageStore store, String leaf, boolean writable, Map<String, VhdImage> openParents)
       throws IOException {
-    List<VhdImage> layers = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    try {
-      VhdImage img = VhdImage.open(store, leaf, writable);
-      layers.add(img);
-      seen.add(leaf);
-      while (img.hasParent()) {
-        String parentName = parentFileName(img);
-        if (!seen.add(parentName)) {
-          throw new VhdFormatException(
-              "VHD chain of " + store.describe(leaf) + " has a cycle at " + parentName);
-        }
-        if (layers.size() >= MAX_DEPTH) {
-          throw new VhdFormatException(
-              "VHD chain of " + store.describe(leaf) + " is deeper than " + MAX_DEPTH);
-        }
-        VhdImage parent = openParents.remove(parentName);
-        try {
-          if (parent == null) {
-            parent = VhdImage.open(store, parentName, false);
-          }
-        } catch (NoSuchFileException e) {
-          throw new VhdFormatException(
-              "VHD " + img.where() + ": parent " + store.describe(parentName) + " not found");
-        }
-        layers.add(parent);
-        if (!parent.footer().uuid().equals(img.header().parentUuid())) {
-          throw new VhdFormatException(
-              "VHD "
-                  + img.where()
-                  + ": parent UUID "
-                  + img.header().parentUuid()
-                  + " does not match "
-                  + parent.where()
-                  + " (UUID "
-                  + parent.footer().uuid()
-                  + ")");
-        }
-        img = parent;
+    return new VhdChain(openLayers(store, leaf, writable, openParents, new VhdLinks(store)));
+  }
+
+  /** How VHD layers link: by the parent's base name and UUID in the child's header. */
+  private record VhdLinks(ImageStore store) implements Links<VhdImage> {
+    @Override
+    public VhdImage open(String name, boolean writable) throws IOException {
+      return VhdImage.open(store, name, writable);
+    }
+
+    @Override
+    public Optional<String> parentName(VhdImage child) {
+      return child.hasParent() ? Optional.of(parentFileName(child)) : Optional.empty();
+    }
+
+    @Override
+    public void check(VhdImage child, VhdImage parent) throws IOException {
+      if (!parent.footer().uuid().equals(child.header().parentUuid())) {
+        throw new VhdFormatException(
+            "VHD "
+                + child.where()
+                + ": parent UUID "
+                + child.header().parentUuid()
+                + " does not match "
+                + parent.where()
+                + " (UUID "
+                + parent.footer().uuid()
+                + ")");
       }
-      return new VhdChain(layers);
-    } catch (IOException | RuntimeException e) {
-      for (VhdImage l : layers) {
-        l.close();
-      }
-      throw e;
+    }
+
+    @Override
+    public IOException badChain(String leaf, String what) {
+      return new VhdFormatException("VHD chain of " + leaf + " " + what);
+    }
+
+    @Override
+    public IOException broken(VhdImage child, String what) {
+      return new VhdFormatException("VHD " + child.where() + ": " + what);
     }
   }
 
@@ -113,11 +100,11 @@ public final class VhdChain implements DiskChain {
    */
   public Map<String, VhdImage> closeLeaf() throws IOException {
     Map<String, VhdImage> parents = new java.util.HashMap<>();
-    for (VhdImage l : layers.subList(1, layers.size())) {
+    for (VhdImage l : layers().subList(1, layers().size())) {
       parents.put(l.name(), l);
     }
     try {
-      layers.get(0).close();
+      layers().get(0).close();
     } catch (IOException | RuntimeException e) {
       for (VhdImage p : parents.values()) {
         try {
@@ -129,21 +116,6 @@ public final class VhdChain implements DiskChain {
       throw e;
     }
     return parents;
-  }
-
-  /** The layers, leaf first. */
-  public List<VhdImage> layers() {
-    return layers;
-  }
-
-  public VhdImage leaf() {
-    return layers.get(0);
-  }
-
-  /** Number of files in the chain (1 for a disk without parent). */
-  @Override
-  public int depth() {
-    return layers.size();
   }
 
   @Override
@@ -159,11 +131,11 @@ public final class VhdChain implements DiskChain {
   }
 
   private void readLayer(int i, long off, ByteBuffer dst) throws IOException {
-    if (i == layers.size()) {
+    if (i == layers().size()) {
       zero(dst);
       return;
     }
-    VhdImage l = layers.get(i);
+    VhdImage l = layers().get(i);
     long size = l.virtualSizeBytes();
     if (off >= size) {
       zero(dst);
@@ -224,15 +196,6 @@ public final class VhdChain implements DiskChain {
     }
   }
 
-  private static void zero(ByteBuffer dst) {
-    while (dst.hasRemaining()) {
-      int n = Math.min(dst.remaining(), ZEROS.length);
-      dst.put(ZEROS, 0, n);
-    }
-  }
-
-  private static final byte[] ZEROS = new byte[64 * 1024];
-
   /**
    * Writes {@code src.remaining()} bytes at {@code offset} into the leaf. Partial sectors are
    * completed with the chain's current content (read-modify-write).
@@ -270,23 +233,5 @@ public final class VhdChain implements DiskChain {
   @Override
   public void flush() throws IOException {
     leaf().flush();
-  }
-
-  private void checkRange(long offset, int length) {
-    if (offset < 0 || length < 0 || offset > virtualSizeBytes() - length) {
-      throw new IndexOutOfBoundsException(
-          "range "
-              + offset
-              + "+"
-              + length
-              + " is outside the disk of "
-              + virtualSizeBytes()
-              + " bytes");
-    }
-  }
-
-  @Override
-  public void close() throws IOException {
-    IoActions.forAll(layers, VhdImage::close);
   }
 }
