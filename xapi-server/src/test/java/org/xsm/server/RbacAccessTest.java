@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.session.LocalUsers;
 import org.xsm.server.session.Sessions;
 
 /**
@@ -42,6 +43,7 @@ class RbacAccessTest extends SdkTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Inject Sessions sessions;
+  @Inject LocalUsers localUsers;
 
   private Subject subjectOf(String user) throws Exception {
     for (Map.Entry<Subject, Subject.Record> e : Subject.getAllRecords(c).entrySet()) {
@@ -58,7 +60,7 @@ class RbacAccessTest extends SdkTest {
 
   @Test
   void subjectsDecideWhoLogsInAndWithWhichRole() throws Exception {
-    sessions.setPassword("rb-subject", "rb-subject-pw", "read-only");
+    localUsers.setPassword("rb-subject", "rb-subject-pw", "read-only");
     Subject s = subjectOf("rb-subject");
     assertThat(s.getOtherConfig(c)).containsEntry("subject-name", "rb-subject");
     s.destroy(c);

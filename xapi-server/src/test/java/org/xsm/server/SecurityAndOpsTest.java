@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.xsm.server.session.LocalUsers;
 import org.xsm.server.session.Sessions;
 
 /** Roles, session expiry, and the operator endpoints (metrics, health). */
@@ -28,10 +29,11 @@ class SecurityAndOpsTest {
   URL url;
 
   @Inject Sessions sessions;
+  @Inject LocalUsers localUsers;
 
   @Test
   void readOnlyRoleCanReadButNotWrite() throws Exception {
-    sessions.setPassword("viewer", "viewer-pw", "read-only");
+    localUsers.setPassword("viewer", "viewer-pw", "read-only");
     Connection c = new Connection(url);
     Session.loginWithPassword(c, "viewer", "viewer-pw", "2.21");
     Pool pool = Pool.getAll(c).iterator().next();

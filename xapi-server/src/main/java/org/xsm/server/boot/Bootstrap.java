@@ -28,6 +28,7 @@ import org.xsm.server.model.VdiType;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.session.LocalUsers;
 import org.xsm.server.session.Sessions;
 import org.xsm.server.sr.SrService;
 import org.xsm.server.vdi.VdiService;
@@ -44,6 +45,7 @@ public class Bootstrap {
 
   @Inject Database db;
   @Inject Sessions sessions;
+  @Inject LocalUsers localUsers;
   @Inject SrService storage;
   @Inject VmService vms;
   @Inject VdiService vdis;
@@ -71,8 +73,8 @@ public class Bootstrap {
     db.beginCall();
     try {
       sessions.forgetStaleSessions();
-      sessions.bootstrapRoot();
-      sessions.bootstrapUsers();
+      localUsers.bootstrapRoot();
+      localUsers.bootstrapUsers();
       vms.haltAllAfterRestart();
       if (db.all(Host.CLASS).isEmpty()) {
         firstStart();

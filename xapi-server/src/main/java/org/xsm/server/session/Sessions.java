@@ -1,18 +1,12 @@
 package org.xsm.server.session;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
 import org.jboss.logging.Logger;
 import org.xsm.server.db.Database;
 import org.xsm.server.model.Host;
@@ -30,21 +24,19 @@ import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.SessionCheck;
 
 /**
- * Login, logout and session checks. Passwords are kept as salted PBKDF2 hashes ({@link
- * Credential}). Live sessions are also held in memory, so checking one costs no database read; a
- * session idle longer than {@code XSM_SESSION_IDLE_SECONDS} (default one day) expires.
+ * Login, logout and session checks; passwords are checked by {@link LocalUsers}. Live sessions are
+ * also held in memory, so checking one costs no database read; a session idle longer than {@code
+ * XSM_SESSION_IDLE_SECONDS} (default one day) expires.
  */
 @ApplicationScoped
 public class Sessions implements SessionCheck {
   private static final Logger LOG = Logger.getLogger(Sessions.class);
-  private static final int ITERATIONS = 50_000;
-
-  private static final String ROOT = "root";
 
   @Inject Database db;
   @Inject Subjects subjects;
   @Inject Roles roles;
   @Inject LoginThrottle throttle;
+  @Inject LocalUsers localUsers;
 
   /** {@code XSM_MAX_SESSIONS_PER_USER}: beyond it, a login ends the user's oldest session. */
   @org.eclipse.microprofile.config.inject.ConfigProperty(
@@ -68,41 +60,12 @@ public class Sessions implements SessionCheck {
   private boolean checkPassword(String user, String password) throws XenApiException {
     String from = org.xsm.server.rpc.CallOrigin.current();
     throttle.check(user, from);
-    if (!passwordMatches(user, password)) {
+    if (!localUsers.passwordMatches(user, password)) {
       throttle.failed(user, from);
       return false;
     }
     throttle.succeeded(user, from);
     return true;
-  }
-
-  /** {@code XSM_ROOT_PASSWORD} (environment) or {@code xsm.root-password}. */
-  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.root-password")
-  java.util.Optional<String> rootPassword;
-
-  /**
-   * {@code XSM_USERS}: more local users, {@code name:password:role} separated by {@code ;} (role:
-   * one of xapi's six, e.g. {@code vm-operator}); applied at every start.
-   */
-  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.users")
-  java.util.Optional<String> users;
-
-  /** Creates or updates the users of {@code XSM_USERS}. */
-  public void bootstrapUsers() throws XenApiException {
-    if (users.isEmpty() || users.get().isBlank()) {
-      return;
-    }
-    for (String entry : users.get().split(";")) {
-      String[] p = entry.trim().split(":", 3);
-      if (p.length != 3 || StaticRole.byLabel(p[2]) == null || p[0].equals("root")) {
-        throw new IllegalArgumentException(
-            "XSM_USERS entry '"
-                + entry
-                + "' is not name:password:role with a user other than root and a role among "
-                + java.util.Arrays.stream(StaticRole.values()).map(StaticRole::wire).toList());
-      }
-      setPassword(p[0], p[1], p[2]);
-    }
   }
 
   /**
@@ -125,87 +88,10 @@ public class Sessions implements SessionCheck {
     idleMillis = ms;
   }
 
-  /** Creates root on first start (and resets its password when XSM_ROOT_PASSWORD is given). */
-  public void bootstrapRoot() throws XenApiException {
-    String given = rootPassword.orElse(null);
-    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById(ROOT));
-    if (existing != null && given == null) {
-      return;
-    }
-    String pw = given;
-    if (pw == null) {
-      byte[] r = new byte[12];
-      new SecureRandom().nextBytes(r);
-      pw = Base64.getUrlEncoder().withoutPadding().encodeToString(r);
-      LOG.infof("Generated the root password (shown once): %s", pw);
-    }
-    setPassword(ROOT, pw, StaticRole.POOL_ADMIN.wire());
-  }
-
-  /**
-   * Creates or updates a local user and, but for root, its subject holding {@code role}.
-   *
-   * @param role one of xapi's six role names
-   */
-  public void setPassword(String user, String password, String role) throws XenApiException {
-    StaticRole r = StaticRole.byLabel(role);
-    if (r == null) {
-      throw new IllegalArgumentException("no such role: " + role);
-    }
-    byte[] salt = new byte[16];
-    new SecureRandom().nextBytes(salt);
-    String saltB64 = Base64.getEncoder().encodeToString(salt);
-    String hash = hash(password, salt);
-    QuarkusTransaction.requiringNew()
-        .run(
-            () -> {
-              Credential c = Credential.findById(user);
-              if (c == null) {
-                c = new Credential();
-                c.name = user;
-                c.salt = saltB64;
-                c.hash = hash;
-                c.role = role;
-                c.persist();
-              } else {
-                c.salt = saltB64;
-                c.hash = hash;
-                c.role = role;
-              }
-            });
-    if (db.where(User.SHORT_NAME, user).isEmpty()) {
-      db.create(
-          User.CLASS, Values.of(User.CLASS).with(User.SHORT_NAME, user).with(User.FULLNAME, user));
-    }
-    if (!user.equals(ROOT)) {
-      subjects.assign(user, r);
-    }
-  }
-
-  private static String hash(String password, byte[] salt) {
-    try {
-      SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
-      byte[] h =
-          f.generateSecret(new PBEKeySpec(password.toCharArray(), salt, ITERATIONS, 256))
-              .getEncoded();
-      return Base64.getEncoder().encodeToString(h);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** session.get_this_host / get_this_user of a valid session. */
   public <T> T field(String ref, org.xsm.server.model.Field<Session, T> f) throws XenApiException {
     validate(ref);
     return db.get(Ref.<Session>of(ref), f);
-  }
-
-  /** Whether {@code password} is the local user's, by its salted hash. */
-  private boolean passwordMatches(String user, String password) {
-    Credential c = QuarkusTransaction.requiringNew().call(() -> Credential.findById(user));
-    return c != null
-        && MessageDigest.isEqual(
-            hash(password, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes());
   }
 
   /**
@@ -323,7 +209,7 @@ public class Sessions implements SessionCheck {
    *     RBAC_PERMISSION_DENIED when its subject has no role (both as xapi)
    */
   private CallContext caller(String session, String user) throws XenApiException {
-    if (user.equals(ROOT)) {
+    if (user.equals(LocalUsers.ROOT)) {
       return new CallContext(session, user, StaticRole.POOL_ADMIN, true, null);
     }
     Ref<Subject> subject =
@@ -358,7 +244,7 @@ public class Sessions implements SessionCheck {
    */
   public String localLogin(List<Object> a) throws XenApiException {
     String user = Params.str(a, 0);
-    if (!user.equals(ROOT) || !checkPassword(user, Params.str(a, 1))) {
+    if (!user.equals(LocalUsers.ROOT) || !checkPassword(user, Params.str(a, 1))) {
       throw new XenApiException(
           XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
     }
@@ -383,7 +269,7 @@ public class Sessions implements SessionCheck {
           XenApiError.USER_IS_NOT_LOCAL_SUPERUSER,
           "Failed to change password for user " + caller.user());
     }
-    setPassword(ROOT, newPassword, StaticRole.POOL_ADMIN.wire());
+    localUsers.setPassword(LocalUsers.ROOT, newPassword, StaticRole.POOL_ADMIN.wire());
   }
 
   /** session.get_all_subject_identifiers: the identifiers of every logged-in subject. */
