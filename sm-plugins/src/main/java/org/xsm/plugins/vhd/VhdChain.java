@@ -123,77 +123,25 @@ public final class VhdChain extends LayeredChain<VhdImage> {
     return leaf().virtualSizeBytes();
   }
 
-  /** Reads {@code dst.remaining()} bytes of the disk at {@code offset}. */
+  /**
+   * Reads {@code dst.remaining()} bytes of the disk at {@code offset}: planned, then read, in
+   * parallel where the plan spans several files ({@link ReadPlan}).
+   */
   @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
-    readLayer(0, offset, dst);
+    readInto(dst, offset);
   }
 
-  private void readLayer(int i, long off, ByteBuffer dst) throws IOException {
-    if (i == layers().size()) {
-      zero(dst);
-      return;
-    }
-    VhdImage l = layers().get(i);
-    long size = l.virtualSizeBytes();
-    if (off >= size) {
-      zero(dst);
-      return;
-    }
-    if (off + dst.remaining() > size) {
-      int inside = (int) (size - off);
-      ByteBuffer head = dst.slice().limit(inside);
-      readLayer(i, off, head);
-      dst.position(dst.position() + inside);
-      zero(dst);
-      return;
-    }
-    if (l.isFixed()) {
-      l.readFile(dst, off);
-      return;
-    }
-    int bs = l.blockSize();
-    while (dst.hasRemaining()) {
-      int block = (int) (off / bs);
-      int inBlock = (int) (off % bs);
-      int n = Math.min(bs - inBlock, dst.remaining());
-      ByteBuffer part = dst.slice().limit(n);
-      if (!l.isAllocated(block)) {
-        readLayer(i + 1, off, part);
-      } else if (l.isFull(block)) {
-        l.readFile(part, l.dataOffset(block) + inBlock);
-      } else {
-        readRuns(i, l, block, (long) block * bs, inBlock, part);
-      }
-      dst.position(dst.position() + n);
-      off += n;
-    }
+  private void readInto(ByteBuffer dst, long offset) throws IOException {
+    int n = dst.remaining();
+    ByteBuffer target = dst.slice();
+    new ReadPlan(layers()).plan(offset, 0, n).execute(target, n);
+    dst.position(dst.position() + n);
   }
 
-  /** Reads part of an allocated, partly filled block: runs of present sectors from this layer. */
-  private void readRuns(int i, VhdImage l, int block, long blockStart, int from, ByteBuffer part)
-      throws IOException {
-    byte[] bitmap = l.bitmap(block);
-    long data = l.dataOffset(block);
-    int pos = from;
-    int end = from + part.remaining();
-    while (pos < end) {
-      boolean present = Be.bit(bitmap, pos / 512);
-      int runEnd = (pos / 512 + 1) * 512;
-      while (runEnd < end && Be.bit(bitmap, runEnd / 512) == present) {
-        runEnd += 512;
-      }
-      runEnd = Math.min(runEnd, end);
-      ByteBuffer run = part.slice().limit(runEnd - pos);
-      if (present) {
-        l.readFile(run, data + pos);
-      } else {
-        readLayer(i + 1, blockStart + pos, run);
-      }
-      part.position(part.position() + (runEnd - pos));
-      pos = runEnd;
-    }
+  static void fillZeros(ByteBuffer dst) {
+    zero(dst);
   }
 
   /**
@@ -213,7 +161,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
         int n = Math.min(512 - inSector, src.remaining());
         ByteBuffer sector = ByteBuffer.allocate(512);
         long start = offset - inSector;
-        readLayer(0, start, sector);
+        readInto(sector, start);
         sector.clear().position(inSector);
         sector.put(src.slice().limit(n)).clear();
         leaf.writeSectors(start, sector);
