@@ -2,11 +2,13 @@ package org.xsm.plugins.qcow2;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LayeredChain;
+import org.xsm.plugins.store.ParallelReads;
 
 /**
  * A qcow2 image and its backing files, read and written as one disk. A read is cut into extents,
@@ -174,17 +176,25 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
     readAt(dst, offset);
   }
 
+  /**
+   * Resolves the extents first, merging those that continue each other, then reads them through
+   * {@link ParallelReads}: in parallel when they come from several files and are large enough.
+   */
   private void readAt(ByteBuffer dst, long offset) throws IOException {
+    int total = dst.remaining();
+    List<ParallelReads.Piece> reads = new ArrayList<>();
+    long layersSeen = 0;
     long off = offset;
+    int pos = 0;
     Extent e = null;
-    while (dst.hasRemaining()) {
+    while (pos < total) {
       if (e == null) {
-        e = resolve(off, dst.remaining());
+        e = resolve(off, total - pos);
       }
       long runLen = e.length();
       Extent next = null;
-      while (runLen < dst.remaining() && runLen < MAX_RUN_BYTES) {
-        next = resolve(off + runLen, dst.remaining() - runLen);
+      while (runLen < total - pos && runLen < MAX_RUN_BYTES) {
+        next = resolve(off + runLen, total - pos - runLen);
         Extent tail =
             new Extent(e.layer(), e.host() + runLen - e.length(), e.entry(), 0, e.length());
         if (!tail.continuedBy(next)) {
@@ -193,18 +203,27 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
         runLen += next.length();
         next = null;
       }
-      ByteBuffer part = dst.slice().limit((int) runLen);
-      if (e.isZero()) {
-        zero(part);
-      } else if (e.isCompressed()) {
-        layers().get(e.layer()).readCompressed(e.entry(), e.inCluster(), part);
+      Extent x = e;
+      if (x.isZero()) {
+        reads.add(new ParallelReads.Piece(LayeredChain::fillZeros, pos, (int) runLen, true));
       } else {
-        layers().get(e.layer()).readData(part, e.host());
+        Qcow2Image l = layers().get(x.layer());
+        layersSeen |= 1L << Math.min(x.layer(), 63);
+        ParallelReads.Source from =
+            x.isCompressed()
+                ? part -> l.readCompressed(x.entry(), x.inCluster(), part)
+                : part -> l.readData(part, x.host());
+        reads.add(new ParallelReads.Piece(from, pos, (int) runLen, false));
       }
-      dst.position(dst.position() + (int) runLen);
+      pos += (int) runLen;
       off += runLen;
       e = next;
     }
+    ParallelReads.run(
+        reads,
+        dst.slice(),
+        Long.bitCount(layersSeen) > 1 && total >= ParallelReads.PARALLEL_MIN_BYTES);
+    dst.position(dst.position() + total);
   }
 
   /** Writes {@code src.remaining()} bytes at {@code offset} into the leaf. */

@@ -126,6 +126,11 @@ public abstract class LayeredChain<L extends Closeable> implements DiskChain {
   }
 
   /** Fills what remains of {@code dst} with zeros. */
+  public static void fillZeros(ByteBuffer dst) {
+    zero(dst);
+  }
+
+  /** Fills what remains of {@code dst} with zeros. */
   protected static void zero(ByteBuffer dst) {
     while (dst.hasRemaining()) {
       dst.put(ZEROS, 0, Math.min(dst.remaining(), ZEROS.length));

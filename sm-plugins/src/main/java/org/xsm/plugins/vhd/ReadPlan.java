@@ -4,42 +4,16 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.xsm.plugins.store.LayeredChain;
+import org.xsm.plugins.store.ParallelReads;
 
 /**
  * How one read of a {@link VhdChain} is served: first planned (which layer's file holds each byte
  * range, from the BATs and sector bitmaps, which are in memory), with ranges of one file that
- * follow each other merged into one read; then carried out. When the plan has reads of several
- * files and enough bytes, they run in parallel: a disk spread over many snapshots (each layer
- * holding scattered runs) then costs the latency of the slowest read rather than the sum, which is
- * what dominates when the files are not in the page cache.
+ * follow each other merged into one read; then carried out by {@link ParallelReads}, in parallel
+ * when the plan has reads of several files and enough bytes.
  */
 final class ReadPlan {
-  /** Bytes below which a plan runs on the caller's thread alone. */
-  static final int PARALLEL_MIN_BYTES = 128 * 1024;
-
-  private static final int THREADS = 8;
-
-  /** Shared by every chain; its threads never wait on each other, so it cannot deadlock. */
-  private static final ExecutorService POOL =
-      Executors.newFixedThreadPool(
-          THREADS,
-          new java.util.concurrent.ThreadFactory() {
-            private final AtomicInteger n = new AtomicInteger();
-
-            @Override
-            public Thread newThread(Runnable r) {
-              Thread t = new Thread(r, "vhd-chain-read-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            }
-          });
-
   /** {@code length} bytes at {@code dstPos} of the read: from {@code layer}'s file, or zeros. */
   private record Piece(int layer, long fileOffset, int dstPos, int length) {
     static final int ZERO = -1;
@@ -147,92 +121,17 @@ final class ReadPlan {
 
   /** Carries the plan out into {@code dst} (offsets relative to {@code dst}'s position 0). */
   void execute(ByteBuffer dst, int totalBytes) throws IOException {
-    boolean parallel = distinctFiles > 1 && totalBytes >= PARALLEL_MIN_BYTES;
-    if (!parallel) {
-      for (Piece p : pieces) {
-        run(p, dst);
-      }
-      return;
-    }
-    // Each read is offered to the pool; whichever of the pool and this thread claims it first
-    // does it, so a busy pool (many chains reading at once) never makes this read wait in a queue.
-    List<Offered> offered = new ArrayList<>();
-    List<Piece> mine = new ArrayList<>();
+    List<ParallelReads.Piece> reads = new ArrayList<>(pieces.size());
     for (Piece p : pieces) {
-      if (p.layer == Piece.ZERO || offered.size() >= THREADS) {
-        mine.add(p);
+      if (p.layer == Piece.ZERO) {
+        reads.add(new ParallelReads.Piece(LayeredChain::fillZeros, p.dstPos, p.length, true));
       } else {
-        Offered o = new Offered(p, new AtomicBoolean());
-        o.future = POOL.submit(() -> o.runIfUnclaimed(dst));
-        offered.add(o);
+        VhdImage l = layers.get(p.layer);
+        long at = p.fileOffset;
+        reads.add(new ParallelReads.Piece(part -> l.readFile(part, at), p.dstPos, p.length, false));
       }
     }
-    IOException failure = null;
-    try {
-      for (Piece p : mine) {
-        run(p, dst);
-      }
-      for (Offered o : offered) {
-        o.runIfUnclaimed(dst);
-      }
-    } catch (IOException | RuntimeException e) {
-      failure = e instanceof IOException io ? io : new IOException(e);
-      offered.forEach(o -> o.claimed.set(true)); // what the pool has not started is dropped
-    }
-    // Every read the pool claimed ends before this returns: none may write into dst afterwards.
-    boolean interrupted = false;
-    for (Offered o : offered) {
-      while (true) {
-        try {
-          o.future.get();
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          Throwable c = e.getCause();
-          IOException io = c instanceof IOException x ? x : new IOException(c);
-          if (failure == null) {
-            failure = io;
-          } else if (failure != io) {
-            failure.addSuppressed(io);
-          }
-          break;
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
-  /** A read offered to the pool, done by whoever claims it first. */
-  private final class Offered {
-    final Piece piece;
-    final AtomicBoolean claimed;
-    Future<?> future;
-
-    Offered(Piece piece, AtomicBoolean claimed) {
-      this.piece = piece;
-      this.claimed = claimed;
-    }
-
-    Void runIfUnclaimed(ByteBuffer dst) throws IOException {
-      if (claimed.compareAndSet(false, true)) {
-        run(piece, dst);
-      }
-      return null;
-    }
-  }
-
-  private void run(Piece p, ByteBuffer dst) throws IOException {
-    ByteBuffer part = dst.slice(p.dstPos, p.length);
-    if (p.layer == Piece.ZERO) {
-      VhdChain.fillZeros(part);
-    } else {
-      layers.get(p.layer).readFile(part, p.fileOffset);
-    }
+    ParallelReads.run(
+        reads, dst, distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
   }
 }

@@ -140,10 +140,6 @@ public final class VhdChain extends LayeredChain<VhdImage> {
     dst.position(dst.position() + n);
   }
 
-  static void fillZeros(ByteBuffer dst) {
-    zero(dst);
-  }
-
   /**
    * Writes {@code src.remaining()} bytes at {@code offset} into the leaf. Partial sectors are
    * completed with the chain's current content (read-modify-write).
