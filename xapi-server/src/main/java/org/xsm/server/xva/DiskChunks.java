@@ -69,10 +69,14 @@ final class DiskChunks {
    * Reads the disk under {@code prefix} into {@code d}, a new VDI (all zeros: zero chunks are not
    * written, so holes stay holes). A checksum that does not match is refused unless {@code force}
    * (then logged), as xapi's import does; the chunk is written only after its checksum is checked.
+   * The disk has {@code size} bytes in the archive; the device may be larger (an SR rounds sizes).
    */
-  static void read(TarInput tar, String prefix, VdiDevice d, boolean force, LongConsumer progress)
+  static void read(
+      TarInput tar, String prefix, VdiDevice d, long size, boolean force, LongConsumer progress)
       throws IOException, SmException {
-    long size = d.sizeBytes();
+    if (d.sizeBytes() < size) {
+      throw new IOException("the new VDI has " + d.sizeBytes() + " bytes, the archive's " + size);
+    }
     byte[] buf = new byte[CHUNK_BYTES];
     long offset = 0;
     long last = -1;

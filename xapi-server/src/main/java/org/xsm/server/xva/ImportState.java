@@ -24,8 +24,11 @@ final class ImportState {
     void run() throws XenApiException;
   }
 
-  /** A disk to fill from the archive: its export id and the new VDI. */
-  record Target(String id, Ref<Vdi> vdi) {}
+  /**
+   * A disk to fill from the archive: its export id, the new VDI, and the size the archive gives
+   * (the SR may have rounded the new VDI's up).
+   */
+  record Target(String id, Ref<Vdi> vdi, long sizeBytes) {}
 
   final Map<String, String> table = new LinkedHashMap<>();
   final List<Ref<Vm>> vms = new ArrayList<>();

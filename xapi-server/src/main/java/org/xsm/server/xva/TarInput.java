@@ -63,8 +63,9 @@ final class TarInput {
 
   /** Reads the whole current file (the caller checked its size). */
   byte[] readFile(Entry e) throws IOException {
-    byte[] b = readAll(e.sizeBytes());
+    byte[] b = readAll(e.sizeBytes()); // with its padding
     remaining = 0;
+    padding = 0;
     return b;
   }
 

@@ -138,16 +138,17 @@ public class XvaImporter {
     disks.sort(Comparator.comparing(ImportState.Target::id));
     long total = 1;
     for (ImportState.Target t : disks) {
-      total += db.get(t.vdi(), Vdi.VIRTUAL_SIZE);
+      total += t.sizeBytes();
     }
     long before = 0;
     for (ImportState.Target t : disks) {
-      long size = db.get(t.vdi(), Vdi.VIRTUAL_SIZE);
+      long size = t.sizeBytes();
       VdiDevice d = storage.activate(t.vdi(), true);
       try {
         long base = before;
         long all = total;
-        DiskChunks.read(tar, t.id(), d, force, n -> progress.accept((double) (base + n) / all));
+        DiskChunks.read(
+            tar, t.id(), d, size, force, n -> progress.accept((double) (base + n) / all));
       } finally {
         storage.deactivate(t.vdi());
       }

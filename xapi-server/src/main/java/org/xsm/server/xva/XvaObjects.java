@@ -80,7 +80,7 @@ public class XvaObjects {
       network(x, task, s);
     }
     for (XvaObject x : h.of("VBD")) {
-      vbd(h, x, o, s);
+      vbd(x, o, s);
     }
     for (XvaObject x : h.of("VIF")) {
       vif(x, o, s);
@@ -121,11 +121,12 @@ public class XvaObjects {
     }
     VdiType type =
         Vdi.TYPE.decode(ImportRecords.values(Vdi.CLASS, r, Map.of()).stored().get("type"));
+    long size = ImportRecords.lng(r, "virtual_size");
     Ref<Vdi> vdi =
         vdis.create(
             new VdiService.VdiSpec(
                 Ref.of(target),
-                ImportRecords.lng(r, "virtual_size"),
+                size,
                 ImportRecords.str(r, "name_label"),
                 ImportRecords.str(r, "name_description"),
                 type,
@@ -138,7 +139,7 @@ public class XvaObjects {
                 sm));
     s.onFailure("VDI " + vdi, () -> vdis.destroy(vdi));
     s.table.put(x.id(), vdi.value());
-    s.disks.add(new ImportState.Target(x.id(), vdi));
+    s.disks.add(new ImportState.Target(x.id(), vdi, size));
   }
 
   private void vm(XvaObject x, Options o, String task, ImportState s) throws XenApiException {
@@ -237,7 +238,7 @@ public class XvaObjects {
     s.table.put(x.id(), net.value());
   }
 
-  private void vbd(Header h, XvaObject x, Options o, ImportState s) throws XenApiException {
+  private void vbd(XvaObject x, Options o, ImportState s) throws XenApiException {
     Map<String, Object> r = x.snapshot();
     if (!s.table.containsKey(ImportRecords.str(r, "VM"))) {
       return; // its VM was skipped

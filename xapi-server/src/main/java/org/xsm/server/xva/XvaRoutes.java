@@ -121,7 +121,6 @@ public class XvaRoutes {
   private void export(RoutingContext rc) {
     HttpServerRequest req = rc.request();
     TransferTask task = null;
-    boolean started = false;
     try {
       String uuid = req.getParam("uuid");
       String ref = req.getParam("ref");
@@ -133,8 +132,8 @@ public class XvaRoutes {
       Compression compression = Compression.fromQuery(req.getParam("use_compression"));
       task = TransferTask.start(db, tasks, req.getParam("task_id"), "VM.export");
       TransferTask t = task;
+      operations.assertValid(vm, VmOperations.Op.EXPORT); // as xapi's lock_vm
       XvaExporter.Plan plan = exporter.plan(vm);
-      boolean[] headersSent = {false};
       operations.during(
           vm,
           VmOperations.Op.EXPORT,
@@ -146,7 +145,6 @@ public class XvaRoutes {
                 .putHeader("Content-Disposition", "attachment; filename=\"export.xva\"")
                 .putHeader("task-id", t.ref())
                 .putHeader("Connection", "close");
-            headersSent[0] = true;
             try {
               // Closing the compressor closes the response stream, which ends the response.
               OutputStream out = compression.compress(new ResponseStream(r));
@@ -157,23 +155,28 @@ public class XvaRoutes {
             }
             return null;
           });
-      started = true;
       task.success();
     } catch (Refused e) {
       fail(rc, task, e);
     } catch (XenApiException e) {
-      fail(rc, task, Refused.of(e));
-    } catch (ExportCut e) {
-      LOG.warnf("VM export cut after it started: %s", e.getCause().toString());
-      if (task != null) {
-        String code = e.getCause() instanceof SmException sm ? sm.error().name() : "CLIENT_ERROR";
-        task.failure(code, String.valueOf(e.getCause().getMessage()));
+      if (rc.response().headWritten()) {
+        cut(rc, task, e.code(), String.join(" ", e.errorDescription()));
+      } else {
+        fail(rc, task, Refused.of(e));
       }
-      rc.response().reset();
+    } catch (ExportCut e) {
+      String code = e.getCause() instanceof SmException sm ? sm.error().name() : "CLIENT_ERROR";
+      cut(rc, task, code, String.valueOf(e.getCause().getMessage()));
     }
-    if (!started && !rc.response().ended() && rc.response().headWritten()) {
-      rc.response().reset();
+  }
+
+  /** Headers are out: the client can only see the archive cut short. */
+  private static void cut(RoutingContext rc, TransferTask task, String code, String message) {
+    LOG.warnf("VM export cut after it started: %s %s", code, message);
+    if (task != null) {
+      task.failure(code, message);
     }
+    rc.response().reset();
   }
 
   /** An export failed after its headers were sent (only the connection can tell the client). */
