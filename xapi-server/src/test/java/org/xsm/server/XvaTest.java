@@ -159,6 +159,37 @@ class XvaTest extends XvaTestBase {
   }
 
   @Test
+  void importAnswers200BeforeReadingTheBody() throws Exception {
+    VM vm = vmWithDisks("xva-protocol", diskA);
+    byte[] xva = exportOk("uuid=" + vm.getUuid(c));
+    Task task = Task.create(c, "xva import", "");
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", url.getPort())) {
+      s.setSoTimeout(30_000);
+      var out = s.getOutputStream();
+      String head =
+          "PUT /import?session_id="
+              + c.getSessionReference()
+              + "&task_id="
+              + task.toWireString()
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+              + xva.length
+              + "\r\n\r\n";
+      out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(xva, 0, 100); // not even ova.xml's header
+      out.flush();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
+      assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
+      assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.PENDING);
+      out.write(xva, 100, xva.length - 100);
+      out.flush();
+      while (in.readLine() != null) {
+        // the answer ends when the import has
+      }
+    }
+    assertSameVm(importedVms(task).get(0), vm, diskA);
+  }
+
+  @Test
   void aRunningVmIsNotExported() throws Exception {
     VM vm = vmWithDisks("xva-running", diskA);
     vm.start(c, false, true);

@@ -8,7 +8,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -144,7 +143,8 @@ public class XvaRoutes {
                 .putHeader("Content-Type", "application/octet-stream")
                 .putHeader("Content-Disposition", "attachment; filename=\"export.xva\"")
                 .putHeader("task-id", t.ref())
-                .putHeader("Connection", "close");
+                .putHeader("Connection", "close")
+                .bodyEndHandler(v -> rc.request().connection().close());
             try {
               // Closing the compressor closes the response stream, which ends the response.
               OutputStream out = compression.compress(new ResponseStream(r));
@@ -167,6 +167,13 @@ public class XvaRoutes {
     } catch (ExportCut e) {
       String code = e.getCause() instanceof SmException sm ? sm.error().name() : "CLIENT_ERROR";
       cut(rc, task, code, String.valueOf(e.getCause().getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("VM export failed unexpectedly", e);
+      if (rc.response().headWritten()) {
+        cut(rc, task, "INTERNAL_ERROR", String.valueOf(e));
+      } else {
+        fail(rc, task, new Refused(500, "INTERNAL_ERROR", String.valueOf(e)));
+      }
     }
   }
 
@@ -217,7 +224,8 @@ public class XvaRoutes {
           .putHeader("Content-Type", "application/octet-stream")
           .putHeader("task-id", task.ref())
           .putHeader("Connection", "close")
-          .setStatusCode(200);
+          .setStatusCode(200)
+          .bodyEndHandler(v -> req.connection().close()); // as xapi: no keep-alive
       rc.response().writeHead();
       TransferTask t = task;
       List<Ref<Vm>> vms;
@@ -238,6 +246,10 @@ public class XvaRoutes {
     } catch (XenApiException e) {
       body.discard();
       fail(rc, task, Refused.of(e));
+    } catch (RuntimeException e) {
+      LOG.error("VM import failed unexpectedly", e);
+      body.discard();
+      fail(rc, task, new Refused(500, "INTERNAL_ERROR", String.valueOf(e)));
     }
   }
 
@@ -264,7 +276,7 @@ public class XvaRoutes {
       long n = 0;
       byte[] b = new byte[64 * 1024];
       int r;
-      while (n < TRAILER_LIMIT_BYTES && (r = ((InputStream) body).read(b)) > 0) {
+      while (n < TRAILER_LIMIT_BYTES && (r = body.read(b)) > 0) {
         n += r;
       }
     } catch (IOException e) {
