@@ -72,6 +72,44 @@ class XvaRefusalTest extends XvaTestBase {
     assertRefused(Arrays.copyOf(gz, gz.length / 2), "", "IMPORT_ERROR_PREMATURE_EOF");
   }
 
+  /** Waits for the task to leave pending, woken by event.from (no sleeping). */
+  private void awaitEnd(Task t) throws Exception {
+    String token = "";
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (t.getStatus(c) == Types.TaskStatusType.PENDING) {
+      assertThat(System.nanoTime()).as("task still pending after 60 s").isLessThan(deadline);
+      token = com.xensource.xenapi.Event.from(c, Set.of("task"), token, 5.0).token;
+    }
+  }
+
+  @Test
+  void aClientThatDisconnectsMidUploadLeavesNothing() throws Exception {
+    VM vm = vmWithDisks("xva-disconnect", disk, image(2 * MIB, 9, 0));
+    byte[] xva = exportOk("uuid=" + vm.getUuid(c));
+    Set<String> before = everything();
+    Task task = Task.create(c, "xva import", "");
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", url.getPort())) {
+      var out = s.getOutputStream();
+      out.write(
+          ("PUT /import?session_id="
+                  + c.getSessionReference()
+                  + "&task_id="
+                  + task.toWireString()
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                  + xva.length
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(xva, 0, xva.length / 2);
+      out.flush();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
+      assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
+    } // the client goes away half-way
+    awaitEnd(task);
+    assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.FAILURE);
+    assertThat(task.getErrorInfo(c)).contains("IMPORT_ERROR_PREMATURE_EOF");
+    assertThat(everything()).isEqualTo(before);
+  }
+
   @Test
   void notAnXvaIsRefused() throws Exception {
     assertRefused(new byte[4096], "", "IMPORT_ERROR_PREMATURE_EOF");

@@ -97,7 +97,7 @@ class XvaTest extends XvaTestBase {
     assertThat(ova)
         .contains("<name>class</name><value>VM</value>")
         .contains("<name>export_vsn</name><value><i4>2</i4>");
-    assertThat(ova).doesNotContain(vm.toWireString()).as("no internal reference leaks out");
+    assertThat(ova).as("no internal reference leaks out").doesNotContain(vm.toWireString());
 
     Task t = importXva(xva, "");
     List<VM> vms = importedVms(t);

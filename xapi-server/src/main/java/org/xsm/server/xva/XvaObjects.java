@@ -142,7 +142,8 @@ public class XvaObjects {
     s.disks.add(new ImportState.Target(x.id(), vdi, size));
   }
 
-  private void vm(XvaObject x, Options o, String task, ImportState s) throws XenApiException {
+  private void vm(XvaObject x, Options o, String task, ImportState s)
+      throws XenApiException, XvaFormatException {
     Map<String, Object> r = x.snapshot();
     Map<String, String> other = ImportRecords.map(r, "other_config");
     boolean defaultTemplate =
@@ -168,7 +169,7 @@ public class XvaObjects {
             XenApiError.VM_BAD_POWER_STATE, old.value(), "halted", state.wire().toLowerCase());
       }
       long mine = db.get(old, Vm.VERSION);
-      long theirs = Long.parseLong(String.valueOf(r.getOrDefault("version", "0")));
+      long theirs = r.containsKey("version") ? ImportRecords.lng(r, "version") : 0;
       if (mine >= theirs && !o.force()) {
         throw new XenApiException(
             XenApiError.VM_TO_IMPORT_IS_NOT_NEWER_VERSION,

@@ -7,7 +7,10 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -230,7 +233,8 @@ public class XvaRoutes {
       TransferTask t = task;
       List<Ref<Vm>> vms;
       try {
-        vms = importer.importArchive(body, sr, restore, force, t.ref(), t::progress);
+        vms =
+            importer.importArchive(eofOnDisconnect(body), sr, restore, force, t.ref(), t::progress);
       } catch (XenApiException e) {
         body.discard();
         tasks.fail(Ref.<Task>of(t.ref()), e.errorDescription());
@@ -251,6 +255,35 @@ public class XvaRoutes {
       body.discard();
       fail(rc, task, new Refused(500, "INTERNAL_ERROR", String.valueOf(e)));
     }
+  }
+
+  /**
+   * The body, where a client going away reads as the end of the stream (xapi reads its socket to an
+   * end of file, hence IMPORT_ERROR_PREMATURE_EOF).
+   */
+  private static InputStream eofOnDisconnect(BodyPipe body) {
+    return new FilterInputStream(body) {
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        try {
+          return super.read(b, off, len);
+        } catch (IOException e) {
+          if (!body.failed()) {
+            throw e;
+          }
+          EOFException eof =
+              new EOFException("the upload ended before the archive: " + e.getMessage());
+          eof.initCause(e);
+          throw eof;
+        }
+      }
+    };
   }
 
   /** The sr_id (or sr_uuid) asked for, else the pool's default SR. */
