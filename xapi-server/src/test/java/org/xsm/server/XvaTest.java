@@ -84,8 +84,17 @@ class XvaTest extends XvaTestBase {
   @Test
   void twoDiskVmExportsAsXapiDoesAndImportsBack() throws Exception {
     VM vm = vmWithDisks("xva-plain", diskA, diskB);
+    com.xensource.xenapi.VBD.Record cd =
+        VmTestBase.vbd(vm, Types.toVDI("OpaqueRef:NULL"), "3", Types.VbdType.CD, Types.VbdMode.RO);
+    cd.empty = true;
+    com.xensource.xenapi.VBD.create(c, cd);
     byte[] xva = exportOk("uuid=" + vm.getUuid(c));
     List<String> names = listing(xva);
+    Path file = tmp.resolve("plain.xva");
+    Files.write(file, xva);
+    assertThat(run(List.of("tar", "tf", file.toString()), null).lines().findFirst())
+        .as("GNU tar reads it too")
+        .contains("ova.xml");
     assertThat(names.get(0)).as("ova.xml comes first").startsWith("ova.xml ");
     assertThat(chunks(names).values())
         .as("chunks with data, and always the first and the last")
@@ -103,6 +112,15 @@ class XvaTest extends XvaTestBase {
     List<VM> vms = importedVms(t);
     assertThat(vms).hasSize(1);
     assertSameVm(vms.get(0), vm, diskA, diskB);
+    List<com.xensource.xenapi.VBD.Record> cds = new ArrayList<>();
+    for (com.xensource.xenapi.VBD b : vms.get(0).getVBDs(c)) {
+      if (b.getType(c) == Types.VbdType.CD) {
+        cds.add(b.getRecord(c));
+      }
+    }
+    assertThat(cds).hasSize(1);
+    assertThat(cds.get(0).userdevice).isEqualTo("3");
+    assertThat(cds.get(0).empty).isTrue();
     assertThat(t.getProgress(c)).isEqualTo(1.0);
   }
 
