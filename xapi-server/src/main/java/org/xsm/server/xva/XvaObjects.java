@@ -121,6 +121,9 @@ public class XvaObjects {
     }
     VdiType type =
         Vdi.TYPE.decode(ImportRecords.values(Vdi.CLASS, r, Map.of()).stored().get("type"));
+    if (type == null) {
+      type = VdiType.USER; // no type, or one this server lacks
+    }
     long size = ImportRecords.lng(r, "virtual_size");
     Ref<Vdi> vdi =
         vdis.create(
@@ -194,6 +197,7 @@ public class XvaObjects {
     f.with(Vm.OTHER_CONFIG, other)
         .with(Vm.POWER_STATE, PowerState.HALTED)
         .with(Vm.SUSPEND_VDI, Ref.nullRef())
+        .with(Vm.RESIDENT_ON, Ref.nullRef()) // halted: resident nowhere
         .with(Vm.SNAPSHOT_OF, Ref.nullRef())
         .with(Vm.PARENT, Ref.nullRef())
         .with(Vm.CURRENT_OPERATIONS, Map.of())
