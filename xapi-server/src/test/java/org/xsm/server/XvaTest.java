@@ -177,6 +177,23 @@ class XvaTest extends XvaTestBase {
   }
 
   @Test
+  void asyncVmImportResultIsTheSetOfNewVms() throws Exception {
+    VM vm = vmWithDisks("xva-async", diskA);
+    String url =
+        base() + "/export?session_id=" + c.getSessionReference() + "&uuid=" + vm.getUuid(c);
+    Task t = VM.import_Async(c, url, defaultSr(), false, false);
+    String token = "";
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (t.getStatus(c) == Types.TaskStatusType.PENDING) {
+      assertThat(System.nanoTime()).as("Async.VM.import still pending").isLessThan(deadline);
+      token = com.xensource.xenapi.Event.from(c, Set.of("task"), token, 5.0).token;
+    }
+    List<VM> vms = importedVms(t); // an XML-RPC array of references, as xapi's
+    assertThat(vms).hasSize(1);
+    assertSameVm(vms.get(0), vm, diskA);
+  }
+
+  @Test
   void importAnswers200BeforeReadingTheBody() throws Exception {
     VM vm = vmWithDisks("xva-protocol", diskA);
     byte[] xva = exportOk("uuid=" + vm.getUuid(c));
