@@ -12,7 +12,7 @@ import java.util.ArrayDeque;
  * request is paused while more than {@link #HIGH_WATER_BYTES} wait here and resumed when the reader
  * has taken them below {@link #LOW_WATER_BYTES}. So an upload of any size holds a few megabytes.
  */
-final class BodyPipe extends InputStream {
+public final class BodyPipe extends InputStream {
   static final int HIGH_WATER_BYTES = 8 * 1024 * 1024;
   static final int LOW_WATER_BYTES = 2 * 1024 * 1024;
 
@@ -28,7 +28,7 @@ final class BodyPipe extends InputStream {
   private int pos;
 
   /** Takes over the request's body; call on the request's event loop, before it is resumed. */
-  BodyPipe(HttpServerRequest request, Context context) {
+  public BodyPipe(HttpServerRequest request, Context context) {
     this.request = request;
     this.context = context;
     request.handler(this::offer);
@@ -64,7 +64,7 @@ final class BodyPipe extends InputStream {
    * Drops the rest of the body as it arrives, so that the client, which may send it all before
    * reading the answer, gets to read the error sent meanwhile.
    */
-  synchronized void discard() {
+  public synchronized void discard() {
     discarding = true;
     queue.clear();
     queuedBytes = 0;
@@ -75,7 +75,7 @@ final class BodyPipe extends InputStream {
   }
 
   /** Whether the body ended by the client closing or failing rather than finishing. */
-  synchronized boolean failed() {
+  public synchronized boolean failed() {
     return failure != null;
   }
 

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * write waits while the connection's write queue is full, so a slow client holds the export back
  * instead of filling memory. Writes are gathered into 1 MiB buffers.
  */
-final class ResponseStream extends OutputStream {
+public final class ResponseStream extends OutputStream {
   private static final int CHUNK_BYTES = 1024 * 1024;
   private static final long STALL_SECONDS = 300;
 
@@ -20,7 +20,7 @@ final class ResponseStream extends OutputStream {
   private Buffer pending = Buffer.buffer(CHUNK_BYTES);
   private volatile boolean closed;
 
-  ResponseStream(HttpServerResponse response) {
+  public ResponseStream(HttpServerResponse response) {
     this.response = response;
     response.closeHandler(v -> closed = true);
   }

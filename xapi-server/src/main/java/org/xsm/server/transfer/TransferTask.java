@@ -14,7 +14,7 @@ import org.xsm.server.task.Tasks;
  * with a {@code progress} updated as bytes move (at most every 1%), then success or failure with
  * {@code error_info}. A client may pass its own task ({@code task_id}), else one is created.
  */
-final class TransferTask {
+public final class TransferTask {
   private final Tasks tasks;
   private final Ref<Task> ref;
   private double reported;
@@ -24,7 +24,7 @@ final class TransferTask {
     this.ref = ref;
   }
 
-  static TransferTask start(Database db, Tasks tasks, String existing, String name)
+  public static TransferTask start(Database db, Tasks tasks, String existing, String name)
       throws XenApiException {
     Ref<Task> ref = Ref.of(existing);
     if (!db.exists(Task.CLASS, ref)) {
@@ -37,12 +37,12 @@ final class TransferTask {
     return new TransferTask(tasks, ref);
   }
 
-  String ref() {
+  public String ref() {
     return ref.value();
   }
 
   /** Progress as a fraction; written when it moved by 1% or more. */
-  void progress(double fraction) {
+  public void progress(double fraction) {
     double p = Math.min(1.0, Math.max(0.0, fraction));
     if (p - reported >= 0.01) {
       reported = p;
@@ -50,11 +50,11 @@ final class TransferTask {
     }
   }
 
-  void success() {
+  public void success() {
     tasks.succeed(ref, "");
   }
 
-  void failure(String code, String message) {
+  public void failure(String code, String message) {
     tasks.fail(ref, List.of(code, message));
   }
 }

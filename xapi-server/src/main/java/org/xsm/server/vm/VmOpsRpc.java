@@ -318,16 +318,6 @@ public class VmOpsRpc implements RpcModule {
           throw new XenApiException(XenApiError.XENAPI_MISSING_PLUGIN, Params.str(a, 1));
         });
     d.register(
-        "VM.import",
-        5,
-        true,
-        true,
-        (c, a) -> {
-          throw new XenApiException(
-              XenApiError.IMPORT_ERROR,
-              "cannot fetch " + Params.str(a, 0) + ": use PUT /import with the archive");
-        });
-    d.register(
         "VM.import_convert",
         6,
         true,
