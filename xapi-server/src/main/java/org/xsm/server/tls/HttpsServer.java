@@ -100,6 +100,15 @@ public class HttpsServer {
     }
   }
 
+  /**
+   * The port clients reach HTTPS on: the one listened on, or the configured one before the listener
+   * is up; -1 when off.
+   */
+  public int publicPort() {
+    HttpServer s = server;
+    return s != null ? s.actualPort() : port > 0 ? port : -1;
+  }
+
   /** The port HTTPS listens on (a free one when configured 0), or -1 when off. */
   public int actualPort() {
     HttpServer s = server;
