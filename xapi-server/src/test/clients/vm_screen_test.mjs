@@ -87,7 +87,7 @@ try {
 
   step = 'screen';
   await page.click('button[data-key=console-screen]');
-  await page.locator('.screen-status', { hasText: 'Connected.' }).waitFor();
+  await page.locator('.screen-status', { hasText: 'Screen connected.' }).waitFor();
   await page.locator('#vm-screen canvas').waitFor();
   // The firmware draws its text a moment after QEMU starts: wait for pixels that differ.
   await page.waitForFunction(() => {
@@ -122,6 +122,10 @@ try {
   await page.fill('.serial-send input', 'info version');
   await page.click('.serial-send button');
   await page.waitForFunction(() => /\d+\.\d+\.\d+/.test(document.querySelector('#serial-text').textContent));
+  // The monitor draws its line again after each key (CR, escapes); shown as a terminal would, the
+  // command appears once.
+  const serial = await page.locator('#serial-text').textContent();
+  check(/\(qemu\) info version\n/.test(serial), `the typed line reads as typed: ${JSON.stringify(serial.slice(-200))}`);
   await page.screenshot({ path: join(shots, 'vm-serial.png'), fullPage: true });
   ok('the serial console shows text and takes a line');
 

@@ -21,10 +21,10 @@ import org.xsm.server.model.Ref;
 /**
  * The admin console's Console card in a real browser: {@code src/test/clients/vm_screen_test.mjs}
  * drives Debian's chromium against a VM running on a real QEMU (registered through the test-only
- * {@link TestConsoleEndpoints}): noVNC shows its screen (the canvas is checked non-blank; screenshots
- * in {@code target/console-screenshots/}), the serial console shows text, a read-only user may not
- * connect. Skipped, saying why, without QEMU; missing chromium or playwright-core fail, as in {@link
- * ConsoleBrowserTest}.
+ * {@link TestConsoleEndpoints}): noVNC shows its screen (the canvas is checked non-blank;
+ * screenshots in {@code target/console-screenshots/}), the serial console shows text, a read-only
+ * user may not connect. Skipped, saying why, without QEMU; missing chromium or playwright-core
+ * fail, as in {@link ConsoleBrowserTest}.
  */
 @QuarkusTest
 class GuestConsoleBrowserTest extends SdkTest {
@@ -71,7 +71,8 @@ class GuestConsoleBrowserTest extends SdkTest {
                 TIMEOUT_SECONDS);
         System.out.println(r.output());
         if (r.timedOut()) {
-          fail("vm_screen_test.mjs did not finish within " + TIMEOUT_SECONDS + " s:\n" + r.output());
+          fail(
+              "vm_screen_test.mjs did not finish within " + TIMEOUT_SECONDS + " s:\n" + r.output());
         }
         if (r.exit() != 0 || !r.output().contains("vm_screen_test: all checks passed")) {
           fail("vm_screen_test.mjs failed (exit " + r.exit() + "):\n" + r.output());

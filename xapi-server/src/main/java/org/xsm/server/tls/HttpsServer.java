@@ -62,7 +62,9 @@ public class HttpsServer {
             .setUseAlpn(false)
             .setPort(port)
             .setHost(bind)
-            .setCompressionSupported(false);
+            .setCompressionSupported(false)
+            // As on the plain listener (guestconsole/WebSocketProtocols): /console's WebSocket.
+            .addWebSocketSubProtocol("binary");
     HttpServer s = vertx.createHttpServer(o).requestHandler(router);
     server = s.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     certificate.onChange(this::reload);

@@ -7,8 +7,70 @@ import { h } from './dom.js';
 
 const NOVNC = '../novnc/core/rfb.js';
 const SERIAL_KEEP = 64 * 1024;
-// CSI and OSC sequences and lone escapes: the serial text is shown, not emulated.
-const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]/g;
+/**
+ * Serial output as a terminal shows it, for the line being written: the cursor moves with CR,
+ * backspace and CSI C/D, characters overwrite, CSI K erases to the end of the line (what shells and
+ * line editors use to redraw); other escape sequences and control characters are dropped.
+ */
+export class TerminalText {
+  constructor(keep) {
+    this.keep = keep;
+    this.done = '';
+    this.line = [];
+    this.col = 0;
+    this.escape = null; // the escape sequence being read
+  }
+
+  feed(chunk) {
+    for (const ch of chunk) {
+      if (this.escape !== null) {
+        this.escape += ch;
+        this.endOfEscape();
+      } else if (ch === '\x1b') {
+        this.escape = '';
+      } else if (ch === '\n') {
+        this.done = (this.done + this.line.join('') + '\n').slice(-this.keep);
+        this.line = [];
+        this.col = 0;
+      } else if (ch === '\r') {
+        this.col = 0;
+      } else if (ch === '\b') {
+        this.col = Math.max(0, this.col - 1);
+      } else if (ch === '\t' || ch >= ' ') {
+        if (ch !== '\x7f') {
+          this.line[this.col++] = ch;
+        }
+      }
+    }
+  }
+
+  endOfEscape() {
+    const e = this.escape;
+    if (e.startsWith('[')) {
+      if (!/[@-~]$/.test(e.slice(1))) {
+        return; // parameters still coming
+      }
+      const n = Math.max(1, parseInt(e.slice(1), 10) || 1);
+      const final = e[e.length - 1];
+      if (final === 'D') {
+        this.col = Math.max(0, this.col - n);
+      } else if (final === 'C') {
+        this.col += n;
+      } else if (final === 'K') {
+        this.line.length = Math.min(this.line.length, this.col);
+      }
+    } else if (e.startsWith(']')) {
+      if (!e.endsWith('\x07') && !e.endsWith('\x1b\\')) {
+        return; // OSC: until BEL or ST
+      }
+    }
+    this.escape = null;
+  }
+
+  text() {
+    return this.done + Array.from(this.line, (c) => c ?? ' ').join('');
+  }
+}
 
 /** The WebSocket address of a console record: same origin, xapi's query. */
 export function consoleUrl(consoleRef, sessionRef) {
@@ -42,11 +104,11 @@ export class VmScreen {
     this.rfb = new RFB(this.box, consoleUrl(this.consoleRef, this.sessionRef), { shared: true });
     this.rfb.scaleViewport = true;
     this.rfb.background = '#111';
-    this.rfb.addEventListener('connect', () => this.say('Connected.'));
+    this.rfb.addEventListener('connect', () => this.say('Screen connected.'));
     this.rfb.addEventListener('desktopname', (e) => this.box.setAttribute('aria-label', `Screen of ${e.detail.name}`));
     this.rfb.addEventListener('disconnect', (e) => {
       this.rfb = null;
-      this.say(e.detail.clean ? 'Disconnected.' : 'The connection to the console was lost.');
+      this.say(e.detail.clean ? 'Screen disconnected.' : 'The connection to the screen was lost.');
     });
   }
 
@@ -65,7 +127,7 @@ export class VmScreen {
 export class SerialView {
   constructor(consoleRef, sessionRef) {
     this.url = consoleUrl(consoleRef, sessionRef);
-    this.text = '';
+    this.terminal = new TerminalText(SERIAL_KEEP);
     this.decoder = new TextDecoder();
     this.out = h('pre', { class: 'serial-text', id: 'serial-text', tabindex: '0', 'aria-label': 'Serial console output' });
     this.status = h('p', { class: 'muted', role: 'status' }, 'Connecting…');
@@ -82,15 +144,15 @@ export class SerialView {
   open() {
     this.ws = new WebSocket(this.url);
     this.ws.binaryType = 'arraybuffer';
-    this.ws.onopen = () => { this.status.textContent = 'Connected.'; };
+    this.ws.onopen = () => { this.status.textContent = 'Serial console connected.'; };
     this.ws.onmessage = (m) => this.show(this.decoder.decode(new Uint8Array(m.data), { stream: true }));
-    this.ws.onclose = () => { this.status.textContent = 'Disconnected.'; };
+    this.ws.onclose = () => { this.status.textContent = 'Serial console disconnected.'; };
   }
 
   show(chunk) {
-    this.text = (this.text + chunk.replace(/\r\n?/g, '\n').replace(ESCAPES, '')).slice(-SERIAL_KEEP);
+    this.terminal.feed(chunk);
     const atEnd = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 4;
-    this.out.textContent = this.text;
+    this.out.textContent = this.terminal.text();
     if (atEnd) {
       this.out.scrollTop = this.out.scrollHeight;
     }

@@ -124,19 +124,8 @@ class GuestConsoleTest extends SdkTest {
   @Test
   void rfbThroughWebSocket() throws Exception {
     WebSocketStreams s = new WebSocketStreams();
-    WebSocket ws =
-        wsClient()
-            .newWebSocketBuilder()
-            .buildAsync(
-                URI.create(
-                    "wss://localhost:"
-                        + https.actualPort()
-                        + "/console?ref="
-                        + rfb.toWireString()
-                        + "&"
-                        + session()),
-                s)
-            .get(30, TimeUnit.SECONDS);
+    String u = "wss://localhost:" + https.actualPort() + "/console?";
+    WebSocket ws = webSocket(u + "ref=" + rfb.toWireString() + "&" + session(), s, null);
     try {
       RfbClient client = new RfbClient(s.in, s.out);
       RfbClient.ServerInit init = client.handshake();
@@ -146,6 +135,27 @@ class GuestConsoleTest extends SdkTest {
     } finally {
       ws.abort();
     }
+  }
+
+  @Test
+  void theBinarySubprotocolOnThePlainListener() throws Exception {
+    WebSocketStreams s = new WebSocketStreams();
+    String u = "ws://127.0.0.1:" + url.getPort() + "/console?";
+    WebSocket ws = webSocket(u + "ref=" + rfb.toWireString() + "&" + session(), s, "binary");
+    try {
+      assertThat(ws.getSubprotocol()).isEqualTo("binary");
+      assertThat(new RfbClient(s.in, s.out).handshake().height()).isPositive();
+    } finally {
+      ws.abort();
+    }
+  }
+
+  private WebSocket webSocket(String uri, WebSocketStreams s, String subprotocol) throws Exception {
+    WebSocket.Builder b = wsClient().newWebSocketBuilder();
+    if (subprotocol != null) {
+      b.subprotocols(subprotocol);
+    }
+    return b.buildAsync(URI.create(uri), s).get(30, TimeUnit.SECONDS);
   }
 
   @Test
