@@ -5,15 +5,17 @@
 // per check; exits 1 at the first failure, naming it.
 //
 // node vm_screen_test.mjs <base-url> <root-password> <vm-name> <serial-text> <ro-user> <ro-password> <screenshot-dir>
+//   <running-vm-without-console>
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, rootPassword, vmName, serialText, roUser, roPassword, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node vm_screen_test.mjs <base-url> <root-password> <vm-name> <serial-text> <ro-user> <ro-password> <screenshot-dir>');
+const [base, rootPassword, vmName, serialText, roUser, roPassword, shots, screenless] = process.argv.slice(2);
+if (!screenless) {
+  console.error('usage: node vm_screen_test.mjs <base-url> <root-password> <vm-name> <serial-text> <ro-user> <ro-password>'
+    + ' <screenshot-dir> <running-vm-without-console>');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -135,6 +137,13 @@ try {
   ok('the screen closes');
   check(pageErrors.length === 0, `no page errors: ${pageErrors.join(' | ')}`);
   ok('no errors on the page (CSP included)');
+
+  step = 'a VM without a screen';
+  await selectVm(screenless);
+  await page.click('button[data-key=console-screen]');
+  await page.locator('.screen-status', { hasText: 'could not be opened' }).waitFor();
+  check(await page.locator('button[data-key=console-serial]').count() === 0, 'no serial button without a serial console');
+  ok('a running VM whose domain has no screen says so');
 
   step = 'read-only';
   await page.click('header.top button');

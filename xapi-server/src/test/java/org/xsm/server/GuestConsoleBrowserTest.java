@@ -52,8 +52,10 @@ class GuestConsoleBrowserTest extends SdkTest {
       endpoints.register(ref, ConsoleProtocol.RFB, ConsoleEndpoint.unixSocket(qemu.vncSocket()));
       endpoints.register(
           ref, ConsoleProtocol.VT100, ConsoleEndpoint.unixSocket(qemu.monitorSocket()));
+      VM simulated = newVm("simulated", 1, 256L * 1024 * 1024);
       try {
         vm.start(c, false, false);
+        simulated.start(c, false, false);
         String host = "localhost".equals(url.getHost()) ? "127.0.0.1" : url.getHost();
         Result r =
             ChildProcess.run(
@@ -66,7 +68,8 @@ class GuestConsoleBrowserTest extends SdkTest {
                     "QEMU",
                     "auditor",
                     "auditor-pw",
-                    SHOTS.toAbsolutePath().toString()),
+                    SHOTS.toAbsolutePath().toString(),
+                    "simulated"),
                 CLIENTS,
                 TIMEOUT_SECONDS);
         System.out.println(r.output());
@@ -83,6 +86,10 @@ class GuestConsoleBrowserTest extends SdkTest {
         }
         endpoints.forget(ref);
         vm.destroy(c);
+        if (simulated.getPowerState(c) == Types.VmPowerState.RUNNING) {
+          simulated.hardShutdown(c);
+        }
+        simulated.destroy(c);
       }
     }
   }

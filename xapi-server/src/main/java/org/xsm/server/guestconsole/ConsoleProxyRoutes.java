@@ -73,6 +73,10 @@ public class ConsoleProxyRoutes {
             ctx.runOnContext(v -> tunnel(req, c, webSocket));
           } catch (ConsoleDenied e) {
             ctx.runOnContext(v -> refuse(rc, e));
+          } catch (RuntimeException e) {
+            LOG.errorf(e, "console request %s failed", r);
+            ConsoleDenied d = new ConsoleDenied(500, "INTERNAL_ERROR", String.valueOf(e), e);
+            ctx.runOnContext(v -> refuse(rc, d));
           }
         });
   }

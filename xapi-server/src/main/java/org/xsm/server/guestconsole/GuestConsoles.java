@@ -47,7 +47,19 @@ public class GuestConsoles {
 
   /** How a client asks for a console: xapi's query parameters and where it came from. */
   public record Request(
-      String ref, String uuid, String sessionId, String source, boolean webSocket) {}
+      String ref, String uuid, String sessionId, String source, boolean webSocket) {
+    /** Without the session: it is a credential. */
+    @Override
+    public String toString() {
+      return (webSocket ? "WebSocket" : "CONNECT")
+          + " ref="
+          + ref
+          + " uuid="
+          + uuid
+          + " from "
+          + source;
+    }
+  }
 
   /** An accepted connection: the console, its VM and protocol, and the open channel to it. */
   public record Connection(

@@ -104,11 +104,16 @@ export class VmScreen {
     this.rfb = new RFB(this.box, consoleUrl(this.consoleRef, this.sessionRef), { shared: true });
     this.rfb.scaleViewport = true;
     this.rfb.background = '#111';
-    this.rfb.addEventListener('connect', () => this.say('Screen connected.'));
+    this.rfb.addEventListener('connect', () => {
+      this.connected = true;
+      this.say('Screen connected.');
+    });
     this.rfb.addEventListener('desktopname', (e) => this.box.setAttribute('aria-label', `Screen of ${e.detail.name}`));
     this.rfb.addEventListener('disconnect', (e) => {
       this.rfb = null;
-      this.say(e.detail.clean ? 'Screen disconnected.' : 'The connection to the screen was lost.');
+      this.say(!this.connected
+        ? 'The screen could not be opened: the VM has no graphical console on this host, or it stopped.'
+        : e.detail.clean ? 'Screen disconnected.' : 'The connection to the screen was lost.');
     });
   }
 
