@@ -113,6 +113,33 @@ class GuestConsoleTest extends SdkTest {
     }
   }
 
+  /**
+   * XenCenter's request (its SDK's {@code HTTP.CONNECT}): HTTP/1.0, the location's path and query,
+   * the session in a cookie; it reads the status code only. The answer is in the request's version.
+   */
+  @Test
+  void rfbAsXenCenterAsksForIt() throws Exception {
+    String cookie = c.getSessionReference();
+    try (Tunnel t = connect(true, "ref=" + rfb.toWireString(), cookie, "HTTP/1.0")) {
+      assertThat(t.status.split(" ")[1]).isEqualTo("200");
+      assertThat(new RfbClient(t.in, t.out).handshake().width()).isPositive();
+    }
+  }
+
+  @Test
+  void theClientSeesTheEndWhenTheDomainGoes() throws Exception {
+    try (Tunnel t = connect(true, "ref=" + rfb.toWireString() + "&" + session(), null)) {
+      new RfbClient(t.in, t.out).handshake();
+      qemu.close();
+      qemu = null;
+      // Whatever QEMU sent before it went may still come; then the stream ends.
+      byte[] buf = new byte[8192];
+      while (t.in.read(buf) >= 0) {
+        // drain
+      }
+    }
+  }
+
   @Test
   void aVmReferenceMeansItsRfbConsole() throws Exception {
     try (Tunnel t = connect(false, "ref=" + vm.toWireString() + "&" + session(), null)) {
@@ -228,6 +255,11 @@ class GuestConsoleTest extends SdkTest {
 
   /** {@code CONNECT /console?query} as Xen Orchestra sends it, over HTTPS or plain HTTP. */
   private Tunnel connect(boolean tls, String query, String cookie) throws Exception {
+    return connect(tls, query, cookie, "HTTP/1.1");
+  }
+
+  private Tunnel connect(boolean tls, String query, String cookie, String version)
+      throws Exception {
     Socket s;
     if (tls) {
       SSLSocket ssl =
@@ -243,7 +275,9 @@ class GuestConsoleTest extends SdkTest {
     String request =
         "CONNECT /console?"
             + query
-            + " HTTP/1.1\r\nHost: localhost\r\n"
+            + " "
+            + version
+            + "\r\nHost: localhost\r\n"
             + (cookie == null ? "" : "Cookie: session_id=" + cookie + "\r\n")
             + "\r\n";
     OutputStream out = s.getOutputStream();
