@@ -297,7 +297,7 @@ public final class Permissions {
 
     http(VM_ADMIN, "put_import put_import_metadata put_import_raw_vdi");
     http(VM_ADMIN, "get_export get_export_metadata get_export_raw_vdi");
-    http(VM_OPERATOR, "connect_console get_vncsnapshot");
+    http(VM_OPERATOR, "connect_console connect_console_ws get_vncsnapshot");
     http(VM_POWER_ADMIN, "put_blob put_messages");
     http(READ_ONLY, "get_blob get_rrd_updates get_vm_rrd get_host_rrd get_sr_rrd");
     http(POOL_OPERATOR, "get_system_status get_host_logs_download");

@@ -62,7 +62,9 @@ public class HttpsServer {
             .setUseAlpn(false)
             .setPort(port)
             .setHost(bind)
-            .setCompressionSupported(false);
+            .setCompressionSupported(false)
+            // As on the plain listener (guestconsole/WebSocketProtocols): /console's WebSocket.
+            .addWebSocketSubProtocol("binary");
     HttpServer s = vertx.createHttpServer(o).requestHandler(router);
     server = s.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     certificate.onChange(this::reload);
@@ -98,6 +100,15 @@ public class HttpsServer {
     } catch (java.io.IOException e) {
       LOG.warnf("Plain HTTP bind address %s does not resolve: %s", httpHost, e.getMessage());
     }
+  }
+
+  /**
+   * The port clients reach HTTPS on: the one listened on, or the configured one before the listener
+   * is up; -1 when off.
+   */
+  public int publicPort() {
+    HttpServer s = server;
+    return s != null ? s.actualPort() : port > 0 ? port : -1;
   }
 
   /** The port HTTPS listens on (a free one when configured 0), or -1 when off. */

@@ -8,10 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.xsm.server.db.Database;
-import org.xsm.server.host.HostService;
+import org.xsm.server.guestconsole.GuestConsoles;
 import org.xsm.server.model.Console;
 import org.xsm.server.model.ConsoleProtocol;
-import org.xsm.server.model.Host;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
@@ -26,13 +25,14 @@ import org.xsm.server.model.XenApiException;
  * What a running domain's guest agent and console backend report, for the simulated guests: each
  * running VM has a {@code VM_guest_metrics} record (OS, PV drivers, and an IPv4 address per plugged
  * VIF in {@code networks}, the {@code <device>/ip} keys clients such as Ansible wait for) and an
- * RFB console record; both go when the domain goes. The addresses are from TEST-NET-2
- * (198.51.100.0/24, RFC 5737): documentation addresses that nothing routes to.
+ * RFB console record, and a VT100 one when its domain serves a serial console ({@link
+ * GuestConsoles}); all go when the domain goes. The addresses are from TEST-NET-2 (198.51.100.0/24,
+ * RFC 5737): documentation addresses that nothing routes to.
  */
 @ApplicationScoped
 public class GuestAgent {
   @Inject Database db;
-  @Inject HostService hosts;
+  @Inject GuestConsoles consoles;
 
   /** Brings the VM's guest metrics and console in line with its power state. */
   public void refresh(Ref<Vm> vm) throws XenApiException {
@@ -44,7 +44,10 @@ public class GuestAgent {
     if (up) {
       reportGuest(r);
       if (r.get(Vm.CONSOLES).isEmpty()) {
-        openConsole(vm);
+        openConsole(vm, ConsoleProtocol.RFB);
+        if (consoles.endpoint(vm, ConsoleProtocol.VT100).isPresent()) {
+          openConsole(vm, ConsoleProtocol.VT100);
+        }
       }
     } else if (simulated) {
       Ref<VmGuestMetrics> g = r.get(Vm.GUEST_METRICS);
@@ -128,17 +131,15 @@ public class GuestAgent {
     }
   }
 
-  private void openConsole(Ref<Vm> vm) throws XenApiException {
-    Ref<Host> host = hosts.host();
-    String address = db.exists(Host.CLASS, host) ? db.get(host, Host.ADDRESS) : "127.0.0.1";
+  private void openConsole(Ref<Vm> vm, ConsoleProtocol protocol) throws XenApiException {
     Ref<Console> c =
         db.create(
             Console.CLASS,
             Values.of(Console.CLASS)
                 .with(Console.VM, vm)
-                .with(Console.PROTOCOL, ConsoleProtocol.RFB)
+                .with(Console.PROTOCOL, protocol)
                 .with(Console.OTHER_CONFIG, new LinkedHashMap<>()));
-    // Where xapi serves the console of a domain; the stream itself is not served yet.
-    db.set(c, Console.LOCATION, "https://" + address + "/console?ref=" + c.value());
+    // Where xapi serves the console of a domain (guestconsole/ConsoleProxyRoutes).
+    db.set(c, Console.LOCATION, consoles.location(c));
   }
 }

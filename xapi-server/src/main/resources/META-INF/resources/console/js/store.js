@@ -3,7 +3,7 @@
 
 import { XenApiError } from './api.js';
 
-const CLASSES = ['VM', 'VBD', 'VDI', 'SR', 'task', 'pool', 'host'];
+const CLASSES = ['VM', 'VBD', 'VDI', 'SR', 'task', 'pool', 'host', 'console'];
 
 export class Store {
   constructor(session) {

@@ -4,6 +4,7 @@
 import { h, replace, bytes, when } from './dom.js';
 import { ask, field, choice } from './dialogs.js';
 import { inWords } from './api.js';
+import { ConsoleCard } from './screen.js';
 
 const READ_ONLY_TIP = 'Your role is read-only: you may look, not change.';
 
@@ -33,6 +34,7 @@ export class VmsPage {
     this.tree = null; // the selected VM's snapshot tree, from the REST API
     this.treeError = null;
     this.blockers = {};
+    this.consoleCard = new ConsoleCard(app);
     this.el = h('div', { class: 'vms-page' });
     this.list = h('nav', { class: 'vm-list', 'aria-label': 'Virtual machines' });
     this.detail = h('section', { class: 'vm-detail', 'aria-live': 'off' });
@@ -50,6 +52,7 @@ export class VmsPage {
   /** At logout: nothing scheduled or still on its way may draw, or call with the ended session. */
   stop() {
     this.stopped = true;
+    this.consoleCard.closeAll();
     clearTimeout(this.extrasTimer);
   }
 
@@ -110,6 +113,7 @@ export class VmsPage {
           vm.is_a_template ? h('span', { class: 'badge' }, 'template') : null)))));
     const vm = this.selected && this.store.get('vm', this.selected);
     if (!vm) {
+      this.consoleCard.closeAll();
       replace(this.detail, h('p', { class: 'muted' }, 'Select a VM.'));
       return;
     }
@@ -119,6 +123,8 @@ export class VmsPage {
         powerBadge(vm.power_state)),
       vm.name_description ? h('p', { class: 'muted' }, vm.name_description) : null,
       this.powerBar(this.selected, vm),
+      this.consoleCard.render(this.selected, vm, this.store.all('console').filter(([, c]) => c.VM === this.selected),
+        this.button.bind(this)),
       this.disks(this.selected),
       this.snapshots(this.selected, vm));
   }
