@@ -62,9 +62,11 @@ objects = [
         "uuid": "5d2b3c1e-0000-4000-8000-000000000006", "name_label": network,
         "name_description": "", "bridge": "xenbr-" + network, "other_config": {}, "VIFs": ["Ref:4"]}},
 ]
-version = {"hostname": "elsewhere", "date": "2020-01-01", "product_version": "8.2.1",
-           "product_brand": "XCP-ng", "build_number": "release/yangtze", "xapi_major": 1,
-           "xapi_minor": 20, "export_vsn": 2}
+# As a current XCP-ng 8.3 host writes it: a newer xapi than the 21.0 xsm reports, which xapi
+# would refuse and xsm imports.
+version = {"hostname": "elsewhere", "date": "2025-06-01", "product_version": "8.3.0",
+           "product_brand": "XCP-ng", "build_number": "release/ely", "xapi_major": 25,
+           "xapi_minor": 6, "export_vsn": 2}
 ova = v({"version": version, "objects": objects}).encode()
 
 

@@ -79,7 +79,7 @@ public class XvaImporter {
     try {
       TarInput tar = new TarInput(Compression.decompress(in));
       Header h = header(tar);
-      assertCompatible(h.version());
+      noteVersion(h.version());
       objects.create(h, sr, new XvaObjects.Options(fullRestore, force), task, s);
       fill(tar, h, s, force, progress);
       List<Ref<Vm>> result = complete(h, s);
@@ -121,12 +121,20 @@ public class XvaImporter {
     return OvaXml.decode(tar.readFile(e));
   }
 
-  /** xapi's check: an archive from a newer xapi is refused. */
-  private void assertCompatible(OvaXml.Version v) throws XenApiException {
+  /**
+   * xapi refuses an archive from a newer xapi ({@code IMPORT_INCOMPATIBLE_VERSION}). xsm does not:
+   * its reader takes the fields it knows and defaults or ignores the rest, and refusing would make
+   * every backup taken on a current XCP-ng or XenServer host (xapi 24 and later) unrestorable here.
+   * The archive's version is logged.
+   */
+  private void noteVersion(OvaXml.Version v) throws XenApiException {
     OvaXml.Version mine = exporter.version();
     if (mine.xapiMajor() < v.xapiMajor()
         || (mine.xapiMajor() == v.xapiMajor() && mine.xapiMinor() < v.xapiMinor())) {
-      throw new XenApiException(XenApiError.IMPORT_INCOMPATIBLE_VERSION);
+      LOG.infof(
+          "importing an archive from xapi %d.%d, newer than the %d.%d this host reports; fields"
+              + " this host does not know are ignored",
+          v.xapiMajor(), v.xapiMinor(), mine.xapiMajor(), mine.xapiMinor());
     }
   }
 
