@@ -19,12 +19,12 @@ import java.util.concurrent.TimeoutException;
  * seeded fuzzing of xsm's parsers of untrusted input (XML-RPC, JSON-RPC, the NBD server, VHD footer
  * and header, iSCSI PDUs, NFS replies). Jazzer is not available from this machine's Maven mirror;
  * instead xsm's classes run instrumented by JaCoCo's core ({@link Coverage}), and an input that
- * reaches a probe (block or branch) no earlier input reached, or makes the parser end differently
- * (a new refusal message, a new decoded shape), joins the corpus and is mutated further. A crash is
- * any throwable other than the parser's refusal, or a parse over 5 s; its input is written to
- * {@code bench/target/fuzz/<target>/} to become a regression test. Prints, per target: executions,
- * seconds, distinct outcomes, corpus size, crashes, and line and branch coverage of its parser
- * classes.
+ * reaches a probe (block or branch) no earlier input reached joins the corpus and is mutated
+ * further (distinct outcomes, a new refusal message or decoded shape, are counted, not kept). A
+ * crash is any throwable other than the parser's refusal, or a parse over 5 s; its input is written
+ * to {@code bench/target/fuzz/<target>/} to become a regression test. Prints, per target:
+ * executions, seconds, distinct outcomes, corpus size, crashes, and line and branch coverage of its
+ * parser classes.
  */
 public final class Fuzz {
   private Fuzz() {}
@@ -110,9 +110,11 @@ public final class Fuzz {
       byte[] in = m.mutate(corpus.get(pick.nextInt(corpus.size())), corpus);
       String o = outcome(t, in, runner, crashDir, crashSignatures);
       execs++;
+      // Only new code earns a place: distinct outcomes (messages vary with the input) would fill
+      // the corpus with inputs that add nothing.
       boolean newCode = coverage.newProbes();
-      boolean newOutcome = outcomes.putIfAbsent(o, true) == null;
-      if ((newCode || newOutcome) && corpus.size() < 5000) {
+      outcomes.putIfAbsent(o, true);
+      if (newCode && corpus.size() < 5000) {
         corpus.add(in);
       }
     }
