@@ -11,6 +11,13 @@ import java.util.ArrayDeque;
  * A request body as a blocking {@link InputStream} for a worker thread, with back-pressure: the
  * request is paused while more than {@link #HIGH_WATER_BYTES} wait here and resumed when the reader
  * has taken them below {@link #LOW_WATER_BYTES}. So an upload of any size holds a few megabytes.
+ *
+ * <p>The body ends at the request's end or when the client closes the connection (or it fails):
+ * either way the reader sees the end of the stream, as xapi's import reads from the socket until
+ * the image is whole. Xen Orchestra sends uploads of unknown length with a Content-Length of 1 PiB
+ * and closes the connection after the last byte, so a close is not an error in itself: the format
+ * decides whether what came is complete (a raw image of the VDI's size, a VHD ending with its
+ * footer), and {@link #closedEarly()} says why the body ended, for messages.
  */
 final class BodyPipe extends InputStream {
   static final int HIGH_WATER_BYTES = 8 * 1024 * 1024;
@@ -60,6 +67,11 @@ final class BodyPipe extends InputStream {
     notifyAll();
   }
 
+  /** Whether the body ended by the client closing the connection (or failing), not its end. */
+  synchronized boolean closedEarly() {
+    return failure != null;
+  }
+
   /**
    * Drops the rest of the body as it arrives, so that the client, which may send it all before
    * reading the answer, gets to read the error sent meanwhile.
@@ -72,11 +84,6 @@ final class BodyPipe extends InputStream {
       paused = false;
       context.runOnContext(v -> request.resume());
     }
-  }
-
-  /** Whether the body ended by the client closing or failing rather than finishing. */
-  synchronized boolean failed() {
-    return failure != null;
   }
 
   @Override
@@ -114,10 +121,7 @@ final class BodyPipe extends InputStream {
     }
     Buffer b = queue.poll();
     if (b == null) {
-      if (failure != null) {
-        throw new IOException("upload failed: " + failure.getMessage(), failure);
-      }
-      return null;
+      return null; // the end, or a close: see the class comment
     }
     queuedBytes -= b.length();
     if (paused && queuedBytes < LOW_WATER_BYTES) {

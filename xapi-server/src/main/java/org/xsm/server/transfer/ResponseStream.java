@@ -23,6 +23,9 @@ final class ResponseStream extends OutputStream {
   ResponseStream(HttpServerResponse response) {
     this.response = response;
     response.closeHandler(v -> closed = true);
+    if (response.closed()) {
+      closed = true; // closed before the handler was set: it will not be called
+    }
   }
 
   @Override
@@ -45,6 +48,11 @@ final class ResponseStream extends OutputStream {
 
   @Override
   public void flush() throws IOException {
+    if (closed) {
+      // Checked at every buffer, not only when the queue is full: a client that closes early
+      // ends the export here, whatever remains to send.
+      throw new IOException("the client closed the connection");
+    }
     if (pending.length() == 0) {
       return;
     }
@@ -81,6 +89,9 @@ final class ResponseStream extends OutputStream {
   @Override
   public void close() throws IOException {
     flush();
+    if (closed) {
+      throw new IOException("the client closed the connection");
+    }
     response.end();
   }
 }
