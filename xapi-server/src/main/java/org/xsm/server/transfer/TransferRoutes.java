@@ -181,12 +181,15 @@ public class TransferRoutes {
           if ("100-continue".equalsIgnoreCase(rc.request().getHeader("Expect"))) {
             r.writeContinue();
           }
+          // xapi's answer has no length: it ends when the server closes the connection after
+          // the import. Chunked is the same for a client (the body is never complete before
+          // the end), so the client keeps sending; an ended response would stop it.
           r.setStatusCode(200)
               .putHeader("Content-Type", "application/octet-stream")
-              .putHeader("Content-Length", "0")
               .putHeader("Connection", "close")
               .putHeader("task-id", task.ref())
-              .end();
+              .setChunked(true)
+              .write(io.vertx.core.buffer.Buffer.buffer());
         });
     try {
       long size = db.get(t.vdi, Vdi.VIRTUAL_SIZE);
@@ -212,6 +215,7 @@ public class TransferRoutes {
         storage.deactivate(t.vdi);
       }
       task.success();
+      ctx.runOnContext(v -> endAndClose(rc));
     } catch (TransferException e) {
       failImport(ctx, rc, body, t, e);
     } catch (XenApiException e) {
@@ -241,7 +245,14 @@ public class TransferRoutes {
     String why = body.closedEarly() ? " (the client closed the connection first)" : "";
     t.task.failure(e.code, e.getMessage() + why);
     body.discard();
-    ctx.runOnContext(v -> rc.request().connection().close());
+    ctx.runOnContext(v -> endAndClose(rc));
+  }
+
+  private static void endAndClose(RoutingContext rc) {
+    if (!rc.response().ended() && !rc.response().closed()) {
+      rc.response().end();
+    }
+    rc.request().connection().close();
   }
 
   private void exportVdi(RoutingContext rc) {
