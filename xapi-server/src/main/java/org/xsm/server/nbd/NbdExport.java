@@ -50,7 +50,7 @@ public final class NbdExport {
   }
 
   /** Whether the device was attached for a client, and is detached when the last one leaves. */
-  boolean onDemand() {
+  public boolean onDemand() {
     return onDemand;
   }
 

@@ -131,6 +131,16 @@ public class NbdService implements RpcModule {
         (a, b) -> new IoTotals(a.bytesRead() + b.bytesRead(), a.bytesWritten() + b.bytesWritten()));
   }
 
+  /**
+   * Whether NBD clients hold the VDI attached on demand now. It is released when the server sees
+   * the last client's connection end, a moment after the client has gone: a caller about to attach
+   * the VDI elsewhere may wait for this to turn false.
+   */
+  public boolean heldByClients(Ref<Vdi> vdi) throws XenApiException {
+    NbdServer s = server;
+    return s != null && s.find(exportName(vdi)).map(NbdExport::onDemand).orElse(false);
+  }
+
   /** The VDIs exported now. */
   public java.util.Set<String> exportedVdis() {
     return java.util.Set.copyOf(exportOfVdi.keySet());

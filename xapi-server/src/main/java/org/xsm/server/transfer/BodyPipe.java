@@ -40,10 +40,28 @@ final class BodyPipe extends InputStream {
     this.context = context;
     request.handler(this::offer);
     request.endHandler(v -> end(null));
-    request.exceptionHandler(this::end);
+    request.exceptionHandler(this::closed);
     request
         .connection()
-        .closeHandler(v -> end(new IOException("the client closed the connection")));
+        .closeHandler(v -> closed(new IOException("the client closed the connection")));
+  }
+
+  /**
+   * The connection closed: what Vert.x still holds of the body (read before the close, held while
+   * the request was paused) is delivered first, then the end. Resuming queues the delivery on this
+   * context, so the end, queued after it, comes after the last byte.
+   */
+  private void closed(Throwable why) {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      paused = false;
+    }
+    if (!request.isEnded()) {
+      request.resume();
+    }
+    context.runOnContext(v -> end(why));
   }
 
   private synchronized void offer(Buffer b) {

@@ -80,7 +80,7 @@ final class VdiImport {
                 + " bytes, the VDI's "
                 + sizeBytes);
       }
-    } catch (VhdFormatException e) {
+    } catch (VhdFormatException | java.io.EOFException e) {
       throw TransferException.badInput(
           "not a valid VHD (truncated or malformed, "
               + got
