@@ -90,6 +90,11 @@ final class BodyPipe extends InputStream {
     return failure != null;
   }
 
+  /** How the connection ended early ("" if it did not), for messages. */
+  synchronized String closeReason() {
+    return failure == null ? "" : String.valueOf(failure.getMessage());
+  }
+
   /**
    * Drops the rest of the body as it arrives, so that the client, which may send it all before
    * reading the answer, gets to read the error sent meanwhile.

@@ -242,7 +242,8 @@ public class TransferRoutes {
   /** After the 200: the task says what went wrong; the connection closes, ending the upload. */
   private static void failImport(
       Context ctx, RoutingContext rc, BodyPipe body, Target t, TransferException e) {
-    String why = body.closedEarly() ? " (the client closed the connection first)" : "";
+    String why =
+        body.closedEarly() ? " (the connection ended first: " + body.closeReason() + ")" : "";
     t.task.failure(e.code, e.getMessage() + why);
     body.discard();
     ctx.runOnContext(v -> endAndClose(rc));

@@ -73,7 +73,12 @@ final class VdiImport {
         throw TransferException.badInput(
             "truncated upload: the VHD's " + got + " bytes do not end with its footer");
       }
-      if (img.virtualSizeBytes() != sizeBytes) {
+      long excess = img.virtualSizeBytes() - sizeBytes;
+      // Older vhd-lib (0.7) makes the current size the size its rounded-up geometry addresses, a
+      // little past the disk: accepted while nothing past the VDI's end is present.
+      boolean rounding =
+          excess > 0 && excess < DeltaBlocks.BLOCK_BYTES && !presentPast(img, sizeBytes);
+      if (excess != 0 && !rounding) {
         throw TransferException.badInput(
             "wrong size: the VHD's virtual size is "
                 + img.virtualSizeBytes()
@@ -87,6 +92,21 @@ final class VdiImport {
               + " bytes received): "
               + e.getMessage());
     }
+  }
+
+  /** Whether the image has a present sector at or past {@code end}. */
+  private static boolean presentPast(VhdImage img, long end) throws IOException {
+    int block = img.blockSize();
+    BitSet present = img.allocatedBlocks();
+    for (int i = present.nextSetBit((int) (end / block)); i >= 0; i = present.nextSetBit(i + 1)) {
+      long first = (long) i * block;
+      BitSet sectors = VhdOwnBlocks.presentSectors(img, i);
+      int from = (int) (Math.max(0, end - first) / 512);
+      if (sectors.nextSetBit(from) >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Copies the body to {@code file}, refusing more than {@code limit} bytes; returns the count. */
