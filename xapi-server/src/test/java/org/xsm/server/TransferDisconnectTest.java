@@ -103,9 +103,10 @@ class TransferDisconnectTest extends SdkTest {
     byte[] after = img.clone();
     Arrays.fill(after, 0, 40 * MIB, (byte) 7);
     assertThat(t().put(v, "raw", after).succeeded()).isTrue();
-    // Within the footer copy, the header, the BAT, the locators or first bitmap, data, and 4 MiB
-    // before the end (more than the server can have written ahead into the socket).
-    long[] offsets = {0, 100, 700, 1600, 2600, 5 * MIB + 17, 20 * MIB, -4 * MIB};
+    // Within the footer copy, the header, the BAT, the locators or first bitmap, data, 16 MiB
+    // before the end (more than the server can have written ahead into the socket buffers), and
+    // within the last footer.
+    long[] offsets = {0, 100, 700, 1600, 2600, 5 * MIB + 17, 20 * MIB, -16 * MIB, -100};
     for (String query : new String[] {"&format=vhd", "&format=vhd&base=" + base.toWireString()}) {
       for (long at : offsets) {
         Task task = Task.create(c, "export", "");
@@ -116,7 +117,15 @@ class TransferDisconnectTest extends SdkTest {
           }
         }
         Types.TaskStatusType st = t().settle(task);
-        assertThat(st).as("%s cut at %d", query, at).isEqualTo(Types.TaskStatusType.FAILURE);
+        if (at == -100) {
+          // The server may have handed every byte to the kernel before the close: either end is
+          // right, as long as it is an end.
+          assertThat(st)
+              .as("%s cut at %d", query, at)
+              .isIn(Types.TaskStatusType.FAILURE, Types.TaskStatusType.SUCCESS);
+        } else {
+          assertThat(st).as("%s cut at %d", query, at).isEqualTo(Types.TaskStatusType.FAILURE);
+        }
       }
     }
     // Released: it can be written (activated read-write) and reads back.
