@@ -36,6 +36,17 @@ class NbdXenApiTest extends SdkTest {
   private static final long K64 = 64 * 1024;
 
   @Inject SrService storage;
+  @Inject org.xsm.server.nbd.NbdService nbd;
+
+  /** Waits (polling, bounded) until no NBD client holds the VDI attached on demand. */
+  private void awaitReleased(VDI vdi) throws Exception {
+    Ref<org.xsm.server.model.Vdi> ref = Ref.of(vdi.toWireString());
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (nbd.heldByClients(ref) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10); // a poll interval: the loop ends on the state
+    }
+    assertThat(nbd.heldByClients(ref)).as("released after its last client left").isFalse();
+  }
 
   private VM vm(String name, boolean controlDomain) throws Exception {
     VM.Record r = new VM.Record();
@@ -128,30 +139,28 @@ class NbdXenApiTest extends SdkTest {
   }
 
   @Test
-  void runningVmDisksAreExportedUntilShutdown() throws Exception {
+  void runningVmDisksAreServedOnTheirDeviceAndEveryDiskOnDemand() throws Exception {
     VM vm = vm("nbd-vm", false);
     VDI disk = vdi("nbd-disk");
     vbd(vm, disk, Types.VbdMode.RW);
-    assertThat(disk.getNbdInfo(c)).as("not exported while the VM is halted").isEmpty();
+    Target halted = nbdUri(disk);
+    assertThat(halted.export()).matches(disk.getUuid(c) + "\\.[0-9a-f]{32}");
+    qemuIo(halted, "write -P 0x41 0 1M", "flush");
+    awaitReleased(disk);
     vm.start(c, false, false);
     VdiNbdServerInfo.Record r = disk.getNbdInfo(c).iterator().next();
-    assertThat(r.exportname).matches(disk.getUuid(c) + "\\.[0-9a-f]{32}");
+    assertThat(r.exportname).as("one name per VDI").isEqualTo(halted.export());
     assertThat(r.address).isEqualTo("127.0.0.1");
     assertThat(r.port).isPositive();
     assertThat(r.cert).as("TLS by default, as xapi").startsWith("-----BEGIN CERTIFICATE-----");
     assertThat(r.subject).isNotEmpty();
     Target uri = nbdUri(disk);
-    qemuIo(uri, "write -P 0x42 0 1M", "flush", "read -P 0x42 0 1M");
+    qemuIo(uri, "read -P 0x41 0 1M", "write -P 0x42 0 1M", "flush", "read -P 0x42 0 1M");
     assertThat(nbdinfo(uri)).contains("\"is_read_only\": false");
     vm.hardShutdown(c);
-    assertThat(disk.getNbdInfo(c)).as("no export after shutdown").isEmpty();
-    List<String> info = new java.util.ArrayList<>(List.of("/usr/bin/qemu-img", "info"));
-    info.addAll(uri.qemuArgs());
-    assertThat(run(info)).doesNotStartWith("0:");
+    qemuIo(nbdUri(disk), "read -P 0x42 0 1M", "read -P 0 1M 7M");
+    awaitReleased(disk);
     vm.start(c, false, false);
-    Target again = nbdUri(disk);
-    assertThat(again.export()).as("a new token at each attach").isNotEqualTo(uri.export());
-    qemuIo(again, "read -P 0x42 0 1M", "read -P 0 1M 7M");
     vm.hardShutdown(c);
   }
 
@@ -174,9 +183,38 @@ class NbdXenApiTest extends SdkTest {
     write.addAll(uri.qemuArgs());
     assertThat(run(write)).doesNotContain("wrote");
     b.unplug(c);
-    assertThat(snap.getNbdInfo(c)).isEmpty();
     b.destroy(c);
     vm.hardShutdown(c);
+  }
+
+  @Test
+  void anUnattachedSnapshotIsAttachedReadOnlyForItsClientsAndReleasedAfter() throws Exception {
+    VDI disk = vdi("nbd-ondemand");
+    Target d = nbdUri(disk);
+    qemuIo(d, "write -P 0x51 0 128k", "flush");
+    awaitReleased(disk);
+    VDI snap = disk.snapshot(c, Map.of());
+    qemuIo(d, "write -P 0x52 0 64k", "flush");
+    Target s = nbdUri(snap);
+    assertThat(s.export()).startsWith(snap.getUuid(c) + ".");
+    assertThat(nbdinfo(s)).contains("\"is_read_only\": true");
+    qemuIo(s, "read -P 0x51 0 128k", "read -P 0 128k 1M");
+    List<String> write = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-c", "write 0 4k"));
+    write.addAll(s.qemuArgs());
+    assertThat(run(write)).doesNotContain("wrote");
+    qemuIo(s, "read -P 0x51 0 128k");
+    awaitReleased(snap);
+    // Each client detached the snapshot when it left: the HTTP export can attach it now.
+    byte[] raw = new Transfers(c, url).get(snap, "raw", "");
+    assertThat(raw[0]).isEqualTo((byte) 0x51);
+    // A wrong token names nothing.
+    String wrong =
+        s.export().substring(0, s.export().length() - 1) + (s.export().endsWith("0") ? "1" : "0");
+    VdiNbdServerInfo.Record bad = snap.getNbdInfo(c).iterator().next();
+    bad.exportname = wrong;
+    List<String> info = new java.util.ArrayList<>(List.of("/usr/bin/qemu-img", "info"));
+    info.addAll(target(bad).qemuArgs());
+    assertThat(run(info)).doesNotStartWith("0:");
   }
 
   @Test

@@ -52,12 +52,8 @@ class TransferTest extends SdkTest {
             + more);
   }
 
-  private HttpResponse<String> put(VDI vdi, String format, byte[] body) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri("/import_raw_vdi", vdi, "&format=" + format))
-            .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+  private Transfers.Upload put(VDI vdi, String format, byte[] body) throws Exception {
+    return new Transfers(c, url).put(vdi, format, body);
   }
 
   private byte[] get(VDI vdi, String format, String more) throws Exception {
@@ -98,8 +94,8 @@ class TransferTest extends SdkTest {
   void rawImportThenRawAndVhdExportsMatchAndKeepHoles() throws Exception {
     VDI v = vdi("raw-import");
     byte[] img = image(1);
-    HttpResponse<String> r = put(v, "raw", img);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Transfers.Upload r = put(v, "raw", img);
+    assertThat(r.succeeded()).as(r.error()).isTrue();
     assertThat(get(v, "raw", "")).isEqualTo(img);
     byte[] vhd = get(v, "vhd", "");
     assertThat(vhd.length)
@@ -140,8 +136,8 @@ class TransferTest extends SdkTest {
         raw.toString(),
         vhd.toString());
     VDI v = vdi("vhd-import");
-    HttpResponse<String> r = put(v, "vhd", Files.readAllBytes(vhd));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Transfers.Upload r = put(v, "vhd", Files.readAllBytes(vhd));
+    assertThat(r.succeeded()).as(r.error()).isTrue();
     assertThat(get(v, "raw", "")).isEqualTo(img);
   }
 
@@ -149,18 +145,20 @@ class TransferTest extends SdkTest {
   void incrementalExportAgainstABaseSnapshotHoldsOnlyTheDifferences() throws Exception {
     VDI v = vdi("incremental");
     byte[] before = image(3);
-    assertThat(put(v, "raw", before).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", before).succeeded()).isTrue();
     VDI base = v.snapshot(c, Map.of());
     byte[] after = before.clone();
     after[5 * MIB] ^= 1; // block 2
     after[12 * MIB + 77] = 9; // block 6
-    assertThat(put(v, "raw", after).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", after).succeeded()).isTrue();
     byte[] delta = get(v, "vhd", "&base=" + base.toWireString());
-    assertThat(delta.length).as("two differing blocks").isEqualTo(vhdLength(2));
+    assertThat(delta.length)
+        .as("two differing blocks, and the parent locators of a differencing VHD")
+        .isEqualTo(vhdLength(2) + 3 * 512);
     // Restore as a backup tool does: a copy of the base, the delta applied over it.
     VDI restored = base.createClone(c, Map.of());
-    HttpResponse<String> r = put(restored, "vhd", delta);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Transfers.Upload r = put(restored, "vhd", delta);
+    assertThat(r.succeeded()).as(r.error()).isTrue();
     assertThat(get(restored, "raw", "")).isEqualTo(after);
     Path f = tmp.resolve("delta.vhd");
     Files.write(f, delta);
@@ -172,22 +170,22 @@ class TransferTest extends SdkTest {
   void badUploadsFailClearlyAndLeaveTheVdiAsItWas() throws Exception {
     VDI v = vdi("bad-input");
     byte[] img = image(4);
-    assertThat(put(v, "raw", img).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", img).succeeded()).isTrue();
     byte[] other = image(5);
 
-    HttpResponse<String> wrongSize = put(v, "raw", java.util.Arrays.copyOf(other, SIZE - 512));
-    assertThat(wrongSize.statusCode()).isEqualTo(400);
-    assertThat(wrongSize.body()).contains("wrong size");
+    Transfers.Upload wrongSize = put(v, "raw", java.util.Arrays.copyOf(other, SIZE - 512));
+    assertThat(wrongSize.succeeded()).isFalse();
+    assertThat(wrongSize.error()).contains("truncated upload: got " + (SIZE - 512));
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
-    HttpResponse<String> notVhd = put(v, "vhd", other);
-    assertThat(notVhd.statusCode()).isEqualTo(400);
-    assertThat(notVhd.body()).contains("not a valid VHD");
+    Transfers.Upload notVhd = put(v, "vhd", other);
+    assertThat(notVhd.succeeded()).isFalse();
+    assertThat(notVhd.error()).contains("not a valid VHD");
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
-    HttpResponse<String> badFormat = put(v, "vmdk", other);
-    assertThat(badFormat.statusCode()).isEqualTo(400);
-    assertThat(badFormat.body()).contains("format must be raw, vhd or qcow2");
+    Transfers.Upload badFormat = put(v, "vmdk", other);
+    assertThat(badFormat.succeeded()).isFalse();
+    assertThat(badFormat.error()).contains("format must be raw, vhd or qcow2");
 
     Path raw = tmp.resolve("big.raw");
     Path vhd = tmp.resolve("big.vhd");
@@ -203,26 +201,25 @@ class TransferTest extends SdkTest {
         "force_size=on",
         raw.toString(),
         vhd.toString());
-    HttpResponse<String> bigVhd = put(v, "vhd", Files.readAllBytes(vhd));
-    assertThat(bigVhd.statusCode()).isEqualTo(400);
-    assertThat(bigVhd.body()).contains("wrong size");
+    Transfers.Upload bigVhd = put(v, "vhd", Files.readAllBytes(vhd));
+    assertThat(bigVhd.succeeded()).isFalse();
+    assertThat(bigVhd.error()).contains("wrong size");
     byte[] truncatedVhd = Files.readAllBytes(vhd);
-    HttpResponse<String> cut =
+    Transfers.Upload cut =
         put(v, "vhd", java.util.Arrays.copyOf(truncatedVhd, truncatedVhd.length - 700));
-    assertThat(cut.statusCode()).isEqualTo(400);
+    assertThat(cut.succeeded()).isFalse();
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
     // Chunked, without a length: the server counts, and a short body is a truncated upload.
-    HttpResponse<String> chunked =
-        http.send(
-            HttpRequest.newBuilder(uri("/import_raw_vdi", v, "&format=raw"))
-                .PUT(
-                    HttpRequest.BodyPublishers.ofInputStream(
-                        () -> new ByteArrayInputStream(other, 0, SIZE - MIB)))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(chunked.statusCode()).isEqualTo(400);
-    assertThat(chunked.body()).contains("truncated upload: got " + (SIZE - MIB));
+    Transfers.Upload chunked =
+        new Transfers(c, url)
+            .put(
+                v,
+                "raw",
+                HttpRequest.BodyPublishers.ofInputStream(
+                    () -> new ByteArrayInputStream(other, 0, SIZE - MIB)));
+    assertThat(chunked.succeeded()).isFalse();
+    assertThat(chunked.error()).contains("truncated upload: got " + (SIZE - MIB));
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
     // The client goes away mid-upload: its task fails, the VDI is untouched.
@@ -245,11 +242,7 @@ class TransferTest extends SdkTest {
       out.write(other, 0, 3 * MIB);
       out.flush();
     }
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (task.getStatus(c) == Types.TaskStatusType.PENDING
-        && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-    }
+    new Transfers(c, url).settle(task);
     assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.FAILURE);
     assertThat(task.getErrorInfo(c)).contains("IMPORT_ERROR");
     assertThat(get(v, "raw", "")).isEqualTo(img);
@@ -285,6 +278,7 @@ class TransferTest extends SdkTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    new Transfers(c, url).settle(task);
     byte[] back = get(v, "raw", "");
     assertThat(back).hasSize(4 * SIZE);
     assertThat(java.util.Arrays.copyOf(back, SIZE)).isEqualTo(first);
@@ -301,7 +295,7 @@ class TransferTest extends SdkTest {
   void qcow2ExportIsCheckedAndComparedByQemuAndKeepsHoles() throws Exception {
     VDI v = vdi("qcow2-export");
     byte[] img = image(7);
-    assertThat(put(v, "raw", img).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", img).succeeded()).isTrue();
     Path f = tmp.resolve("export.qcow2");
     Path raw = tmp.resolve("image7.raw");
     Files.write(f, get(v, "qcow2", ""));
@@ -342,8 +336,8 @@ class TransferTest extends SdkTest {
     rec.tags = java.util.Set.of();
     VDI v = VDI.create(c, rec);
     assertThat(v.getSmConfig(c)).containsEntry("image-format", "qcow2");
-    HttpResponse<String> r = put(v, "qcow2", Files.readAllBytes(q));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Transfers.Upload r = put(v, "qcow2", Files.readAllBytes(q));
+    assertThat(r.succeeded()).as(r.error()).isTrue();
     assertThat(get(v, "raw", "")).isEqualTo(img);
   }
 
@@ -351,12 +345,12 @@ class TransferTest extends SdkTest {
   void incrementalQcow2ExportIsAnImageOverItsBase() throws Exception {
     VDI v = vdi("qcow2-incremental");
     byte[] before = image(9);
-    assertThat(put(v, "raw", before).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", before).succeeded()).isTrue();
     VDI base = v.snapshot(c, Map.of());
     byte[] after = before.clone();
     after[5 * MIB] ^= 1;
     java.util.Arrays.fill(after, MIB, MIB + 65536, (byte) 0); // zeros over the base's data
-    assertThat(put(v, "raw", after).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", after).succeeded()).isTrue();
     byte[] delta = get(v, "qcow2", "&base=" + base.toWireString());
     String baseFile = base.getUuid(c) + ".qcow2";
     Path d = tmp.resolve("delta.qcow2");
@@ -386,8 +380,8 @@ class TransferTest extends SdkTest {
         d.toString(),
         after9.toString());
     VDI restored = base.createClone(c, Map.of());
-    HttpResponse<String> r = put(restored, "qcow2", delta);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Transfers.Upload r = put(restored, "qcow2", delta);
+    assertThat(r.succeeded()).as(r.error()).isTrue();
     assertThat(get(restored, "raw", "")).isEqualTo(after);
   }
 
@@ -395,23 +389,22 @@ class TransferTest extends SdkTest {
   void badQcow2UploadsFailClearlyAndLeaveTheVdiAsItWas() throws Exception {
     VDI v = vdi("qcow2-bad");
     byte[] img = image(10);
-    assertThat(put(v, "raw", img).statusCode()).isEqualTo(200);
+    assertThat(put(v, "raw", img).succeeded()).isTrue();
     Path raw = tmp.resolve("other.raw");
     Path q = tmp.resolve("other.qcow2");
     Files.write(raw, image(11));
     run("/usr/bin/qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), q.toString());
     byte[] good = Files.readAllBytes(q);
-    HttpResponse<String> truncated =
-        put(v, "qcow2", java.util.Arrays.copyOf(good, good.length / 2));
-    assertThat(truncated.statusCode()).isEqualTo(400);
-    assertThat(truncated.body()).contains("not a valid qcow2");
+    Transfers.Upload truncated = put(v, "qcow2", java.util.Arrays.copyOf(good, good.length / 2));
+    assertThat(truncated.succeeded()).isFalse();
+    assertThat(truncated.error()).contains("not a valid qcow2");
     run("/usr/bin/qemu-img", "resize", "-f", "qcow2", q.toString(), "32M");
-    HttpResponse<String> wrongSize = put(v, "qcow2", Files.readAllBytes(q));
-    assertThat(wrongSize.statusCode()).isEqualTo(400);
-    assertThat(wrongSize.body()).contains("wrong size");
-    HttpResponse<String> notQcow2 = put(v, "qcow2", img);
-    assertThat(notQcow2.statusCode()).isEqualTo(400);
-    assertThat(notQcow2.body()).contains("bad magic");
+    Transfers.Upload wrongSize = put(v, "qcow2", Files.readAllBytes(q));
+    assertThat(wrongSize.succeeded()).isFalse();
+    assertThat(wrongSize.error()).contains("wrong size");
+    Transfers.Upload notQcow2 = put(v, "qcow2", img);
+    assertThat(notQcow2.succeeded()).isFalse();
+    assertThat(notQcow2.error()).contains("bad magic");
     assertThat(get(v, "raw", "")).isEqualTo(img);
   }
 }

@@ -83,6 +83,80 @@ public final class VhdCreator {
   }
 
   /**
+   * The footer of a streamed disk (creator tap 1.1, no batmap) with a chosen identity: an exporter
+   * gives an image the UUID and timestamp its deltas name as their parent, so a chain of exports
+   * links up as a chain of files would.
+   *
+   * @param type {@link DiskType#DYNAMIC} or {@link DiskType#DIFFERENCING}
+   * @param timestamp seconds since 2000-01-01 UTC
+   * @throws VhdFormatException for a size out of range
+   */
+  public static VhdFooter streamFooter(DiskType type, long sizeBytes, UUID uuid, long timestamp)
+      throws VhdFormatException {
+    VhdFooter f = dynamicFooter(sizeBytes);
+    return new VhdFooter(
+        f.features(),
+        f.fileFormatVersion(),
+        f.dataOffset(),
+        timestamp,
+        f.creatorApp(),
+        f.creatorVersion(),
+        f.creatorHostOs(),
+        sizeBytes,
+        sizeBytes,
+        Geometry.forSize(sizeBytes),
+        type,
+        uuid,
+        f.savedState(),
+        f.hidden());
+  }
+
+  /** A streamed differencing disk's header and the locator area that follows its BAT. */
+  public record StreamHeader(DynamicHeader header, byte[] locatorArea) {}
+
+  /**
+   * The header of a streamed differencing disk over a parent known by UUID, timestamp and file
+   * name, with its BAT at {@code tableOffset} and three relative locators (MACX, W2KU, W2RU, as
+   * blktap writes them), 512 bytes each, at {@code locatorOffset}: the caller writes {@link
+   * StreamHeader#locatorArea()} there.
+   *
+   * @throws VhdFormatException if the parent name does not fit a locator
+   */
+  public static StreamHeader differencingStreamHeader(
+      long tableOffset,
+      int entries,
+      UUID parentUuid,
+      long parentTimestamp,
+      String parentName,
+      long locatorOffset)
+      throws VhdFormatException {
+    int[] codes = {ParentLocator.MACX, ParentLocator.W2KU, ParentLocator.W2RU};
+    byte[] area = new byte[512 * codes.length];
+    List<ParentLocator> locs = new ArrayList<>();
+    for (int i = 0; i < codes.length; i++) {
+      byte[] d = ParentLocator.encodePath(codes[i], parentName);
+      if (d.length > 512) {
+        throw new VhdFormatException("parent name '" + parentName + "' is too long");
+      }
+      System.arraycopy(d, 0, area, 512 * i, d.length);
+      locs.add(new ParentLocator(codes[i], 512, d.length, locatorOffset + 512L * i));
+    }
+    while (locs.size() < 8) {
+      locs.add(ParentLocator.NONE);
+    }
+    return new StreamHeader(
+        new DynamicHeader(
+            tableOffset,
+            entries,
+            DynamicHeader.DEFAULT_BLOCK_SIZE,
+            parentUuid,
+            parentTimestamp,
+            parentName,
+            locs),
+        area);
+  }
+
+  /**
    * The dynamic header of a new parentless dynamic disk with {@code entries} blocks of the default
    * size and its BAT at {@code tableOffset}; see {@link #dynamicFooter}.
    */

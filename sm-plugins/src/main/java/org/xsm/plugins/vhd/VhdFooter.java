@@ -31,6 +31,9 @@ public record VhdFooter(
   /** Creator application written by blktap, and by this engine. */
   public static final String CREATOR_TAP = "tap\0";
 
+  /** Xen Orchestra's vhd-lib. */
+  public static final String CREATOR_XO = "xo  ";
+
   /** Creator version 1.3: blktap's version with the batmap. */
   public static final int CREATOR_VERSION_TAP = 0x00010003;
 
@@ -39,8 +42,8 @@ public record VhdFooter(
 
   /**
    * The virtual size as qemu and blktap see it: {@link #currentSizeBytes} for creators that mean it
-   * ("tap", "qem2", "win ", "d2v ", "CTXS") and for maximal geometry, otherwise the size the
-   * geometry addresses, which is what Virtual PC and older qemu used.
+   * ("tap", "qem2", "win ", "d2v ", "CTXS", and Xen Orchestra's "xo ") and for maximal geometry,
+   * otherwise the size the geometry addresses, which is what Virtual PC and older qemu used.
    */
   public long virtualSizeBytes() {
     return virtualSize(creatorApp, geometry, currentSizeBytes);
@@ -50,13 +53,18 @@ public record VhdFooter(
   private static long virtualSize(String creatorApp, Geometry geometry, long currentSizeBytes) {
     boolean useCurrentSize =
         switch (creatorApp) {
-          case CREATOR_TAP, "qem2", "win ", "d2v ", "CTXS" -> true;
+          case CREATOR_TAP, "qem2", "win ", "d2v ", "CTXS", CREATOR_XO -> true;
           default -> false;
         };
     if (useCurrentSize || geometry.totalSectors() == Geometry.MAX_GEOMETRY_SECTORS) {
       return currentSizeBytes;
     }
     return geometry.totalSectors() * 512;
+  }
+
+  /** Whether the geometry is advisory: the size is the current size, whatever it addresses. */
+  private static boolean geometryAdvisory(String creatorApp, Geometry g, long currentSizeBytes) {
+    return virtualSize(creatorApp, g, currentSizeBytes) == currentSizeBytes;
   }
 
   /** Whether this footer's creator promises a batmap (blktap version 1.2 and later). */
@@ -197,7 +205,10 @@ public record VhdFooter(
       throw new VhdFormatException("VHD " + what + ": invalid geometry " + g);
     }
     // qemu's force_size=on writes the maximal geometry whatever the size; it then means nothing.
-    if (g.totalSectors() != Geometry.MAX_GEOMETRY_SECTORS && g.totalSectors() * 512 > current) {
+    // Xen Orchestra's vhd-lib rounds the cylinders up, past the current size: for creators whose
+    // size is the current size the geometry is advisory, so only a size it decides is checked.
+    String creator = new String(b, 28, 4, StandardCharsets.ISO_8859_1);
+    if (!geometryAdvisory(creator, g, current) && g.totalSectors() * 512 > current) {
       throw new VhdFormatException(
           "VHD "
               + what

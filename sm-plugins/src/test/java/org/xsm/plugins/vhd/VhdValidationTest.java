@@ -1,5 +1,6 @@
 package org.xsm.plugins.vhd;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.xsm.plugins.vhd.VhdFiles.MIB;
 import static org.xsm.plugins.vhd.VhdFiles.assertOpenFails;
@@ -161,8 +162,19 @@ class VhdValidationTest {
   }
 
   @Test
+  void geometryLargerThanCurrentSizeIsAdvisoryWhereTheCurrentSizeRules() throws IOException {
+    // Xen Orchestra's vhd-lib rounds the cylinders up; for creators whose size is the current
+    // size ("tap", "xo  ") the geometry is advisory.
+    editBothFooters(dyn, b -> b.putShort(56, (short) 2000).put(28, "xo  ".getBytes(US_ASCII)));
+    try (VhdImage img = VhdImage.open(store, "d.vhd", false)) {
+      assertThat(img.virtualSizeBytes()).isEqualTo(8 * MIB);
+    }
+  }
+
+  @Test
   void geometryLargerThanCurrentSize() throws IOException {
-    editBothFooters(dyn, b -> b.putShort(56, (short) 2000));
+    // A creator whose size is what the geometry addresses ("vpc "): the geometry must fit.
+    editBothFooters(dyn, b -> b.putShort(56, (short) 2000).put(28, "vpc ".getBytes(US_ASCII)));
     assertOpenFails(
         store,
         "d.vhd",

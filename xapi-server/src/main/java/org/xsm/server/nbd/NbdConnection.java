@@ -75,6 +75,7 @@ final class NbdConnection implements Runnable {
       }
       if (export != null) {
         export.leave(this);
+        server.left(export);
       }
       server.ended(this);
     }

@@ -31,10 +31,39 @@ public final class NbdExport {
   private final java.util.concurrent.atomic.LongAdder bytesWritten =
       new java.util.concurrent.atomic.LongAdder();
 
+  /** Detaches an on-demand export's device once (null for an export its owner ends). */
+  private Runnable detach; // guarded by this
+
+  private final boolean onDemand;
+
   NbdExport(String name, VdiDevice device, boolean readOnly) {
+    this(name, device, readOnly, null);
+  }
+
+  /** An export made for a client; {@code detach} runs once after it is closed. */
+  NbdExport(String name, VdiDevice device, boolean readOnly, Runnable detach) {
     this.name = name;
     this.device = device;
     this.readOnly = readOnly || device.readOnly();
+    this.detach = detach;
+    this.onDemand = detach != null;
+  }
+
+  /** Whether the device was attached for a client, and is detached when the last one leaves. */
+  public boolean onDemand() {
+    return onDemand;
+  }
+
+  /** Runs the on-demand detach, once; call after {@link #close()}. */
+  void detachOnDemand() {
+    Runnable d;
+    synchronized (this) {
+      d = detach;
+      detach = null;
+    }
+    if (d != null) {
+      d.run();
+    }
   }
 
   public String name() {

@@ -119,7 +119,7 @@ final class NbdHandshake {
         }
         allocationContext = false; // contexts need NBD_OPT_GO
         out.writeLong(e.device().sizeBytes());
-        out.writeShort(transmissionFlags(e));
+        out.writeShort(transmissionFlags(e.readOnly()));
         if (!noZeroes) {
           out.write(new byte[124]);
         }
@@ -169,14 +169,21 @@ final class NbdHandshake {
     if (data.remaining() != 2 * requests) {
       return error(option, Nbd.REP_ERR_INVALID, "bad information request count");
     }
-    // INFO only describes the export; GO joins it before answering (see run()).
-    NbdExport e = option == Nbd.OPT_GO ? connection.open(name) : server.find(name).orElse(null);
-    if (e == null) {
+    // INFO only describes the export (attaching nothing); GO joins it before answering (run()).
+    NbdExport e = null;
+    NbdServer.Description d;
+    if (option == Nbd.OPT_GO) {
+      e = connection.open(name);
+      d = e == null ? null : new NbdServer.Description(e.device().sizeBytes(), e.readOnly());
+    } else {
+      d = server.describe(name).orElse(null);
+    }
+    if (d == null) {
       return error(option, Nbd.REP_ERR_UNKNOWN, "no such export");
     }
     ByteBuffer info = ByteBuffer.allocate(12);
-    info.putShort((short) Nbd.INFO_EXPORT).putLong(e.device().sizeBytes());
-    info.putShort((short) transmissionFlags(e));
+    info.putShort((short) Nbd.INFO_EXPORT).putLong(d.sizeBytes());
+    info.putShort((short) transmissionFlags(d.readOnly()));
     reply(option, Nbd.REP_INFO, info.array());
     ByteBuffer sizes = ByteBuffer.allocate(14);
     sizes.putShort((short) Nbd.INFO_BLOCK_SIZE).putInt(1).putInt(4096);
@@ -223,7 +230,7 @@ final class NbdHandshake {
       return error(option, Nbd.REP_ERR_INVALID, "trailing bytes after the queries");
     }
     if (option == Nbd.OPT_SET_META_CONTEXT) {
-      if (server.find(name).isEmpty()) {
+      if (server.describe(name).isEmpty()) {
         return error(option, Nbd.REP_ERR_UNKNOWN, "no such export");
       }
       allocationContext = match;
@@ -238,7 +245,7 @@ final class NbdHandshake {
     return MORE;
   }
 
-  int transmissionFlags(NbdExport e) {
+  int transmissionFlags(boolean readOnly) {
     int f =
         Nbd.TFLAG_HAS_FLAGS
             | Nbd.TFLAG_SEND_FLUSH
@@ -250,7 +257,7 @@ final class NbdHandshake {
     if (structured) {
       f |= Nbd.TFLAG_SEND_DF; // reads are never fragmented anyway
     }
-    if (e.readOnly()) {
+    if (readOnly) {
       f |= Nbd.TFLAG_READ_ONLY;
     }
     return f;

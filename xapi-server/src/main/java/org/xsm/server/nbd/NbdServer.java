@@ -98,21 +98,95 @@ public final class NbdServer implements Closeable {
     NbdExport e = exports.remove(name);
     if (e != null) {
       e.close();
+      e.detachOnDemand();
     }
+  }
+
+  /**
+   * Devices attached when a client asks for them by name (an access token) and detached when its
+   * last client leaves: how xapi's NBD server serves any VDI, attached to a VM or not.
+   */
+  public interface OnDemand {
+    /** Whether {@code name} is a name this source would attach; attaches nothing. */
+    Optional<Description> describe(String name);
+
+    /**
+     * Attaches what {@code name} names, or empty if it names nothing (or cannot be attached now:
+     * the client is told "no such export"). The caller detaches through {@link Attached#detach}.
+     */
+    Optional<Attached> attach(String name);
+  }
+
+  /** What an on-demand name would serve, for {@code NBD_OPT_INFO}. */
+  public record Description(long sizeBytes, boolean readOnly) {}
+
+  /** A device attached on demand, and how to detach it. */
+  public record Attached(VdiDevice device, boolean readOnly, Runnable detach) {}
+
+  private volatile OnDemand onDemand;
+  private final Object demandLock = new Object();
+
+  /** Serves names no export has through {@code source} (null: none). */
+  public void onDemand(OnDemand source) {
+    this.onDemand = source;
   }
 
   /**
    * The export {@code name} with {@code c} registered in it, or null if there is none or it is
    * being closed. Registration and lookup are one step as far as {@link #unexport} can tell: an
-   * export removed after the lookup is closed, and a closed export refuses to register.
+   * export removed after the lookup is closed, and a closed export refuses to register. An
+   * on-demand export is made, joined and (by {@link #left}) dropped under one lock, so a client
+   * never joins an export its predecessor's departure is closing.
    */
   NbdExport open(String name, NbdConnection c) {
     NbdExport e = exports.get(name);
-    if (e == null) {
+    if (e != null && !e.onDemand()) {
+      lookupHook.accept(name);
+      return e.join(c) ? e : null;
+    }
+    OnDemand source = onDemand;
+    if (source == null || closed) {
       return null;
     }
-    lookupHook.accept(name);
-    return e.join(c) ? e : null;
+    synchronized (demandLock) {
+      e = exports.get(name);
+      if (e == null) {
+        Optional<Attached> a = source.attach(name);
+        if (a.isEmpty()) {
+          return null;
+        }
+        e = new NbdExport(name, a.get().device(), a.get().readOnly(), a.get().detach());
+        if (exports.putIfAbsent(name, e) != null) {
+          a.get().detach().run(); // exported meanwhile by its owner: this name is taken
+          return null;
+        }
+      }
+      lookupHook.accept(name);
+      return e.join(c) ? e : null;
+    }
+  }
+
+  /** A connection left {@code e}: an on-demand export with no connection left is detached. */
+  void left(NbdExport e) {
+    if (!e.onDemand()) {
+      return;
+    }
+    synchronized (demandLock) {
+      if (e.connectionCount() == 0 && exports.remove(e.name(), e)) {
+        e.close();
+        e.detachOnDemand();
+      }
+    }
+  }
+
+  /** What {@code name} serves, exported or on demand, without attaching anything. */
+  Optional<Description> describe(String name) {
+    NbdExport e = exports.get(name);
+    if (e != null) {
+      return Optional.of(new Description(e.device().sizeBytes(), e.readOnly()));
+    }
+    OnDemand source = onDemand;
+    return source == null ? Optional.empty() : source.describe(name);
   }
 
   /** The export of that name, if any. */

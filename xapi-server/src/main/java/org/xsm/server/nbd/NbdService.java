@@ -25,15 +25,20 @@ import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
+import org.xsm.server.sr.SrService;
 
 /**
- * The XenAPI side of the NBD server: every VDI attached to a running VM or to the control domain is
- * exported while attached, and {@code VDI.get_nbd_info} tells clients where ({@code
- * vdi_nbd_server_info} records, as xapi returns them).
+ * The XenAPI side of the NBD server, as xapi's: {@code VDI.get_nbd_info} answers for every VDI of
+ * an attached SR ({@code vdi_nbd_server_info} records), and a client that connects with a VDI's
+ * name gets the VDI attached for it (read-only for snapshots and read-only VDIs, whose writes are
+ * refused with {@code EPERM}), detached when its last client leaves. A VDI attached to a running VM
+ * or to the control domain is exported while attached under the same name, on the VM's device.
  *
- * <p>An export's name is {@code <vdi-uuid>.<128-bit random token>}, new at each attach, so a name
- * cannot be guessed and stops working at detach. Snapshots, base copies and read-only VBDs are
- * exported read-only.
+ * <p>An export's name is {@code <vdi-uuid>.<128-bit random token>}: the token is made per VDI when
+ * first needed and kept while the server runs, so a name cannot be guessed and a client may
+ * reconnect (Xen Orchestra opens several connections, and reopens them). A name whose VDI is gone
+ * names nothing. While a client holds a VDI attached, attaching it elsewhere (a VM start, an HTTP
+ * transfer) fails with {@code VDI_IN_USE}, as any second attach does.
  *
  * <p>TLS as xapi: the server offers {@code NBD_OPT_STARTTLS} with the host certificate and requires
  * it, unless a network has the purpose {@code insecure_nbd}, which allows plain NBD (and then
@@ -48,6 +53,7 @@ public class NbdService implements RpcModule {
 
   @Inject Database db;
   @Inject org.xsm.server.tls.HostCertificate certificate;
+  @Inject SrService storage;
 
   @ConfigProperty(name = "xsm.nbd.port", defaultValue = "10809")
   int port;
@@ -60,6 +66,10 @@ public class NbdService implements RpcModule {
   java.util.Optional<String> address;
 
   private final Map<String, String> exportOfVdi = new ConcurrentHashMap<>();
+
+  /** Each VDI's access token, by VDI reference. */
+  private final Map<String, String> tokens = new ConcurrentHashMap<>();
+
   private volatile NbdServer server;
 
   void onStart(@Observes StartupEvent ev) {
@@ -68,6 +78,7 @@ public class NbdService implements RpcModule {
           NbdServer.start(
               new InetSocketAddress(bind, port), Runtime.getRuntime().availableProcessors() * 2);
       server.tls(certificate.identity().sslContext(), this::insecureAllowed);
+      server.onDemand(new OnDemandVdis(db, storage, this::tokenOf));
       certificate.onChange(
           () -> server.tls(certificate.identity().sslContext(), this::insecureAllowed));
     } catch (IOException e) {
@@ -89,9 +100,7 @@ public class NbdService implements RpcModule {
     if (server == null) {
       return;
     }
-    byte[] token = new byte[16];
-    RANDOM.nextBytes(token);
-    String name = db.get(Ref.<Vdi>of(vdiRef), Vdi.UUID) + "." + HexFormat.of().formatHex(token);
+    String name = exportName(Ref.of(vdiRef));
     boolean ro =
         readOnly
             || db.get(Ref.<Vdi>of(vdiRef), Vdi.READ_ONLY)
@@ -122,6 +131,16 @@ public class NbdService implements RpcModule {
         (a, b) -> new IoTotals(a.bytesRead() + b.bytesRead(), a.bytesWritten() + b.bytesWritten()));
   }
 
+  /**
+   * Whether NBD clients hold the VDI attached on demand now. It is released when the server sees
+   * the last client's connection end, a moment after the client has gone: a caller about to attach
+   * the VDI elsewhere may wait for this to turn false.
+   */
+  public boolean heldByClients(Ref<Vdi> vdi) throws XenApiException {
+    NbdServer s = server;
+    return s != null && s.find(exportName(vdi)).map(NbdExport::onDemand).orElse(false);
+  }
+
   /** The VDIs exported now. */
   public java.util.Set<String> exportedVdis() {
     return java.util.Set.copyOf(exportOfVdi.keySet());
@@ -143,15 +162,34 @@ public class NbdService implements RpcModule {
     d.register("VDI.get_nbd_info", 2, true, false, (c, a) -> nbdInfo(Params.str(a, 0)));
   }
 
-  /** {@code vdi_nbd_server_info} records: one while the VDI is exported, none otherwise. */
+  /** The VDI's token, made when first asked for. */
+  private String tokenOf(Ref<Vdi> vdi) {
+    return tokens.computeIfAbsent(
+        vdi.value(),
+        k -> {
+          byte[] token = new byte[16];
+          RANDOM.nextBytes(token);
+          return HexFormat.of().formatHex(token);
+        });
+  }
+
+  private String exportName(Ref<Vdi> vdi) throws XenApiException {
+    return db.get(vdi, Vdi.UUID) + "." + tokenOf(vdi);
+  }
+
+  /**
+   * {@code vdi_nbd_server_info} records: one for a VDI the server can serve (its SR attached, its
+   * data not destroyed), none otherwise or when the NBD server is not listening.
+   */
   List<Map<String, Object>> nbdInfo(String vdiRef) throws XenApiException {
-    if (!db.exists(Vdi.CLASS, Ref.of(vdiRef))) {
+    Ref<Vdi> vdi = Ref.of(vdiRef);
+    if (!db.exists(Vdi.CLASS, vdi)) {
       throw new XenApiException(XenApiError.HANDLE_INVALID, "VDI", vdiRef);
     }
-    String name = exportOfVdi.get(vdiRef);
-    if (name == null || server == null || server.find(name).isEmpty()) {
+    if (server == null || !OnDemandVdis.servable(db, storage, vdi)) {
       return List.of();
     }
+    String name = exportName(vdi);
     Map<String, Object> r = new HashMap<>();
     r.put("exportname", name);
     r.put("address", address.orElseGet(this::hostAddress));

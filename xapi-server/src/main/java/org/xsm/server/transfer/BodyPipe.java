@@ -11,6 +11,13 @@ import java.util.ArrayDeque;
  * A request body as a blocking {@link InputStream} for a worker thread, with back-pressure: the
  * request is paused while more than {@link #HIGH_WATER_BYTES} wait here and resumed when the reader
  * has taken them below {@link #LOW_WATER_BYTES}. So an upload of any size holds a few megabytes.
+ *
+ * <p>The body ends at the request's end or when the client closes the connection (or it fails):
+ * either way the reader sees the end of the stream, as xapi's import reads from the socket until
+ * the image is whole. Xen Orchestra sends uploads of unknown length with a Content-Length of 1 PiB
+ * and closes the connection after the last byte, so a close is not an error in itself: the format
+ * decides whether what came is complete (a raw image of the VDI's size, a VHD ending with its
+ * footer), and {@link #closedEarly()} says why the body ended, for messages.
  */
 public final class BodyPipe extends InputStream {
   static final int HIGH_WATER_BYTES = 8 * 1024 * 1024;
@@ -33,10 +40,28 @@ public final class BodyPipe extends InputStream {
     this.context = context;
     request.handler(this::offer);
     request.endHandler(v -> end(null));
-    request.exceptionHandler(this::end);
+    request.exceptionHandler(this::closed);
     request
         .connection()
-        .closeHandler(v -> end(new IOException("the client closed the connection")));
+        .closeHandler(v -> closed(new IOException("the client closed the connection")));
+  }
+
+  /**
+   * The connection closed: what Vert.x still holds of the body (read before the close, held while
+   * the request was paused) is delivered first, then the end. Resuming queues the delivery on this
+   * context, so the end, queued after it, comes after the last byte.
+   */
+  private void closed(Throwable why) {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      paused = false;
+    }
+    if (!request.isEnded()) {
+      request.resume();
+    }
+    context.runOnContext(v -> end(why));
   }
 
   private synchronized void offer(Buffer b) {
@@ -58,6 +83,16 @@ public final class BodyPipe extends InputStream {
       failure = t;
     }
     notifyAll();
+  }
+
+  /** Whether the body ended by the client closing the connection (or failing), not its end. */
+  synchronized boolean closedEarly() {
+    return failure != null;
+  }
+
+  /** How the connection ended early ("" if it did not), for messages. */
+  synchronized String closeReason() {
+    return failure == null ? "" : String.valueOf(failure.getMessage());
   }
 
   /**
@@ -114,10 +149,7 @@ public final class BodyPipe extends InputStream {
     }
     Buffer b = queue.poll();
     if (b == null) {
-      if (failure != null) {
-        throw new IOException("upload failed: " + failure.getMessage(), failure);
-      }
-      return null;
+      return null; // the end, or a close: see the class comment
     }
     queuedBytes -= b.length();
     if (paused && queuedBytes < LOW_WATER_BYTES) {

@@ -92,7 +92,7 @@ final class Qcow2Transfer {
   static Path build(
       VdiDevice d, VdiDevice base, Optional<String> baseUuid, Path dir, LongConsumer progress)
       throws IOException, SmException, TransferException {
-    BitSet blocks = VhdExport.allocated(d);
+    BitSet blocks = DeltaBlocks.allocated(d);
     if (base != null) {
       if (base.sizeBytes() != d.sizeBytes()) {
         throw TransferException.badInput(
@@ -102,7 +102,7 @@ final class Qcow2Transfer {
                 + d.sizeBytes()
                 + ": not a snapshot of it");
       }
-      blocks = VhdExport.differing(d, base, blocks, progress);
+      blocks = DeltaBlocks.differing(d, base, blocks, progress);
     }
     Files.createDirectories(dir);
     String name = UUID.randomUUID() + ".export.qcow2";
@@ -116,10 +116,10 @@ final class Qcow2Transfer {
     Path file = dir.resolve(name);
     try (Qcow2Chain out = Qcow2Chain.openWithoutBacking(store, name, true)) {
       int cs = out.leaf().clusterSize();
-      ByteBuffer buf = ByteBuffer.allocate(VhdExport.BLOCK_BYTES);
+      ByteBuffer buf = ByteBuffer.allocate(DeltaBlocks.BLOCK_BYTES);
       for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
-        long off = (long) b * VhdExport.BLOCK_BYTES;
-        int len = (int) Math.min(VhdExport.BLOCK_BYTES, size - off);
+        long off = (long) b * DeltaBlocks.BLOCK_BYTES;
+        int len = (int) Math.min(DeltaBlocks.BLOCK_BYTES, size - off);
         buf.clear().limit(len);
         d.read(buf, off);
         for (int p = 0; p < len; p += cs) {

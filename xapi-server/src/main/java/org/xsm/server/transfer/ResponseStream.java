@@ -19,10 +19,18 @@ public final class ResponseStream extends OutputStream {
   private final HttpServerResponse response;
   private Buffer pending = Buffer.buffer(CHUNK_BYTES);
   private volatile boolean closed;
+  private volatile CountDownLatch drained = new CountDownLatch(0);
 
   public ResponseStream(HttpServerResponse response) {
     this.response = response;
-    response.closeHandler(v -> closed = true);
+    response.closeHandler(
+        v -> {
+          closed = true;
+          drained.countDown(); // a writer waiting for room learns of the close at once
+        });
+    if (response.closed()) {
+      closed = true; // closed before the handler was set: it will not be called
+    }
   }
 
   @Override
@@ -45,6 +53,11 @@ public final class ResponseStream extends OutputStream {
 
   @Override
   public void flush() throws IOException {
+    if (closed) {
+      // Checked at every buffer, not only when the queue is full: a client that closes early
+      // ends the export here, whatever remains to send.
+      throw new IOException("the client closed the connection");
+    }
     if (pending.length() == 0) {
       return;
     }
@@ -58,13 +71,14 @@ public final class ResponseStream extends OutputStream {
       if (closed) {
         throw new IOException("the client closed the connection");
       }
-      CountDownLatch drained = new CountDownLatch(1);
-      response.drainHandler(v -> drained.countDown());
-      if (!response.writeQueueFull()) {
-        return; // drained between the check and the handler
+      CountDownLatch latch = new CountDownLatch(1);
+      drained = latch;
+      response.drainHandler(v -> latch.countDown());
+      if (!response.writeQueueFull() || closed) {
+        continue; // drained or closed between the check and the handler: look again
       }
       try {
-        if (!drained.await(STALL_SECONDS, TimeUnit.SECONDS)) {
+        if (!latch.await(STALL_SECONDS, TimeUnit.SECONDS)) {
           throw new IOException("the client read nothing for " + STALL_SECONDS + " s");
         }
       } catch (InterruptedException e) {
@@ -81,6 +95,9 @@ public final class ResponseStream extends OutputStream {
   @Override
   public void close() throws IOException {
     flush();
+    if (closed) {
+      throw new IOException("the client closed the connection");
+    }
     response.end();
   }
 }

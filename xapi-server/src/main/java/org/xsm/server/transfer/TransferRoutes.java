@@ -29,6 +29,7 @@ import org.xsm.server.rpc.CallContext;
 import org.xsm.server.session.Sessions;
 import org.xsm.server.sr.SrService;
 import org.xsm.server.task.Tasks;
+import org.xsm.server.vdi.CbtService;
 
 /**
  * xapi's HTTP disk transfer: {@code PUT /import_raw_vdi?session_id=&vdi=&format=raw|vhd|qcow2} and
@@ -52,6 +53,7 @@ public class TransferRoutes {
   @Inject org.xsm.server.audit.AuditLog audit;
   @Inject SrService storage;
   @Inject Tasks tasks;
+  @Inject CbtService cbt;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -153,35 +155,51 @@ public class TransferRoutes {
     BodyPipe body = new BodyPipe(req, rc.vertx().getOrCreateContext());
     Context ctx = rc.vertx().getOrCreateContext();
     ctx.runOnContext(v -> req.resume());
-    workers.execute(() -> runImport(rc, body));
+    workers.execute(() -> runImport(rc, ctx, body));
   }
 
-  private void runImport(RoutingContext rc, BodyPipe body) {
-    Target t = null;
-    Path spool = spoolDir().resolve(UUID.randomUUID() + ".spool");
+  /**
+   * As xapi's handler: the request's session, permission, VDI and format are checked first (and a
+   * failure answered with its status), then {@code 200} is sent before any of the body is read (Xen
+   * Orchestra's connector probes with an empty body and gives up on anything else); from then on
+   * every failure is reported on the task, and the connection is closed.
+   */
+  private void runImport(RoutingContext rc, Context ctx, BodyPipe body) {
+    Target t;
     try {
       t = target(rc, true, "VDI import");
-      TransferTask task = t.task;
+    } catch (TransferException e) {
+      body.discard();
+      fail(rc, null, e);
+      return;
+    }
+    Path spool = spoolDir().resolve(UUID.randomUUID() + ".spool");
+    TransferTask task = t.task;
+    HttpServerResponse r = rc.response();
+    ctx.runOnContext(
+        v -> {
+          if ("100-continue".equalsIgnoreCase(rc.request().getHeader("Expect"))) {
+            r.writeContinue();
+          }
+          // xapi's answer has no length: it ends when the server closes the connection after
+          // the import. Chunked is the same for a client (the body is never complete before
+          // the end), so the client keeps sending; an ended response would stop it.
+          r.setStatusCode(200)
+              .putHeader("Content-Type", "application/octet-stream")
+              .putHeader("Connection", "close")
+              .putHeader("task-id", task.ref())
+              .setChunked(true)
+              .write(io.vertx.core.buffer.Buffer.buffer());
+        });
+    try {
       long size = db.get(t.vdi, Vdi.VIRTUAL_SIZE);
-      String declared = rc.request().getHeader("Content-Length");
-      if (t.format.equals("raw") && declared != null && Long.parseLong(declared) != size) {
-        throw TransferException.badInput(
-            "wrong size: the upload has " + declared + " bytes, the VDI " + size);
-      }
       Files.createDirectories(spoolDir());
-      try {
-        if (t.format.equals("raw")) {
-          VdiImport.spoolRaw(body, spool, size, n -> task.progress(0.5 * n / size));
-        } else if (t.format.equals("qcow2")) {
-          Qcow2Transfer.spool(body, spool, size, n -> task.progress(0.5 * n / size));
-        } else {
-          VdiImport.spoolVhd(body, spool, size, n -> task.progress(0.5 * n / size));
-        }
-      } catch (IOException e) {
-        if (body.failed()) {
-          throw TransferException.badInput("truncated upload: " + e.getMessage());
-        }
-        throw e;
+      if (t.format.equals("raw")) {
+        VdiImport.spoolRaw(body, spool, size, n -> task.progress(0.5 * n / size));
+      } else if (t.format.equals("qcow2")) {
+        Qcow2Transfer.spool(body, spool, size, n -> task.progress(0.5 * n / size));
+      } else {
+        VdiImport.spoolVhd(body, spool, size, n -> task.progress(0.5 * n / size));
       }
       VdiImport.markApplying(spool, db.get(t.vdi, Vdi.UUID), t.format);
       VdiDevice d = activate(t.vdi, true);
@@ -197,19 +215,21 @@ public class TransferRoutes {
         storage.deactivate(t.vdi);
       }
       task.success();
-      rc.response().setStatusCode(200).end();
+      ctx.runOnContext(v -> endAndClose(rc));
     } catch (TransferException e) {
-      body.discard();
-      fail(rc, t, e);
+      failImport(ctx, rc, body, t, e);
     } catch (XenApiException e) {
-      body.discard();
-      fail(rc, t, fromXenApi(e));
+      failImport(ctx, rc, body, t, fromXenApi(e));
     } catch (SmException e) {
-      body.discard();
-      fail(rc, t, new TransferException(500, e.error().name(), e.getMessage()));
+      failImport(ctx, rc, body, t, new TransferException(500, e.error().name(), e.getMessage()));
     } catch (IOException | RuntimeException e) {
-      body.discard();
-      fail(rc, t, new TransferException(500, "INTERNAL_ERROR", String.valueOf(e.getMessage())));
+      LOG.warnf(e, "import into %s failed", t.vdi);
+      failImport(
+          ctx,
+          rc,
+          body,
+          t,
+          new TransferException(500, "INTERNAL_ERROR", String.valueOf(e.getMessage())));
     } finally {
       try {
         VdiImport.finish(spool);
@@ -219,11 +239,29 @@ public class TransferRoutes {
     }
   }
 
-  private void exportVdi(RoutingContext rc) {
-    workers.execute(() -> runExport(rc));
+  /** After the 200: the task says what went wrong; the connection closes, ending the upload. */
+  private static void failImport(
+      Context ctx, RoutingContext rc, BodyPipe body, Target t, TransferException e) {
+    String why =
+        body.closedEarly() ? " (the connection ended first: " + body.closeReason() + ")" : "";
+    t.task.failure(e.code, e.getMessage() + why);
+    body.discard();
+    ctx.runOnContext(v -> endAndClose(rc));
   }
 
-  private void runExport(RoutingContext rc) {
+  private static void endAndClose(RoutingContext rc) {
+    if (!rc.response().ended() && !rc.response().closed()) {
+      rc.response().end();
+    }
+    rc.request().connection().close();
+  }
+
+  private void exportVdi(RoutingContext rc) {
+    Context ctx = rc.vertx().getOrCreateContext();
+    workers.execute(() -> runExport(rc, ctx));
+  }
+
+  private void runExport(RoutingContext rc, Context ctx) {
     Target t = null;
     boolean started = false;
     try {
@@ -237,64 +275,86 @@ public class TransferRoutes {
       }
       VdiDevice d = activate(t.vdi, false);
       try {
-        VdiDevice b = base == null ? null : activate(base, false);
-        try {
-          long size = d.sizeBytes();
-          if (t.format.equals("qcow2")) {
-            Optional<String> baseUuid =
-                base == null ? Optional.empty() : Optional.of(db.get(base, Vdi.UUID));
-            Path file =
-                Qcow2Transfer.build(d, b, baseUuid, spoolDir(), n -> task.progress(0.5 * n / size));
-            try {
-              HttpServerResponse r = rc.response();
-              long length = Files.size(file);
-              r.putHeader("Content-Type", "application/octet-stream");
-              r.putHeader("Content-Length", Long.toString(length));
-              started = true;
-              try (ResponseStream out = new ResponseStream(r)) {
-                Files.copy(file, out);
-              }
-            } finally {
-              Files.deleteIfExists(file);
-            }
-            task.success();
-            return;
+        long size = d.sizeBytes();
+        if (t.format.equals("qcow2")) {
+          Path file = buildQcow2(d, base, n -> task.progress(0.5 * n / size));
+          try {
+            started = true;
+            send(rc, Files.size(file), out -> Files.copy(file, out));
+          } finally {
+            Files.deleteIfExists(file);
           }
-          VhdExport x =
-              t.format.equals("raw")
-                  ? VhdExport.raw(d)
-                  : VhdExport.vhd(d, b, n -> task.progress(0.5 * n / size));
-          double from = b == null ? 0 : 0.5;
-          long length = x.lengthBytes();
-          HttpServerResponse r = rc.response();
-          r.putHeader("Content-Type", "application/octet-stream");
-          r.putHeader("Content-Length", Long.toString(length));
-          started = true;
-          try (ResponseStream out = new ResponseStream(r)) {
-            x.writeTo(out, n -> task.progress(from + (1 - from) * n / length));
-          }
-        } finally {
-          if (b != null) {
-            storage.deactivate(base);
-          }
+          task.success();
+          return;
         }
+        VhdExport x;
+        if (t.format.equals("raw")) {
+          x = VhdExport.raw(d);
+        } else if (base == null) {
+          x = VhdExport.vhd(d, DeltaBlocks.allocated(d), plan().identity(t.vdi), null);
+        } else {
+          ExportPlan.Delta delta = plan().delta(t.vdi, d, base, n -> task.progress(0.5 * n / size));
+          LOG.debugf(
+              "delta of %s over %s: %d blocks, from %s",
+              t.vdi, base, delta.blocks().cardinality(), delta.source());
+          x = VhdExport.vhd(d, delta.blocks(), plan().identity(t.vdi), plan().parent(base));
+        }
+        double from = base == null ? 0 : 0.5;
+        long length = x.lengthBytes();
+        started = true;
+        send(rc, length, out -> x.writeTo(out, n -> task.progress(from + (1 - from) * n / length)));
       } finally {
         storage.deactivate(t.vdi);
       }
       task.success();
     } catch (TransferException e) {
-      failExport(rc, t, e, started);
+      failExport(ctx, rc, t, e, started);
     } catch (XenApiException e) {
-      failExport(rc, t, fromXenApi(e), started);
+      failExport(ctx, rc, t, fromXenApi(e), started);
     } catch (SmException e) {
-      failExport(rc, t, new TransferException(500, e.error().name(), e.getMessage()), started);
+      failExport(ctx, rc, t, new TransferException(500, e.error().name(), e.getMessage()), started);
     } catch (IOException | RuntimeException e) {
+      if (!(e instanceof IOException)) {
+        LOG.warnf(e, "export failed");
+      }
       failExport(
+          ctx,
           rc,
           t,
           new TransferException(500, "INTERNAL_ERROR", String.valueOf(e.getMessage())),
           started);
     }
+  }
+
+  private ExportPlan plan() {
+    return new ExportPlan(db, storage, cbt);
+  }
+
+  private Path buildQcow2(VdiDevice d, Ref<Vdi> base, java.util.function.LongConsumer progress)
+      throws XenApiException, SmException, IOException, TransferException {
+    if (base == null) {
+      return Qcow2Transfer.build(d, null, Optional.empty(), spoolDir(), progress);
+    }
+    VdiDevice b = activate(base, false);
+    try {
+      return Qcow2Transfer.build(d, b, Optional.of(db.get(base, Vdi.UUID)), spoolDir(), progress);
+    } finally {
+      storage.deactivate(base);
+    }
+  }
+
+  private interface Body {
+    void writeTo(ResponseStream out) throws IOException, SmException;
+  }
+
+  private static void send(RoutingContext rc, long length, Body body)
+      throws IOException, SmException {
+    HttpServerResponse r = rc.response();
+    r.putHeader("Content-Type", "application/octet-stream");
+    r.putHeader("Content-Length", Long.toString(length));
+    ResponseStream out = new ResponseStream(r);
+    body.writeTo(out);
+    out.close(); // only when whole: a failed export must not end as if complete (see failExport)
   }
 
   private VdiDevice activate(Ref<Vdi> vdi, boolean writable) throws XenApiException {
@@ -326,7 +386,7 @@ public class TransferRoutes {
   }
 
   private static void failExport(
-      RoutingContext rc, Target t, TransferException e, boolean started) {
+      Context ctx, RoutingContext rc, Target t, TransferException e, boolean started) {
     if (!started) {
       fail(rc, t, e);
       return;
@@ -335,6 +395,6 @@ public class TransferRoutes {
       t.task.failure(e.code, e.getMessage());
     }
     // Headers are out: the client can only see the stream cut short of its Content-Length.
-    rc.response().reset();
+    ctx.runOnContext(v -> rc.request().connection().close());
   }
 }

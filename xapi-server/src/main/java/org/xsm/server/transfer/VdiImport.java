@@ -11,15 +11,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.LongConsumer;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
 import org.xsm.plugins.store.LocalImageStore;
-import org.xsm.plugins.vhd.VhdChain;
 import org.xsm.plugins.vhd.VhdFormatException;
 import org.xsm.plugins.vhd.VhdImage;
+import org.xsm.plugins.vhd.VhdOwnBlocks;
 
 /**
  * An upload into a VDI, in two steps so that bad input changes nothing: the body is first spooled
@@ -29,8 +30,9 @@ import org.xsm.plugins.vhd.VhdImage;
  * VDI is touched.
  *
  * <p>Applying writes every 2 MiB chunk of a raw image except all-zero chunks over holes (so holes
- * stay holes), and exactly the present blocks of a VHD (so a VHD of differences applied over a copy
- * of its base gives the exported VDI, as xapi's import does).
+ * stay holes), the present blocks of a dynamic VHD, and exactly the present sectors of a
+ * differencing VHD (so a delta applied over a copy of its base gives the exported VDI, as xapi's
+ * import does; the parent it names is not needed).
  *
  * <p>Crash safety: a crash while spooling leaves only the spool file, deleted at the next start;
  * the VDI is unchanged. Before applying, the spool is forced to disk and a redo record ({@code
@@ -55,30 +57,56 @@ final class VdiImport {
     }
   }
 
-  /** Spools a VHD and validates it: whole, parentless, of the VDI's virtual size. */
+  /**
+   * Spools a VHD and validates it: whole (ending with its footer: an upload cut short is refused
+   * even where the VHD engine could recover the footer from its copy at offset 0), of the VDI's
+   * virtual size. A differencing VHD is accepted without its parent: its present sectors are what
+   * {@link #applyVhd} writes.
+   */
   static void spoolVhd(InputStream in, Path file, long sizeBytes, LongConsumer progress)
       throws IOException, TransferException {
     long limit = sizeBytes + sizeBytes / 4096 + VHD_OVERHEAD_BYTES;
-    spool(in, file, limit, progress);
+    long got = spool(in, file, limit, progress);
     LocalImageStore store = LocalImageStore.open(file.getParent());
     try (VhdImage img = VhdImage.open(store, file.getFileName().toString(), false)) {
-      if (img.hasParent()) {
+      if (img.wasRecovered()) {
         throw TransferException.badInput(
-            "the VHD is a differencing disk of "
-                + img.header().parentName()
-                + "; upload a dynamic or fixed VHD");
+            "truncated upload: the VHD's " + got + " bytes do not end with its footer");
       }
-      if (img.virtualSizeBytes() != sizeBytes) {
+      long excess = img.virtualSizeBytes() - sizeBytes;
+      // Older vhd-lib (0.7) makes the current size the size its rounded-up geometry addresses, a
+      // little past the disk: accepted while nothing past the VDI's end is present.
+      boolean rounding =
+          excess > 0 && excess < DeltaBlocks.BLOCK_BYTES && !presentPast(img, sizeBytes);
+      if (excess != 0 && !rounding) {
         throw TransferException.badInput(
             "wrong size: the VHD's virtual size is "
                 + img.virtualSizeBytes()
                 + " bytes, the VDI's "
                 + sizeBytes);
       }
-    } catch (VhdFormatException e) {
+    } catch (VhdFormatException | java.io.EOFException e) {
       throw TransferException.badInput(
-          "not a valid VHD (truncated or malformed): " + e.getMessage());
+          "not a valid VHD (truncated or malformed, "
+              + got
+              + " bytes received): "
+              + e.getMessage());
     }
+  }
+
+  /** Whether the image has a present sector at or past {@code end}. */
+  private static boolean presentPast(VhdImage img, long end) throws IOException {
+    int block = img.blockSize();
+    BitSet present = img.allocatedBlocks();
+    for (int i = present.nextSetBit((int) (end / block)); i >= 0; i = present.nextSetBit(i + 1)) {
+      long first = (long) i * block;
+      BitSet sectors = VhdOwnBlocks.presentSectors(img, i);
+      int from = (int) (Math.max(0, end - first) / 512);
+      if (sectors.nextSetBit(from) >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Copies the body to {@code file}, refusing more than {@code limit} bytes; returns the count. */
@@ -150,33 +178,58 @@ final class VdiImport {
     d.flush();
   }
 
-  /** Writes the present blocks of a spooled, validated VHD into the device. */
+  /**
+   * Writes a spooled, validated VHD into the device: each present block of a dynamic or fixed VHD
+   * whole (its absent sectors read as zeros), and of a differencing VHD exactly the sectors its
+   * bitmaps mark present, the rest of the device left as it is.
+   */
   static void applyVhd(Path file, VdiDevice d, LongConsumer progress)
       throws IOException, SmException {
     LocalImageStore store = LocalImageStore.open(file.getParent());
     String name = file.getFileName().toString();
-    BitSet present;
-    int block;
     try (VhdImage img = VhdImage.open(store, name, false)) {
-      present = img.allocatedBlocks();
-      block = img.isFixed() ? VhdExport.BLOCK_BYTES : img.header().blockSizeBytes();
-    }
-    ByteBuffer buf = ByteBuffer.allocate(block);
-    try (VhdChain chain = VhdChain.open(store, name, false)) {
+      BitSet present = img.allocatedBlocks();
+      int block = img.blockSize();
+      boolean delta = img.hasParent();
+      ByteBuffer buf = ByteBuffer.allocate(block);
       for (int i = present.nextSetBit(0); i >= 0; i = present.nextSetBit(i + 1)) {
         long off = (long) i * block;
         int len = (int) Math.min(block, d.sizeBytes() - off);
         if (len <= 0) {
           break;
         }
+        BitSet sectors = VhdOwnBlocks.presentSectors(img, i);
         buf.clear().limit(len);
-        chain.read(buf, off);
-        buf.flip();
-        d.write(buf, off);
+        VhdOwnBlocks.readOwn(img, i, 0, buf);
+        if (!delta) {
+          zeroAbsent(buf.array(), sectors, len);
+          buf.flip();
+          d.write(buf, off);
+        } else {
+          writeRuns(d, buf.array(), sectors, off, len);
+        }
         progress.accept(off + len);
       }
     }
     d.flush();
+  }
+
+  private static void zeroAbsent(byte[] data, BitSet sectors, int len) {
+    for (int s = sectors.nextClearBit(0); s * 512 < len; s = sectors.nextClearBit(s + 1)) {
+      Arrays.fill(data, s * 512, Math.min(len, (s + 1) * 512), (byte) 0);
+    }
+  }
+
+  /** Writes each run of present sectors of one block. */
+  private static void writeRuns(VdiDevice d, byte[] data, BitSet sectors, long blockOff, int len)
+      throws SmException {
+    for (int s = sectors.nextSetBit(0); s >= 0 && s * 512 < len; ) {
+      int e = sectors.nextClearBit(s);
+      int from = s * 512;
+      int to = Math.min(len, e * 512);
+      d.write(ByteBuffer.wrap(data, from, to - from), blockOff + from);
+      s = sectors.nextSetBit(e);
+    }
   }
 
   /** What a redo record says: which VDI (by UUID) gets which spooled image, in which format. */

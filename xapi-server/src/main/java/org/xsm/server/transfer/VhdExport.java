@@ -5,104 +5,72 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.UUID;
 import java.util.function.LongConsumer;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
+import org.xsm.plugins.vhd.DiskType;
 import org.xsm.plugins.vhd.DynamicHeader;
 import org.xsm.plugins.vhd.VhdCreator;
-import org.xsm.plugins.vhd.VhdFooter;
 import org.xsm.plugins.vhd.VhdFormatException;
 
 /**
- * A VDI as a stream: raw (every byte, holes sent as zeros without reading them), or a dynamic VHD
- * made on the fly (footer copy, header, BAT, then each present 2 MiB block as a full sector bitmap
- * and its data, then the footer) holding the allocated blocks, or with a base only the blocks that
- * differ from it (an incremental backup: applied over a copy of the base, it gives the VDI).
+ * A VDI as a stream: raw (every byte, holes sent as zeros without reading them), or a VHD made on
+ * the fly holding a chosen set of 2 MiB blocks ({@link DeltaBlocks}): a dynamic disk (footer copy,
+ * header, BAT, then each block as a full sector bitmap and its data, then the footer), or with a
+ * base a differencing disk as xapi's vhd-tool sends one: the header names the parent by UUID,
+ * timestamp and file name, with MACX, W2KU and W2RU locators (512 bytes each, after the BAT), so
+ * that the file opens over the base's export as a chain (qemu-img, vhd-lib).
  *
- * <p>The length is known before the first byte is sent (a base is compared first, reading both
- * disks, and only the set of differing blocks is kept), so responses carry a Content-Length. Only
- * one block is in memory at a time.
+ * <p>Identity: the footer's UUID is the VDI's UUID and its timestamp the VDI's snapshot time (or
+ * now, for a VDI that is not a snapshot); a delta names its base by the same rule, so the exports
+ * of a VDI's snapshots link up into a chain without any file of the SR being named.
+ *
+ * <p>The length is known before the first byte is sent (the block set is chosen first), so
+ * responses carry a Content-Length. Only one block is in memory at a time.
  */
 final class VhdExport {
-  static final int BLOCK_BYTES = DynamicHeader.DEFAULT_BLOCK_SIZE;
   private static final int BITMAP_BYTES = 512;
+  private static final int LOCATOR_AREA_BYTES = 3 * 512;
+
+  /** Who an image is: its footer UUID and timestamp (seconds since 2000-01-01 UTC). */
+  record Identity(UUID uuid, long vhdTimestamp) {}
+
+  /** The parent a differencing export names: its identity and file name. */
+  record Parent(Identity identity, String fileName) {}
 
   private final VdiDevice device;
   private final boolean vhd;
   private final BitSet blocks;
   private final long sizeBytes;
+  private final Identity identity;
+  private final Parent parent;
 
-  private VhdExport(VdiDevice device, boolean vhd, BitSet blocks) {
+  private VhdExport(
+      VdiDevice device, boolean vhd, BitSet blocks, Identity identity, Parent parentOrNull) {
     this.device = device;
     this.vhd = vhd;
     this.blocks = blocks;
     this.sizeBytes = device.sizeBytes();
+    this.identity = identity;
+    this.parent = parentOrNull;
   }
 
   static VhdExport raw(VdiDevice device) throws SmException {
-    return new VhdExport(device, false, allocated(device));
+    return new VhdExport(device, false, DeltaBlocks.allocated(device), null, null);
   }
 
-  /** A dynamic VHD of the device, or of its differences from {@code base} if not null. */
-  static VhdExport vhd(VdiDevice device, VdiDevice base, LongConsumer progress)
-      throws SmException, TransferException {
-    if (device.sizeBytes() < BLOCK_BYTES) {
+  /**
+   * A VHD of {@code blocks} of the device: dynamic, or differencing over {@code parent} if not null
+   * (then the blocks not sent read from the parent).
+   */
+  static VhdExport vhd(VdiDevice device, BitSet blocks, Identity identity, Parent parent)
+      throws TransferException {
+    if (device.sizeBytes() < DeltaBlocks.BLOCK_BYTES) {
       throw TransferException.badInput(
           "a VHD export needs a VDI of at least 2 MiB; this one has " + device.sizeBytes());
     }
-    BitSet b = allocated(device);
-    if (base != null) {
-      if (base.sizeBytes() != device.sizeBytes()) {
-        throw TransferException.badInput(
-            "base has "
-                + base.sizeBytes()
-                + " bytes, the VDI "
-                + device.sizeBytes()
-                + ": not a snapshot of it");
-      }
-      b = differing(device, base, b, progress);
-    }
-    return new VhdExport(device, true, b);
-  }
-
-  /** 2 MiB blocks that may hold data, from the device's own allocation granularity. */
-  static BitSet allocated(VdiDevice d) throws SmException {
-    int g = d.allocationBlockSizeBytes();
-    BitSet granules = d.allocatedBlocks();
-    BitSet out = new BitSet();
-    for (int j = granules.nextSetBit(0); j >= 0; j = granules.nextSetBit(j + 1)) {
-      long first = (long) j * g / BLOCK_BYTES;
-      long last = ((long) (j + 1) * g - 1) / BLOCK_BYTES;
-      out.set((int) first, (int) Math.min(last, blockCount(d.sizeBytes()) - 1) + 1);
-    }
-    return out;
-  }
-
-  static BitSet differing(VdiDevice d, VdiDevice base, BitSet mine, LongConsumer progress)
-      throws SmException {
-    BitSet candidates = (BitSet) mine.clone();
-    candidates.or(allocated(base));
-    BitSet out = new BitSet();
-    ByteBuffer a = ByteBuffer.allocate(BLOCK_BYTES);
-    ByteBuffer b = ByteBuffer.allocate(BLOCK_BYTES);
-    long done = 0;
-    for (int i = candidates.nextSetBit(0); i >= 0; i = candidates.nextSetBit(i + 1)) {
-      long off = (long) i * BLOCK_BYTES;
-      int len = (int) Math.min(BLOCK_BYTES, d.sizeBytes() - off);
-      a.clear().limit(len);
-      b.clear().limit(len);
-      d.read(a, off);
-      base.read(b, off);
-      if (!Arrays.equals(a.array(), 0, len, b.array(), 0, len)) {
-        out.set(i);
-      }
-      progress.accept(++done * BLOCK_BYTES);
-    }
-    return out;
-  }
-
-  static int blockCount(long sizeBytes) {
-    return (int) ((sizeBytes + BLOCK_BYTES - 1) / BLOCK_BYTES);
+    return new VhdExport(device, true, blocks, identity, parent);
   }
 
   /** Blocks sent with data (the others are holes, or equal to the base). */
@@ -111,11 +79,15 @@ final class VhdExport {
   }
 
   private long batBytes() {
-    return (4L * blockCount(sizeBytes) + 511) / 512 * 512;
+    return (4L * DeltaBlocks.blockCount(sizeBytes) + 511) / 512 * 512;
+  }
+
+  private long tableOffset() {
+    return DynamicHeader.OFFSET + DynamicHeader.SIZE;
   }
 
   private long dataStart() {
-    return DynamicHeader.OFFSET + DynamicHeader.SIZE + batBytes();
+    return tableOffset() + batBytes() + (parent == null ? 0 : LOCATOR_AREA_BYTES);
   }
 
   /** Bytes the stream will have. */
@@ -126,6 +98,8 @@ final class VhdExport {
     return dataStart() + (long) blocks.cardinality() * (BITMAP_BYTES + BLOCK_BYTES) + 512;
   }
 
+  private static final int BLOCK_BYTES = DeltaBlocks.BLOCK_BYTES;
+
   /** Writes the stream; {@code progress} gets the bytes sent so far. */
   void writeTo(OutputStream out, LongConsumer progress) throws IOException, SmException {
     long sent = 0;
@@ -133,30 +107,14 @@ final class VhdExport {
     if (vhd) {
       footer = footer();
       out.write(footer);
-      int entries = blockCount(sizeBytes);
-      out.write(
-          VhdCreator.dynamicHeader(DynamicHeader.OFFSET + DynamicHeader.SIZE, entries).encode());
-      ByteBuffer bat = ByteBuffer.allocate((int) batBytes());
-      long sector = dataStart() / 512;
-      for (int i = 0; i < entries; i++) {
-        if (blocks.get(i)) {
-          bat.putInt((int) sector);
-          sector += (BITMAP_BYTES + BLOCK_BYTES) / 512;
-        } else {
-          bat.putInt(-1);
-        }
-      }
-      while (bat.hasRemaining()) {
-        bat.put((byte) 0xff); // padding past the last entry, as unused entries
-      }
-      out.write(bat.array());
+      writeHeaderAndTable(out);
       sent = dataStart();
     }
     byte[] bitmap = new byte[BITMAP_BYTES];
     Arrays.fill(bitmap, (byte) 0xff);
     ByteBuffer buf = ByteBuffer.allocate(BLOCK_BYTES);
     byte[] zeros = new byte[BLOCK_BYTES];
-    for (int i = 0; i < blockCount(sizeBytes); i++) {
+    for (int i = 0; i < DeltaBlocks.blockCount(sizeBytes); i++) {
       long off = (long) i * BLOCK_BYTES;
       int len = (int) Math.min(BLOCK_BYTES, sizeBytes - off);
       if (blocks.get(i)) {
@@ -181,10 +139,47 @@ final class VhdExport {
     }
   }
 
+  private void writeHeaderAndTable(OutputStream out) throws IOException {
+    int entries = DeltaBlocks.blockCount(sizeBytes);
+    byte[] locators = null;
+    if (parent == null) {
+      out.write(VhdCreator.dynamicHeader(tableOffset(), entries).encode());
+    } else {
+      VhdCreator.StreamHeader h =
+          VhdCreator.differencingStreamHeader(
+              tableOffset(),
+              entries,
+              parent.identity().uuid(),
+              parent.identity().vhdTimestamp(),
+              parent.fileName(),
+              tableOffset() + batBytes());
+      out.write(h.header().encode());
+      locators = h.locatorArea();
+    }
+    ByteBuffer bat = ByteBuffer.allocate((int) batBytes());
+    long sector = dataStart() / 512;
+    for (int i = 0; i < entries; i++) {
+      if (blocks.get(i)) {
+        bat.putInt((int) sector);
+        sector += (BITMAP_BYTES + BLOCK_BYTES) / 512;
+      } else {
+        bat.putInt(-1);
+      }
+    }
+    while (bat.hasRemaining()) {
+      bat.put((byte) 0xff); // padding past the last entry, as unused entries
+    }
+    out.write(bat.array());
+    if (locators != null) {
+      out.write(locators);
+    }
+  }
+
   private byte[] footer() throws IOException {
     try {
-      VhdFooter f = VhdCreator.dynamicFooter(sizeBytes);
-      return f.encode();
+      DiskType type = parent == null ? DiskType.DYNAMIC : DiskType.DIFFERENCING;
+      return VhdCreator.streamFooter(type, sizeBytes, identity.uuid(), identity.vhdTimestamp())
+          .encode();
     } catch (VhdFormatException e) {
       throw new IOException("VDI of " + sizeBytes + " bytes cannot be a VHD: " + e.getMessage(), e);
     }

@@ -48,14 +48,27 @@ public class CbtService {
    * one bit per 64 KiB block, block 0 in the most significant bit of the first byte.
    */
   public String listChangedBlocks(Ref<Vdi> from, Ref<Vdi> to) throws XenApiException {
+    return Base64.getEncoder().encodeToString(toXapiBitmap(changedBlocks(from, to)));
+  }
+
+  /**
+   * The blocks changed from {@code from} to {@code to}, at the SR's granularity (what {@link
+   * #listChangedBlocks} encodes); {@code from} may be a {@code cbt_metadata} VDI whose data is
+   * gone.
+   */
+  public ChangedBlocks changedBlocks(Ref<Vdi> from, Ref<Vdi> to) throws XenApiException {
     if (!db.get(from, Vdi.SR).equals(db.get(to, Vdi.SR))) {
       throw new XenApiException(XenApiError.VDI_NOT_IN_SAME_SR, from.value(), to.value());
     }
     org.xsm.api.Sr sr = srs.plugin(db.get(from, Vdi.SR));
     String f = db.get(from, Vdi.LOCATION);
     String t = db.get(to, Vdi.LOCATION);
-    ChangedBlocks cb = srs.sm("vdi_list_changed_blocks", to, () -> sr.listChangedBlocks(f, t));
-    return Base64.getEncoder().encodeToString(toXapiBitmap(cb));
+    return srs.sm("vdi_list_changed_blocks", to, () -> sr.listChangedBlocks(f, t));
+  }
+
+  /** Whether the changes between two VDIs can come from CBT: it is enabled on both. */
+  public boolean tracksBoth(Ref<Vdi> a, Ref<Vdi> b) throws XenApiException {
+    return db.get(a, Vdi.CBT_ENABLED) && db.get(b, Vdi.CBT_ENABLED);
   }
 
   /** The bitmap of {@link ChangedBlocks} regrouped to 64 KiB blocks, most significant bit first. */
