@@ -51,6 +51,7 @@ public class Bootstrap {
   @Inject HostInventory inventory;
   @Inject org.xsm.server.vm.VmRecords vmRecords;
   @Inject org.xsm.server.vm.Templates templates;
+  @Inject org.xsm.server.vm.DomainLifecycle lifecycle;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -73,7 +74,8 @@ public class Bootstrap {
       sessions.forgetStaleSessions();
       sessions.bootstrapRoot();
       sessions.bootstrapUsers();
-      vms.haltAllAfterRestart();
+      java.util.Set<String> adopted = lifecycle.adopt();
+      vms.haltAllAfterRestart(adopted);
       if (db.all(Host.CLASS).isEmpty()) {
         firstStart();
       }
@@ -85,6 +87,7 @@ public class Bootstrap {
           LOG.warnf("SR of PBD %s is not available: %s", pbd, e.getMessage());
         }
       }
+      lifecycle.reattach(adopted);
       vmRecords.ensureMetrics();
       inventory.refresh(storage.registry());
       templates.ensureStockTemplates();
