@@ -1,0 +1,225 @@
+package org.xsm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.xensource.xenapi.Message;
+import com.xensource.xenapi.Types;
+import com.xensource.xenapi.VDI;
+import com.xensource.xenapi.VM;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.xsm.server.domain.Domains;
+import org.xsm.server.domain.qemu.QemuDomains;
+import org.xsm.server.guest.GuestImages;
+import org.xsm.server.guest.SerialConsole;
+
+/**
+ * Real guests under QEMU (TCG here), driven through the XenAPI (Java SDK) and observed on their
+ * serial console: boot time, disk data across power cycles, ACPI shutdown, suspend/resume of a
+ * RAM-only counter, snapshot + revert throwing away later writes, and a crash. Skipped, with the
+ * reason, where QEMU or the guest's ingredients are missing.
+ */
+@QuarkusTest
+@TestProfile(QemuGuestTest.Qemu.class)
+class QemuGuestTest extends SdkTest {
+  /** QEMU when installed (else the simulator, and these tests skip). */
+  public static class Qemu implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of("xsm.domains", "auto", "xsm.domain-shutdown-timeout-s", "60");
+    }
+  }
+
+  private static final long MIB = 1024L * 1024;
+  private static final Duration BOOT = Duration.ofSeconds(60);
+  private static final Duration CMD = Duration.ofSeconds(30);
+  private static GuestImages.Guest guest;
+
+  @Inject Domains domains;
+  private SerialConsole console;
+
+  @BeforeAll
+  static void buildGuest() throws Exception {
+    var missing = GuestImages.unavailable();
+    assumeTrue(missing.isEmpty(), () -> "real guests skipped: " + missing.orElse(""));
+    guest = GuestImages.build();
+  }
+
+  @AfterEach
+  void closeConsole() throws Exception {
+    if (console != null) {
+      console.close();
+    }
+  }
+
+  private VM newGuest(String name) throws Exception {
+    assumeTrue(domains instanceof QemuDomains, "the server did not choose QEMU domains");
+    VM vm = newVm(name, 1, 192 * MIB);
+    vm.setPVBootloader(c, "");
+    vm.setPVKernel(c, guest.kernel().toString());
+    vm.setPVRamdisk(c, guest.initrd().toString());
+    vm.setPVArgs(c, "console=ttyS0 quiet panic=-1");
+    VDI disk = newVdi(name + "-disk", 16 * MIB);
+    attachDisk(vm, disk, "0");
+    return vm;
+  }
+
+  /** Connects to the guest's serial console and waits for its shell. */
+  private SerialConsole shell(VM vm) throws Exception {
+    if (console != null) {
+      console.close();
+    }
+    var paths = ((QemuDomains) domains).pathsOf(vm.getUuid(c));
+    console = SerialConsole.connect(paths.serial(), BOOT);
+    console.awaitShell(BOOT);
+    return console;
+  }
+
+  private void writeSector(long sector, String text) throws Exception {
+    console.run(
+        "echo " + text + " | dd of=/dev/vda bs=512 seek=" + sector + " count=1 conv=sync,fsync 2>/dev/null",
+        CMD);
+  }
+
+  private String readSector(long sector) throws Exception {
+    return console.run("dd if=/dev/vda bs=512 skip=" + sector + " count=1 2>/dev/null | tr -d '\\000'", CMD);
+  }
+
+  private static void await(String what, Duration timeout, BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(what + " not within " + timeout);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void bootsToAShellAndDiskWritesSurviveAHardShutdown() throws Exception {
+    VM vm = newGuest("qemu-disk");
+    long t0 = System.nanoTime();
+    vm.start(c, false, false);
+    shell(vm);
+    long readyMs = (System.nanoTime() - t0) / 1_000_000;
+    System.out.printf("[figures] VM.start to guest shell: %d ms (%s, TCG)%n", readyMs, guest.kernelPackage());
+    assertThat(readyMs).as("start to shell").isLessThan(BOOT.toMillis());
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(vm.getMetrics(c).getVCPUsNumber(c)).isEqualTo(1L);
+    assertThat(vm.getMetrics(c).getMemoryActual(c)).isEqualTo(192 * MIB);
+    assertThat(console.run("cat /sys/block/vda/size", CMD).trim()).isEqualTo(Long.toString(16 * MIB / 512));
+
+    String word = "persist-" + UUID.randomUUID().toString().substring(0, 8);
+    writeSector(100, word);
+    vm.hardShutdown(c);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
+    vm.start(c, false, false);
+    shell(vm);
+    assertThat(readSector(100)).contains(word);
+    vm.hardShutdown(c);
+  }
+
+  @Test
+  void cleanShutdownPressesThePowerButton() throws Exception {
+    VM vm = newGuest("qemu-acpi");
+    vm.start(c, false, false);
+    shell(vm);
+    long t0 = System.nanoTime();
+    vm.cleanShutdown(c);
+    System.out.printf("[figures] VM.clean_shutdown (ACPI): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
+    assertThat(domains.exists(vm.getUuid(c))).isFalse();
+  }
+
+  @Test
+  void suspendAndResumeKeepARamOnlyCounterGoing() throws Exception {
+    VM vm = newGuest("qemu-suspend");
+    vm.start(c, false, false);
+    shell(vm);
+    console.run("(i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) &", CMD);
+    await("counter above 5", CMD, () -> counter() > 5);
+    vm.pause(c);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.PAUSED);
+    vm.unpause(c);
+    long before = counter();
+
+    long t0 = System.nanoTime();
+    vm.suspend(c);
+    long suspendMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
+    VDI image = vm.getSuspendVDI(c);
+    assertThat(image.getType(c)).isEqualTo(Types.VdiType.SUSPEND);
+    assertThat(domains.exists(vm.getUuid(c))).isFalse();
+
+    t0 = System.nanoTime();
+    vm.resume(c, false, false);
+    long resumeMs = (System.nanoTime() - t0) / 1_000_000;
+    System.out.printf("[figures] VM.suspend %d ms, VM.resume %d ms (192 MiB guest)%n", suspendMs, resumeMs);
+    shell(vm);
+    long after = counter();
+    assertThat(after).as("the counter lives in the guest's RAM only").isGreaterThanOrEqualTo(before);
+    await("counter moving on after resume", CMD, () -> counter() > after);
+    vm.hardShutdown(c);
+  }
+
+  private long counter() {
+    try {
+      return Long.parseLong(console.run("cat /tmp/counter", CMD).trim());
+    } catch (Exception e) {
+      throw new AssertionError("reading the counter: " + e, e);
+    }
+  }
+
+  @Test
+  void revertToASnapshotThrowsAwayLaterWrites() throws Exception {
+    VM vm = newGuest("qemu-revert");
+    vm.start(c, false, false);
+    shell(vm);
+    writeSector(10, "kept-before-snapshot");
+    VM snap = vm.snapshot(c, "before the experiment"); // the guest runs on
+    writeSector(20, "thrown-away-after-snapshot");
+    assertThat(readSector(20)).contains("thrown-away");
+    vm.revert(c, snap);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
+    vm.start(c, false, false);
+    shell(vm);
+    assertThat(readSector(10)).contains("kept-before-snapshot");
+    assertThat(readSector(20)).doesNotContain("thrown-away");
+    vm.hardShutdown(c);
+  }
+
+  @Test
+  void aKilledQemuIsACrash() throws Exception {
+    VM vm = newGuest("qemu-crash");
+    vm.setActionsAfterCrash(c, Types.OnCrashBehaviour.DESTROY);
+    vm.start(c, false, false);
+    var paths = ((QemuDomains) domains).pathsOf(vm.getUuid(c));
+    long pid = Long.parseLong(Files.readString(paths.pidFile()).trim());
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    await("VM halted after the crash", Duration.ofSeconds(30), () -> {
+      try {
+        return vm.getPowerState(c) == Types.VmPowerState.HALTED;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    String uuid = vm.getUuid(c);
+    assertThat(Message.getAllRecords(c).values())
+        .anySatisfy(m -> {
+          assertThat(m.name).isEqualTo("VM_CRASHED");
+          assertThat(m.objUuid).isEqualTo(uuid);
+        });
+    assertThat(vm.getVBDs(c)).allSatisfy(b -> assertThat(b.getCurrentlyAttached(c)).isFalse());
+  }
+}
