@@ -20,7 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.xsm.server.domain.Domains;
-import org.xsm.server.domain.qemu.QemuDomains;
+import org.xsm.server.domain.qemu.DomainPaths;
+import org.xsm.server.runtime.RunDirectory;
 import org.xsm.server.guest.GuestImages;
 import org.xsm.server.guest.SerialConsole;
 
@@ -47,6 +48,12 @@ class QemuGuestTest extends SdkTest {
   private static GuestImages.Guest guest;
 
   @Inject Domains domains;
+  @Inject RunDirectory runDirectory;
+
+  private DomainPaths paths(VM vm) throws Exception {
+    String uuid = vm.getUuid(c);
+    return new DomainPaths(runDirectory.dataDir().resolve("domains").resolve(uuid), runDirectory.path(), uuid);
+  }
   private SerialConsole console;
 
   @BeforeAll
@@ -64,7 +71,7 @@ class QemuGuestTest extends SdkTest {
   }
 
   private VM newGuest(String name) throws Exception {
-    assumeTrue(domains instanceof QemuDomains, "the server did not choose QEMU domains");
+    assumeTrue(domains.kind() == Domains.Kind.QEMU, "the server did not choose QEMU domains");
     VM vm = newVm(name, 1, 192 * MIB);
     vm.setPVBootloader(c, "");
     vm.setPVKernel(c, guest.kernel().toString());
@@ -80,7 +87,7 @@ class QemuGuestTest extends SdkTest {
     if (console != null) {
       console.close();
     }
-    var paths = ((QemuDomains) domains).pathsOf(vm.getUuid(c));
+    var paths = paths(vm);
     console = SerialConsole.connect(paths.serial(), BOOT);
     console.awaitShell(BOOT);
     return console;
@@ -88,15 +95,21 @@ class QemuGuestTest extends SdkTest {
 
   private void writeSector(long sector, String text) throws Exception {
     console.run(
-        "echo " + text + " | dd of=/dev/vda bs=512 seek=" + sector + " count=1 conv=sync,fsync 2>/dev/null",
+        "echo "
+            + text
+            + " | dd of=/dev/vda bs=512 seek="
+            + sector
+            + " count=1 conv=sync,fsync 2>/dev/null",
         CMD);
   }
 
   private String readSector(long sector) throws Exception {
-    return console.run("dd if=/dev/vda bs=512 skip=" + sector + " count=1 2>/dev/null | tr -d '\\000'", CMD);
+    return console.run(
+        "dd if=/dev/vda bs=512 skip=" + sector + " count=1 2>/dev/null | tr -d '\\000'", CMD);
   }
 
-  private static void await(String what, Duration timeout, BooleanSupplier condition) throws Exception {
+  private static void await(String what, Duration timeout, BooleanSupplier condition)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -113,12 +126,14 @@ class QemuGuestTest extends SdkTest {
     vm.start(c, false, false);
     shell(vm);
     long readyMs = (System.nanoTime() - t0) / 1_000_000;
-    System.out.printf("[figures] VM.start to guest shell: %d ms (%s, TCG)%n", readyMs, guest.kernelPackage());
+    System.out.printf(
+        "[figures] VM.start to guest shell: %d ms (%s, TCG)%n", readyMs, guest.kernelPackage());
     assertThat(readyMs).as("start to shell").isLessThan(BOOT.toMillis());
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
     assertThat(vm.getMetrics(c).getVCPUsNumber(c)).isEqualTo(1L);
     assertThat(vm.getMetrics(c).getMemoryActual(c)).isEqualTo(192 * MIB);
-    assertThat(console.run("cat /sys/block/vda/size", CMD).trim()).isEqualTo(Long.toString(16 * MIB / 512));
+    assertThat(console.run("cat /sys/block/vda/size", CMD).trim())
+        .isEqualTo(Long.toString(16 * MIB / 512));
 
     String word = "persist-" + UUID.randomUUID().toString().substring(0, 8);
     writeSector(100, word);
@@ -137,7 +152,8 @@ class QemuGuestTest extends SdkTest {
     shell(vm);
     long t0 = System.nanoTime();
     vm.cleanShutdown(c);
-    System.out.printf("[figures] VM.clean_shutdown (ACPI): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    System.out.printf(
+        "[figures] VM.clean_shutdown (ACPI): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
     assertThat(domains.exists(vm.getUuid(c))).isFalse();
   }
@@ -165,10 +181,13 @@ class QemuGuestTest extends SdkTest {
     t0 = System.nanoTime();
     vm.resume(c, false, false);
     long resumeMs = (System.nanoTime() - t0) / 1_000_000;
-    System.out.printf("[figures] VM.suspend %d ms, VM.resume %d ms (192 MiB guest)%n", suspendMs, resumeMs);
+    System.out.printf(
+        "[figures] VM.suspend %d ms, VM.resume %d ms (192 MiB guest)%n", suspendMs, resumeMs);
     shell(vm);
     long after = counter();
-    assertThat(after).as("the counter lives in the guest's RAM only").isGreaterThanOrEqualTo(before);
+    assertThat(after)
+        .as("the counter lives in the guest's RAM only")
+        .isGreaterThanOrEqualTo(before);
     await("counter moving on after resume", CMD, () -> counter() > after);
     vm.hardShutdown(c);
   }
@@ -190,7 +209,7 @@ class QemuGuestTest extends SdkTest {
     VM snap = vm.snapshot(c, "before the experiment"); // the guest runs on
     writeSector(20, "thrown-away-after-snapshot");
     assertThat(readSector(20)).contains("thrown-away");
-    vm.revert(c, snap);
+    snap.revert(c);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
     vm.start(c, false, false);
     shell(vm);
@@ -204,22 +223,26 @@ class QemuGuestTest extends SdkTest {
     VM vm = newGuest("qemu-crash");
     vm.setActionsAfterCrash(c, Types.OnCrashBehaviour.DESTROY);
     vm.start(c, false, false);
-    var paths = ((QemuDomains) domains).pathsOf(vm.getUuid(c));
+    var paths = paths(vm);
     long pid = Long.parseLong(Files.readString(paths.pidFile()).trim());
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-    await("VM halted after the crash", Duration.ofSeconds(30), () -> {
-      try {
-        return vm.getPowerState(c) == Types.VmPowerState.HALTED;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
+    await(
+        "VM halted after the crash",
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return vm.getPowerState(c) == Types.VmPowerState.HALTED;
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
     String uuid = vm.getUuid(c);
     assertThat(Message.getAllRecords(c).values())
-        .anySatisfy(m -> {
-          assertThat(m.name).isEqualTo("VM_CRASHED");
-          assertThat(m.objUuid).isEqualTo(uuid);
-        });
+        .anySatisfy(
+            m -> {
+              assertThat(m.name).isEqualTo("VM_CRASHED");
+              assertThat(m.objUuid).isEqualTo(uuid);
+            });
     assertThat(vm.getVBDs(c)).allSatisfy(b -> assertThat(b.getCurrentlyAttached(c)).isFalse());
   }
 }

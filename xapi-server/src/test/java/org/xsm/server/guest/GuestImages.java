@@ -61,7 +61,8 @@ public final class GuestImages {
   public static Optional<String> unavailable() {
     for (String tool : List.of("qemu-system-x86_64", "apt-get", "dpkg-deb", "xz")) {
       if (which(tool).isEmpty()) {
-        return Optional.of(tool + " is not installed (apt-get install qemu-system-x86 busybox-static)");
+        return Optional.of(
+            tool + " is not installed (apt-get install qemu-system-x86 busybox-static)");
       }
     }
     if (!Files.isExecutable(Path.of("/bin/busybox"))) {
@@ -83,7 +84,8 @@ public final class GuestImages {
   /** The guest, built or taken from the cache. */
   public static synchronized Guest build() throws IOException, InterruptedException {
     String pkg = kernelPackage();
-    String version = line(run(List.of("apt-cache", "show", "--no-all-versions", pkg), null), "Version: ");
+    String version =
+        line(run(List.of("apt-cache", "show", "--no-all-versions", pkg), null), "Version: ");
     Path dir = Path.of("target", "guest-cache", pkg + "_" + version).toAbsolutePath();
     Files.createDirectories(dir);
     Path vmlinux = dir.resolve("vmlinux");
@@ -98,8 +100,11 @@ public final class GuestImages {
       run(List.of("apt-get", "download", pkg), debs);
       Path deb;
       try (var s = Files.list(debs)) {
-        deb = s.filter(p -> p.toString().endsWith(".deb")).findFirst().orElseThrow(
-            () -> new IOException("apt-get download " + pkg + " left no .deb in " + debs));
+        deb =
+            s.filter(p -> p.toString().endsWith(".deb"))
+                .findFirst()
+                .orElseThrow(
+                    () -> new IOException("apt-get download " + pkg + " left no .deb in " + debs));
       }
       run(List.of("dpkg-deb", "-x", deb.toString(), tree.toString()), null);
     }
@@ -154,7 +159,11 @@ public final class GuestImages {
     p.waitFor(60, TimeUnit.SECONDS);
     byte[] head = new byte[4];
     try (InputStream in = Files.newInputStream(tmp)) {
-      if (in.readNBytes(head, 0, 4) != 4 || head[0] != 0x7f || head[1] != 'E' || head[2] != 'L' || head[3] != 'F') {
+      if (in.readNBytes(head, 0, 4) != 4
+          || head[0] != 0x7f
+          || head[1] != 'E'
+          || head[2] != 'L'
+          || head[3] != 'F') {
         throw new IOException("the xz payload of " + bzImage + " is not an ELF kernel");
       }
     }
@@ -184,7 +193,8 @@ public final class GuestImages {
       c.file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")));
       for (String m : MODULES) {
         String name = m.substring(m.lastIndexOf('/') + 1);
-        c.file("lib/modules/" + name + ".ko", 0644, Files.readAllBytes(moduleTree.resolve(m + ".ko")));
+        c.file(
+            "lib/modules/" + name + ".ko", 0644, Files.readAllBytes(moduleTree.resolve(m + ".ko")));
         names.append(names.length() == 0 ? "" : " ").append(name);
       }
       c.file("etc/acpi/PWRF/00000080", 0755, POWER_BUTTON.getBytes(StandardCharsets.US_ASCII));

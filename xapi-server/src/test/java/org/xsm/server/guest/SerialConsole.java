@@ -59,7 +59,8 @@ public final class SerialConsole implements AutoCloseable {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IOException("no shell on the serial console within " + timeout + "; got: " + tail());
+        throw new IOException(
+            "no shell on the serial console within " + timeout + "; got: " + tail());
       }
     }
   }
@@ -70,7 +71,8 @@ public final class SerialConsole implements AutoCloseable {
     send(command + "; echo M$((" + n + "+0))E\n");
     String out = readUntil("M" + n + "E", timeout);
     if (out == null) {
-      throw new IOException("'" + command + "' did not finish within " + timeout + "; got: " + tail());
+      throw new IOException(
+          "'" + command + "' did not finish within " + timeout + "; got: " + tail());
     }
     return out;
   }
@@ -83,7 +85,8 @@ public final class SerialConsole implements AutoCloseable {
   }
 
   /** Output up to {@code marker} (consumed with it), or null when it did not come in time. */
-  private String readUntil(String marker, Duration timeout) throws IOException, InterruptedException {
+  private String readUntil(String marker, Duration timeout)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     ByteBuffer b = ByteBuffer.allocate(65536);
     while (true) {
