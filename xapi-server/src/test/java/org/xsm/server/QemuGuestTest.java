@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.xsm.server.domain.Domains;
 import org.xsm.server.domain.qemu.DomainPaths;
-import org.xsm.server.runtime.RunDirectory;
 import org.xsm.server.guest.GuestImages;
 import org.xsm.server.guest.SerialConsole;
+import org.xsm.server.runtime.RunDirectory;
 
 /**
  * Real guests under QEMU (TCG here), driven through the XenAPI (Java SDK) and observed on their
@@ -52,8 +52,10 @@ class QemuGuestTest extends SdkTest {
 
   private DomainPaths paths(VM vm) throws Exception {
     String uuid = vm.getUuid(c);
-    return new DomainPaths(runDirectory.dataDir().resolve("domains").resolve(uuid), runDirectory.path(), uuid);
+    return new DomainPaths(
+        runDirectory.dataDir().resolve("domains").resolve(uuid), runDirectory.path(), uuid);
   }
+
   private SerialConsole console;
 
   @BeforeAll

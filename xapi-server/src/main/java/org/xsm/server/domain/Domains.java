@@ -56,6 +56,17 @@ public interface Domains {
    */
   void saveMemory(String vmUuid, VdiDevice image) throws DomainException;
 
+  /** What the running domain reports (vCPUs, memory), if it exists and can tell. */
+  Optional<DomainInfo> info(String vmUuid);
+
+  /**
+   * What a running domain reports about itself.
+   *
+   * @param vcpus vCPUs it runs
+   * @param memoryBytes memory it was given
+   */
+  record DomainInfo(long vcpus, long memoryBytes) {}
+
   /** Whether the domain exists now. */
   boolean exists(String vmUuid);
 

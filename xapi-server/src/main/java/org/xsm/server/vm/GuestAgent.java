@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.xsm.server.db.Database;
+import org.xsm.server.domain.Domains;
 import org.xsm.server.host.HostService;
 import org.xsm.server.model.Console;
 import org.xsm.server.model.ConsoleProtocol;
@@ -33,6 +34,7 @@ import org.xsm.server.model.XenApiException;
 public class GuestAgent {
   @Inject Database db;
   @Inject HostService hosts;
+  @Inject VmDomains domains;
 
   /** Brings the VM's guest metrics and console in line with its power state. */
   public void refresh(Ref<Vm> vm) throws XenApiException {
@@ -40,7 +42,9 @@ public class GuestAgent {
     PowerState s = r.get(Vm.POWER_STATE);
     boolean simulated =
         !r.get(Vm.IS_CONTROL_DOMAIN) && !r.get(Vm.IS_A_SNAPSHOT) && !r.get(Vm.IS_A_TEMPLATE);
-    boolean up = simulated && (s == PowerState.RUNNING || s == PowerState.PAUSED);
+    // Real guests (QEMU) have no agent and no RFB console yet: nothing is made up for them.
+    boolean reports = domains.domains().kind() == Domains.Kind.SIMULATOR;
+    boolean up = simulated && reports && (s == PowerState.RUNNING || s == PowerState.PAUSED);
     if (up) {
       reportGuest(r);
       if (r.get(Vm.CONSOLES).isEmpty()) {

@@ -55,7 +55,7 @@ public final class SerialConsole implements AutoCloseable {
       int n = markers.incrementAndGet();
       send("echo M$((" + n + "+0))E\n");
       if (readUntil("M" + n + "E", Duration.ofMillis(300)) != null) {
-        run("stty -echo", Duration.ofSeconds(20));
+        run("stty -echo; PS1=''", Duration.ofSeconds(20));
         return;
       }
       if (System.nanoTime() > deadline) {
@@ -65,10 +65,13 @@ public final class SerialConsole implements AutoCloseable {
     }
   }
 
-  /** Runs a shell command; its output (the text before the marker). */
+  /**
+   * Runs a shell command (on its own line, so it may end with {@code &}); its output (the text
+   * before the marker).
+   */
   public String run(String command, Duration timeout) throws IOException, InterruptedException {
     int n = markers.incrementAndGet();
-    send(command + "; echo M$((" + n + "+0))E\n");
+    send(command + "\necho M$((" + n + "+0))E\n");
     String out = readUntil("M" + n + "E", timeout);
     if (out == null) {
       throw new IOException(

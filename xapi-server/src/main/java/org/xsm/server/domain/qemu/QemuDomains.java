@@ -255,6 +255,22 @@ public final class QemuDomains implements Domains {
   }
 
   @Override
+  public Optional<DomainInfo> info(String vmUuid) {
+    QemuProcess q = domains.get(vmUuid);
+    if (q == null || !q.alive()) {
+      return Optional.empty();
+    }
+    try {
+      long vcpus = q.execute("query-cpus-fast", null).size();
+      long memory = q.execute("query-memory-size-summary", null).path("base-memory").asLong();
+      return Optional.of(new DomainInfo(vcpus, memory));
+    } catch (QmpException e) {
+      LOG.debugf("VM %s: no figures from QEMU: %s", vmUuid, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  @Override
   public boolean exists(String vmUuid) {
     QemuProcess q = domains.get(vmUuid);
     return q != null && q.alive();
@@ -320,10 +336,5 @@ public final class QemuDomains implements Domains {
     } catch (IOException e) {
       LOG.warnf(e, "VM %s: leftover files of its domain could not be removed", vmUuid);
     }
-  }
-
-  /** The paths of a domain (tests use them to reach the serial console). */
-  public DomainPaths pathsOf(String vmUuid) throws IOException {
-    return paths(vmUuid);
   }
 }
