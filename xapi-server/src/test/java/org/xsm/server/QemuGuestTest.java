@@ -33,16 +33,15 @@ import org.xsm.server.runtime.RunDirectory;
  */
 @QuarkusTest
 @TestProfile(QemuGuestTest.Qemu.class)
-class QemuGuestTest extends SdkTest {
+class QemuGuestTest extends VmTestBase {
   /** QEMU when installed (else the simulator, and these tests skip). */
   public static class Qemu implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("xsm.domains", "auto", "xsm.domain-shutdown-timeout-s", "60");
+      return Map.of("xsm.domains", "auto", "xsm.domain-shutdown-timeout-s", "15");
     }
   }
 
-  private static final long MIB = 1024L * 1024;
   private static final Duration BOOT = Duration.ofSeconds(60);
   private static final Duration CMD = Duration.ofSeconds(30);
   private static GuestImages.Guest guest;
@@ -158,6 +157,21 @@ class QemuGuestTest extends SdkTest {
         "[figures] VM.clean_shutdown (ACPI): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
     assertThat(domains.exists(vm.getUuid(c))).isFalse();
+  }
+
+  @Test
+  void aGuestThatIgnoresThePowerButtonTimesOut() throws Exception {
+    VM vm = newGuest("qemu-deaf");
+    vm.start(c, false, false);
+    shell(vm);
+    console.run("kill $(cat /tmp/acpid.pid)", CMD); // nothing listens to the power button now
+    long t0 = System.nanoTime();
+    assertThat(fails("VM.clean_shutdown", vm)).containsExactly("VM_SHUTDOWN_TIMEOUT", vm.toWireString(), "15.0");
+    System.out.printf("[figures] VM.clean_shutdown refused after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(console.run("echo still-here", CMD)).contains("still-here");
+    vm.hardShutdown(c);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
   }
 
   @Test

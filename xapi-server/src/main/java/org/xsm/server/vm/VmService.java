@@ -183,7 +183,8 @@ public class VmService {
       boolean rw = b.get(Vbd.MODE) == VbdMode.RW;
       org.xsm.api.VdiDevice device = srs.activate(vdi, rw);
       nbd.exportVdi(vdi.value(), device, !rw);
-      if (!db.get(b.get(Vbd.VM), Vm.IS_CONTROL_DOMAIN)) {
+      if (!db.get(b.get(Vbd.VM), Vm.IS_CONTROL_DOMAIN)
+          && domains.domains().kind() != org.xsm.server.domain.Domains.Kind.SIMULATOR) {
         nbd.exportLocal(vdi.value(), device, !rw);
       }
     }
