@@ -208,6 +208,36 @@ class QemuGuestTest extends VmTestBase {
     vm.hardShutdown(c);
   }
 
+  @Test
+  void aCheckpointRevertedAndResumedIsThatMomentAgain() throws Exception {
+    VM vm = newGuest("qemu-checkpoint");
+    vm.start(c, false, false);
+    shell(vm);
+    console.run("(i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) &", CMD);
+    writeSector(30, "at-checkpoint");
+    await("counter above 3", CMD, () -> counter() > 3);
+    long t0 = System.nanoTime();
+    VM cp = vm.checkpoint(c, "with memory");
+    System.out.printf("[figures] VM.checkpoint: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    long atCheckpoint = counter();
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(cp.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
+    await("the guest runs on after the checkpoint", CMD, () -> counter() > atCheckpoint + 5);
+    console.run("echo later > /tmp/after-checkpoint", CMD);
+    writeSector(40, "after-checkpoint");
+
+    cp.revert(c);
+    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
+    vm.resume(c, false, false);
+    shell(vm);
+    assertThat(console.run("cat /tmp/after-checkpoint 2>&1", CMD)).contains("No such file");
+    long resumed = counter(); // the counter of the checkpoint's RAM, not a fresh boot's
+    await("the counter moving on from the checkpoint", CMD, () -> counter() > resumed);
+    assertThat(readSector(30)).contains("at-checkpoint");
+    assertThat(readSector(40)).doesNotContain("after-checkpoint");
+    vm.hardShutdown(c);
+  }
+
   private long counter() {
     try {
       return Long.parseLong(console.run("cat /tmp/counter", CMD).trim());
