@@ -252,7 +252,12 @@ class QemuGuestTest extends VmTestBase {
 
   private long counter() {
     try {
-      return Long.parseLong(console.run("cat /tmp/counter", CMD).trim());
+      // The loop rewrites the file: a read between truncation and write sees it empty.
+      String v = console.run("cat /tmp/counter", CMD).trim();
+      for (int i = 0; v.isEmpty() && i < 20; i++) {
+        v = console.run("cat /tmp/counter", CMD).trim();
+      }
+      return Long.parseLong(v);
     } catch (Exception e) {
       throw new AssertionError("reading the counter: " + e, e);
     }

@@ -25,10 +25,6 @@ public class DomainsChoice {
   @ConfigProperty(name = "xsm.domains", defaultValue = "auto")
   String choice;
 
-  /** Seconds a clean shutdown waits for the guest (xapi's domain_shutdown_total_timeout). */
-  @ConfigProperty(name = "xsm.domain-shutdown-timeout-s", defaultValue = "1200")
-  long shutdownTimeoutSeconds;
-
   @Inject MemoryImages memory;
   @Inject RunDirectory runDirectory;
 

@@ -17,14 +17,17 @@ import org.xsm.server.domain.DomainSpec;
 import org.xsm.server.domain.Domains;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
+import org.xsm.server.model.Sr;
 import org.xsm.server.model.Vbd;
 import org.xsm.server.model.VbdType;
 import org.xsm.server.model.Vdi;
+import org.xsm.server.model.VdiType;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.nbd.NbdService;
+import org.xsm.server.vdi.VdiService;
 
 /**
  * Between VM records and this host's {@link Domains}: builds a domain's spec from the VM (XenAPI's
@@ -39,6 +42,9 @@ public class VmDomains {
   @Inject Database db;
   @Inject Domains domains;
   @Inject NbdService nbd;
+  @Inject org.xsm.server.sr.SrService srs;
+  @Inject VdiService vdis;
+  @Inject org.xsm.server.host.HostService hosts;
 
   /** xapi's domain_shutdown_total_timeout, the wait of a clean shutdown. */
   @ConfigProperty(name = "xsm.domain-shutdown-timeout-s", defaultValue = "1200")
@@ -163,6 +169,41 @@ public class VmDomains {
     } catch (DomainException e) {
       throw failure(vm, e);
     }
+  }
+
+  /**
+   * Writes the memory of the VM's (paused) domain into a new suspend VDI on its suspend SR (or the
+   * pool's default), through the VDI's device; on failure no VDI is left.
+   */
+  Ref<Vdi> saveMemoryToVdi(Ref<Vm> vm) throws XenApiException {
+    Ref<Sr> sr = db.get(vm, Vm.SUSPEND_SR);
+    if (!db.exists(Sr.CLASS, sr)) {
+      sr = hosts.defaultSr();
+    }
+    Ref<Vdi> vdi =
+        vdis.create(
+            new VdiService.VdiSpec(
+                sr,
+                memoryImageBytes(vm),
+                "Suspend image of " + db.get(vm, Vm.NAME_LABEL),
+                "",
+                VdiType.SUSPEND,
+                false,
+                java.util.Map.of(),
+                java.util.Map.of(),
+                null));
+    try {
+      VdiDevice image = srs.activate(vdi, true);
+      try {
+        saveMemory(vm, image);
+      } finally {
+        srs.deactivate(vdi);
+      }
+    } catch (XenApiException e) {
+      vdis.destroyQuietly(vdi);
+      throw e;
+    }
+    return vdi;
   }
 
   void setListener(DomainListener l) {

@@ -11,12 +11,10 @@ import org.xsm.server.host.HostService;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
-import org.xsm.server.model.Sr;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vbd;
 import org.xsm.server.model.VbdMode;
 import org.xsm.server.model.Vdi;
-import org.xsm.server.model.VdiType;
 import org.xsm.server.model.Vgpu;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
@@ -321,48 +319,13 @@ public class VmService {
     records.refreshMetrics(vm);
   }
 
-  /**
-   * Writes the memory of the VM's (paused) domain into a new suspend VDI on its suspend SR (or the
-   * pool's default), through the VDI's device; on failure no VDI is left.
-   */
-  Ref<Vdi> saveMemory(Ref<Vm> vm) throws XenApiException {
-    Ref<Sr> sr = db.get(vm, Vm.SUSPEND_SR);
-    if (!db.exists(Sr.CLASS, sr)) {
-      sr = hosts.defaultSr();
-    }
-    Ref<Vdi> vdi =
-        vdis.create(
-            new VdiService.VdiSpec(
-                sr,
-                domains.memoryImageBytes(vm),
-                "Suspend image of " + db.get(vm, Vm.NAME_LABEL),
-                "",
-                VdiType.SUSPEND,
-                false,
-                java.util.Map.of(),
-                java.util.Map.of(),
-                null));
-    try {
-      org.xsm.api.VdiDevice image = srs.activate(vdi, true);
-      try {
-        domains.saveMemory(vm, image);
-      } finally {
-        srs.deactivate(vdi);
-      }
-    } catch (XenApiException e) {
-      vdis.destroyQuietly(vdi);
-      throw e;
-    }
-    return vdi;
-  }
-
   /** VM.suspend: memory into a suspend VDI, the domain ended, devices detached. */
   public void suspend(Ref<Vm> vm) throws XenApiException {
     requireState(vm, PowerState.RUNNING);
     domains.pause(vm);
     Ref<Vdi> image;
     try {
-      image = saveMemory(vm);
+      image = domains.saveMemoryToVdi(vm);
     } catch (XenApiException e) {
       domains.unpause(vm);
       throw e;

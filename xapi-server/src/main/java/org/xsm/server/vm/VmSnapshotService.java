@@ -113,7 +113,7 @@ public class VmSnapshotService {
     Ref<Vdi> image;
     Ref<Vm> snap;
     try {
-      image = vms.saveMemory(vm);
+      image = domains.saveMemoryToVdi(vm);
       try {
         snap = snapshot(vm, name, List.of());
       } catch (XenApiException e) {

@@ -22,7 +22,7 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class GuestImages {
   /** Changes whenever the initramfs's content changes, so a cached one is not reused. */
-  private static final String INIT_VERSION = "1";
+  private static final String INIT_VERSION = "2";
 
   private static final List<String> MODULES =
       List.of(
@@ -35,6 +35,11 @@ public final class GuestImages {
           "drivers/acpi/button",
           "drivers/input/evdev");
 
+  /**
+   * The init script. acpid runs in the foreground, in the background of init: daemonized it leads
+   * a session of its own with the console as its terminal, and its end then hangs the console up,
+   * ending init's shell (a panic).
+   */
   private static final String INIT =
       """
       #!/bin/busybox sh
@@ -45,7 +50,7 @@ public final class GuestImages {
       mount -t sysfs sysfs /sys
       mount -t devtmpfs devtmpfs /dev
       for m in %s; do insmod /lib/modules/$m.ko; done
-      acpid -c /etc/acpi -l /tmp/acpid.log -p /tmp/acpid.pid
+      acpid -f -c /etc/acpi -l /tmp/acpid.log &
       echo XSM-GUEST-READY
       exec sh
       """;

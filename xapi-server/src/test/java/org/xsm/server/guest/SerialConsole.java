@@ -119,7 +119,7 @@ public final class SerialConsole implements AutoCloseable {
 
   private String tail() {
     String s = pending.toString(StandardCharsets.ISO_8859_1);
-    return s.substring(Math.max(0, s.length() - 400));
+    return s.substring(Math.max(0, s.length() - 4000));
   }
 
   @Override
