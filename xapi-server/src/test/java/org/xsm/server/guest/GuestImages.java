@@ -36,8 +36,8 @@ public final class GuestImages {
           "drivers/input/evdev");
 
   /**
-   * The init script. acpid runs in the foreground, in the background of init: daemonized it leads
-   * a session of its own with the console as its terminal, and its end then hangs the console up,
+   * The init script. acpid runs in the foreground, in the background of init: daemonized it leads a
+   * session of its own with the console as its terminal, and its end then hangs the console up,
    * ending init's shell (a panic).
    */
   private static final String INIT =
