@@ -174,7 +174,9 @@ class QemuGuestTest extends VmTestBase {
     VM vm = newGuest("qemu-deaf");
     vm.start(c, false, false);
     shell(vm);
-    console.run("printf '#!/bin/sh\\n' > /etc/acpi/PWRF/00000080", CMD); // the button now does nothing // nothing listens to the power button now
+    console.run(
+        "printf '#!/bin/sh\\n' > /etc/acpi/PWRF/00000080",
+        CMD); // the button now does nothing
     long t0 = System.nanoTime();
     assertThat(fails("VM.clean_shutdown", vm))
         .containsExactly("VM_SHUTDOWN_TIMEOUT", vm.toWireString(), "15.0");
