@@ -175,8 +175,7 @@ class QemuGuestTest extends VmTestBase {
     vm.start(c, false, false);
     shell(vm);
     console.run(
-        "printf '#!/bin/sh\\n' > /etc/acpi/PWRF/00000080",
-        CMD); // the button now does nothing
+        "printf '#!/bin/sh\\n' > /etc/acpi/PWRF/00000080", CMD); // the button now does nothing
     long t0 = System.nanoTime();
     assertThat(fails("VM.clean_shutdown", vm))
         .containsExactly("VM_SHUTDOWN_TIMEOUT", vm.toWireString(), "15.0");
