@@ -283,6 +283,28 @@ class QemuGuestTest extends VmTestBase {
   }
 
   @Test
+  void aGuestThatPowersItselfOffIsHaltedNotCrashed() throws Exception {
+    VM vm = newGuest("qemu-poweroff"); // actions_after_shutdown: destroy (the default)
+    vm.start(c, false, false);
+    shell(vm);
+    console.run("(sleep 0.2; poweroff -f) &", CMD);
+    await(
+        "VM halted after the guest's poweroff",
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return vm.getPowerState(c) == Types.VmPowerState.HALTED;
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
+    String uuid = vm.getUuid(c);
+    assertThat(Message.getAllRecords(c).values())
+        .noneSatisfy(m -> assertThat(m.objUuid).isEqualTo(uuid));
+    assertThat(domains.exists(uuid)).isFalse();
+  }
+
+  @Test
   void aKilledQemuIsACrash() throws Exception {
     VM vm = newGuest("qemu-crash");
     vm.setActionsAfterCrash(c, Types.OnCrashBehaviour.DESTROY);
