@@ -47,7 +47,7 @@ import org.xsm.plugins.store.LocalImageStore;
  * by the XenServer Java SDK): every record and every VDI survives a clean stop (SIGTERM) and a kill
  * -9, a scan after the restart adds, removes and duplicates nothing, and the SDK can go on.
  *
- * <p>What a restart may change is what {@code Bootstrap} and {@code VmMessages.haltAllAfterRestart}
+ * <p>What a restart may change is what {@code Bootstrap} and {@code VmService.haltAllAfterRestart}
  * change on purpose: sessions are dropped; a VM that was Running or Paused becomes Halted with
  * domid -1 and no resident host (a Suspended one keeps its state); every VBD is unplugged.
  * Everything else must come back exactly as it was.
@@ -616,6 +616,8 @@ class RestartSafetyIT {
     // Free ports for HTTPS and NBD, so that no other server on this machine is in the way.
     pb.environment().put("XSM_HTTPS_PORT", "0");
     pb.environment().put("XSM_NBD_PORT", "0");
+    // Simulated domains: what this test checks of VMs is that none survives a restart.
+    pb.environment().put("XSM_DOMAINS", "simulator");
     // The collector stays out of these tests: they compare the SR's figures across restarts, and a
     // coalesce or delete finishing between two snapshots of the state would change them (the
     // collector's own crash safety is GcCrashIT's). Its quiet period starts with the first SR.

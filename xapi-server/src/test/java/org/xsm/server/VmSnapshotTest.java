@@ -31,7 +31,7 @@ class VmSnapshotTest extends SdkTest {
   private static final long MIB = 1024 * 1024;
 
   @Inject SrService storage;
-  @Inject org.xsm.server.vm.MemoryImages memory;
+  @Inject org.xsm.server.domain.simulator.MemoryImages memory;
 
   private VM vmWithDisks(String name, int disks) throws Exception {
     SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
@@ -227,7 +227,9 @@ class VmSnapshotTest extends SdkTest {
     assertThat(cp.getSnapshotInfo(c)).containsEntry("power-state-at-snapshot", "Running");
     VDI image = cp.getSuspendVDI(c);
     assertThat(image.getType(c)).isEqualTo(Types.VdiType.SUSPEND);
-    byte[] saved = java.util.Arrays.copyOf(read(image), org.xsm.server.vm.MemoryImages.SIZE_BYTES);
+    byte[] saved =
+        java.util.Arrays.copyOf(
+            read(image), org.xsm.server.domain.simulator.MemoryImages.SIZE_BYTES);
 
     // The VM runs on: its memory moves away from the saved image.
     assertThat(memoryAfterAGuestTick(vm)).isNotEqualTo(saved);
@@ -240,7 +242,7 @@ class VmSnapshotTest extends SdkTest {
     assertThat(read(disks(vm).get(0))).isEqualTo(expected((byte) 7));
     vm.resume(c, true, false);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.PAUSED);
-    assertThat(memory.snapshot(Ref.of(vm.toWireString()))).isEqualTo(saved);
+    assertThat(memory.snapshot(vm.getUuid(c))).isEqualTo(saved);
     // The checkpoint's own image is untouched and can be reverted to again.
     assertThat(java.util.Arrays.copyOf(read(image), saved.length)).isEqualTo(saved);
     vm.hardShutdown(c);
@@ -250,15 +252,17 @@ class VmSnapshotTest extends SdkTest {
   void suspendKeepsMemoryOnTheSr() throws Exception {
     VM vm = vmWithDisks("sleeper", 1);
     vm.start(c, false, false);
-    byte[] t0 = memory.snapshot(Ref.of(vm.toWireString()));
+    byte[] t0 = memory.snapshot(vm.getUuid(c));
     assertThat(memoryAfterAGuestTick(vm)).as("a running guest changes its memory").isNotEqualTo(t0);
     vm.suspend(c);
     VDI image = vm.getSuspendVDI(c);
     assertThat(image.getType(c)).isEqualTo(Types.VdiType.SUSPEND);
-    byte[] saved = java.util.Arrays.copyOf(read(image), org.xsm.server.vm.MemoryImages.SIZE_BYTES);
+    byte[] saved =
+        java.util.Arrays.copyOf(
+            read(image), org.xsm.server.domain.simulator.MemoryImages.SIZE_BYTES);
     vm.resume(c, true, false);
     assertThat(vm.getSuspendVDI(c).toWireString()).isEqualTo("OpaqueRef:NULL");
-    assertThat(memory.snapshot(Ref.of(vm.toWireString()))).isEqualTo(saved);
+    assertThat(memory.snapshot(vm.getUuid(c))).isEqualTo(saved);
     vm.hardShutdown(c);
   }
 
@@ -320,6 +324,6 @@ class VmSnapshotTest extends SdkTest {
   /** The VM's memory after its guest has written another page (a tick of the simulated guest). */
   private byte[] memoryAfterAGuestTick(VM vm) throws Exception {
     memory.tick();
-    return memory.snapshot(Ref.of(vm.toWireString()));
+    return memory.snapshot(vm.getUuid(c));
   }
 }

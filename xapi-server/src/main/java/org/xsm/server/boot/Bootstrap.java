@@ -53,6 +53,7 @@ public class Bootstrap {
   @Inject HostInventory inventory;
   @Inject org.xsm.server.vm.VmRecords vmRecords;
   @Inject org.xsm.server.vm.Templates templates;
+  @Inject org.xsm.server.vm.DomainLifecycle lifecycle;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -75,7 +76,8 @@ public class Bootstrap {
       sessions.forgetStaleSessions();
       localUsers.bootstrapRoot();
       localUsers.bootstrapUsers();
-      vms.haltAllAfterRestart();
+      java.util.Set<String> adopted = lifecycle.adopt();
+      vms.haltAllAfterRestart(adopted);
       if (db.all(Host.CLASS).isEmpty()) {
         firstStart();
       }
@@ -87,6 +89,7 @@ public class Bootstrap {
           LOG.warnf("SR of PBD %s is not available: %s", pbd, e.getMessage());
         }
       }
+      lifecycle.reattach(adopted);
       vmRecords.ensureMetrics();
       inventory.refresh(storage.registry());
       templates.ensureStockTemplates();

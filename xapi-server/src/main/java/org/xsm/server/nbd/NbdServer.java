@@ -5,6 +5,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +36,7 @@ import org.xsm.api.VdiDevice;
  * <p>Thread-safety: all methods may be called from any thread.
  */
 public final class NbdServer implements Closeable {
-  private final ServerSocket socket;
+  private final Listener socket;
   private final Map<String, NbdExport> exports = new ConcurrentHashMap<>();
   private final Map<NbdConnection, Boolean> connections = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
@@ -47,7 +52,14 @@ public final class NbdServer implements Closeable {
    */
   volatile Consumer<String> lookupHook = name -> {};
 
-  private NbdServer(ServerSocket socket, int workersPerConnection) {
+  /** Where connections come from: a TCP server socket, or a UNIX-domain one. */
+  private interface Listener extends Closeable {
+    Socket accept() throws IOException;
+
+    int port();
+  }
+
+  private NbdServer(Listener socket, int workersPerConnection) {
     this.socket = socket;
     this.workersPerConnection = workersPerConnection;
   }
@@ -62,8 +74,58 @@ public final class NbdServer implements Closeable {
     ServerSocket s = new ServerSocket();
     s.setReuseAddress(true);
     s.bind(bind, 64);
-    NbdServer server = new NbdServer(s, Math.max(1, workersPerConnection));
-    Thread t = new Thread(server::acceptLoop, "nbd-accept-" + s.getLocalPort());
+    Listener l =
+        new Listener() {
+          @Override
+          public Socket accept() throws IOException {
+            return s.accept();
+          }
+
+          @Override
+          public int port() {
+            return s.getLocalPort();
+          }
+
+          @Override
+          public void close() throws IOException {
+            s.close();
+          }
+        };
+    return started(l, workersPerConnection, "nbd-accept-" + s.getLocalPort());
+  }
+
+  /**
+   * Listens on a UNIX-domain socket at {@code path} (a stale socket file there is replaced). Who
+   * may connect is decided by the file's directory permissions; {@link #port()} is 0.
+   */
+  public static NbdServer startUnix(Path path, int workersPerConnection) throws IOException {
+    Files.deleteIfExists(path);
+    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    ch.bind(UnixDomainSocketAddress.of(path), 64);
+    Listener l =
+        new Listener() {
+          @Override
+          public Socket accept() throws IOException {
+            return new UnixSocket(ch.accept());
+          }
+
+          @Override
+          public int port() {
+            return 0;
+          }
+
+          @Override
+          public void close() throws IOException {
+            ch.close();
+            Files.deleteIfExists(path);
+          }
+        };
+    return started(l, workersPerConnection, "nbd-accept-" + path.getFileName());
+  }
+
+  private static NbdServer started(Listener l, int workersPerConnection, String threadName) {
+    NbdServer server = new NbdServer(l, Math.max(1, workersPerConnection));
+    Thread t = new Thread(server::acceptLoop, threadName);
     t.setDaemon(true);
     t.start();
     return server;
@@ -71,7 +133,7 @@ public final class NbdServer implements Closeable {
 
   /** The port the server listens on. */
   public int port() {
-    return socket.getLocalPort();
+    return socket.port();
   }
 
   /**

@@ -65,12 +65,66 @@ public class NbdService implements RpcModule {
   @ConfigProperty(name = "xsm.nbd.address")
   java.util.Optional<String> address;
 
+  @Inject org.xsm.server.runtime.RunDirectory runDirectory;
+
   private final Map<String, String> exportOfVdi = new ConcurrentHashMap<>();
 
   /** Each VDI's access token, by VDI reference. */
   private final Map<String, String> tokens = new ConcurrentHashMap<>();
 
+  private final Map<String, String> localExportOfVdi = new ConcurrentHashMap<>();
   private volatile NbdServer server;
+  private NbdServer local;
+
+  /** Where a domain on this host reaches a VDI: a UNIX socket and the export's name. */
+  public record LocalExport(java.nio.file.Path socket, String name) {}
+
+  /**
+   * The local NBD server, started on first use: a UNIX socket in the run directory, plain NBD.
+   * Domains of this host (QEMU) reach their disks through it rather than through the TCP server,
+   * whose TLS rule would make every QEMU carry the host's key: the socket's directory is mode 0700,
+   * so only the server's own user can connect, and its path (like each export's name, the VDI's
+   * UUID) is the same after a restart, so a domain left running reconnects to it.
+   */
+  private synchronized NbdServer local() throws IOException {
+    if (local == null) {
+      local = NbdServer.startUnix(runDirectory.path().resolve("nbd.sock"), 4);
+    }
+    return local;
+  }
+
+  /** Where a domain reaches the VDI now, if it is exported on the local socket. */
+  public java.util.Optional<LocalExport> localExport(String vdiRef) {
+    String name = localExportOfVdi.get(vdiRef);
+    if (name == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(new LocalExport(runDirectory.path().resolve("nbd.sock"), name));
+    } catch (IOException e) {
+      LOG.warnf(e, "run directory unavailable");
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Exports an activated VDI on the local socket, named by its UUID, for a domain of this host. */
+  public LocalExport exportLocal(String vdiRef, VdiDevice device, boolean readOnly)
+      throws XenApiException {
+    String name = db.get(Ref.<Vdi>of(vdiRef), Vdi.UUID);
+    try {
+      NbdServer s = local();
+      String old = localExportOfVdi.remove(vdiRef);
+      if (old != null) {
+        s.unexport(old);
+      }
+      s.unexport(name);
+      s.export(name, device, readOnly);
+      localExportOfVdi.put(vdiRef, name);
+      return new LocalExport(runDirectory.path().resolve("nbd.sock"), name);
+    } catch (IOException e) {
+      throw new XenApiException(XenApiError.INTERNAL_ERROR, "local NBD socket: " + e.getMessage());
+    }
+  }
 
   void onStart(@Observes StartupEvent ev) {
     try {
@@ -89,6 +143,11 @@ public class NbdService implements RpcModule {
   }
 
   void onStop(@Observes ShutdownEvent ev) throws IOException {
+    synchronized (this) {
+      if (local != null) {
+        local.close();
+      }
+    }
     if (server != null) {
       server.close();
     }
@@ -111,6 +170,12 @@ public class NbdService implements RpcModule {
 
   /** Ends a VDI's export and drops its connections, before the VDI is deactivated. */
   public void unexportVdi(String vdiRef) {
+    String localName = localExportOfVdi.remove(vdiRef);
+    synchronized (this) {
+      if (localName != null && local != null) {
+        local.unexport(localName);
+      }
+    }
     String name = exportOfVdi.remove(vdiRef);
     if (name != null && server != null) {
       server.find(name).ifPresent(e -> retire(vdiRef, e));

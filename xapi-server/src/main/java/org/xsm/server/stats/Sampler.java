@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import org.xsm.server.db.Database;
+import org.xsm.server.domain.simulator.MemoryImages;
 import org.xsm.server.model.Host;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
@@ -29,7 +30,6 @@ import org.xsm.server.model.VmMetrics;
 import org.xsm.server.model.XClass;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.nbd.NbdService;
-import org.xsm.server.vm.MemoryImages;
 
 /**
  * Samples the data sources every {@value #STEP_SECONDS} seconds into in-memory round-robin archives

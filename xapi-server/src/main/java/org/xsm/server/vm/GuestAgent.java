@@ -8,7 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.xsm.server.db.Database;
+import org.xsm.server.domain.Domains;
 import org.xsm.server.guestconsole.GuestConsoles;
+import org.xsm.server.host.HostService;
 import org.xsm.server.model.Console;
 import org.xsm.server.model.ConsoleProtocol;
 import org.xsm.server.model.PowerState;
@@ -33,23 +35,32 @@ import org.xsm.server.model.XenApiException;
 public class GuestAgent {
   @Inject Database db;
   @Inject GuestConsoles consoles;
+  @Inject HostService hosts;
+  @Inject VmDomains domains;
 
   /** Brings the VM's guest metrics and console in line with its power state. */
   public void refresh(Ref<Vm> vm) throws XenApiException {
     Row<Vm> r = db.read(Vm.CLASS, vm);
     PowerState s = r.get(Vm.POWER_STATE);
-    boolean simulated =
+    boolean guest =
         !r.get(Vm.IS_CONTROL_DOMAIN) && !r.get(Vm.IS_A_SNAPSHOT) && !r.get(Vm.IS_A_TEMPLATE);
-    boolean up = simulated && (s == PowerState.RUNNING || s == PowerState.PAUSED);
+    // Real guests (QEMU) have no agent: no guest metrics are made up for them, and their consoles
+    // are those their domain serves (ConsoleEndpoints). Simulated ones get an RFB record anyway.
+    boolean simulated = domains.domains().kind() == Domains.Kind.SIMULATOR;
+    boolean up = guest && (s == PowerState.RUNNING || s == PowerState.PAUSED);
     if (up) {
-      reportGuest(r);
+      if (simulated) {
+        reportGuest(r);
+      }
       if (r.get(Vm.CONSOLES).isEmpty()) {
-        openConsole(vm, ConsoleProtocol.RFB);
+        if (simulated || consoles.endpoint(vm, ConsoleProtocol.RFB).isPresent()) {
+          openConsole(vm, ConsoleProtocol.RFB);
+        }
         if (consoles.endpoint(vm, ConsoleProtocol.VT100).isPresent()) {
           openConsole(vm, ConsoleProtocol.VT100);
         }
       }
-    } else if (simulated) {
+    } else if (guest) {
       Ref<VmGuestMetrics> g = r.get(Vm.GUEST_METRICS);
       if (!g.isNull()) {
         db.set(vm, Vm.GUEST_METRICS, Ref.nullRef());

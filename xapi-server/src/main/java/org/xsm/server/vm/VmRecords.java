@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.xsm.server.db.Database;
+import org.xsm.server.domain.Domains;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
@@ -25,6 +26,7 @@ public class VmRecords {
   @Inject Database db;
   @Inject GuestAgent guests;
   @Inject VmOperations operations;
+  @Inject VmDomains domains;
 
   /** A new VM record from {@code fields}, with its metrics. */
   public Ref<Vm> create(Values<Vm> fields) throws XenApiException {
@@ -67,10 +69,18 @@ public class VmRecords {
     PowerState s = r.get(Vm.POWER_STATE);
     boolean up = s == PowerState.RUNNING || s == PowerState.PAUSED;
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    // A running domain's own figures where it reports them (QEMU), else the record's.
+    var reported =
+        up
+            ? domains.domains().info(r.get(Vm.UUID))
+            : java.util.Optional.<Domains.DomainInfo>empty();
+    long memory =
+        reported.map(Domains.DomainInfo::memoryBytes).orElse(r.get(Vm.MEMORY_DYNAMIC_MAX));
+    long vcpus = reported.map(Domains.DomainInfo::vcpus).orElse(r.get(Vm.VCPUS_AT_STARTUP));
     Values<VmMetrics> v =
         Values.of(VmMetrics.CLASS)
-            .with(VmMetrics.MEMORY_ACTUAL, up ? r.get(Vm.MEMORY_DYNAMIC_MAX) : 0L)
-            .with(VmMetrics.VCPUS_NUMBER, up ? r.get(Vm.VCPUS_AT_STARTUP) : 0L)
+            .with(VmMetrics.MEMORY_ACTUAL, up ? memory : 0L)
+            .with(VmMetrics.VCPUS_NUMBER, up ? vcpus : 0L)
             .with(
                 VmMetrics.STATE,
                 up ? List.of(s == PowerState.PAUSED ? "paused" : "running") : List.of())

@@ -11,12 +11,10 @@ import org.xsm.server.host.HostService;
 import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
-import org.xsm.server.model.Sr;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vbd;
 import org.xsm.server.model.VbdMode;
 import org.xsm.server.model.Vdi;
-import org.xsm.server.model.VdiType;
 import org.xsm.server.model.Vgpu;
 import org.xsm.server.model.Vif;
 import org.xsm.server.model.Vm;
@@ -28,10 +26,10 @@ import org.xsm.server.sr.SrService;
 import org.xsm.server.vdi.VdiService;
 
 /**
- * VM, VBD and VIF lifecycle. VMs are simulated domains (there is no hypervisor yet): the
- * power-state machine and its errors are xapi's, and a running (or paused) VM keeps its disks
- * attached and activated through the storage plugin (and exported by the NBD server), so storage
- * sees what it would see under a real VM.
+ * VM, VBD and VIF lifecycle. The power-state machine and its errors are xapi's; the domains are
+ * this host's {@link org.xsm.server.domain.Domains} (QEMU or simulated, through {@link VmDomains}).
+ * A running (or paused) VM keeps its disks attached and activated through the storage plugin,
+ * exported by the NBD server (and on the local socket, where its domain reads them).
  */
 @ApplicationScoped
 public class VmService {
@@ -39,7 +37,7 @@ public class VmService {
   @Inject SrService srs;
   @Inject VdiService vdis;
   @Inject HostService hosts;
-  @Inject MemoryImages memory;
+  @Inject VmDomains domains;
   @Inject NbdService nbd;
   @Inject VmRecords records;
   @Inject VmOperations operations;
@@ -181,9 +179,23 @@ public class VmService {
     Ref<Vdi> vdi = b.get(Vbd.VDI);
     if (db.exists(Vdi.CLASS, vdi)) {
       boolean rw = b.get(Vbd.MODE) == VbdMode.RW;
-      nbd.exportVdi(vdi.value(), srs.activate(vdi, rw), !rw);
+      org.xsm.api.VdiDevice device = srs.activate(vdi, rw);
+      nbd.exportVdi(vdi.value(), device, !rw);
+      if (!db.get(b.get(Vbd.VM), Vm.IS_CONTROL_DOMAIN)
+          && domains.domains().kind() != org.xsm.server.domain.Domains.Kind.SIMULATOR) {
+        nbd.exportLocal(vdi.value(), device, !rw);
+      }
     }
     db.set(vbd, Vbd.CURRENTLY_ATTACHED, true);
+  }
+
+  /** After a restart: the devices of a domain that survived it are activated and exported again. */
+  void replugDevices(Ref<Vm> vm) throws XenApiException {
+    for (Ref<Vbd> vbd : pluggable(vm)) {
+      if (db.get(vbd, Vbd.CURRENTLY_ATTACHED)) {
+        plugDevice(vbd);
+      }
+    }
   }
 
   private void unplugDevice(Ref<Vbd> vbd) throws XenApiException {
@@ -230,18 +242,24 @@ public class VmService {
   /** The domain comes up: disks attached, memory booted or restored, a domid, this host. */
   private void run(Ref<Vm> vm, boolean paused) throws XenApiException {
     Ref<Vdi> suspendVdi = db.get(vm, Vm.SUSPEND_VDI);
-    byte[] saved = null;
-    if (db.exists(Vdi.CLASS, suspendVdi)) {
-      saved = vdis.read(suspendVdi, MemoryImages.SIZE_BYTES);
-    }
     attachDevices(vm);
     vifsAttached(vm, true);
-    if (saved != null) {
-      memory.restore(vm, saved, !paused);
-      db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
-      vdis.destroy(suspendVdi);
-    } else {
-      memory.boot(vm, !paused);
+    try {
+      if (db.exists(Vdi.CLASS, suspendVdi)) {
+        org.xsm.api.VdiDevice image = srs.activate(suspendVdi, false);
+        try {
+          domains.create(vm, paused, java.util.Optional.of(image));
+        } finally {
+          srs.deactivate(suspendVdi);
+        }
+        db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
+        vdis.destroy(suspendVdi);
+      } else {
+        domains.create(vm, paused, java.util.Optional.empty());
+      }
+    } catch (XenApiException e) {
+      detachDevices(vm);
+      throw e;
     }
     db.update(
         Vm.CLASS,
@@ -269,6 +287,7 @@ public class VmService {
       throw badState(vm, PowerState.RUNNING, s);
     }
     if (s != PowerState.SUSPENDED) {
+      domains.stop(vm, hard);
       detachDevices(vm);
     } else {
       Ref<Vdi> sv = db.get(vm, Vm.SUSPEND_VDI);
@@ -277,7 +296,13 @@ public class VmService {
         vdis.destroy(sv);
       }
     }
-    memory.drop(vm);
+    db.update(Vm.CLASS, vm, halted());
+    records.refreshMetrics(vm);
+  }
+
+  /** The VM's domain ended by itself (it is gone): devices detached, the record Halted. */
+  void domainGone(Ref<Vm> vm) throws XenApiException {
+    detachDevices(vm);
     db.update(Vm.CLASS, vm, halted());
     records.refreshMetrics(vm);
   }
@@ -285,28 +310,28 @@ public class VmService {
   /** VM.pause and VM.unpause. */
   public void transition(Ref<Vm> vm, PowerState from, PowerState to) throws XenApiException {
     requireState(vm, from);
+    if (to == PowerState.RUNNING) {
+      domains.unpause(vm);
+    } else {
+      domains.pause(vm);
+    }
     db.set(vm, Vm.POWER_STATE, to);
-    memory.setRunning(vm, to == PowerState.RUNNING);
     records.refreshMetrics(vm);
   }
 
-  /** Writes the VM's memory into a new suspend VDI on its suspend SR (or the pool's default). */
-  Ref<Vdi> saveMemory(Ref<Vm> vm, byte[] image) throws XenApiException {
-    Ref<Sr> sr = db.get(vm, Vm.SUSPEND_SR);
-    if (!db.exists(Sr.CLASS, sr)) {
-      sr = hosts.defaultSr();
-    }
-    return vdis.createWith(
-        sr, "Suspend image of " + db.get(vm, Vm.NAME_LABEL), VdiType.SUSPEND, image);
-  }
-
-  /** VM.suspend: memory into a suspend VDI, devices detached. */
+  /** VM.suspend: memory into a suspend VDI, the domain ended, devices detached. */
   public void suspend(Ref<Vm> vm) throws XenApiException {
     requireState(vm, PowerState.RUNNING);
-    memory.setRunning(vm, false);
-    Ref<Vdi> image = saveMemory(vm, memory.snapshot(vm));
+    domains.pause(vm);
+    Ref<Vdi> image;
+    try {
+      image = domains.saveMemoryToVdi(vm);
+    } catch (XenApiException e) {
+      domains.unpause(vm);
+      throw e;
+    }
+    domains.stop(vm, true);
     detachDevices(vm);
-    memory.drop(vm);
     db.update(
         Vm.CLASS,
         vm,
@@ -346,25 +371,37 @@ public class VmService {
     unplugDevice(vbd);
   }
 
-  /** After a restart no simulated domain survives: running VMs are halted, devices unplugged. */
-  public void haltAllAfterRestart() throws XenApiException {
+  /**
+   * After a restart: running VMs whose domain did not survive ({@code survivors}: the UUIDs of
+   * those that did) are halted, their devices unplugged; the others keep their state and devices,
+   * which {@link #replugDevices} activates again once the SRs are plugged.
+   */
+  public void haltAllAfterRestart(java.util.Set<String> survivors) throws XenApiException {
     List<Ref<Vm>> up =
         db.fullScan(
             Vm.CLASS,
             r ->
                 r.get(Vm.POWER_STATE) != PowerState.HALTED
                     && r.get(Vm.POWER_STATE) != PowerState.SUSPENDED);
+    java.util.Set<Ref<Vm>> kept = new java.util.HashSet<>();
     for (Ref<Vm> vm : up) {
-      if (!db.get(vm, Vm.IS_CONTROL_DOMAIN)) {
+      if (survivors.contains(db.get(vm, Vm.UUID))) {
+        kept.add(vm);
+        domids.accumulateAndGet(db.get(vm, Vm.DOMID) + 1, Math::max);
+      } else if (!db.get(vm, Vm.IS_CONTROL_DOMAIN)) {
         db.update(Vm.CLASS, vm, halted());
         records.refreshMetrics(vm);
       }
     }
     for (Ref<Vbd> vbd : db.fullScan(Vbd.CLASS, r -> r.get(Vbd.CURRENTLY_ATTACHED))) {
-      db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
+      if (!kept.contains(db.get(vbd, Vbd.VM))) {
+        db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
+      }
     }
     for (Ref<Vif> vif : db.fullScan(Vif.CLASS, r -> r.get(Vif.CURRENTLY_ATTACHED))) {
-      db.set(vif, Vif.CURRENTLY_ATTACHED, false);
+      if (!kept.contains(db.get(vif, Vif.VM))) {
+        db.set(vif, Vif.CURRENTLY_ATTACHED, false);
+      }
     }
     // No operation survives a restart either (xapi resets current_operations at start); every VM's
     // allowed operations are computed anew.

@@ -36,7 +36,7 @@ public class VmSnapshotService {
   @Inject VdiSnapshots vdiSnapshots;
   @Inject VmService vms;
   @Inject VmRecords records;
-  @Inject MemoryImages memory;
+  @Inject VmDomains domains;
   @Inject SnapshotPreconditions preconditions;
   @Inject VmOperations operations;
 
@@ -106,19 +106,24 @@ public class VmSnapshotService {
           XenApiError.VM_BAD_POWER_STATE, vm.value(), "running", state.wire().toLowerCase());
     }
     preconditions.require(vm); // before the memory is saved: a refusal should cost nothing
-    memory.setRunning(vm, false);
-    Ref<Vdi> image;
-    try {
-      image = vms.saveMemory(vm, memory.snapshot(vm));
-    } finally {
-      memory.setRunning(vm, state == PowerState.RUNNING);
+    // The guest stays paused until its disks are snapshotted too: memory and disks are one instant.
+    if (state == PowerState.RUNNING) {
+      domains.pause(vm);
     }
+    Ref<Vdi> image;
     Ref<Vm> snap;
     try {
-      snap = snapshot(vm, name, List.of());
-    } catch (XenApiException e) {
-      vdis.destroyQuietly(image);
-      throw e;
+      image = domains.saveMemoryToVdi(vm);
+      try {
+        snap = snapshot(vm, name, List.of());
+      } catch (XenApiException e) {
+        vdis.destroyQuietly(image);
+        throw e;
+      }
+    } finally {
+      if (state == PowerState.RUNNING) {
+        domains.unpause(vm);
+      }
     }
     db.update(
         Vm.CLASS,

@@ -1,4 +1,4 @@
-package org.xsm.server.vm;
+package org.xsm.server.domain.simulator;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
@@ -7,8 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.xsm.server.model.Ref;
-import org.xsm.server.model.Vm;
 
 /**
  * The memory of the simulated domains: each running VM has a real image whose bytes change while it
@@ -33,7 +31,7 @@ public class MemoryImages {
     }
   }
 
-  private final Map<Ref<Vm>, Image> images = new ConcurrentHashMap<>();
+  private final Map<String, Image> images = new ConcurrentHashMap<>();
   private ScheduledExecutorService guest;
 
   @jakarta.annotation.PostConstruct
@@ -66,7 +64,7 @@ public class MemoryImages {
   }
 
   /** A fresh image for a starting VM. */
-  void boot(Ref<Vm> vm, boolean running) {
+  public void boot(String vm, boolean running) {
     byte[] b = new byte[SIZE_BYTES];
     long seed = vm.hashCode() * 31L + System.nanoTime();
     new Random(seed).nextBytes(b);
@@ -76,11 +74,11 @@ public class MemoryImages {
   }
 
   /** Restores a saved image (resume). */
-  void restore(Ref<Vm> vm, byte[] saved, boolean running) {
+  public void restore(String vm, byte[] saved, boolean running) {
     images.put(vm, new Image(saved.clone(), vm.hashCode() * 17L + System.nanoTime(), running));
   }
 
-  void setRunning(Ref<Vm> vm, boolean running) {
+  public void setRunning(String vm, boolean running) {
     Image img = images.get(vm);
     if (img != null) {
       synchronized (img) {
@@ -89,12 +87,12 @@ public class MemoryImages {
     }
   }
 
-  void drop(Ref<Vm> vm) {
+  public void drop(String vm) {
     images.remove(vm);
   }
 
   /** A consistent copy of the VM's memory now, or null if it has none (not running). */
-  public byte[] snapshot(Ref<Vm> vm) {
+  public byte[] snapshot(String vm) {
     Image img = images.get(vm);
     if (img == null) {
       return null;

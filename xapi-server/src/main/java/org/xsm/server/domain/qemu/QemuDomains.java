@@ -1,0 +1,355 @@
+package org.xsm.server.domain.qemu;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+import org.xsm.api.VdiDevice;
+import org.xsm.server.domain.DomainException;
+import org.xsm.server.domain.DomainException.Reason;
+import org.xsm.server.domain.DomainListener;
+import org.xsm.server.domain.DomainSpec;
+import org.xsm.server.domain.Domains;
+import org.xsm.server.domain.qemu.Qmp.QmpException;
+import org.xsm.server.runtime.RunDirectory;
+
+/**
+ * Domains as QEMU processes (KVM where it works, else TCG). Each domain's spec is written to its
+ * state directory before QEMU starts, and QEMU daemonizes with a pid file, so the process survives
+ * the server (a clean stop or a kill -9) and a later server adopts it ({@link #adopt}): it reads
+ * the spec, checks the pid is still that QEMU, and reconnects to the monitor.
+ *
+ * <p>Memory images go through QEMU's migration stream ({@link MemoryStream}); a restore starts the
+ * same machine with {@code -incoming defer} and feeds the stream back.
+ */
+public final class QemuDomains implements Domains {
+  private static final Logger LOG = Logger.getLogger(QemuDomains.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(10);
+
+  private final QemuInstallation qemu;
+  private final RunDirectory run;
+  private final Path stateRoot;
+  private final Map<String, QemuProcess> domains = new ConcurrentHashMap<>();
+  private volatile DomainListener listener = (vm, exit, detail) -> {};
+
+  public QemuDomains(QemuInstallation qemu, RunDirectory run, Path stateRoot) {
+    this.qemu = qemu;
+    this.run = run;
+    this.stateRoot = stateRoot;
+  }
+
+  @Override
+  public Kind kind() {
+    return Kind.QEMU;
+  }
+
+  @Override
+  public Optional<Path> console(String vmUuid, Console which) {
+    QemuProcess q = domains.get(vmUuid);
+    if (q == null) {
+      return Optional.empty();
+    }
+    try {
+      DomainPaths p = paths(vmUuid);
+      return Optional.of(which == Console.SCREEN ? p.vnc() : p.serial());
+    } catch (IOException e) {
+      LOG.warnf(e, "VM %s: no console, the run directory is unusable", vmUuid);
+      return Optional.empty();
+    }
+  }
+
+  private DomainPaths paths(String vmUuid) throws IOException {
+    return new DomainPaths(stateRoot.resolve(vmUuid), run.path(), vmUuid);
+  }
+
+  @Override
+  public void create(DomainSpec spec, boolean paused, Optional<VdiDevice> memory)
+      throws DomainException {
+    try {
+      DomainPaths p = paths(spec.vmUuid());
+      Files.createDirectories(p.state());
+      Files.deleteIfExists(p.pidFile());
+      Files.writeString(p.specFile(), JSON.writeValueAsString(spec));
+      launch(QemuCommand.of(qemu, spec, p, paused, memory.isPresent()), spec);
+      QemuProcess q =
+          QemuProcess.attach(spec, p, this::ended)
+              .orElseThrow(() -> new IOException("QEMU started but its pid is not running"));
+      domains.put(spec.vmUuid(), q);
+      if (memory.isPresent()) {
+        restore(q, memory.get());
+        if (!paused) {
+          q.execute("cont", null);
+        }
+      }
+    } catch (IOException | QmpException e) {
+      failedStart(spec.vmUuid());
+      throw new DomainException(
+          Reason.FAILED, "QEMU for VM " + spec.vmUuid() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void launch(List<String> command, DomainSpec spec) throws IOException {
+    // The daemonizing parent exits once the machine is built (or with the reason it cannot be).
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException("QEMU did not finish starting within 60 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while QEMU started", e);
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (p.exitValue() != 0) {
+      throw new IOException("QEMU exited with " + p.exitValue() + ": " + out);
+    }
+    LOG.infof(
+        "VM %s (%s): QEMU started%s", spec.vmUuid(), spec.name(), out.isEmpty() ? "" : ": " + out);
+  }
+
+  private void failedStart(String vmUuid) {
+    QemuProcess q = domains.remove(vmUuid);
+    if (q != null) {
+      q.kill();
+    }
+    cleanUp(vmUuid);
+  }
+
+  private void restore(QemuProcess q, VdiDevice image) throws IOException, QmpException {
+    MemoryStream.makeFifo(q.paths.memoryFifo());
+    CompletableFuture<Long> feed = MemoryStream.fromVdi(image, q.paths.memoryFifo());
+    try {
+      q.execute("migrate-incoming", Map.of("uri", "exec:cat " + q.paths.memoryFifo()));
+      awaitMigration(q);
+      feed.get(MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("restoring memory: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted restoring memory", e);
+    } finally {
+      MemoryStream.release(q.paths.memoryFifo());
+      Files.deleteIfExists(q.paths.memoryFifo());
+    }
+  }
+
+  /** Polls {@code query-migrate} until the stream is complete; a failure's reason otherwise. */
+  private static void awaitMigration(QemuProcess q) throws IOException, QmpException {
+    long deadline = System.nanoTime() + MIGRATION_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      var m = q.execute("query-migrate", null);
+      String status = m.path("status").asText();
+      if (status.equals("completed")) {
+        return;
+      }
+      if (status.equals("failed") || status.equals("cancelled")) {
+        throw new IOException("migration " + status + ": " + m.path("error-desc").asText());
+      }
+      if (!q.alive()) {
+        throw new IOException("QEMU exited during the migration");
+      }
+      try {
+        Thread.sleep(10); // polling QEMU's own progress; nothing to wait on instead
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    }
+    throw new IOException("migration not complete after " + MIGRATION_TIMEOUT);
+  }
+
+  private QemuProcess domain(String vmUuid) throws DomainException {
+    QemuProcess q = domains.get(vmUuid);
+    if (q == null || !q.alive()) {
+      throw new DomainException(Reason.NO_DOMAIN, "no QEMU runs VM " + vmUuid);
+    }
+    return q;
+  }
+
+  @Override
+  public void pause(String vmUuid) throws DomainException {
+    command(vmUuid, "stop");
+  }
+
+  @Override
+  public void unpause(String vmUuid) throws DomainException {
+    command(vmUuid, "cont");
+  }
+
+  private void command(String vmUuid, String command) throws DomainException {
+    try {
+      domain(vmUuid).execute(command, null);
+    } catch (QmpException e) {
+      throw new DomainException(Reason.FAILED, e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void shutdown(String vmUuid, Duration timeout) throws DomainException {
+    QemuProcess q = domain(vmUuid);
+    q.expectEnd();
+    try {
+      q.execute("system_powerdown", null);
+      q.process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      q.expectStillRunning();
+      throw new DomainException(
+          Reason.SHUTDOWN_TIMEOUT, "VM " + vmUuid + " did not shut down within " + timeout, e);
+    } catch (QmpException | ExecutionException e) {
+      q.expectStillRunning();
+      throw new DomainException(Reason.FAILED, "system_powerdown: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      q.expectStillRunning();
+      throw new DomainException(Reason.FAILED, "interrupted", e);
+    }
+    q.closeMonitor();
+    domains.remove(vmUuid);
+    cleanUp(vmUuid);
+  }
+
+  @Override
+  public void destroy(String vmUuid) {
+    QemuProcess q = domains.remove(vmUuid);
+    if (q != null) {
+      q.kill();
+    }
+    cleanUp(vmUuid);
+  }
+
+  @Override
+  public long memoryImageBytes(DomainSpec spec) {
+    long mib = 1 << 20;
+    long bytes = MemoryStream.HEADER_BYTES + spec.memoryBytes() + 64 * mib; // + device state
+    return (bytes + mib - 1) / mib * mib;
+  }
+
+  @Override
+  public void saveMemory(String vmUuid, VdiDevice image) throws DomainException {
+    QemuProcess q = domain(vmUuid);
+    Path fifo = q.paths.memoryFifo();
+    try {
+      MemoryStream.makeFifo(fifo);
+      CompletableFuture<Long> sink = MemoryStream.intoVdi(fifo, image);
+      try {
+        // QEMU limits migration to 32 MiB/s by default; the stream goes to a local disk.
+        q.execute("migrate-set-parameters", Map.of("max-bandwidth", 10L << 30));
+        q.execute("migrate", Map.of("uri", "exec:cat > " + fifo));
+        awaitMigration(q);
+        long bytes = sink.get(MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        LOG.infof("VM %s: memory image of %d bytes saved", vmUuid, bytes);
+      } finally {
+        MemoryStream.release(fifo);
+        Files.deleteIfExists(fifo);
+      }
+    } catch (IOException | QmpException | ExecutionException | TimeoutException e) {
+      throw new DomainException(
+          Reason.FAILED, "saving the memory of VM " + vmUuid + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DomainException(Reason.FAILED, "interrupted", e);
+    }
+  }
+
+  @Override
+  public Optional<DomainInfo> info(String vmUuid) {
+    QemuProcess q = domains.get(vmUuid);
+    if (q == null || !q.alive()) {
+      return Optional.empty();
+    }
+    try {
+      long vcpus = q.execute("query-cpus-fast", null).size();
+      long memory = q.execute("query-memory-size-summary", null).path("base-memory").asLong();
+      return Optional.of(new DomainInfo(vcpus, memory));
+    } catch (QmpException e) {
+      LOG.debugf("VM %s: no figures from QEMU: %s", vmUuid, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public boolean exists(String vmUuid) {
+    QemuProcess q = domains.get(vmUuid);
+    return q != null && q.alive();
+  }
+
+  @Override
+  public Set<DomainSpec> adopt() {
+    Set<DomainSpec> found = new HashSet<>();
+    if (!Files.isDirectory(stateRoot)) {
+      return found;
+    }
+    try (Stream<Path> dirs = Files.list(stateRoot)) {
+      for (Path dir : dirs.toList()) {
+        String vmUuid = dir.getFileName().toString();
+        try {
+          DomainSpec spec =
+              JSON.readValue(Files.readString(dir.resolve("domain.json")), DomainSpec.class);
+          Optional<QemuProcess> q = QemuProcess.attach(spec, paths(vmUuid), this::ended);
+          if (q.isPresent()) {
+            domains.put(vmUuid, q.get());
+            found.add(spec);
+            LOG.infof("VM %s: QEMU %d still runs; adopted", vmUuid, q.get().process.pid());
+          } else {
+            LOG.infof("VM %s: its QEMU is gone", vmUuid);
+            cleanUp(vmUuid);
+          }
+        } catch (IOException e) {
+          LOG.warnf(e, "VM %s: cannot adopt its domain; it is left as it is", vmUuid);
+        }
+      }
+    } catch (IOException e) {
+      LOG.errorf(e, "cannot list %s; no domain adopted", stateRoot);
+    }
+    return found;
+  }
+
+  @Override
+  public void setListener(DomainListener listener) {
+    this.listener = listener;
+  }
+
+  private void ended(QemuProcess q, DomainListener.Exit exit) {
+    if (domains.remove(q.spec.vmUuid(), q)) {
+      cleanUp(q.spec.vmUuid());
+      LOG.infof("VM %s: QEMU ended (%s)", q.spec.vmUuid(), exit);
+      listener.ended(q.spec.vmUuid(), exit, "QEMU process " + q.process.pid() + " ended");
+    }
+  }
+
+  private void cleanUp(String vmUuid) {
+    try {
+      DomainPaths p = paths(vmUuid);
+      for (Path f : List.of(p.qmp(), p.serial(), p.memoryFifo())) {
+        Files.deleteIfExists(f);
+      }
+      if (Files.isDirectory(p.state())) {
+        try (Stream<Path> s = Files.walk(p.state())) {
+          for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+      }
+    } catch (IOException e) {
+      LOG.warnf(e, "VM %s: leftover files of its domain could not be removed", vmUuid);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package org.xsm.server.domain.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import org.jboss.logging.Logger;
+import org.xsm.server.domain.DomainListener;
+import org.xsm.server.domain.DomainSpec;
+import org.xsm.server.domain.qemu.Qmp.QmpException;
+
+/**
+ * One running QEMU (a domain): its process, found by pid, and its monitor connection. The process
+ * is not a child of the server (it daemonized), so it is watched through the monitor: when the
+ * connection ends, QEMU has exited. How it ended is told to the listener unless the server ended it
+ * itself: after a {@code SHUTDOWN} event from the guest, a guest shutdown; otherwise a crash.
+ */
+final class QemuProcess {
+  private static final Logger LOG = Logger.getLogger(QemuProcess.class);
+  static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
+
+  final DomainSpec spec;
+  final DomainPaths paths;
+  final ProcessHandle process;
+  private volatile Qmp qmp;
+  private volatile boolean ending;
+  private volatile boolean guestShutdown;
+  private final BiConsumer<QemuProcess, DomainListener.Exit> onExit;
+
+  private QemuProcess(
+      DomainSpec spec,
+      DomainPaths paths,
+      ProcessHandle process,
+      BiConsumer<QemuProcess, DomainListener.Exit> onExit) {
+    this.spec = spec;
+    this.paths = paths;
+    this.process = process;
+    this.onExit = onExit;
+  }
+
+  /** Connects to the monitor of the QEMU whose pid file {@code paths} names, if it runs. */
+  static Optional<QemuProcess> attach(
+      DomainSpec spec, DomainPaths paths, BiConsumer<QemuProcess, DomainListener.Exit> onExit)
+      throws IOException {
+    if (!Files.exists(paths.pidFile())) {
+      return Optional.empty();
+    }
+    long pid = Long.parseLong(Files.readString(paths.pidFile(), StandardCharsets.US_ASCII).trim());
+    Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    // A recycled pid is some other process: ours has the VM's UUID on its command line.
+    boolean ours =
+        h.flatMap(p -> p.info().arguments())
+            .map(a -> String.join(" ", a).contains(spec.vmUuid()))
+            .orElse(false);
+    if (!ours) {
+      return Optional.empty();
+    }
+    QemuProcess q = new QemuProcess(spec, paths, h.get(), onExit);
+    q.qmp = Qmp.connect(paths.qmp(), Duration.ofSeconds(10), spec.vmUuid(), q::event, q::closed);
+    return Optional.of(q);
+  }
+
+  private void event(JsonNode e) {
+    String name = e.path("event").asText();
+    if (name.equals("SHUTDOWN") && e.path("data").path("guest").asBoolean(false)) {
+      guestShutdown = true;
+    }
+    LOG.debugf("domain %s: %s", spec.vmUuid(), e);
+  }
+
+  private void closed() {
+    // QEMU closes the monitor only by exiting; wait for the process to be gone.
+    process
+        .onExit()
+        .thenRun(
+            () -> {
+              if (!ending) {
+                onExit.accept(
+                    this,
+                    guestShutdown ? DomainListener.Exit.GUEST_SHUTDOWN : DomainListener.Exit.CRASH);
+              }
+            });
+  }
+
+  /** Marks the end as the server's doing: the listener is not told. */
+  void expectEnd() {
+    ending = true;
+  }
+
+  /** An end the server asked for did not come (a clean shutdown timed out). */
+  void expectStillRunning() {
+    ending = false;
+  }
+
+  JsonNode execute(String command, Map<String, ?> args) throws QmpException {
+    return qmp.execute(command, args, QMP_TIMEOUT);
+  }
+
+  /** The monitor's {@code query-status} status ("running", "paused", "postmigrate", ...). */
+  String status() throws QmpException {
+    return execute("query-status", null).path("status").asText();
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  /** Kills the process (SIGKILL) and waits for it to be gone. */
+  void kill() {
+    expectEnd();
+    process.destroyForcibly();
+    try {
+      process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warnf("QEMU %d of VM %s did not exit after SIGKILL: %s", process.pid(), spec.vmUuid(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeMonitor();
+  }
+
+  void closeMonitor() {
+    try {
+      qmp.close();
+    } catch (IOException e) {
+      LOG.debugf("closing the monitor of %s: %s", spec.vmUuid(), e);
+    }
+  }
+}

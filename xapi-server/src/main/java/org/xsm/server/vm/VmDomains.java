@@ -1,0 +1,225 @@
+package org.xsm.server.vm;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import org.xsm.api.VdiDevice;
+import org.xsm.server.db.Database;
+import org.xsm.server.domain.DomainException;
+import org.xsm.server.domain.DomainListener;
+import org.xsm.server.domain.DomainSpec;
+import org.xsm.server.domain.Domains;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Row;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.Vbd;
+import org.xsm.server.model.VbdType;
+import org.xsm.server.model.Vdi;
+import org.xsm.server.model.VdiType;
+import org.xsm.server.model.Vif;
+import org.xsm.server.model.Vm;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.nbd.NbdService;
+import org.xsm.server.vdi.VdiService;
+
+/**
+ * Between VM records and this host's {@link Domains}: builds a domain's spec from the VM (XenAPI's
+ * boot fields, vCPUs, memory, the disks' local NBD exports, VIFs) and turns domain failures into
+ * xapi's errors ({@code VM_SHUTDOWN_TIMEOUT [vm, seconds]}; anything else {@code INTERNAL_ERROR}
+ * with the reason).
+ */
+@ApplicationScoped
+public class VmDomains {
+  private static final Logger LOG = Logger.getLogger(VmDomains.class);
+
+  @Inject Database db;
+  @Inject Domains domains;
+  @Inject NbdService nbd;
+  @Inject org.xsm.server.sr.SrService srs;
+  @Inject VdiService vdis;
+  @Inject org.xsm.server.host.HostService hosts;
+
+  /** xapi's domain_shutdown_total_timeout, the wait of a clean shutdown. */
+  @ConfigProperty(name = "xsm.domain-shutdown-timeout-s", defaultValue = "1200")
+  long shutdownTimeoutSeconds;
+
+  public Domains domains() {
+    return domains;
+  }
+
+  /** The spec of the VM's domain, from its record and its exported disks. */
+  DomainSpec spec(Ref<Vm> vm) throws XenApiException {
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    DomainSpec.Boot boot =
+        r.get(Vm.PV_KERNEL).isEmpty()
+            ? new DomainSpec.FirmwareBoot(bootOrder(r))
+            : new DomainSpec.KernelBoot(
+                r.get(Vm.PV_KERNEL), r.get(Vm.PV_RAMDISK), r.get(Vm.PV_ARGS));
+    List<DomainSpec.Disk> disks = new ArrayList<>();
+    List<Row<Vbd>> vbds = new ArrayList<>();
+    for (Ref<Vbd> vbd : r.get(Vm.VBDS)) {
+      Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
+      if (b != null && b.get(Vbd.CURRENTLY_ATTACHED) && db.exists(Vdi.CLASS, b.get(Vbd.VDI))) {
+        vbds.add(b);
+      }
+    }
+    vbds.sort(Comparator.comparing((Row<Vbd> b) -> userdeviceOrder(b.get(Vbd.USERDEVICE))));
+    for (Row<Vbd> b : vbds) {
+      String vdi = b.get(Vbd.VDI).value();
+      Optional<NbdService.LocalExport> e = nbd.localExport(vdi);
+      if (e.isEmpty()) {
+        continue; // not exported for domains (the NBD server could not start): no disk
+      }
+      disks.add(
+          new DomainSpec.Disk(
+              b.get(Vbd.USERDEVICE),
+              b.get(Vbd.TYPE) == VbdType.CD ? DomainSpec.DiskKind.CDROM : DomainSpec.DiskKind.DISK,
+              e.get().socket(),
+              e.get().name(),
+              b.get(Vbd.MODE) != org.xsm.server.model.VbdMode.RW,
+              b.get(Vbd.BOOTABLE),
+              db.get(b.get(Vbd.VDI), Vdi.UUID)));
+    }
+    List<DomainSpec.Nic> nics = new ArrayList<>();
+    for (Ref<Vif> vif : r.get(Vm.VIFS)) {
+      Row<Vif> f = db.readOrNull(Vif.CLASS, vif);
+      if (f != null) {
+        nics.add(new DomainSpec.Nic(f.get(Vif.DEVICE), f.get(Vif.MAC)));
+      }
+    }
+    nics.sort(Comparator.comparing(n -> userdeviceOrder(n.device())));
+    return new DomainSpec(
+        r.get(Vm.UUID),
+        r.get(Vm.NAME_LABEL),
+        Math.max(1, r.get(Vm.VCPUS_AT_STARTUP)),
+        r.get(Vm.MEMORY_STATIC_MAX),
+        boot,
+        disks,
+        nics);
+  }
+
+  private static long userdeviceOrder(String d) {
+    try {
+      return Long.parseLong(d);
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE; // "autodetect" or a name: after the numbered ones
+    }
+  }
+
+  /**
+   * {@code HVM_boot_params:order} in QEMU's letters (c disk, d CD, n network), as xapi passes it.
+   */
+  private static String bootOrder(Row<Vm> r) {
+    String order = r.get(Vm.HVM_BOOT_PARAMS).getOrDefault("order", "cd");
+    return order.replaceAll("[^cdn]", "");
+  }
+
+  void create(Ref<Vm> vm, boolean paused, Optional<VdiDevice> memory) throws XenApiException {
+    try {
+      domains.create(spec(vm), paused, memory);
+    } catch (DomainException e) {
+      throw failure(vm, e);
+    }
+  }
+
+  void pause(Ref<Vm> vm) throws XenApiException {
+    try {
+      domains.pause(db.get(vm, Vm.UUID));
+    } catch (DomainException e) {
+      throw failure(vm, e);
+    }
+  }
+
+  void unpause(Ref<Vm> vm) throws XenApiException {
+    try {
+      domains.unpause(db.get(vm, Vm.UUID));
+    } catch (DomainException e) {
+      throw failure(vm, e);
+    }
+  }
+
+  /** Clean ({@code hard} false: ACPI power button, xapi's timeout) or hard end of the domain. */
+  void stop(Ref<Vm> vm, boolean hard) throws XenApiException {
+    String uuid = db.get(vm, Vm.UUID);
+    try {
+      if (hard || !domains.exists(uuid)) {
+        domains.destroy(uuid);
+      } else {
+        domains.shutdown(uuid, Duration.ofSeconds(shutdownTimeoutSeconds));
+      }
+    } catch (DomainException e) {
+      throw failure(vm, e);
+    }
+  }
+
+  long memoryImageBytes(Ref<Vm> vm) throws XenApiException {
+    return domains.memoryImageBytes(spec(vm));
+  }
+
+  void saveMemory(Ref<Vm> vm, VdiDevice image) throws XenApiException {
+    try {
+      domains.saveMemory(db.get(vm, Vm.UUID), image);
+    } catch (DomainException e) {
+      throw failure(vm, e);
+    }
+  }
+
+  /**
+   * Writes the memory of the VM's (paused) domain into a new suspend VDI on its suspend SR (or the
+   * pool's default), through the VDI's device; on failure no VDI is left.
+   */
+  Ref<Vdi> saveMemoryToVdi(Ref<Vm> vm) throws XenApiException {
+    Ref<Sr> sr = db.get(vm, Vm.SUSPEND_SR);
+    if (!db.exists(Sr.CLASS, sr)) {
+      sr = hosts.defaultSr();
+    }
+    Ref<Vdi> vdi =
+        vdis.create(
+            new VdiService.VdiSpec(
+                sr,
+                memoryImageBytes(vm),
+                "Suspend image of " + db.get(vm, Vm.NAME_LABEL),
+                "",
+                VdiType.SUSPEND,
+                false,
+                java.util.Map.of(),
+                java.util.Map.of(),
+                null));
+    try {
+      VdiDevice image = srs.activate(vdi, true);
+      try {
+        saveMemory(vm, image);
+      } finally {
+        srs.deactivate(vdi);
+      }
+    } catch (XenApiException e) {
+      vdis.destroyQuietly(vdi);
+      throw e;
+    }
+    return vdi;
+  }
+
+  void setListener(DomainListener l) {
+    domains.setListener(l);
+  }
+
+  private XenApiException failure(Ref<Vm> vm, DomainException e) {
+    if (e.reason() == DomainException.Reason.SHUTDOWN_TIMEOUT) {
+      return new XenApiException(
+          XenApiError.VM_SHUTDOWN_TIMEOUT, vm.value(), Double.toString(shutdownTimeoutSeconds));
+    }
+    LOG.warnf(e, "domain of VM %s failed", vm);
+    return new XenApiException(XenApiError.INTERNAL_ERROR, e.getMessage());
+  }
+
+  Ref<Vm> byUuid(String uuid) throws XenApiException {
+    return db.byUuid(Vm.CLASS, uuid);
+  }
+}
