@@ -16,13 +16,13 @@ import java.util.zip.GZIPOutputStream;
  * Builds a small real guest for the QEMU tests: Debian's kernel ({@code linux-image-*-amd64}
  * fetched with {@code apt-get download}, unpacked with {@code dpkg-deb -x}, its xz payload turned
  * back into the ELF {@code vmlinux}, which QEMU boots directly through its PVH entry) and an
- * initramfs of busybox-static whose {@code /init} loads the virtio modules, starts an ACPI daemon
- * (so the power button powers it off) and runs a shell on the serial console. Results are cached
- * under {@code target/guest-cache/<package>_<version>/}, so only the first run pays.
+ * initramfs of busybox-static whose {@code /init} loads the virtio and ext4 modules, starts an ACPI
+ * daemon (so the power button powers it off) and runs a shell on the serial console. Results are
+ * cached under {@code target/guest-cache/<package>_<version>/}, so only the first run pays.
  */
 public final class GuestImages {
   /** Changes whenever the initramfs's content changes, so a cached one is not reused. */
-  private static final String INIT_VERSION = "2";
+  private static final String INIT_VERSION = "3";
 
   private static final List<String> MODULES =
       List.of(
@@ -33,7 +33,13 @@ public final class GuestImages {
           "drivers/virtio/virtio_pci",
           "drivers/block/virtio_blk",
           "drivers/acpi/button",
-          "drivers/input/evdev");
+          "drivers/input/evdev",
+          // ext2 through the ext4 driver, for tests with a filesystem on the disk
+          "lib/crc16",
+          "fs/mbcache",
+          "fs/jbd2/jbd2",
+          "crypto/crc32c_generic",
+          "fs/ext4/ext4");
 
   /**
    * The init script. acpid runs in the foreground, in the background of init: daemonized it leads a
