@@ -29,9 +29,9 @@ import org.xsm.server.runtime.RunDirectory;
 
 /**
  * A toolstack restart does not kill guests: the packaged server (a child process, QEMU domains)
- * starts a real guest, is stopped (SIGTERM) and later killed (kill -9), and each new server finds
- * the guest still running in the same QEMU, its VM Running, its RAM intact and its disk writable
- * again (the NBD export came back under the same name), and can shut it down.
+ * starts two real guests, is stopped (SIGTERM) and later killed (kill -9), and each new server
+ * finds the guest still running in the same QEMU, its VM Running, its RAM intact and its disk
+ * writable again (the NBD export came back under the same name), and can shut it down.
  */
 class QemuRestartIT {
   private static final String PASSWORD = "qemu-restart-pw";
@@ -51,16 +51,11 @@ class QemuRestartIT {
     }
   }
 
-  @Test
-  void aGuestOutlivesAStopAndAKill9OfTheServer() throws Exception {
-    var missing = GuestImages.unavailable();
-    assumeTrue(missing.isEmpty(), () -> "real guests skipped: " + missing.orElse(""));
-    GuestImages.Guest guest = GuestImages.build();
-    Path data = Files.createTempDirectory(Path.of("target"), "qemu-restart-").toAbsolutePath();
+  /** A running guest: its VM, serial console and QEMU pid. */
+  private record Running(VM vm, Path serial, long pid) {}
 
-    int port = freePort();
-    Process s1 = start(data, port, 0);
-    Connection c = login(port);
+  private Running startGuest(Connection c, GuestImages.Guest guest, Path data, String mark)
+      throws Exception {
     VM vm = newGuest(c, guest);
     vm.start(c, false, false);
     String uuid = vm.getUuid(c);
@@ -70,40 +65,67 @@ class QemuRestartIT {
     qemus.add(pid);
     try (SerialConsole con = SerialConsole.connect(serial, CMD)) {
       con.awaitShell(CMD);
-      con.run("echo ram-state > /tmp/mark", CMD);
+      con.run("echo " + mark + " > /tmp/mark", CMD);
       con.run(
           "echo before-restart | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null", CMD);
     }
+    return new Running(vm, serial, pid);
+  }
+
+  @Test
+  void twoGuestsOutliveAStopAndAKill9OfTheServer() throws Exception {
+    var missing = GuestImages.unavailable();
+    assumeTrue(missing.isEmpty(), () -> "real guests skipped: " + missing.orElse(""));
+    GuestImages.Guest guest = GuestImages.build();
+    Path data = Files.createTempDirectory(Path.of("target"), "qemu-restart-").toAbsolutePath();
+
+    int port = freePort();
+    Process s1 = start(data, port, 0);
+    Connection c = login(port);
+    List<Running> guests =
+        List.of(
+            startGuest(c, guest, data, "ram-state-0"), startGuest(c, guest, data, "ram-state-1"));
 
     s1.destroy(); // SIGTERM: a clean stop
     assertThat(s1.waitFor(60, TimeUnit.SECONDS)).as("server stopped").isTrue();
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
-        .as("QEMU after stop")
-        .contains(true);
+    for (Running g : guests) {
+      assertThat(ProcessHandle.of(g.pid()).map(ProcessHandle::isAlive))
+          .as("QEMU after stop")
+          .contains(true);
+    }
     Process s2 = start(data, port, 1);
     c = login(port);
-    assertStillManaged(c, vm, serial, "after-stop", 1);
+    for (int i = 0; i < guests.size(); i++) {
+      assertStillManaged(c, guests.get(i), "ram-state-" + i, "after-stop", 1);
+    }
 
     s2.destroyForcibly(); // kill -9
     s2.waitFor(30, TimeUnit.SECONDS);
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
-        .as("QEMU after kill -9")
-        .contains(true);
+    for (Running g : guests) {
+      assertThat(ProcessHandle.of(g.pid()).map(ProcessHandle::isAlive))
+          .as("QEMU after kill -9")
+          .contains(true);
+    }
     start(data, port, 2);
     c = login(port);
-    assertStillManaged(c, vm, serial, "after-kill", 2);
+    for (int i = 0; i < guests.size(); i++) {
+      assertStillManaged(c, guests.get(i), "ram-state-" + i, "after-kill", 2);
+    }
 
-    vm.hardShutdown(c);
-    assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    for (Running g : guests) {
+      g.vm().hardShutdown(c);
+      assertThat(g.vm().getPowerState(c)).isEqualTo(Types.VmPowerState.HALTED);
+      assertThat(ProcessHandle.of(g.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    }
   }
 
-  private void assertStillManaged(Connection c, VM vm, Path serial, String word, long sector)
+  private void assertStillManaged(Connection c, Running g, String mark, String word, long sector)
       throws Exception {
+    VM vm = g.vm();
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
-    try (SerialConsole con = SerialConsole.connect(serial, CMD)) {
+    try (SerialConsole con = SerialConsole.connect(g.serial(), CMD)) {
       con.awaitShell(CMD);
-      assertThat(con.run("cat /tmp/mark", CMD)).contains("ram-state");
+      assertThat(con.run("cat /tmp/mark", CMD)).contains(mark);
       con.run(
           "echo "
               + word
