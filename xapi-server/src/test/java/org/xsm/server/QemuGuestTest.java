@@ -127,6 +127,25 @@ class QemuGuestTest extends QemuGuestBase {
   }
 
   @Test
+  void xenApiPyDrivesARealGuestThroughItsPowerCycle() throws Exception {
+    VM vm = newGuest("qemu-xenapi-py");
+    ChildProcess.Result r =
+        ChildProcess.run(
+            java.util.List.of(
+                "/usr/bin/python3",
+                "src/test/clients/xenapi_py_guest_test.py",
+                "http://127.0.0.1:" + url.getPort(),
+                "root",
+                "xsm-test-root",
+                vm.getUuid(c)),
+            null,
+            300);
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output()).contains("xenapi_py_guest_test: all checks passed");
+    assertThat(domains.exists(vm.getUuid(c))).as("no QEMU left after the clean shutdown").isFalse();
+  }
+
+  @Test
   void cleanShutdownPressesThePowerButton() throws Exception {
     VM vm = newGuest("qemu-acpi");
     vm.start(c, false, false);

@@ -41,6 +41,7 @@ public final class QemuDomains implements Domains {
   private static final Logger LOG = Logger.getLogger(QemuDomains.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(10);
+  private static final Duration POWER_BUTTON_REPEAT = Duration.ofSeconds(2);
 
   private final QemuInstallation qemu;
   private final RunDirectory run;
@@ -207,8 +208,27 @@ public final class QemuDomains implements Domains {
     QemuProcess q = domain(vmUuid);
     q.expectEnd();
     try {
-      q.execute("system_powerdown", null);
-      q.process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      // xapi's request (xenstore control/shutdown) waits until the guest reads it; an ACPI press
+      // before the guest listens (still booting) is lost. So the button is pressed again every
+      // POWER_BUTTON_REPEAT until the guest is gone or the timeout ends.
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        q.execute("system_powerdown", null);
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException();
+        }
+        try {
+          q.process
+              .onExit()
+              .get(Math.min(left, POWER_BUTTON_REPEAT.toNanos()), TimeUnit.NANOSECONDS);
+          break;
+        } catch (TimeoutException again) {
+          if (System.nanoTime() >= deadline) {
+            throw again;
+          }
+        }
+      }
     } catch (TimeoutException e) {
       q.expectStillRunning();
       throw new DomainException(
