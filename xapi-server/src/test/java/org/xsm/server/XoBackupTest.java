@@ -18,10 +18,9 @@ import org.xsm.server.ChildProcess.Result;
  * through NBD, snapshots again, checks {@code VDI.list_changed_blocks} against the blocks written,
  * reads exactly those blocks of the snapshot over NBD with TLS (the certificate and subject of
  * {@code VDI.get_nbd_info}; plain clients and a wrong subject refused), exports the delta with
- * {@code base=}, replicates (a full import, then the delta PUT onto a clone of that replica: equal to
- * the source byte for byte),
- * {@code VDI.data_destroy}s the older snapshot and runs a second cycle from its tracking. Missing
- * prerequisites fail the test, saying what to install.
+ * {@code base=}, replicates (a full import, then the delta PUT onto a clone of that replica: equal
+ * to the source byte for byte), {@code VDI.data_destroy}s the older snapshot and runs a second
+ * cycle from its tracking. Missing prerequisites fail the test, saying what to install.
  */
 @QuarkusTest
 class XoBackupTest {
@@ -57,7 +56,9 @@ class XoBackupTest {
       fail("node is not installed (" + e.getMessage() + "): apt-get install nodejs npm");
       return;
     }
-    if (r.timedOut() || r.exit() != 0 || !r.output().contains("xo_backup_test: all checks passed")) {
+    if (r.timedOut()
+        || r.exit() != 0
+        || !r.output().contains("xo_backup_test: all checks passed")) {
       fail("xo_backup_test.mjs failed (exit " + r.exit() + "); its output:\n" + r.output());
     }
     System.out.println("xo_backup_test.mjs: all checks passed");
