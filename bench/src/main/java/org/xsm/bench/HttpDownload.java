@@ -8,6 +8,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.zip.CRC32C;
@@ -33,9 +35,10 @@ final class HttpDownload {
 
   /**
    * GETs {@code pathAndQuery} from 127.0.0.1:{@code port}; with {@code tls} non-null, over TLS
-   * checking the certificate against {@code subject}.
+   * checking the certificate against {@code subject}; with {@code copy} non-null, the body is also
+   * written there.
    */
-  static Result get(int port, String pathAndQuery, SSLContext tls, String subject)
+  static Result get(int port, String pathAndQuery, SSLContext tls, String subject, Path copy)
       throws IOException {
     long t0 = System.nanoTime();
     Socket plain = new Socket();
@@ -74,19 +77,25 @@ final class HttpDownload {
       byte[] buf = new byte[1 << 20];
       byte[] tail = new byte[512];
       long got = 0;
-      while (got < length) {
-        int n = in.read(buf, 0, (int) Math.min(buf.length, length - got));
-        if (n < 0) {
-          throw new IOException("GET " + pathAndQuery + ": body ended at " + got + " of " + length);
+      OutputStream file =
+          copy == null ? OutputStream.nullOutputStream() : Files.newOutputStream(copy);
+      try (file) {
+        while (got < length) {
+          int n = in.read(buf, 0, (int) Math.min(buf.length, length - got));
+          if (n < 0) {
+            throw new IOException(
+                "GET " + pathAndQuery + ": body ended at " + got + " of " + length);
+          }
+          crc.update(buf, 0, n);
+          file.write(buf, 0, n);
+          if (n >= 512) {
+            System.arraycopy(buf, n - 512, tail, 0, 512);
+          } else {
+            System.arraycopy(tail, n, tail, 0, 512 - n);
+            System.arraycopy(buf, 0, tail, 512 - n, n);
+          }
+          got += n;
         }
-        crc.update(buf, 0, n);
-        if (n >= 512) {
-          System.arraycopy(buf, n - 512, tail, 0, 512);
-        } else {
-          System.arraycopy(tail, n, tail, 0, 512 - n);
-          System.arraycopy(buf, 0, tail, 512 - n, n);
-        }
-        got += n;
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       return new Result(got, seconds, crc.getValue(), Arrays.copyOf(tail, 512));
