@@ -217,6 +217,8 @@ class QemuGuestTest extends QemuGuestBase {
     shell(vm);
     console.run("(i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) &", CMD);
     writeSector(30, "at-checkpoint");
+    String token = "token-" + UUID.randomUUID(); // in RAM only (the guest's root is its initramfs)
+    console.run("echo " + token + " > /tmp/token", CMD);
     await("counter above 3", CMD, () -> counter() > 3);
     long t0 = System.nanoTime();
     VM cp = vm.checkpoint(c, "with memory");
@@ -226,13 +228,21 @@ class QemuGuestTest extends QemuGuestBase {
     assertThat(cp.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
     await("the guest runs on after the checkpoint", CMD, () -> counter() > atCheckpoint + 5);
     console.run("echo later > /tmp/after-checkpoint", CMD);
+    console.run("echo replaced-after-checkpoint > /tmp/token", CMD);
     writeSector(40, "after-checkpoint");
 
+    t0 = System.nanoTime();
     cp.revert(c);
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);
     vm.resume(c, false, false);
+    System.out.printf(
+        "[figures] VM.revert to the checkpoint + VM.resume: %d ms%n",
+        (System.nanoTime() - t0) / 1_000_000);
     shell(vm);
     assertThat(console.run("cat /tmp/after-checkpoint 2>&1", CMD)).contains("No such file");
+    assertThat(console.run("cat /tmp/token", CMD).trim())
+        .as("the RAM-only value of the checkpoint's moment")
+        .isEqualTo(token);
     long resumed = counter(); // the counter of the checkpoint's RAM, not a fresh boot's
     await("the counter moving on from the checkpoint", CMD, () -> counter() > resumed);
     assertThat(readSector(30)).contains("at-checkpoint");
