@@ -1,13 +1,10 @@
 package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VM;
 import io.quarkus.test.junit.QuarkusTest;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -22,41 +19,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @QuarkusTest
 class XvaXoTest extends XvaTestBase {
-  private static final Path CLIENTS = Path.of("src/test/clients");
-
   @TempDir Path tmp;
 
   @Test
   void xenOrchestraBacksUpAndRestoresAVm() throws Exception {
-    if (!Files.isRegularFile(CLIENTS.resolve("node_modules/xen-api/package.json"))) {
-      fail("the npm package xen-api is not installed: run 'npm ci' in " + CLIENTS);
-    }
     byte[] a = image(4 * MIB, 11, 0, 3L * MIB + 5);
     byte[] b = image(2 * MIB, 12, MIB + 17);
     VM vm = vmWithDisks("xva-xo-backup", a, b);
-    ChildProcess.Result r;
-    try {
-      r =
-          ChildProcess.run(
-              List.of(
-                  "node",
-                  CLIENTS.resolve("xo_xva_test.mjs").toString(),
-                  base(),
-                  "root",
-                  "xsm-test-root",
-                  vm.getUuid(c),
-                  defaultSr().toWireString(),
-                  tmp.toString()),
-              null,
-              180);
-    } catch (IOException e) {
-      fail("node is not installed (" + e.getMessage() + "): apt-get install nodejs npm");
-      return;
-    }
-    if (r.timedOut() || r.exit() != 0 || !r.output().contains("xo_xva_test: all checks passed")) {
-      fail("xo_xva_test.mjs failed (exit " + r.exit() + "); its output:\n" + r.output());
-    }
-    Matcher m = Pattern.compile("imported (\\w+) (OpaqueRef:[0-9a-f-]+)").matcher(r.output());
+    String output =
+        NodeClients.run(
+            url,
+            "xo_xva_test.mjs",
+            List.of("xen-api"),
+            vm.getUuid(c),
+            defaultSr().toWireString(),
+            tmp.toString());
+    Matcher m = Pattern.compile("imported (\\w+) (OpaqueRef:[0-9a-f-]+)").matcher(output);
     int restored = 0;
     while (m.find()) {
       VM copy = Types.toVM(m.group(2));
@@ -65,6 +43,6 @@ class XvaXoTest extends XvaTestBase {
       assertThat(download(disks(copy).get("1"))).as(m.group(1)).isEqualTo(b);
       restored++;
     }
-    assertThat(restored).as(r.output()).isEqualTo(2);
+    assertThat(restored).as(output).isEqualTo(2);
   }
 }
