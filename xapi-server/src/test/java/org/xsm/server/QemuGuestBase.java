@@ -71,8 +71,13 @@ abstract class QemuGuestBase extends VmTestBase {
   }
 
   protected VM newGuest(String name) throws Exception {
+    return newGuest(name, 192);
+  }
+
+  /** A guest with {@code memoryMib} of RAM. */
+  protected VM newGuest(String name, long memoryMib) throws Exception {
     assumeTrue(domains.kind() == Domains.Kind.QEMU, "the server did not choose QEMU domains");
-    VM vm = newVm(name, 1, 192 * MIB);
+    VM vm = newVm(name, 1, memoryMib * MIB);
     vm.setPVBootloader(c, "");
     vm.setPVKernel(c, guest.kernel().toString());
     vm.setPVRamdisk(c, guest.initrd().toString());

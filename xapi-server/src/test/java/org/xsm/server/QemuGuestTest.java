@@ -212,7 +212,7 @@ class QemuGuestTest extends QemuGuestBase {
 
   @Test
   void aCheckpointRevertedAndResumedIsThatMomentAgain() throws Exception {
-    VM vm = newGuest("qemu-checkpoint");
+    VM vm = newGuest("qemu-checkpoint", 256); // the figure is for a 256 MiB guest
     vm.start(c, false, false);
     shell(vm);
     console.run("(i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) &", CMD);
@@ -222,7 +222,8 @@ class QemuGuestTest extends QemuGuestBase {
     await("counter above 3", CMD, () -> counter() > 3);
     long t0 = System.nanoTime();
     VM cp = vm.checkpoint(c, "with memory");
-    System.out.printf("[figures] VM.checkpoint: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    System.out.printf(
+        "[figures] VM.checkpoint (256 MiB guest): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     long atCheckpoint = counter();
     assertThat(vm.getPowerState(c)).isEqualTo(Types.VmPowerState.RUNNING);
     assertThat(cp.getPowerState(c)).isEqualTo(Types.VmPowerState.SUSPENDED);

@@ -212,8 +212,21 @@ public final class QemuDomains implements Domains {
       // before the guest listens (still booting) is lost. So the button is pressed again every
       // POWER_BUTTON_REPEAT until the guest is gone or the timeout ends.
       long deadline = System.nanoTime() + timeout.toNanos();
+      boolean first = true;
       while (true) {
-        q.execute("system_powerdown", null);
+        try {
+          q.execute("system_powerdown", null);
+        } catch (QmpException e) {
+          if (first) {
+            throw e;
+          }
+          // A later press found the monitor gone: QEMU is ending (the guest acted on an earlier
+          // press). Wait for it rather than fail.
+          long left = deadline - System.nanoTime();
+          q.process.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+          break;
+        }
+        first = false;
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new TimeoutException();
