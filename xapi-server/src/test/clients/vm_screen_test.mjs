@@ -123,7 +123,8 @@ try {
   await page.locator('#serial-text', { hasText: serialText }).waitFor();
   await page.fill('.serial-send input', 'info version');
   await page.click('.serial-send button');
-  await page.waitForFunction(() => /\d+\.\d+\.\d+/.test(document.querySelector('#serial-text').textContent));
+  // The banner already holds a version number: wait for the typed line and the answer after it.
+  await page.waitForFunction(() => /\(qemu\) info version\n\d+\.\d+\.\d+/.test(document.querySelector('#serial-text').textContent));
   // The monitor draws its line again after each key (CR, escapes); shown as a terminal would, the
   // command appears once.
   const serial = await page.locator('#serial-text').textContent();
