@@ -141,6 +141,8 @@ public final class NbdBench {
                 List.of("nbdcopy", "--", "%s", "null:"),
                 oursUri,
                 qemuUri));
+        seconds(List.of("nbdcopy", "--", "%s", "null:"), oursTlsUri); // JIT warm-up of our TLS
+        seconds(List.of("nbdcopy", "--", "%s", "null:"), qemuTlsUri);
         rows.add(
             compare(
                 "sequential over TLS, nbdcopy (MiB/s)",
@@ -155,6 +157,8 @@ public final class NbdBench {
                 List.of("nbdcopy", "--", "%s", "null:"),
                 oursTlsUri,
                 oursUri));
+        rows.addAll(cpuPerGib(size, oursUri, oursTlsUri, "xsm"));
+        rows.addAll(cpuPerGib(size, qemuUri, qemuTlsUri, "qemu-nbd"));
         rows.add(
             compare(
                 "sequential, qemu-img convert (MiB/s)",
@@ -272,6 +276,75 @@ public final class NbdBench {
       ref[i] = units / seconds(cmd, qemuUri);
     }
     return row(what, median(ours), median(ref));
+  }
+
+  /**
+   * Where the CPU goes: seconds of CPU per GiB read by nbdcopy, plain and over TLS, for the server
+   * (our in-process server: this JVM's CPU time; qemu-nbd: its /proc CPU time) and for the client
+   * (nbdcopy, a child: this JVM's children's time). Client and server share this machine's cores,
+   * so the TLS / plain throughput ratio is bounded by their sum; the server's own cost is its row.
+   * Median of three runs each.
+   */
+  private static List<String[]> cpuPerGib(long size, String plainUri, String tlsUri, String who)
+      throws Exception {
+    List<String> cmd = List.of("nbdcopy", "--", "%s", "null:");
+    double gib = size / (double) (1024 * MIB);
+    double[][] cost = new double[4][3]; // server plain, server TLS, client plain, client TLS
+    long qemuPid = who.equals("xsm") ? -1 : qemuNbdPid(plainUri);
+    long qemuTlsPid = who.equals("xsm") ? -1 : qemuNbdPid(tlsUri);
+    for (int i = 0; i < 3; i++) {
+      for (int tls = 0; tls < 2; tls++) {
+        String uri = tls == 0 ? plainUri : tlsUri;
+        long pid = tls == 0 ? qemuPid : qemuTlsPid;
+        double s0 = pid < 0 ? ownCpuSeconds() : procCpuSeconds(pid, false);
+        double c0 = procCpuSeconds(ProcessHandle.current().pid(), true);
+        run(cmd, uri);
+        cost[tls][i] = ((pid < 0 ? ownCpuSeconds() : procCpuSeconds(pid, false)) - s0) / gib;
+        cost[2 + tls][i] = (procCpuSeconds(ProcessHandle.current().pid(), true) - c0) / gib;
+      }
+    }
+    return List.of(
+        cpuRow("CPU s/GiB, " + who + " server: TLS, plain", median(cost[1]), median(cost[0])),
+        cpuRow("CPU s/GiB, nbdcopy of " + who + ": TLS, plain", median(cost[3]), median(cost[2])));
+  }
+
+  private static String[] cpuRow(String what, double tls, double plain) {
+    return new String[] {
+      what,
+      String.format("%.2f", tls),
+      String.format("%.2f", plain),
+      String.format("%.2f", plain / tls)
+    };
+  }
+
+  private static double ownCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime()
+        / 1e9;
+  }
+
+  /** utime+stime of a process, or with {@code children} its waited-for children's (in seconds). */
+  private static double procCpuSeconds(long pid, boolean children) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    int at = children ? 13 : 11; // fields 14/15 (utime, stime) and 16/17 (cutime, cstime), 1-based
+    return (Long.parseLong(f[at]) + Long.parseLong(f[at + 1])) / 100.0; // USER_HZ is 100 on Linux
+  }
+
+  /** The qemu-nbd listening on the URI's port. */
+  private static long qemuNbdPid(String uri) throws Exception {
+    Matcher m = Pattern.compile(":(\\d+)/").matcher(uri);
+    if (!m.find()) {
+      throw new IOException("no port in " + uri);
+    }
+    String port = m.group(1);
+    return ProcessHandle.current()
+        .children()
+        .filter(p -> p.info().arguments().map(a -> Arrays.asList(a).contains(port)).orElse(false))
+        .findFirst()
+        .orElseThrow(() -> new IOException("no qemu-nbd child on port " + port))
+        .pid();
   }
 
   private static String[] randomReads(int depth, int reads, String oursUri, String qemuUri)

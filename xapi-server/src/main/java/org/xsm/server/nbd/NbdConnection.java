@@ -13,10 +13,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import org.xsm.api.SmException;
 import org.xsm.api.VdiDevice;
+import org.xsm.server.tls.TlsStreams;
 
 /**
  * One client connection: the handshake, then requests read by this thread (write payloads included)
@@ -28,7 +29,8 @@ final class NbdConnection implements Runnable {
   private static final int MAX_IN_FLIGHT = 32;
 
   private final NbdServer server;
-  private volatile Socket socket;
+  private final Socket socket;
+  private TlsStreams tls;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private DataOutputStream out;
   private volatile NbdExport export;
@@ -89,20 +91,13 @@ final class NbdConnection implements Runnable {
    * it; from here on everything crosses encrypted.
    */
   Streams startTls(SSLContext context) throws IOException {
-    Socket plain = socket;
-    SSLSocket tls =
-        (SSLSocket)
-            context
-                .getSocketFactory()
-                .createSocket(
-                    plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
-    tls.setUseClientMode(false);
-    tls.setSSLParameters(preferAes128(tls.getSSLParameters()));
-    socket = tls;
-    tls.startHandshake();
-    out = new DataOutputStream(new BufferedOutputStream(tls.getOutputStream(), 256 * 1024));
-    return new Streams(
-        new DataInputStream(new BufferedInputStream(tls.getInputStream(), 256 * 1024)), out);
+    SSLEngine engine = context.createSSLEngine();
+    engine.setUseClientMode(false);
+    engine.setSSLParameters(preferAes128(engine.getSSLParameters()));
+    // the plain streams' buffers are empty here: the client waits for our answer to STARTTLS
+    tls = TlsStreams.handshake(engine, socket.getInputStream(), socket.getOutputStream());
+    out = new DataOutputStream(tls.output());
+    return new Streams(new DataInputStream(tls.input()), out);
   }
 
   /**
@@ -140,13 +135,13 @@ final class NbdConnection implements Runnable {
    * resets the connection under it.
    */
   private void endTls(DataInputStream in) {
-    if (!(socket instanceof SSLSocket tls)) {
+    if (tls == null) {
       return;
     }
     try {
       out.flush();
-      tls.shutdownOutput();
-      tls.setSoTimeout(2000);
+      tls.closeOutput();
+      socket.setSoTimeout(2000);
       byte[] sink = new byte[4096];
       while (in.read(sink) >= 0) {
         // the client has nothing more to say after DISC; whatever comes is discarded
