@@ -590,6 +590,11 @@ class RestartSafetyIT {
 
   // ---- the server process ----
 
+  /** The environment that chooses the server's database: none here (H2 in the data directory). */
+  Map<String, String> databaseEnv(Path data) throws Exception {
+    return Map.of();
+  }
+
   private static Path newDataDir(String name) throws IOException {
     Path base = Path.of(System.getProperty("xsm.it.dir", "target/restart-it")).toAbsolutePath();
     Files.createDirectories(base);
@@ -622,6 +627,7 @@ class RestartSafetyIT {
     // coalesce or delete finishing between two snapshots of the state would change them (the
     // collector's own crash safety is GcCrashIT's). Its quiet period starts with the first SR.
     pb.environment().put("XSM_GC_QUIET_PERIOD_MS", "3600000");
+    pb.environment().putAll(databaseEnv(data));
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     Server s = new Server(pb.start(), port, log);
     servers.add(s);

@@ -1,6 +1,5 @@
 package org.xsm.server.blob;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -25,7 +24,7 @@ import org.xsm.server.rpc.Params;
  * Blobs: a {@code blob} record (name, size, mime type, public, last_updated) and its bytes, which
  * the {@code /blob} HTTP handler reads and writes ({@link BlobRoutes}).
  *
- * <p>Durability: the bytes are a row of the server's database ({@link BlobContent}), written in a
+ * <p>Durability: the bytes are a row of the server's database ({@link BlobContents}), written in a
  * transaction of its own before a PUT is answered; the record is written with its call. A crash
  * between {@code blob.create}'s content row and the end of its call leaves a row without a record,
  * which the next start deletes.
@@ -36,6 +35,7 @@ public class BlobService {
   static final String DEFAULT_MIME_TYPE = "application/octet-stream";
 
   @Inject Database db;
+  @Inject BlobContents contents;
 
   /**
    * {@code blob.create}: an empty blob, as xapi makes it (no name, size 0, last_updated the epoch;
@@ -50,14 +50,7 @@ public class BlobService {
                 .with(Blob.PUBLIC, isPublic)
                 .with(Blob.SIZE, 0L)
                 .with(Blob.LAST_UPDATED, Instant.EPOCH));
-    QuarkusTransaction.requiringNew()
-        .run(
-            () -> {
-              BlobContent c = new BlobContent();
-              c.ref = ref.value();
-              c.owner = owner;
-              c.persist();
-            });
+    contents.create(ref.value(), owner);
     return ref;
   }
 
@@ -83,18 +76,7 @@ public class BlobService {
   /** {@code blob.destroy}: the record, its bytes, and its entry in its owner's map. */
   public void destroy(Ref<Blob> blob) throws XenApiException {
     db.read(Blob.CLASS, blob);
-    String owner =
-        QuarkusTransaction.requiringNew()
-            .call(
-                () -> {
-                  BlobContent c = BlobContent.findById(blob.value());
-                  if (c == null) {
-                    return "";
-                  }
-                  String o = c.owner;
-                  c.delete();
-                  return o;
-                });
+    String owner = contents.delete(blob.value());
     XClass<?> c = owner.isEmpty() ? null : db.classOf(owner);
     if (c != null) {
       changeBlobs(c, owner, m -> m.values().remove(blob.value()));
@@ -123,32 +105,14 @@ public class BlobService {
   /** The bytes of a blob ({@code HANDLE_INVALID} for an unknown one). */
   public byte[] read(Ref<Blob> blob) throws XenApiException {
     db.read(Blob.CLASS, blob);
-    byte[] data =
-        QuarkusTransaction.requiringNew()
-            .call(
-                () -> {
-                  BlobContent c = BlobContent.findById(blob.value());
-                  return c == null ? new byte[0] : c.data;
-                });
-    return data;
+    byte[] data = contents.data(blob.value());
+    return data == null ? new byte[0] : data;
   }
 
   /** Replaces a blob's bytes; durable when this returns. */
   public void write(Ref<Blob> blob, byte[] data) throws XenApiException {
     db.read(Blob.CLASS, blob);
-    QuarkusTransaction.requiringNew()
-        .run(
-            () -> {
-              BlobContent c = BlobContent.findById(blob.value());
-              if (c == null) {
-                c = new BlobContent();
-                c.ref = blob.value();
-                c.data = data;
-                c.persist();
-              } else {
-                c.data = data;
-              }
-            });
+    contents.write(blob.value(), data);
     db.update(
         Blob.CLASS,
         blob,
@@ -168,17 +132,9 @@ public class BlobService {
           @jakarta.annotation.Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 900)
           StartupEvent ev) {
     List<String> orphans =
-        QuarkusTransaction.requiringNew()
-            .call(
-                () ->
-                    BlobContent.getEntityManager()
-                        .createQuery("select b.ref from BlobContent b", String.class)
-                        .getResultList()
-                        .stream()
-                        .filter(r -> db.classOf(r) != Blob.CLASS)
-                        .toList());
+        contents.refs().stream().filter(r -> db.classOf(r) != Blob.CLASS).toList();
     if (!orphans.isEmpty()) {
-      QuarkusTransaction.requiringNew().run(() -> orphans.forEach(r -> BlobContent.deleteById(r)));
+      orphans.forEach(contents::delete);
       LOG.infof("deleted %d blob contents whose record was lost", orphans.size());
     }
   }

@@ -1,6 +1,7 @@
 package org.xsm.server.db;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -24,10 +25,10 @@ import org.xsm.server.model.XenApiException;
 
 /**
  * The XenAPI object database, as xapi keeps its own: every record in memory (reads never touch the
- * disk), written through to H2 once per call ({@link Store}), and recorded in an event log for
- * {@code event.from}. Reads and writes are typed by the model ({@code db.get(vm, Vm.POWER_STATE)});
- * the "many" side of each relation (VM.VBDs) and lookups by indexed fields come from indexes, so no
- * request path scans a class.
+ * disk), written through to the database (H2 or PostgreSQL, {@link Sql}) once per call ({@link
+ * Store}), and recorded in an event log for {@code event.from}. Reads and writes are typed by the
+ * model ({@code db.get(vm, Vm.POWER_STATE)}); the "many" side of each relation (VM.VBDs) and
+ * lookups by indexed fields come from indexes, so no request path scans a class.
  *
  * <p>Thread-safety: writers serialize on the database, so a read-modify-write done with {@link
  * #modify} is atomic; readers see each record consistent (copied under its lock). A change that
@@ -45,7 +46,8 @@ public class Database {
   private final Map<XClass<?>, Map<String, Rec>> byClass = new ConcurrentHashMap<>();
   private final Indexes indexes = new Indexes();
   private final EventLog events = new EventLog();
-  private final Store store = new Store();
+  @Inject Sql sql;
+  private final Store store = new Store(() -> sql);
 
   public EventLog events() {
     return events;
@@ -53,12 +55,12 @@ public class Database {
 
   /** Loads every persisted record (at startup). */
   public synchronized void load() {
-    for (XapiRow r : Store.loadAll()) {
-      XClass<?> c = Schema.get(r.cls);
+    for (Store.Row r : store.loadAll()) {
+      XClass<?> c = Schema.get(r.cls());
       if (c != null) {
         Map<String, Object> f = Store.fromJson(c, r);
         f.replaceAll((k, v) -> frozen(v));
-        put(new Rec(r.ref, c, f));
+        put(new Rec(r.ref(), c, f));
       }
     }
   }

@@ -3,8 +3,11 @@ package org.xsm.server.db;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,14 +15,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.xsm.server.model.Field;
 import org.xsm.server.model.XClass;
 
 /**
- * The durable image of the records ({@link XapiRow}, one row of JSON per object), and the unit of
- * work that writes it: inside a XenAPI call ({@link #begin}/{@link #end}) the records a call
- * changed are only marked, and written in one transaction when the call ends, before its answer is
- * sent; outside a call each change is written at once.
+ * The durable image of the records (table {@code xapi_object}, one row of JSON per object), and the
+ * unit of work that writes it: inside a XenAPI call ({@link #begin}/{@link #end}) the records a
+ * call changed are only marked, and written in one transaction when the call ends, before its
+ * answer is sent; outside a call each change is written at once.
  *
  * <p>Crash safety: the in-memory records are the truth while the server runs; a flush writes each
  * marked record's state as it is at flush time (flushes are serialized, so a later flush never
@@ -38,9 +42,19 @@ final class Store {
     final Set<String> dirty = new HashSet<>();
   }
 
+  /** A stored record as read back: its reference, class name and fields as JSON. */
+  record Row(String ref, String cls, String fields) {}
+
+  private static final String DELETE = "DELETE FROM xapi_object WHERE ref = ?";
+
+  private final Supplier<Sql> sql;
   private final ThreadLocal<Call> call = new ThreadLocal<>();
   private final Object flushLock = new Object();
   private volatile boolean persistent = true;
+
+  Store(Supplier<Sql> sql) {
+    this.sql = sql;
+  }
 
   void setPersistent(boolean p) {
     persistent = p;
@@ -84,30 +98,32 @@ final class Store {
       return;
     }
     synchronized (flushLock) {
-      QuarkusTransaction.requiringNew()
-          .run(
-              () -> {
-                for (String ref : refs) {
-                  Image img = images.apply(ref);
-                  XapiRow row = XapiRow.findById(ref);
-                  if (img == null) {
-                    if (row != null) {
-                      row.delete();
+      sql.get()
+          .tx(
+              c -> {
+                try (PreparedStatement del = c.prepareStatement(DELETE);
+                    PreparedStatement up =
+                        c.prepareStatement(
+                            sql.get()
+                                .kind()
+                                .upsert("xapi_object", "ref", "cls", "uuid", "fields"))) {
+                  for (String ref : refs) {
+                    Image img = images.apply(ref);
+                    if (img == null) {
+                      del.setString(1, ref);
+                      del.addBatch();
+                    } else {
+                      up.setString(1, ref);
+                      up.setString(2, img.cls().name());
+                      up.setString(3, img.uuid());
+                      up.setString(4, toJson(img.fields()));
+                      up.addBatch();
                     }
-                    continue;
                   }
-                  String json = toJson(img.fields());
-                  if (row == null) {
-                    row = new XapiRow();
-                    row.ref = ref;
-                    row.cls = img.cls().name();
-                    row.uuid = img.uuid();
-                    row.fields = json;
-                    row.persist();
-                  } else {
-                    row.fields = json;
-                  }
+                  del.executeBatch();
+                  up.executeBatch();
                 }
+                return null;
               });
     }
   }
@@ -125,17 +141,29 @@ final class Store {
     }
   }
 
-  static List<XapiRow> loadAll() {
-    return QuarkusTransaction.requiringNew().call(() -> XapiRow.<XapiRow>listAll());
+  /** Every stored record (at start). */
+  List<Row> loadAll() {
+    return sql.get()
+        .tx(
+            c -> {
+              List<Row> rows = new ArrayList<>();
+              try (Statement st = c.createStatement();
+                  ResultSet rs = st.executeQuery("SELECT ref, cls, fields FROM xapi_object")) {
+                while (rs.next()) {
+                  rows.add(new Row(rs.getString(1), rs.getString(2), rs.getString(3)));
+                }
+              }
+              return rows;
+            });
   }
 
   /** A row's stored fields, typed as the schema says; fields it lacks get their defaults. */
-  static Map<String, Object> fromJson(XClass<?> c, XapiRow r) {
+  static Map<String, Object> fromJson(XClass<?> c, Row r) {
     Map<String, Object> raw;
     try {
-      raw = JSON.readValue(r.fields, new TypeReference<LinkedHashMap<String, Object>>() {});
+      raw = JSON.readValue(r.fields(), new TypeReference<LinkedHashMap<String, Object>>() {});
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("damaged record " + r.ref + " in the database", e);
+      throw new IllegalStateException("damaged record " + r.ref() + " in the database", e);
     }
     Map<String, Object> f = new LinkedHashMap<>();
     for (Field<?, ?> fs : c.fields()) {

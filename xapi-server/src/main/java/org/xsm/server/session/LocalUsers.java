@@ -1,6 +1,5 @@
 package org.xsm.server.session;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.security.GeneralSecurityException;
@@ -29,6 +28,7 @@ public class LocalUsers {
 
   @Inject Database db;
   @Inject Subjects subjects;
+  @Inject Credentials credentials;
 
   /** {@code XSM_ROOT_PASSWORD} (environment) or {@code xsm.root-password}. */
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.root-password")
@@ -62,7 +62,7 @@ public class LocalUsers {
   /** Creates root on first start (and resets its password when XSM_ROOT_PASSWORD is given). */
   public void bootstrapRoot() throws XenApiException {
     String given = rootPassword.orElse(null);
-    Credential existing = QuarkusTransaction.requiringNew().call(() -> Credential.findById(ROOT));
+    Credential existing = credentials.find(ROOT);
     if (existing != null && given == null) {
       return;
     }
@@ -90,23 +90,7 @@ public class LocalUsers {
     new SecureRandom().nextBytes(salt);
     String saltB64 = Base64.getEncoder().encodeToString(salt);
     String hash = hash(password, salt);
-    QuarkusTransaction.requiringNew()
-        .run(
-            () -> {
-              Credential c = Credential.findById(user);
-              if (c == null) {
-                c = new Credential();
-                c.name = user;
-                c.salt = saltB64;
-                c.hash = hash;
-                c.role = role;
-                c.persist();
-              } else {
-                c.salt = saltB64;
-                c.hash = hash;
-                c.role = role;
-              }
-            });
+    credentials.save(new Credential(user, saltB64, hash, role));
     if (db.where(User.SHORT_NAME, user).isEmpty()) {
       db.create(
           User.CLASS, Values.of(User.CLASS).with(User.SHORT_NAME, user).with(User.FULLNAME, user));
@@ -130,9 +114,9 @@ public class LocalUsers {
 
   /** Whether {@code password} is the local user's, by its salted hash. */
   boolean passwordMatches(String user, String password) {
-    Credential c = QuarkusTransaction.requiringNew().call(() -> Credential.findById(user));
+    Credential c = credentials.find(user);
     return c != null
         && MessageDigest.isEqual(
-            hash(password, Base64.getDecoder().decode(c.salt)).getBytes(), c.hash.getBytes());
+            hash(password, Base64.getDecoder().decode(c.salt())).getBytes(), c.hash().getBytes());
   }
 }

@@ -1,6 +1,5 @@
 package org.xsm.server.session;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -32,6 +31,7 @@ public class Subjects {
 
   @Inject Database db;
   @Inject Roles roles;
+  @Inject Credentials credentials;
 
   /** The subject identifier of a local user. */
   public static String identifierOf(String user) {
@@ -144,8 +144,8 @@ public class Subjects {
     return new ArrayList<>(out);
   }
 
-  private static boolean localUserExists(String user) {
-    return QuarkusTransaction.requiringNew().call(() -> Credential.findById(user)) != null;
+  private boolean localUserExists(String user) {
+    return credentials.find(user) != null;
   }
 
   /** What a directory says of a user, under the keys xapi's AD plugin uses. */
