@@ -223,7 +223,7 @@ public final class QemuDomains implements Domains {
           // A later press found the monitor gone: QEMU is ending (the guest acted on an earlier
           // press). Wait for it rather than fail.
           long left = deadline - System.nanoTime();
-          q.process.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+          q.exited().get(Math.max(0, left), TimeUnit.NANOSECONDS);
           break;
         }
         first = false;
@@ -232,9 +232,7 @@ public final class QemuDomains implements Domains {
           throw new TimeoutException();
         }
         try {
-          q.process
-              .onExit()
-              .get(Math.min(left, POWER_BUTTON_REPEAT.toNanos()), TimeUnit.NANOSECONDS);
+          q.exited().get(Math.min(left, POWER_BUTTON_REPEAT.toNanos()), TimeUnit.NANOSECONDS);
           break;
         } catch (TimeoutException again) {
           if (System.nanoTime() >= deadline) {
