@@ -9,6 +9,7 @@ import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VIF;
 import com.xensource.xenapi.VM;
+import com.xensource.xenapi.VMGuestMetrics;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.nio.file.Files;
@@ -23,7 +24,8 @@ import org.xsm.server.guest.SerialConsole;
  * A real guest's devices beyond its boot disk: firmware boot (HVM_boot_policy "BIOS order") from
  * the first disk and from a CD VBD, each holding a boot sector that prints a message on the serial
  * port, which only runs if the firmware read it through that device; and a VIF as virtio-net on
- * user-mode networking, up in the guest with the VIF's MAC and an address from QEMU's DHCP.
+ * user-mode networking, up in the guest with the VIF's MAC and an address from QEMU's DHCP, which
+ * the guest reports on its agent port and the VM's guest metrics then show.
  */
 @QuarkusTest
 @TestProfile(QemuGuestBase.Qemu.class)
@@ -98,8 +100,24 @@ class QemuDevicesTest extends QemuGuestBase {
         console.run("ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -T 1 2>/dev/null", CMD);
     assertThat(lease).contains("XSM-DHCP eth0 10.0.2.15"); // QEMU's user-mode DHCP server
     String link = console.run("ip -o link show eth0", CMD);
-    assertThat(link).containsPattern("<[A-Z_,]*,UP[,>]").containsIgnoringCase("link/ether " + mac);
+    assertThat(link).containsPattern("[<,]UP[,>]").containsIgnoringCase("link/ether " + mac);
     assertThat(console.run("ip -o -4 addr show eth0", CMD)).contains("inet 10.0.2.15/24");
+    // The guest said its address on its agent port: VM_guest_metrics has it for VIF 0.
+    await(
+        "the guest's address in its guest metrics",
+        CMD,
+        () -> {
+          try {
+            VMGuestMetrics g = vm.getGuestMetrics(c);
+            return !g.toWireString().equals("OpaqueRef:NULL")
+                && "10.0.2.15".equals(g.getNetworks(c).get("0/ip"));
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
+    assertThat(vm.getGuestMetrics(c).getNetworks(c))
+        .containsEntry("0/ipv4/0", "10.0.2.15")
+        .hasSize(2);
     vm.hardShutdown(c);
   }
 }

@@ -22,7 +22,7 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class GuestImages {
   /** Changes whenever the initramfs's content changes, so a cached one is not reused. */
-  private static final String INIT_VERSION = "5";
+  private static final String INIT_VERSION = "6";
 
   private static final List<String> MODULES =
       List.of(
@@ -36,6 +36,8 @@ public final class GuestImages {
           "net/core/failover",
           "drivers/net/net_failover",
           "drivers/net/virtio_net",
+          // the host's agent port (virtio-serial), where the DHCP script says its address
+          "drivers/char/virtio_console",
           "drivers/acpi/button",
           "drivers/input/evdev",
           // ext2 through the ext4 driver, for tests with a filesystem on the disk
@@ -69,7 +71,8 @@ public final class GuestImages {
 
   /**
    * busybox udhcpc's script (Debian's busybox looks for it in /etc/udhcpc): the lease's address on
-   * the interface, said on the console.
+   * the interface, said on the console and, as {@code ip <mac> <address>}, on the host's agent port
+   * (the virtio-serial port named org.xsm.guest.0), which fills the VM's guest metrics.
    */
   private static final String DHCP_SCRIPT =
       """
@@ -78,6 +81,11 @@ public final class GuestImages {
         bound|renew)
           ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}"
           echo "XSM-DHCP $interface $ip"
+          for p in /sys/class/virtio-ports/*; do
+            if [ "$(cat "$p/name" 2>/dev/null)" = org.xsm.guest.0 ]; then
+              echo "ip $(cat /sys/class/net/$interface/address) $ip" > "/dev/${p##*/}"
+            fi
+          done
           ;;
       esac
       """;

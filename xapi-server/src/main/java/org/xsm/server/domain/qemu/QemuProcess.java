@@ -28,6 +28,7 @@ final class QemuProcess {
   final DomainPaths paths;
   final ProcessHandle process;
   private volatile Qmp qmp;
+  private volatile Optional<GuestChannel> agent = Optional.empty();
   private volatile boolean ending;
   private volatile boolean guestShutdown;
   private final BiConsumer<QemuProcess, DomainListener.Exit> onExit;
@@ -101,6 +102,11 @@ final class QemuProcess {
     return monitorEnded;
   }
 
+  /** Reads the guest's agent port, telling {@code listener} what the guest says. */
+  void openAgent(GuestChannel.Reports listener) {
+    agent = GuestChannel.open(paths.agent(), spec.vmUuid(), listener);
+  }
+
   /** Marks the end as the server's doing: the listener is not told. */
   void expectEnd() {
     ending = true;
@@ -139,6 +145,7 @@ final class QemuProcess {
   }
 
   void closeMonitor() {
+    agent.ifPresent(GuestChannel::close);
     try {
       qmp.close();
     } catch (IOException e) {
