@@ -3,7 +3,6 @@ package org.xsm.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.xensource.xenapi.Network;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VBD;
 import com.xensource.xenapi.VDI;
@@ -79,16 +78,7 @@ class QemuDevicesTest extends QemuGuestBase {
   @Test
   void aVifIsUpInTheGuestWithItsMacAndAnAddressFromUserModeNetworking() throws Exception {
     VM vm = newGuest("qemu-nic");
-    VIF.Record v = new VIF.Record();
-    v.VM = vm;
-    v.network = Network.getAll(c).iterator().next();
-    v.device = "0";
-    v.MAC = "";
-    v.MTU = 1500L;
-    v.otherConfig = Map.of();
-    v.qosAlgorithmType = "";
-    v.qosAlgorithmParams = Map.of();
-    VIF vif = VIF.create(c, v);
+    VIF vif = newVif(vm, "0");
     String mac = vif.getMAC(c);
     assertThat(mac).isNotEmpty();
     vm.start(c, false, false);

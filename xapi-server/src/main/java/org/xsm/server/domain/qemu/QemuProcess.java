@@ -34,10 +34,11 @@ final class QemuProcess {
   private final BiConsumer<QemuProcess, DomainListener.Exit> onExit;
 
   /**
-   * Completes when QEMU's monitor connection ends: QEMU closes it only by exiting, and the kernel
-   * closes a process's sockets as it exits, so this is the moment QEMU is gone. Waiting for the
-   * process handle instead is slow: QEMU daemonized, it is not our child, and the JDK polls the
-   * exit of other processes (first after 300 ms, then ever more slowly; over 1.5 s was seen).
+   * Completes when QEMU has exited: its monitor connection ends as it exits (QEMU closes it only
+   * then; the kernel closes a process's sockets on exit), and the process is then seen gone or a
+   * zombie in /proc. Waiting for the process handle instead is slow: QEMU daemonized, it is not our
+   * child, and the JDK polls other processes' exits (first after 300 ms, then ever more slowly;
+   * over 1.5 s was seen), and counts a zombie alive until it is reaped.
    */
   private final CompletableFuture<Void> monitorEnded = new CompletableFuture<>();
 
@@ -83,6 +84,7 @@ final class QemuProcess {
   }
 
   private void closed() {
+    awaitExitSyscall();
     monitorEnded.complete(null);
     // QEMU closes the monitor only by exiting; wait for the process to be gone.
     process
@@ -97,7 +99,37 @@ final class QemuProcess {
             });
   }
 
-  /** Completes once QEMU has exited (its monitor connection ended). */
+  /**
+   * After the monitor ended: waits (at most 5 s, checking every millisecond) until the process has
+   * exited, i.e. its {@code /proc} entry is gone or a zombie. The sockets close a moment before the
+   * process finishes exiting; a zombie has exited (its parent, init since QEMU daemonized, reaps it
+   * when it will, and {@link ProcessHandle#isAlive} counts it alive until then).
+   */
+  private void awaitExitSyscall() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!exitedPerProc(process.pid()) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Whether {@code /proc} shows the process gone or a zombie (true where there is no /proc). */
+  static boolean exitedPerProc(long pid) {
+    try {
+      String stat = Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return true; // no such process (or no /proc to tell)
+    }
+  }
+
+  /**
+   * Completes once QEMU has exited (its monitor connection ended, the process a zombie or gone).
+   */
   CompletableFuture<Void> exited() {
     return monitorEnded;
   }
