@@ -118,6 +118,12 @@ class QemuSeedUseCasesTest extends QemuGuestBase {
         CMD);
     await("the guest writing", CMD, () -> count() > 300);
     VM snap = vm.snapshot(c, "live");
+    String hold = snap.getSnapshotInfo(c).get("io-hold-ms");
+    assertThat(hold).as("the guest's I/O hold, measured by the server").isNotNull();
+    System.out.printf(
+        "live snapshot: guest I/O held %s ms (load average %.2f)%n",
+        hold,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     long after = count();
     await("the guest writing on after the snapshot", CMD, () -> count() > after + 100);
     assertThat(console.run("cat /tmp/io-errors 2>/dev/null || echo none", CMD).trim())

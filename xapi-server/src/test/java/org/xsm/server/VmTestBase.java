@@ -69,16 +69,21 @@ abstract class VmTestBase extends SdkTest {
   protected VM newVm(String name) throws Exception {
     VM vm = template("Other install media").createClone(c, name);
     vm.provision(c);
+    newVif(vm, "0");
+    return vm;
+  }
+
+  /** A new VIF of {@code vm} on the first network, its MAC chosen by the server. */
+  protected VIF newVif(VM vm, String device) throws Exception {
     VIF.Record v = new VIF.Record();
     v.VM = vm;
     v.network = Network.getAll(c).iterator().next();
-    v.device = "0";
+    v.device = device;
     v.MAC = "";
     v.MTU = 1500L;
     v.otherConfig = Map.of();
     v.qosAlgorithmType = "";
     v.qosAlgorithmParams = Map.of();
-    VIF.create(c, v);
-    return vm;
+    return VIF.create(c, v);
   }
 }

@@ -16,4 +16,10 @@ public interface DomainListener {
   }
 
   void ended(String vmUuid, Exit exit, String detail);
+
+  /**
+   * The guest said (through its agent channel) that its NIC with {@code mac} has the IPv4 address
+   * {@code ipv4}. Called on a thread of the domains implementation.
+   */
+  default void guestAddress(String vmUuid, String mac, String ipv4) {}
 }

@@ -118,7 +118,7 @@ public final class NbdExport {
    * fails without touching the device). Pair with {@link #endIo()}.
    */
   boolean beginIo() {
-    io.readLock().lock();
+    io.readLock().lock(); // waits while the export is held (IoHold) or being closed
     boolean open;
     synchronized (this) {
       open = !closed;
@@ -131,6 +131,19 @@ public final class NbdExport {
 
   void endIo() {
     io.readLock().unlock();
+  }
+
+  /**
+   * Holds new requests (they wait, they do not fail) once those in progress have finished; the
+   * calling thread must {@link #release()} it. Closing the export waits for the release.
+   */
+  void hold() {
+    io.writeLock().lock();
+  }
+
+  /** Lets the requests held by {@link #hold()} go on. */
+  void release() {
+    io.writeLock().unlock();
   }
 
   /**

@@ -126,6 +126,23 @@ public class NbdService implements RpcModule {
     }
   }
 
+  /**
+   * Holds guest I/O on the local exports of these VDIs (those a domain of this host uses) for a
+   * point-in-time switch; VDIs without one are not held. See {@link IoHold}.
+   */
+  public IoHold holdLocal(java.util.Collection<String> vdiRefs, String what) {
+    List<NbdExport> exports = new java.util.ArrayList<>();
+    synchronized (this) {
+      for (String vdi : vdiRefs) {
+        String name = localExportOfVdi.get(vdi);
+        if (name != null && local != null) {
+          local.find(name).ifPresent(exports::add);
+        }
+      }
+    }
+    return IoHold.of(exports, what);
+  }
+
   void onStart(@Observes StartupEvent ev) {
     try {
       server =

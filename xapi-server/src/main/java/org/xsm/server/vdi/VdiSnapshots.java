@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAccumulator;
+import java.util.function.LongConsumer;
 import org.xsm.api.SnapshotKind;
 import org.xsm.api.SnapshotRequest;
 import org.xsm.api.TreeChange;
@@ -19,6 +21,8 @@ import org.xsm.server.model.Sr;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.XenApiException;
+import org.xsm.server.nbd.IoHold;
+import org.xsm.server.nbd.NbdService;
 import org.xsm.server.sr.SrService;
 
 /**
@@ -37,6 +41,7 @@ public class VdiSnapshots {
   @Inject Database db;
   @Inject SrService srs;
   @Inject VdiService vdis;
+  @Inject NbdService nbd;
 
   /** VDI.snapshot. */
   public Ref<Vdi> snapshot(Ref<Vdi> vdi) throws XenApiException {
@@ -56,6 +61,15 @@ public class VdiSnapshots {
    */
   public Map<Ref<Vdi>, Ref<Vdi>> snapshotAll(List<Ref<Vdi>> sources, boolean clone)
       throws XenApiException {
+    return snapshotAll(sources, clone, held -> {});
+  }
+
+  /**
+   * {@link #snapshotAll(List, boolean)}, telling {@code heldNanos} how long a running domain's I/O
+   * on these disks was held for the switch (the longest hold of the SRs' batches), if it was.
+   */
+  public Map<Ref<Vdi>, Ref<Vdi>> snapshotAll(
+      List<Ref<Vdi>> sources, boolean clone, LongConsumer heldNanos) throws XenApiException {
     Instant now = VdiService.now();
     Map<Ref<Sr>, List<Row<Vdi>>> bySr = new LinkedHashMap<>();
     for (Ref<Vdi> vdi : sources) {
@@ -63,12 +77,13 @@ public class VdiSnapshots {
       bySr.computeIfAbsent(src.get(Vdi.SR), k -> new ArrayList<>()).add(src);
     }
     Map<Ref<Vdi>, Ref<Vdi>> made = new LinkedHashMap<>();
+    LongAccumulator held = new LongAccumulator(Math::max, -1);
     try {
       for (Map.Entry<Ref<Sr>, List<Row<Vdi>>> e : bySr.entrySet()) {
         Ref<Sr> srRef = e.getKey();
         List<Row<Vdi>> rows = e.getValue();
         List<TreeChange> changes =
-            clone ? cloneEach(srRef, rows, now) : snapshotBatch(srRef, rows, now);
+            clone ? cloneEach(srRef, rows, now) : snapshotBatch(srRef, rows, now, held);
         List<VdiInfo> changed = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
           Row<Vdi> src = rows.get(i);
@@ -84,6 +99,9 @@ public class VdiSnapshots {
       }
       throw e;
     }
+    if (held.get() >= 0) {
+      heldNanos.accept(held.get());
+    }
     Map<Ref<Vdi>, Ref<Vdi>> ordered = new LinkedHashMap<>();
     for (Ref<Vdi> vdi : sources) {
       ordered.put(vdi, made.get(vdi));
@@ -91,7 +109,13 @@ public class VdiSnapshots {
     return ordered;
   }
 
-  private List<TreeChange> snapshotBatch(Ref<Sr> srRef, List<Row<Vdi>> rows, Instant now)
+  /**
+   * One plugin call for the SR's VDIs. A running domain's I/O on them is held around it (flushed
+   * first, new requests waiting, released as the call returns: {@code IoHold}), so the snapshot is
+   * one point of the guest's writes while the plugin pauses the devices for the switch.
+   */
+  private List<TreeChange> snapshotBatch(
+      Ref<Sr> srRef, List<Row<Vdi>> rows, Instant now, LongAccumulator held)
       throws XenApiException {
     org.xsm.api.Sr sr = srs.plugin(srRef);
     List<SnapshotRequest> requests = new ArrayList<>();
@@ -100,10 +124,18 @@ public class VdiSnapshots {
           new SnapshotRequest(
               src.get(Vdi.LOCATION), SnapshotKind.DOUBLE, metadata(src, false, now)));
     }
-    return srs.sm(
-        rows.size() == 1 ? "vdi_snapshot" : "vdi_snapshot_batch",
-        rows.get(0).ref(),
-        () -> sr.snapshotAll(requests));
+    List<String> refs = rows.stream().map(r -> r.ref().value()).toList();
+    IoHold hold = nbd.holdLocal(refs, "snapshot of VDI " + rows.get(0).get(Vdi.UUID));
+    try (hold) {
+      return srs.sm(
+          rows.size() == 1 ? "vdi_snapshot" : "vdi_snapshot_batch",
+          rows.get(0).ref(),
+          () -> sr.snapshotAll(requests));
+    } finally {
+      if (hold.holdsAny()) {
+        held.accumulate(hold.heldNanos());
+      }
+    }
   }
 
   private List<TreeChange> cloneEach(Ref<Sr> srRef, List<Row<Vdi>> rows, Instant now)

@@ -38,6 +38,19 @@ public class DomainLifecycle implements DomainListener {
   @Inject VmDomains domains;
   @Inject VmService vms;
   @Inject MessageService messages;
+  @Inject GuestAgent agent;
+
+  @Override
+  public void guestAddress(String vmUuid, String mac, String ipv4) {
+    db.beginCall();
+    try {
+      agent.reportAddress(domains.byUuid(vmUuid), mac, ipv4);
+    } catch (XenApiException e) {
+      LOG.warnf(e, "VM %s: the address its guest reported could not be recorded", vmUuid);
+    } finally {
+      db.endCall();
+    }
+  }
 
   /** Adopts surviving domains and starts listening; the UUIDs of the VMs whose domain survived. */
   public Set<String> adopt() {

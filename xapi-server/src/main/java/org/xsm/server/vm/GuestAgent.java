@@ -30,9 +30,15 @@ import org.xsm.server.model.XenApiException;
  * RFB console record, and a VT100 one when its domain serves a serial console ({@link
  * GuestConsoles}); all go when the domain goes. The addresses are from TEST-NET-2 (198.51.100.0/24,
  * RFC 5737): documentation addresses that nothing routes to.
+ *
+ * <p>Real guests (QEMU) get guest metrics only from what they say through their agent channel
+ * ({@link #reportAddress}: the addresses of their NICs); nothing is made up for them.
  */
 @ApplicationScoped
 public class GuestAgent {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(GuestAgent.class);
+
   @Inject Database db;
   @Inject GuestConsoles consoles;
   @Inject HostService hosts;
@@ -133,8 +139,53 @@ public class GuestAgent {
     return out;
   }
 
-  /** Updates the addresses of a running VM after a VIF was plugged or unplugged. */
+  /**
+   * A real guest said (through its agent channel) that its NIC with {@code mac} has {@code ipv4}:
+   * the VIF with that MAC gets {@code <device>/ip} and {@code <device>/ipv4/0} in the VM's guest
+   * metrics (made on the first report, with only what the guest said). An address for a MAC that is
+   * no VIF of the VM, or from a VM not running, is dropped.
+   */
+  public void reportAddress(Ref<Vm> vm, String mac, String ipv4) throws XenApiException {
+    Row<Vm> r = db.read(Vm.CLASS, vm);
+    PowerState s = r.get(Vm.POWER_STATE);
+    if (s != PowerState.RUNNING && s != PowerState.PAUSED) {
+      return;
+    }
+    String device = null;
+    for (Ref<Vif> vif : r.get(Vm.VIFS)) {
+      Row<Vif> f = db.readOrNull(Vif.CLASS, vif);
+      if (f != null && f.get(Vif.MAC).equalsIgnoreCase(mac)) {
+        device = f.get(Vif.DEVICE);
+      }
+    }
+    if (device == null) {
+      LOG.debugf("VM %s: its guest reported %s on %s, which is none of its VIFs", vm, ipv4, mac);
+      return;
+    }
+    Ref<VmGuestMetrics> g = r.get(Vm.GUEST_METRICS);
+    Map<String, String> networks =
+        db.exists(VmGuestMetrics.CLASS, g)
+            ? new TreeMap<>(db.get(g, VmGuestMetrics.NETWORKS))
+            : new TreeMap<>();
+    networks.put(device + "/ip", ipv4);
+    networks.put(device + "/ipv4/0", ipv4);
+    Values<VmGuestMetrics> v =
+        Values.of(VmGuestMetrics.CLASS)
+            .with(VmGuestMetrics.NETWORKS, networks)
+            .with(VmGuestMetrics.LIVE, true)
+            .with(VmGuestMetrics.LAST_UPDATED, Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    if (db.exists(VmGuestMetrics.CLASS, g)) {
+      db.update(VmGuestMetrics.CLASS, g, v);
+    } else {
+      db.set(vm, Vm.GUEST_METRICS, db.create(VmGuestMetrics.CLASS, v));
+    }
+  }
+
+  /** Updates the addresses of a running simulated VM after a VIF was plugged or unplugged. */
   public void networksChanged(Ref<Vm> vm) throws XenApiException {
+    if (domains.domains().kind() != Domains.Kind.SIMULATOR) {
+      return; // a real guest's addresses are what it reports
+    }
     Row<Vm> r = db.read(Vm.CLASS, vm);
     Ref<VmGuestMetrics> g = r.get(Vm.GUEST_METRICS);
     if (db.exists(VmGuestMetrics.CLASS, g)) {

@@ -31,6 +31,12 @@ import org.xsm.server.vdi.VdiSnapshots;
  */
 @ApplicationScoped
 public class VmSnapshotService {
+  /**
+   * The {@code snapshot_info} key of a live snapshot: milliseconds the guest's new disk requests
+   * were held for the switch to the new leaves (absent when no domain's I/O was held).
+   */
+  public static final String IO_HOLD_MS = "io-hold-ms";
+
   @Inject Database db;
   @Inject VdiService vdis;
   @Inject VdiSnapshots vdiSnapshots;
@@ -52,7 +58,13 @@ public class VmSnapshotService {
         disks.add(vdi);
       }
     }
-    Map<Ref<Vdi>, Ref<Vdi>> snapOf = vdiSnapshots.snapshotAll(disks, false);
+    long[] held = {-1};
+    Map<Ref<Vdi>, Ref<Vdi>> snapOf = vdiSnapshots.snapshotAll(disks, false, n -> held[0] = n);
+    Map<String, String> info = new LinkedHashMap<>(info(rec.get(Vm.POWER_STATE)));
+    if (held[0] >= 0) {
+      // How long the running guest's disk I/O waited for the switch (xsm's own key).
+      info.put(IO_HOLD_MS, String.format(java.util.Locale.ROOT, "%.3f", held[0] / 1e6));
+    }
     // 2. The snapshot VM: the VM's fields, marked as a snapshot of it.
     Values<Vm> f = rec.storedValues();
     f.without(Vm.UUID)
@@ -62,7 +74,7 @@ public class VmSnapshotService {
         .with(
             Vm.SNAPSHOT_TIME,
             java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
-        .with(Vm.SNAPSHOT_INFO, info(rec.get(Vm.POWER_STATE)))
+        .with(Vm.SNAPSHOT_INFO, info)
         .with(Vm.SNAPSHOT_METADATA, VmMetadata.serialize(db.wireRecord(Vm.CLASS, vm.value())))
         .with(Vm.TRANSPORTABLE_SNAPSHOT_ID, "")
         .with(Vm.SUSPEND_VDI, Ref.nullRef())

@@ -22,7 +22,7 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class GuestImages {
   /** Changes whenever the initramfs's content changes, so a cached one is not reused. */
-  private static final String INIT_VERSION = "3";
+  private static final String INIT_VERSION = "6";
 
   private static final List<String> MODULES =
       List.of(
@@ -32,6 +32,12 @@ public final class GuestImages {
           "drivers/virtio/virtio_pci_legacy_dev",
           "drivers/virtio/virtio_pci",
           "drivers/block/virtio_blk",
+          // the VIFs' virtio-net
+          "net/core/failover",
+          "drivers/net/net_failover",
+          "drivers/net/virtio_net",
+          // the host's agent port (virtio-serial), where the DHCP script says its address
+          "drivers/char/virtio_console",
           "drivers/acpi/button",
           "drivers/input/evdev",
           // ext2 through the ext4 driver, for tests with a filesystem on the disk
@@ -62,6 +68,27 @@ public final class GuestImages {
       """;
 
   private static final String POWER_BUTTON = "#!/bin/sh\nsync\npoweroff -f\n";
+
+  /**
+   * busybox udhcpc's script (Debian's busybox looks for it in /etc/udhcpc): the lease's address on
+   * the interface, said on the console and, as {@code ip <mac> <address>}, on the host's agent port
+   * (the virtio-serial port named org.xsm.guest.0), which fills the VM's guest metrics.
+   */
+  private static final String DHCP_SCRIPT =
+      """
+      #!/bin/sh
+      case "$1" in
+        bound|renew)
+          ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}"
+          echo "XSM-DHCP $interface $ip"
+          for p in /sys/class/virtio-ports/*; do
+            if [ "$(cat "$p/name" 2>/dev/null)" = org.xsm.guest.0 ]; then
+              echo "ip $(cat /sys/class/net/$interface/address) $ip" > "/dev/${p##*/}"
+            fi
+          done
+          ;;
+      esac
+      """;
 
   /** A kernel and initramfs ready for {@code PV_kernel}/{@code PV_ramdisk}. */
   public record Guest(Path kernel, Path initrd, String kernelPackage) {}
@@ -198,7 +225,8 @@ public final class GuestImages {
     Path tmp = initrd.resolveSibling(initrd.getFileName() + ".tmp");
     StringBuilder names = new StringBuilder();
     try (Cpio c = new Cpio(new GZIPOutputStream(Files.newOutputStream(tmp)))) {
-      for (String d : List.of("bin", "lib", "lib/modules", "etc", "etc/acpi", "etc/acpi/PWRF")) {
+      for (String d :
+          List.of("bin", "lib", "lib/modules", "etc", "etc/acpi", "etc/acpi/PWRF", "etc/udhcpc")) {
         c.directory(d);
       }
       c.file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")));
@@ -208,6 +236,7 @@ public final class GuestImages {
             "lib/modules/" + name + ".ko", 0644, Files.readAllBytes(moduleTree.resolve(m + ".ko")));
         names.append(names.length() == 0 ? "" : " ").append(name);
       }
+      c.file("etc/udhcpc/default.script", 0755, DHCP_SCRIPT.getBytes(StandardCharsets.US_ASCII));
       c.file("etc/acpi/PWRF/00000080", 0755, POWER_BUTTON.getBytes(StandardCharsets.US_ASCII));
       c.file("init", 0755, INIT.formatted(names).getBytes(StandardCharsets.US_ASCII));
     }

@@ -80,6 +80,18 @@ public final class SerialConsole implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Waits for {@code text} in what the guest writes (no shell needed: firmware, a boot sector);
+   * returns the output up to it.
+   */
+  public String await(String text, Duration timeout) throws IOException, InterruptedException {
+    String out = readUntil(text, timeout);
+    if (out == null) {
+      throw new IOException("'" + text + "' not seen within " + timeout + "; got: " + tail());
+    }
+    return out;
+  }
+
   private void send(String s) throws IOException {
     ByteBuffer b = ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
     while (b.hasRemaining()) {

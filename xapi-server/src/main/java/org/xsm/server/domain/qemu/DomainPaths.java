@@ -34,6 +34,11 @@ public record DomainPaths(Path state, Path run, String vmUuid) {
     return run.resolve(vmUuid + ".vnc");
   }
 
+  /** The host end of the guest's agent port (virtio-serial; see {@code GuestChannel}). */
+  public Path agent() {
+    return run.resolve(vmUuid + ".agent");
+  }
+
   /** The FIFO a memory image passes through on its way to or from the suspend VDI. */
   public Path memoryFifo() {
     return run.resolve(vmUuid + ".mem");

@@ -39,6 +39,13 @@ final class QemuCommand {
     c.addAll(
         List.of("-chardev", "socket,id=serial0,path=" + paths.serial() + ",server=on,wait=off"));
     c.addAll(List.of("-serial", "chardev:serial0"));
+    // The guest's agent port (GuestChannel): what the guest tells the host, e.g. its addresses.
+    c.addAll(List.of("-device", "virtio-serial-pci,id=agentbus"));
+    c.addAll(List.of("-chardev", "socket,id=agent,path=" + paths.agent() + ",server=on,wait=off"));
+    c.addAll(
+        List.of(
+            "-device",
+            "virtserialport,bus=agentbus.0,chardev=agent,name=" + GuestChannel.PORT_NAME));
     // The screen, for the console proxy (guestconsole/): a standard VGA card on a VNC server.
     c.addAll(List.of("-vga", "std", "-vnc", "unix:" + paths.vnc()));
     if (spec.boot() instanceof DomainSpec.KernelBoot k) {

@@ -92,6 +92,7 @@ public final class QemuDomains implements Domains {
           QemuProcess.attach(spec, p, this::ended)
               .orElseThrow(() -> new IOException("QEMU started but its pid is not running"));
       domains.put(spec.vmUuid(), q);
+      q.openAgent(this::guestAddress);
       if (memory.isPresent()) {
         restore(q, memory.get());
         if (!paused) {
@@ -223,7 +224,7 @@ public final class QemuDomains implements Domains {
           // A later press found the monitor gone: QEMU is ending (the guest acted on an earlier
           // press). Wait for it rather than fail.
           long left = deadline - System.nanoTime();
-          q.process.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+          q.exited().get(Math.max(0, left), TimeUnit.NANOSECONDS);
           break;
         }
         first = false;
@@ -232,9 +233,7 @@ public final class QemuDomains implements Domains {
           throw new TimeoutException();
         }
         try {
-          q.process
-              .onExit()
-              .get(Math.min(left, POWER_BUTTON_REPEAT.toNanos()), TimeUnit.NANOSECONDS);
+          q.exited().get(Math.min(left, POWER_BUTTON_REPEAT.toNanos()), TimeUnit.NANOSECONDS);
           break;
         } catch (TimeoutException again) {
           if (System.nanoTime() >= deadline) {
@@ -339,6 +338,7 @@ public final class QemuDomains implements Domains {
           Optional<QemuProcess> q = QemuProcess.attach(spec, paths(vmUuid), this::ended);
           if (q.isPresent()) {
             domains.put(vmUuid, q.get());
+            q.get().openAgent(this::guestAddress);
             found.add(spec);
             LOG.infof("VM %s: QEMU %d still runs; adopted", vmUuid, q.get().process.pid());
           } else {
@@ -360,6 +360,10 @@ public final class QemuDomains implements Domains {
     this.listener = listener;
   }
 
+  private void guestAddress(String vmUuid, String mac, String ipv4) {
+    listener.guestAddress(vmUuid, mac, ipv4);
+  }
+
   private void ended(QemuProcess q, DomainListener.Exit exit) {
     if (domains.remove(q.spec.vmUuid(), q)) {
       cleanUp(q.spec.vmUuid());
@@ -371,7 +375,7 @@ public final class QemuDomains implements Domains {
   private void cleanUp(String vmUuid) {
     try {
       DomainPaths p = paths(vmUuid);
-      for (Path f : List.of(p.qmp(), p.serial(), p.memoryFifo())) {
+      for (Path f : List.of(p.qmp(), p.serial(), p.agent(), p.memoryFifo())) {
         Files.deleteIfExists(f);
       }
       if (Files.isDirectory(p.state())) {

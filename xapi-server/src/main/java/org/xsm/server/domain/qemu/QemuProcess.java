@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 import org.xsm.server.domain.DomainListener;
@@ -27,9 +28,19 @@ final class QemuProcess {
   final DomainPaths paths;
   final ProcessHandle process;
   private volatile Qmp qmp;
+  private volatile Optional<GuestChannel> agent = Optional.empty();
   private volatile boolean ending;
   private volatile boolean guestShutdown;
   private final BiConsumer<QemuProcess, DomainListener.Exit> onExit;
+
+  /**
+   * Completes when QEMU has exited: its monitor connection ends as it exits (QEMU closes it only
+   * then; the kernel closes a process's sockets on exit), and the process is then seen gone or a
+   * zombie in /proc. Waiting for the process handle instead is slow: QEMU daemonized, it is not our
+   * child, and the JDK polls other processes' exits (first after 300 ms, then ever more slowly;
+   * over 1.5 s was seen), and counts a zombie alive until it is reaped.
+   */
+  private final CompletableFuture<Void> monitorEnded = new CompletableFuture<>();
 
   private QemuProcess(
       DomainSpec spec,
@@ -73,6 +84,8 @@ final class QemuProcess {
   }
 
   private void closed() {
+    awaitExitSyscall();
+    monitorEnded.complete(null);
     // QEMU closes the monitor only by exiting; wait for the process to be gone.
     process
         .onExit()
@@ -84,6 +97,46 @@ final class QemuProcess {
                     guestShutdown ? DomainListener.Exit.GUEST_SHUTDOWN : DomainListener.Exit.CRASH);
               }
             });
+  }
+
+  /**
+   * After the monitor ended: waits (at most 5 s, checking every millisecond) until the process has
+   * exited, i.e. its {@code /proc} entry is gone or a zombie. The sockets close a moment before the
+   * process finishes exiting; a zombie has exited (its parent, init since QEMU daemonized, reaps it
+   * when it will, and {@link ProcessHandle#isAlive} counts it alive until then).
+   */
+  private void awaitExitSyscall() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!exitedPerProc(process.pid()) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Whether {@code /proc} shows the process gone or a zombie (true where there is no /proc). */
+  static boolean exitedPerProc(long pid) {
+    try {
+      String stat = Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return true; // no such process (or no /proc to tell)
+    }
+  }
+
+  /**
+   * Completes once QEMU has exited (its monitor connection ended, the process a zombie or gone).
+   */
+  CompletableFuture<Void> exited() {
+    return monitorEnded;
+  }
+
+  /** Reads the guest's agent port, telling {@code listener} what the guest says. */
+  void openAgent(GuestChannel.Reports listener) {
+    agent = GuestChannel.open(paths.agent(), spec.vmUuid(), listener);
   }
 
   /** Marks the end as the server's doing: the listener is not told. */
@@ -114,7 +167,7 @@ final class QemuProcess {
     expectEnd();
     process.destroyForcibly();
     try {
-      process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      monitorEnded.get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       LOG.warnf("QEMU %d of VM %s did not exit after SIGKILL: %s", process.pid(), spec.vmUuid(), e);
     } catch (InterruptedException e) {
@@ -124,6 +177,7 @@ final class QemuProcess {
   }
 
   void closeMonitor() {
+    agent.ifPresent(GuestChannel::close);
     try {
       qmp.close();
     } catch (IOException e) {

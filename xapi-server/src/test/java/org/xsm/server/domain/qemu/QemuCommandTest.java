@@ -63,6 +63,10 @@ class QemuCommandTest {
         .contains("export=vdi-b,reconnect-delay=300,read-only=on", "-device ide-cd,drive=disk3")
         .contains("-device virtio-net-pci,romfile=,netdev=net0,mac=02:00:00:00:00:01")
         .contains("path=/tmp/xsm-1/0123456789-vm.qmp,server=on,wait=off")
+        .contains(
+            "-device virtio-serial-pci,id=agentbus",
+            "-chardev socket,id=agent,path=/tmp/xsm-1/0123456789-vm.agent,server=on,wait=off",
+            "-device virtserialport,bus=agentbus.0,chardev=agent,name=org.xsm.guest.0")
         .doesNotContain("-S", "-incoming", "kvm");
   }
 
