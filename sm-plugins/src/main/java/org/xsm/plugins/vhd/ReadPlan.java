@@ -83,13 +83,11 @@ final class ReadPlan {
     long data = l.dataOffset(block);
     int at = from;
     int end = from + len;
+    int lastSector = (end - 1) / 512;
     while (at < end) {
-      boolean present = Be.bit(bitmap, at / 512);
-      int runEnd = (at / 512 + 1) * 512;
-      while (runEnd < end && Be.bit(bitmap, runEnd / 512) == present) {
-        runEnd += 512;
-      }
-      runEnd = Math.min(runEnd, end);
+      int sector = at / 512;
+      boolean present = Be.bit(bitmap, sector);
+      int runEnd = Math.min(end, Be.runEnd(bitmap, sector + 1, lastSector + 1, present) * 512);
       int n = runEnd - at;
       if (present) {
         add(i, data + at, pos, n);

@@ -50,6 +50,14 @@ import org.xsm.plugins.store.ImageStore;
  */
 public final class VhdImage implements Closeable {
   static final int UNUSED = -1;
+
+  /**
+   * Alignment in the file of a new block's data (its bitmap just before): 64 KiB, so that guest
+   * runs aligned on 64 KiB land on file ranges the page cache keeps in large folios (a 64 KiB read
+   * of 4 KiB-aligned data costs about a third more); the padding is a hole, no space on disk.
+   */
+  private static final long DATA_ALIGN = 64 * 1024;
+
   private static final int BITMAP_CACHE_ENTRIES = 8192;
 
   private final ImageStore store;
@@ -329,14 +337,16 @@ public final class VhdImage implements Closeable {
 
   private void allocate(int block) throws IOException {
     long start = footerOffset;
-    long data = (start + bitmapBytes() + 4095) & ~4095L;
+    long data = (start + bitmapBytes() + DATA_ALIGN - 1) & -DATA_ALIGN;
     long bitmapAt = data - bitmapBytes();
     if (bitmapAt / 512 >= 0xffffffffL) {
       throw new VhdFormatException("VHD " + where + " would grow past what a BAT can address");
     }
-    // Zero the bitmap and any padding now: they cover the old primary footer, whose bytes would
-    // read as a sector bitmap if a crash kept the BAT entry but not the bitmap written by flush.
-    file.writeFully(ByteBuffer.allocate((int) (data - start)), start);
+    // Zero the old primary footer's sector now (and the bitmap, where it covers that sector): its
+    // bytes would read as a sector bitmap if a crash kept the BAT entry but not the bitmap written
+    // by flush. Everything else from here on lies past the end of the file: a hole, zeros.
+    long zeroEnd = bitmapAt < start + VhdFooter.SIZE ? data : start + VhdFooter.SIZE;
+    file.writeFully(ByteBuffer.allocate((int) (zeroEnd - start)), start);
     bat[block] = (int) (bitmapAt / 512);
     dirtyBatSectors.set(block / 128);
     dirtyBitmaps.put(block, new byte[bitmapBytes()]);
