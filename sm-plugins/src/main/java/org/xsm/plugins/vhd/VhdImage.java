@@ -342,11 +342,13 @@ public final class VhdImage implements Closeable {
     if (bitmapAt / 512 >= 0xffffffffL) {
       throw new VhdFormatException("VHD " + where + " would grow past what a BAT can address");
     }
-    // Zero the old primary footer's sector now (and the bitmap, where it covers that sector): its
-    // bytes would read as a sector bitmap if a crash kept the BAT entry but not the bitmap written
-    // by flush. Everything else from here on lies past the end of the file: a hole, zeros.
-    long zeroEnd = bitmapAt < start + VhdFooter.SIZE ? data : start + VhdFooter.SIZE;
-    file.writeFully(ByteBuffer.allocate((int) (zeroEnd - start)), start);
+    if (bitmapAt < start + VhdFooter.SIZE) {
+      // The bitmap covers the old primary footer, whose bytes would read as a sector bitmap if a
+      // crash kept the BAT entry but not the bitmap written by flush: zero it now. Otherwise the
+      // old footer stays in the padding, never at the end of the file again (nothing reads it), and
+      // the bitmap lies past the end of the file: a hole, zeros.
+      file.writeFully(ByteBuffer.allocate((int) (data - start)), start);
+    }
     bat[block] = (int) (bitmapAt / 512);
     dirtyBatSectors.set(block / 128);
     dirtyBitmaps.put(block, new byte[bitmapBytes()]);
