@@ -34,8 +34,11 @@ import org.xsm.plugins.store.ImageStore;
  * check} reports as harmless), never a reference to an uncounted or unwritten cluster. The dirty
  * bit, cleared on a clean {@link #close()}, makes the next writable open (this engine's or qemu's)
  * find and release the leaks ({@link Qcow2Check#repair}). A new refcount block is written and
- * forced before the refcount table entry that points to it. Freed clusters are not reused (space
- * they held is reclaimed only by a copy of the image).
+ * forced before the refcount table entry that points to it; a larger refcount table is written
+ * before the header points to it ({@link #growRefcountTable}). Freed clusters are not reused (space
+ * they held is reclaimed only by a copy of the image): not for crash safety, but because other
+ * handles (a chain holding this file open read-only while the collector coalesces into it) cache L2
+ * tables, and a stale entry pointing to a reused cluster would read another cluster's data.
  *
  * <p>Header changes (size, L1 table, hidden flag, backing file) rewrite the header area, which
  * stays within one 512-byte sector and is written by one write: it holds the old or the new state.

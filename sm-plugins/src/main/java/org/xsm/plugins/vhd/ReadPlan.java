@@ -119,6 +119,12 @@ final class ReadPlan {
 
   /** Carries the plan out into {@code dst} (offsets relative to {@code dst}'s position 0). */
   void execute(ByteBuffer dst, int totalBytes) throws IOException {
+    ParallelReads.run(
+        reads(), dst, distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
+  }
+
+  /** The plan's reads (zeros as cheap ones). */
+  List<ParallelReads.Piece> reads() {
     List<ParallelReads.Piece> reads = new ArrayList<>(pieces.size());
     for (Piece p : pieces) {
       if (p.layer == Piece.ZERO) {
@@ -129,7 +135,6 @@ final class ReadPlan {
         reads.add(new ParallelReads.Piece(part -> l.readFile(part, at), p.dstPos, p.length, false));
       }
     }
-    ParallelReads.run(
-        reads, dst, distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
+    return reads;
   }
 }

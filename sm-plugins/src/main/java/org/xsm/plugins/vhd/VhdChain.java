@@ -99,6 +99,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
    * unusable afterwards.
    */
   public Map<String, VhdImage> closeLeaf() throws IOException {
+    stopReadAhead();
     Map<String, VhdImage> parents = new java.util.HashMap<>();
     for (VhdImage l : layers().subList(1, layers().size())) {
       parents.put(l.name(), l);
@@ -130,7 +131,14 @@ public final class VhdChain extends LayeredChain<VhdImage> {
   @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
+    readingAhead(offset, dst.remaining());
     readInto(dst, offset);
+  }
+
+  @Override
+  protected List<org.xsm.plugins.store.ParallelReads.Piece> planReads(long offset, int length)
+      throws IOException {
+    return new ReadPlan(layers()).plan(offset, 0, length).reads();
   }
 
   private void readInto(ByteBuffer dst, long offset) throws IOException {
