@@ -100,7 +100,28 @@ public final class ReadAhead {
       inFlight = true;
       aheadTo = to;
     }
+    long begin = from;
+    long end = to;
+    POOL.execute(() -> planAndStart(begin, end));
+  }
+
+  /**
+   * Plans the window (on a pool thread: planning may read metadata, such as VHD sector bitmaps,
+   * which is then cached for the caller's own reads) and issues its reads.
+   */
+  private void planAndStart(long from, long to) {
+    long storageBefore = storageReadBytes();
     List<ParallelReads.Piece> reads = new ArrayList<>();
+    synchronized (this) {
+      if (closed || storageBefore < 0) {
+        inFlight = false;
+        if (storageBefore < 0) {
+          suspendedUntil = Long.MAX_VALUE;
+        }
+        return;
+      }
+      active++;
+    }
     try {
       for (long at = from; at < to; at += SCRATCH_BYTES) {
         for (ParallelReads.Piece p : planner.plan(at, (int) Math.min(SCRATCH_BYTES, to - at))) {
@@ -112,6 +133,8 @@ public final class ReadAhead {
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.FINE, "read-ahead not planned", e);
       reads.clear();
+    } finally {
+      ended();
     }
     if (reads.isEmpty()) {
       synchronized (this) {
@@ -119,17 +142,15 @@ public final class ReadAhead {
       }
       return;
     }
-    long storageBefore = storageReadBytes();
-    if (storageBefore < 0) {
-      synchronized (this) {
-        inFlight = false;
-        suspendedUntil = Long.MAX_VALUE;
-      }
-      return;
-    }
     Window w = new Window(to, reads.size(), storageBefore);
     for (ParallelReads.Piece p : reads) {
       POOL.execute(() -> w.done(fetch(p) ? p.length() : 0));
+    }
+  }
+
+  private synchronized void ended() {
+    if (--active == 0) {
+      notifyAll();
     }
   }
 
@@ -179,11 +200,7 @@ public final class ReadAhead {
       LOG.log(Level.FINE, "read-ahead read failed", e);
       return false;
     } finally {
-      synchronized (this) {
-        if (--active == 0) {
-          notifyAll();
-        }
-      }
+      ended();
     }
   }
 

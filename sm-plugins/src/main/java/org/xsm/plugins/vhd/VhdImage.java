@@ -255,6 +255,43 @@ public final class VhdImage implements Closeable {
     return b;
   }
 
+  /**
+   * Where the block's sector bitmap is in the file, if a read of the block needs it and it is not
+   * in memory; else -1. For loading the bitmaps of a range ahead of reads, in parallel.
+   */
+  synchronized long uncachedBitmapOffset(int block) {
+    if (bat == null
+        || block >= bat.length
+        || bat[block] == UNUSED
+        || full.get(block)
+        || dirtyBitmaps.containsKey(block)
+        || bitmapCache.containsKey(block)) {
+      return -1;
+    }
+    return Integer.toUnsignedLong(bat[block]) * 512;
+  }
+
+  /**
+   * Reads the block's sector bitmap at {@code at} (from {@link #uncachedBitmapOffset}) into {@code
+   * part}, outside the lock, and keeps it unless the block's bitmap came into memory meanwhile.
+   */
+  void loadBitmap(int block, long at, ByteBuffer part) throws IOException {
+    readFile(part, at);
+    byte[] b = new byte[part.capacity()];
+    part.get(0, b);
+    synchronized (this) {
+      if (Integer.toUnsignedLong(bat[block]) * 512 != at
+          || dirtyBitmaps.containsKey(block)
+          || bitmapCache.containsKey(block)) {
+        return;
+      }
+      bitmapCache.put(block, b);
+      if (allOnes(b, header.blockSizeBytes() / 512)) {
+        full.set(block);
+      }
+    }
+  }
+
   private static boolean allOnes(byte[] bitmap, int bits) {
     for (int i = 0; i < bits / 8; i++) {
       if (bitmap[i] != (byte) 0xff) {
