@@ -173,22 +173,23 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
   @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
-    readingAhead(offset, dst.remaining());
-    readAt(dst, offset);
+    readAt(dst, offset, readingAhead(offset, dst.remaining()));
   }
 
   /**
    * Resolves the extents first, merging those that continue each other, then reads them through
    * {@link ParallelReads}: in parallel when they come from several files and are large enough.
    */
-  private void readAt(ByteBuffer dst, long offset) throws IOException {
+  private void readAt(ByteBuffer dst, long offset, boolean mayParallel) throws IOException {
     int total = dst.remaining();
     long[] layersSeen = new long[1];
     List<ParallelReads.Piece> reads = plan(offset, total, layersSeen);
     ParallelReads.run(
         reads,
         dst.slice(),
-        Long.bitCount(layersSeen[0]) > 1 && total >= ParallelReads.PARALLEL_MIN_BYTES);
+        mayParallel
+            && Long.bitCount(layersSeen[0]) > 1
+            && total >= ParallelReads.PARALLEL_MIN_BYTES);
     dst.position(dst.position() + total);
   }
 
@@ -335,7 +336,7 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
   private void fillOld(ByteBuffer cluster, long at) throws IOException {
     long size = virtualSizeBytes();
     int inside = (int) Math.max(0, Math.min(cluster.remaining(), size - at));
-    readAt(cluster.slice(0, inside), at);
+    readAt(cluster.slice(0, inside), at, false);
   }
 
   /**

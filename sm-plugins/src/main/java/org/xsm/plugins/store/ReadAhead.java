@@ -81,8 +81,12 @@ public final class ReadAhead {
     this.diskBytes = diskBytes;
   }
 
-  /** Called before each read of the disk; starts the next window when reads are sequential. */
-  public void onRead(long offset, int length) {
+  /**
+   * Called before each read of the disk; starts the next window when reads are sequential. Returns
+   * whether they are (the third in a row or later): such a read is best done on the caller's thread
+   * alone, its runs being in the page cache or on their way there.
+   */
+  public boolean onRead(long offset, int length) {
     long from;
     long to;
     synchronized (this) {
@@ -90,12 +94,12 @@ public final class ReadAhead {
       lastEnd = offset + length;
       streak = sequential ? streak + 1 : 0;
       if (closed || streak < 2 || inFlight || offset < suspendedUntil) {
-        return;
+        return streak >= 2;
       }
       from = Math.max(aheadTo, offset + length);
       to = Math.min(diskBytes.getAsLong(), offset + length + WINDOW);
       if (to - from < WINDOW / 2) {
-        return;
+        return true;
       }
       inFlight = true;
       aheadTo = to;
@@ -103,6 +107,7 @@ public final class ReadAhead {
     long begin = from;
     long end = to;
     POOL.execute(() -> planAndStart(begin, end));
+    return true;
   }
 
   /**

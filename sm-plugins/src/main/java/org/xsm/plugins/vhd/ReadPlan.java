@@ -118,9 +118,11 @@ final class ReadPlan {
   }
 
   /** Carries the plan out into {@code dst} (offsets relative to {@code dst}'s position 0). */
-  void execute(ByteBuffer dst, int totalBytes) throws IOException {
+  void execute(ByteBuffer dst, int totalBytes, boolean mayParallel) throws IOException {
     ParallelReads.run(
-        reads(), dst, distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
+        reads(),
+        dst,
+        mayParallel && distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
   }
 
   /** The plan's reads (zeros as cheap ones). */

@@ -133,8 +133,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
   @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
-    readingAhead(offset, dst.remaining());
-    readInto(dst, offset);
+    readInto(dst, offset, readingAhead(offset, dst.remaining()));
   }
 
   /** For read-ahead: the sector bitmaps of the range are loaded first, in parallel. */
@@ -173,10 +172,10 @@ public final class VhdChain extends LayeredChain<VhdImage> {
     }
   }
 
-  private void readInto(ByteBuffer dst, long offset) throws IOException {
+  private void readInto(ByteBuffer dst, long offset, boolean mayParallel) throws IOException {
     int n = dst.remaining();
     ByteBuffer target = dst.slice();
-    new ReadPlan(layers()).plan(offset, 0, n).execute(target, n);
+    new ReadPlan(layers()).plan(offset, 0, n).execute(target, n, mayParallel);
     dst.position(dst.position() + n);
   }
 
@@ -197,7 +196,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
         int n = Math.min(512 - inSector, src.remaining());
         ByteBuffer sector = ByteBuffer.allocate(512);
         long start = offset - inSector;
-        readInto(sector, start);
+        readInto(sector, start, false);
         sector.clear().position(inSector);
         sector.put(src.slice().limit(n)).clear();
         leaf.writeSectors(start, sector);
