@@ -173,17 +173,35 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
   @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
-    readAt(dst, offset);
+    readAt(dst, offset, readingAhead(offset, dst.remaining()));
   }
 
   /**
    * Resolves the extents first, merging those that continue each other, then reads them through
    * {@link ParallelReads}: in parallel when they come from several files and are large enough.
    */
-  private void readAt(ByteBuffer dst, long offset) throws IOException {
+  private void readAt(ByteBuffer dst, long offset, boolean mayParallel) throws IOException {
     int total = dst.remaining();
+    long[] layersSeen = new long[1];
+    List<ParallelReads.Piece> reads = plan(offset, total, layersSeen);
+    ParallelReads.run(
+        reads,
+        dst.slice(),
+        mayParallel
+            && Long.bitCount(layersSeen[0]) > 1
+            && total >= ParallelReads.PARALLEL_MIN_BYTES);
+    dst.position(dst.position() + total);
+  }
+
+  @Override
+  protected List<ParallelReads.Piece> planReads(long offset, int length) throws IOException {
+    return plan(offset, length, new long[1]);
+  }
+
+  /** The reads of {@code total} bytes at {@code offset}; {@code layersSeen[0]}: a bit per layer. */
+  private List<ParallelReads.Piece> plan(long offset, int total, long[] layersSeen)
+      throws IOException {
     List<ParallelReads.Piece> reads = new ArrayList<>();
-    long layersSeen = 0;
     long off = offset;
     int pos = 0;
     Extent e = null;
@@ -208,7 +226,7 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
         reads.add(new ParallelReads.Piece(LayeredChain::fillZeros, pos, (int) runLen, true));
       } else {
         Qcow2Image l = layers().get(x.layer());
-        layersSeen |= 1L << Math.min(x.layer(), 63);
+        layersSeen[0] |= 1L << Math.min(x.layer(), 63);
         ParallelReads.Source from =
             x.isCompressed()
                 ? part -> l.readCompressed(x.entry(), x.inCluster(), part)
@@ -219,11 +237,7 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
       off += runLen;
       e = next;
     }
-    ParallelReads.run(
-        reads,
-        dst.slice(),
-        Long.bitCount(layersSeen) > 1 && total >= ParallelReads.PARALLEL_MIN_BYTES);
-    dst.position(dst.position() + total);
+    return reads;
   }
 
   /** Writes {@code src.remaining()} bytes at {@code offset} into the leaf. */
@@ -322,7 +336,7 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
   private void fillOld(ByteBuffer cluster, long at) throws IOException {
     long size = virtualSizeBytes();
     int inside = (int) Math.max(0, Math.min(cluster.remaining(), size - at));
-    readAt(cluster.slice(0, inside), at);
+    readAt(cluster.slice(0, inside), at, false);
   }
 
   /**

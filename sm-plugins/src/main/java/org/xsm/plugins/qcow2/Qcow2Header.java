@@ -115,6 +115,27 @@ public record Qcow2Header(
         unknownExtensions);
   }
 
+  /** The same header with the refcount table at {@code offset}, {@code clusters} long. */
+  public Qcow2Header withRefcountTable(long offset, int clusters) {
+    return new Qcow2Header(
+        clusterBits,
+        sizeBytes,
+        l1Size,
+        l1TableOffset,
+        offset,
+        clusters,
+        nbSnapshots,
+        snapshotsOffset,
+        incompatibleFeatures,
+        compatibleFeatures,
+        autoclearFeatures,
+        refcountOrder,
+        backingFile,
+        backingFormat,
+        xsm,
+        unknownExtensions);
+  }
+
   public Qcow2Header withXsm(XsmExtension ext) {
     return new Qcow2Header(
         clusterBits,
@@ -214,7 +235,7 @@ public record Qcow2Header(
     if (rtClusters <= 0 || rtClusters > (1 << 24)) {
       throw bad(where, "refcount table of " + rtClusters + " clusters is not plausible");
     }
-    checkTable(where, "refcount table", rtOffset, rtClusters * cs, cs, fileSize);
+    checkTable(where, "refcount table", rtOffset, (long) rtClusters * cs, cs, fileSize);
     int nbSnapshots = b.getInt(60);
     long snapshotsOffset = b.getLong(64);
     long incompatible = b.getLong(72);

@@ -34,8 +34,11 @@ import org.xsm.plugins.store.ImageStore;
  * check} reports as harmless), never a reference to an uncounted or unwritten cluster. The dirty
  * bit, cleared on a clean {@link #close()}, makes the next writable open (this engine's or qemu's)
  * find and release the leaks ({@link Qcow2Check#repair}). A new refcount block is written and
- * forced before the refcount table entry that points to it. Freed clusters are not reused (space
- * they held is reclaimed only by a copy of the image).
+ * forced before the refcount table entry that points to it; a larger refcount table is written
+ * before the header points to it ({@link #growRefcountTable}). Freed clusters are not reused (space
+ * they held is reclaimed only by a copy of the image): not for crash safety, but because other
+ * handles (a chain holding this file open read-only while the collector coalesces into it) cache L2
+ * tables, and a stale entry pointing to a reused cluster would read another cluster's data.
  *
  * <p>Header changes (size, L1 table, hidden flag, backing file) rewrite the header area, which
  * stays within one 512-byte sector and is written by one write: it holds the old or the new state.
@@ -291,19 +294,43 @@ public final class Qcow2Image implements Closeable {
       if (refcounts.hasBlockFor(c)) {
         return nextFree;
       }
-      int r = (int) (c / refcounts.clustersPerBlock());
-      if (r >= refcounts.tableLength()) {
-        throw Qcow2Header.bad(
-            where,
-            "refcount table is full ("
-                + refcounts.coverageClusters()
-                + " clusters); growing it is not supported");
-      }
+      long r = c / refcounts.clustersPerBlock();
       setDirtyBit();
-      refcounts.addBlock(r, nextFree);
+      if (r >= refcounts.tableLength()) {
+        growRefcountTable(r);
+        continue;
+      }
+      refcounts.addBlock((int) r, nextFree);
       nextFree += header.clusterSize();
       l2.fileEnd(nextFree);
     }
+  }
+
+  /**
+   * Replaces a full refcount table by a larger one at the end of the file, as qemu does: the new
+   * blocks and table are written and forced ({@link Refcounts#writeGrownTable}), then the header's
+   * two table fields (bytes 48..59, one write within the first sector) point to them, forced; the
+   * old table's clusters are freed by the next flush. A crash before the header write leaves unused
+   * clusters past the old end; after it, the old table leaked until then (the dirty bit is set).
+   */
+  private void growRefcountTable(long neededIndex) throws IOException {
+    if (neededIndex >= Integer.MAX_VALUE) {
+      throw Qcow2Header.bad(where, "file would grow past what a refcount table can describe");
+    }
+    Refcounts.Grown g = refcounts.writeGrownTable(nextFree, (int) neededIndex + 1);
+    long oldOffset = header.refcountTableOffset();
+    int oldClusters = header.refcountTableClusters();
+    Qcow2Header h = header.withRefcountTable(g.tableOffset(), g.tableClusters());
+    byte[] bytes = h.encode();
+    file.writeFully(ByteBuffer.wrap(bytes, 48, 12), 48);
+    file.force();
+    header = h;
+    refcounts.useTable(g);
+    for (int k = 0; k < oldClusters; k++) {
+      pendingFree.add((oldOffset >> header.clusterBits()) + k);
+    }
+    nextFree = g.end();
+    l2.fileEnd(nextFree);
   }
 
   /** Maps guest cluster {@code cluster} to host cluster {@code host}, written by the next flush. */

@@ -16,7 +16,9 @@ import org.xsm.plugins.store.ImageFile;
  * #writeDirty}, which the image calls in the first phase of a flush (before L2 tables that refer to
  * new clusters) or after the L2 tables that stopped referring to freed clusters are durable. A new
  * refcount block is written and forced before the table entry that points to it ({@link
- * #addBlock}), so a crash never leaves the table pointing to a block that is not there.
+ * #addBlock}), so a crash never leaves the table pointing to a block that is not there. A larger
+ * table is written with its new blocks and forced before the header points to it ({@link
+ * #writeGrownTable}).
  *
  * <p>Not thread-safe: the image calls it under its own lock.
  */
@@ -27,8 +29,8 @@ final class Refcounts {
   private final String where;
   private final int clusterBits;
   private final int refcountOrder;
-  private final long tableOffset;
-  private final long[] table;
+  private long tableOffset;
+  private long[] table;
   private final LinkedHashMap<Integer, byte[]> blocks = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<Integer, byte[]> dirty = new LinkedHashMap<>();
 
@@ -79,11 +81,6 @@ final class Refcounts {
     return (8L << clusterBits) >> refcountOrder;
   }
 
-  /** Clusters the table can describe: allocation past this needs a larger table. */
-  long coverageClusters() {
-    return table.length * clustersPerBlock();
-  }
-
   long tableEntry(int i) {
     return table[i];
   }
@@ -132,6 +129,75 @@ final class Refcounts {
     file.force();
     table[r] = blockOffset;
     blocks.put(r, blk);
+  }
+
+  /** A larger table written to the file, not yet in use: the header is to point to it. */
+  record Grown(
+      long tableOffset, int tableClusters, long end, long[] table, Map<Integer, byte[]> blocks) {}
+
+  /**
+   * Writes a larger table of at least {@code minEntries} entries at cluster-aligned {@code at}
+   * (past all the clusters the table covers, so nothing there is counted or referenced), preceded
+   * by the new refcount blocks that cover the new clusters and count them (the blocks and the
+   * table), and forces them. The table holds the old entries, then the new blocks, and covers the
+   * cluster at {@link Grown#end} too. Nothing changes in memory until {@link #useTable}: a crash
+   * before the header points to the new table leaves the file as it was, with unused clusters past
+   * its old end.
+   */
+  Grown writeGrownTable(long at, int minEntries) throws IOException {
+    long cpb = clustersPerBlock();
+    int cs = 1 << clusterBits;
+    int perCluster = cs / 8;
+    long first = at >> clusterBits;
+    if (first / cpb < table.length) {
+      throw new IllegalStateException("refcount table growth at a covered cluster in " + where);
+    }
+    long entries = Math.max(minEntries, 2L * table.length);
+    int blockCount = 0;
+    long end;
+    while (true) {
+      entries = (entries + perCluster - 1) / perCluster * perCluster;
+      end = first + blockCount + entries / perCluster;
+      if (end / cpb >= entries) {
+        entries = end / cpb + 1;
+        continue;
+      }
+      int needed = (int) ((end - 1) / cpb - first / cpb + 1);
+      if (needed == blockCount) {
+        break;
+      }
+      blockCount = needed;
+    }
+    if (entries > (1L << 24) * perCluster) {
+      throw Qcow2Header.bad(where, "refcount table would need more than 2^24 clusters");
+    }
+    long[] grown = java.util.Arrays.copyOf(table, (int) entries);
+    Map<Integer, byte[]> made = new LinkedHashMap<>();
+    ByteBuffer area = ByteBuffer.allocate((int) ((end - first) << clusterBits));
+    for (int k = 0; k < blockCount; k++) {
+      int r = (int) (first / cpb) + k;
+      byte[] blk = new byte[cs];
+      for (long c = Math.max(first, r * cpb); c < Math.min(end, (r + 1) * cpb); c++) {
+        write(blk, (int) (c % cpb), 1);
+      }
+      grown[r] = (first + k) << clusterBits;
+      made.put(r, blk);
+      area.put(k << clusterBits, blk);
+    }
+    long tableAt = (first + blockCount) << clusterBits;
+    ByteBuffer t = area.slice(blockCount << clusterBits, (int) entries * 8);
+    t.asLongBuffer().put(grown);
+    file.writeFully(area, at);
+    file.force();
+    return new Grown(tableAt, (int) (entries / perCluster), end << clusterBits, grown, made);
+  }
+
+  /** Switches to a grown table once the header points to it. */
+  void useTable(Grown g) {
+    table = g.table();
+    tableOffset = g.tableOffset();
+    blocks.putAll(g.blocks());
+    trim();
   }
 
   boolean hasChanges() {

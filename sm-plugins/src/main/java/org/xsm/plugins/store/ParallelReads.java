@@ -26,19 +26,19 @@ public final class ParallelReads {
   private static final int THREADS = 8;
 
   /** Shared by every chain; its threads never wait on each other, so it cannot deadlock. */
-  private static final ExecutorService POOL =
-      Executors.newFixedThreadPool(
-          THREADS,
-          new java.util.concurrent.ThreadFactory() {
-            private final AtomicInteger n = new AtomicInteger();
+  private static final ExecutorService POOL = daemonPool("chain-read-", THREADS);
 
-            @Override
-            public Thread newThread(Runnable r) {
-              Thread t = new Thread(r, "chain-read-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            }
-          });
+  /** A fixed pool of daemon threads named {@code prefix} and a number. */
+  static ExecutorService daemonPool(String prefix, int threads) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, prefix + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
 
   private ParallelReads() {}
 

@@ -106,6 +106,29 @@ final class Be {
     return (map[i >>> 3] & (0x80 >>> (i & 7))) != 0;
   }
 
+  /**
+   * The first bit at or after {@code from} and before {@code to} whose value is not {@code value}
+   * ({@code to} if none): the end of a run of equal bits, found a byte (8 sectors) at a time where
+   * whole bytes are equal.
+   */
+  static int runEnd(byte[] map, int from, int to, boolean value) {
+    int same = value ? 0xff : 0;
+    int i = from;
+    while (i < to) {
+      if ((i & 7) == 0 && i + 8 <= to) {
+        if ((map[i >>> 3] & 0xff) == same) {
+          i += 8;
+          continue;
+        }
+      }
+      if (bit(map, i) != value) {
+        return i;
+      }
+      i++;
+    }
+    return to;
+  }
+
   static boolean allZero(byte[] b, int from, int to) {
     for (int i = from; i < to; i++) {
       if (b[i] != 0) {

@@ -83,13 +83,11 @@ final class ReadPlan {
     long data = l.dataOffset(block);
     int at = from;
     int end = from + len;
+    int lastSector = (end - 1) / 512;
     while (at < end) {
-      boolean present = Be.bit(bitmap, at / 512);
-      int runEnd = (at / 512 + 1) * 512;
-      while (runEnd < end && Be.bit(bitmap, runEnd / 512) == present) {
-        runEnd += 512;
-      }
-      runEnd = Math.min(runEnd, end);
+      int sector = at / 512;
+      boolean present = Be.bit(bitmap, sector);
+      int runEnd = Math.min(end, Be.runEnd(bitmap, sector + 1, lastSector + 1, present) * 512);
       int n = runEnd - at;
       if (present) {
         add(i, data + at, pos, n);
@@ -120,7 +118,15 @@ final class ReadPlan {
   }
 
   /** Carries the plan out into {@code dst} (offsets relative to {@code dst}'s position 0). */
-  void execute(ByteBuffer dst, int totalBytes) throws IOException {
+  void execute(ByteBuffer dst, int totalBytes, boolean mayParallel) throws IOException {
+    ParallelReads.run(
+        reads(),
+        dst,
+        mayParallel && distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
+  }
+
+  /** The plan's reads (zeros as cheap ones). */
+  List<ParallelReads.Piece> reads() {
     List<ParallelReads.Piece> reads = new ArrayList<>(pieces.size());
     for (Piece p : pieces) {
       if (p.layer == Piece.ZERO) {
@@ -131,7 +137,6 @@ final class ReadPlan {
         reads.add(new ParallelReads.Piece(part -> l.readFile(part, at), p.dstPos, p.length, false));
       }
     }
-    ParallelReads.run(
-        reads, dst, distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
+    return reads;
   }
 }

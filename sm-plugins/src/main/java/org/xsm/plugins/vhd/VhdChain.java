@@ -2,11 +2,13 @@ package org.xsm.plugins.vhd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LayeredChain;
+import org.xsm.plugins.store.ParallelReads;
 
 /**
  * A VHD and its ancestors, read and written as one disk: reads honour each layer's sector bitmaps
@@ -99,6 +101,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
    * unusable afterwards.
    */
   public Map<String, VhdImage> closeLeaf() throws IOException {
+    stopReadAhead();
     Map<String, VhdImage> parents = new java.util.HashMap<>();
     for (VhdImage l : layers().subList(1, layers().size())) {
       parents.put(l.name(), l);
@@ -130,13 +133,49 @@ public final class VhdChain extends LayeredChain<VhdImage> {
   @Override
   public void read(ByteBuffer dst, long offset) throws IOException {
     checkRange(offset, dst.remaining());
-    readInto(dst, offset);
+    readInto(dst, offset, readingAhead(offset, dst.remaining()));
   }
 
-  private void readInto(ByteBuffer dst, long offset) throws IOException {
+  /** For read-ahead: the sector bitmaps of the range are loaded first, in parallel. */
+  @Override
+  protected List<ParallelReads.Piece> planReads(long offset, int length) throws IOException {
+    loadBitmaps(offset, length);
+    return new ReadPlan(layers()).plan(offset, 0, length).reads();
+  }
+
+  /**
+   * Reads the sector bitmaps that a read of the range may need and that no layer holds in memory,
+   * in parallel: cold, each is a device read, which planning would otherwise wait for one by one.
+   */
+  private void loadBitmaps(long offset, int length) throws IOException {
+    List<ParallelReads.Piece> loads = new ArrayList<>();
+    int pos = 0;
+    for (VhdImage l : layers()) {
+      if (l.isFixed()) {
+        continue;
+      }
+      int bs = l.blockSize();
+      long end = Math.min(offset + length, l.virtualSizeBytes());
+      for (long b = offset / bs; b * bs < end; b++) {
+        int block = (int) b;
+        long at = l.uncachedBitmapOffset(block);
+        if (at >= 0) {
+          loads.add(
+              new ParallelReads.Piece(
+                  part -> l.loadBitmap(block, at, part), pos, l.bitmapBytes(), false));
+          pos += l.bitmapBytes();
+        }
+      }
+    }
+    if (!loads.isEmpty()) {
+      ParallelReads.run(loads, ByteBuffer.allocate(pos), loads.size() > 1);
+    }
+  }
+
+  private void readInto(ByteBuffer dst, long offset, boolean mayParallel) throws IOException {
     int n = dst.remaining();
     ByteBuffer target = dst.slice();
-    new ReadPlan(layers()).plan(offset, 0, n).execute(target, n);
+    new ReadPlan(layers()).plan(offset, 0, n).execute(target, n, mayParallel);
     dst.position(dst.position() + n);
   }
 
@@ -157,7 +196,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
         int n = Math.min(512 - inSector, src.remaining());
         ByteBuffer sector = ByteBuffer.allocate(512);
         long start = offset - inSector;
-        readInto(sector, start);
+        readInto(sector, start, false);
         sector.clear().position(inSector);
         sector.put(src.slice().limit(n)).clear();
         leaf.writeSectors(start, sector);

@@ -272,6 +272,69 @@ class Qcow2CrashIT {
         });
   }
 
+  /**
+   * 512-byte clusters: one refcount table cluster covers 8 MiB of file. An image qemu made (with a
+   * table of one cluster; the engine sizes its own tables for the disk) filled to just below that
+   * is written past it, so that the table grows (new blocks and table, then the header's table
+   * fields, then the old table freed by the flush).
+   */
+  @Test
+  void refcountTableGrowthSurvivesACrashAtEveryWritePoint() throws Exception {
+    CrashingImageStore base = new CrashingImageStore();
+    int size = 10 * MIB;
+    run(dir, "qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", "q", "10M");
+    try (var f = base.create("g.qcow2")) {
+      f.writeFully(ByteBuffer.wrap(Files.readAllBytes(dir.resolve("q"))), 0);
+      f.force();
+    }
+    byte[] m0 = new byte[size];
+    Random r = new Random(13);
+    try (Qcow2Chain c = Qcow2Chain.open(base, "g.qcow2", true)) {
+      byte[] d = new byte[64 * 1024];
+      for (int off = 0; off + d.length <= 7 * MIB + 512 * 1024; off += d.length) {
+        r.nextBytes(d);
+        System.arraycopy(d, 0, m0, off, d.length);
+        c.write(ByteBuffer.wrap(d), off);
+      }
+    }
+    int before;
+    try (Qcow2Image img = Qcow2Image.open(base, "g.qcow2", false)) {
+      before = img.header().refcountTableClusters();
+    }
+    assertThat(before).isEqualTo(1);
+    int[] flushed = new int[1];
+    crashEverywhere(
+        base,
+        (s, states) -> {
+          byte[] m = m0.clone();
+          states.add(m.clone());
+          flushed[0] = 0;
+          Random w = new Random(17);
+          try (Qcow2Chain c = Qcow2Chain.open(s, "g.qcow2", true)) {
+            byte[] d = new byte[256 * 1024];
+            for (int off = 7 * MIB + 512 * 1024; off < 9 * MIB; off += d.length) {
+              w.nextBytes(d);
+              System.arraycopy(d, 0, m, off, d.length);
+              states.add(m.clone());
+              c.write(ByteBuffer.wrap(d), off);
+            }
+            c.flush();
+            flushed[0] = states.size() - 1;
+          }
+        },
+        (s, states, finished) -> {
+          byte[] got = readAll(s, "g.qcow2");
+          if (finished) {
+            assertThat(got).isEqualTo(states.get(states.size() - 1));
+            try (Qcow2Image img = Qcow2Image.open(s, "g.qcow2", false)) {
+              assertThat(img.header().refcountTableClusters()).isGreaterThan(1);
+            }
+          } else {
+            assertOneOf(got, states, flushed[0], "image after crash in table growth");
+          }
+        });
+  }
+
   @Test
   void coalesceAndHiddenFlagSurviveACrashAtEveryWritePoint() throws Exception {
     CrashingImageStore base = new CrashingImageStore();

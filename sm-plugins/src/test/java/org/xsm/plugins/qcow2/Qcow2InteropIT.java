@@ -180,6 +180,53 @@ class Qcow2InteropIT {
     assertQemuCheckClean("e.qcow2");
   }
 
+  /**
+   * 512-byte clusters with 16-bit counts: one table cluster covers 8 MiB of file. Writing 20 MiB
+   * into an image qemu made (a table of one cluster) grows the table twice; the engine sizes the
+   * table of an image it makes for the disk. qemu finds both clean and equal to the model, and the
+   * engine reads what qemu-io wrote after it.
+   */
+  @Test
+  void refcountTableGrowsPastWhatOneClusterCovers() throws Exception {
+    runOk(
+        dir,
+        "qemu-img",
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-o",
+        "cluster_size=512",
+        "q.qcow2",
+        String.valueOf(SIZE));
+    Qcow2.create(store, "e.qcow2", SIZE, java.util.Optional.empty(), XsmExtension.NIL, 9);
+    for (String name : List.of("q.qcow2", "e.qcow2")) {
+      byte[] model = new byte[SIZE];
+      byte[] chunk = new byte[(int) MiB];
+      try (Qcow2Chain c = Qcow2Chain.open(store, name, true)) {
+        for (int i = 0; i < 20; i++) {
+          rnd.nextBytes(chunk);
+          long at = (long) ((i * 7) % 22) * MiB + 512 * i;
+          c.write(ByteBuffer.wrap(chunk), at);
+          System.arraycopy(chunk, 0, model, (int) at, chunk.length);
+          if (i % 6 == 5) {
+            c.flush();
+          }
+        }
+      }
+      try (Qcow2Image img = Qcow2Image.open(store, name, false)) {
+        assertThat(img.header().refcountTableClusters()).as(name).isGreaterThan(1);
+      }
+      assertThat(Files.size(dir.resolve(name))).isGreaterThan(16 * MiB);
+      assertQemuCheckClean(name);
+      assertQemuCompare(name, model);
+      runOk(dir, "qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 23M 512k", name);
+      java.util.Arrays.fill(model, (int) (23 * MiB), (int) (23 * MiB + 512 * 1024), (byte) 0x5a);
+      assertSameBytes(name + " after qemu-io", readAll(name), model);
+      assertQemuCheckClean(name);
+    }
+  }
+
   @Test
   void compressedClustersFromQemuAreRead() throws Exception {
     byte[] model = new byte[SIZE];

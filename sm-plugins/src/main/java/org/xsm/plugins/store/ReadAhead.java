@@ -1,0 +1,244 @@
+package org.xsm.plugins.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Read-ahead for a chain of several files read sequentially: the kernel reads ahead in one file
+ * read in order, but a chain whose layers each hold scattered runs reads every file at a stride,
+ * which the kernel takes for random reads: each run is then a synchronous device read, and a read
+ * of the disk waits for its slowest run. Once reads follow each other, the next {@link #WINDOW} of
+ * the disk is planned and its file reads are issued at once, up to {@link #THREADS} in flight (for
+ * every chain together), into scratch buffers: they bring the runs into the page cache, where the
+ * caller's own reads then find them. Nothing read here is handed to the caller, so no write can
+ * make it stale.
+ *
+ * <p>In the page cache, that is only a second copy: a window during which the process read less
+ * than a quarter of the window's bytes from storage ({@code read_bytes} of {@code /proc/self/io}:
+ * what reads made the kernel fetch) suspends read-ahead for the next {@link #SUSPEND_WINDOWS}
+ * windows, after which one window probes again. Timing the reads cannot tell: on a busy machine, 16
+ * threads copying from the page cache take as long per read as the device. A store without the
+ * kernel's page cache (NFS through its own client) never shows storage reads, so read-ahead stays
+ * suspended there, as it should: its scratch copies would help nothing. Where {@code /proc/self/io}
+ * cannot be read, there is no read-ahead.
+ *
+ * <p>At most one window per chain is in flight. {@link #close} drops the reads that have not
+ * started and waits for those that have, so that none reads a closed file. A failed read is only
+ * logged: the caller's own read of those bytes reports it.
+ */
+public final class ReadAhead {
+  private static final Logger LOG = Logger.getLogger(ReadAhead.class.getName());
+
+  /** Bytes of the disk read ahead at a time. */
+  public static final int WINDOW = 4 << 20;
+
+  /** Reads in flight at once, for every chain together. */
+  static final int THREADS = 16;
+
+  static final int SUSPEND_WINDOWS = 16;
+
+  private static final Path PROC_IO = Path.of("/proc/self/io");
+
+  /** How far a read may start from the end of the last one and still count as sequential. */
+  private static final long SLACK = 1 << 20;
+
+  /** The window is planned a MiB at a time, so that no read is larger than the scratch buffer. */
+  private static final int SCRATCH_BYTES = 1 << 20;
+
+  private static final ExecutorService POOL = ParallelReads.daemonPool("read-ahead-", THREADS);
+
+  private static final ThreadLocal<ByteBuffer> SCRATCH =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(SCRATCH_BYTES));
+
+  /** Plans the reads of {@code length} bytes of the disk at {@code offset}. */
+  @FunctionalInterface
+  public interface Planner {
+    List<ParallelReads.Piece> plan(long offset, int length) throws IOException;
+  }
+
+  private final Planner planner;
+  private final java.util.function.LongSupplier diskBytes;
+
+  private long lastEnd = -1;
+  private int streak;
+  private long aheadTo;
+  private long suspendedUntil;
+  private boolean inFlight;
+  private boolean closed;
+
+  /** Reads started and not ended. */
+  private int active;
+
+  public ReadAhead(Planner planner, java.util.function.LongSupplier diskBytes) {
+    this.planner = planner;
+    this.diskBytes = diskBytes;
+  }
+
+  /**
+   * Called before each read of the disk; starts the next window when reads are sequential. Returns
+   * whether they are (the third in a row or later): such a read is best done on the caller's thread
+   * alone, its runs being in the page cache or on their way there.
+   */
+  public boolean onRead(long offset, int length) {
+    long from;
+    long to;
+    synchronized (this) {
+      boolean sequential = lastEnd >= 0 && Math.abs(offset - lastEnd) <= SLACK;
+      lastEnd = offset + length;
+      streak = sequential ? streak + 1 : 0;
+      if (closed || streak < 2 || inFlight || offset < suspendedUntil) {
+        return streak >= 2;
+      }
+      from = Math.max(aheadTo, offset + length);
+      to = Math.min(diskBytes.getAsLong(), offset + length + WINDOW);
+      if (to - from < WINDOW / 2) {
+        return true;
+      }
+      inFlight = true;
+      aheadTo = to;
+    }
+    long begin = from;
+    long end = to;
+    POOL.execute(() -> planAndStart(begin, end));
+    return true;
+  }
+
+  /**
+   * Plans the window (on a pool thread: planning may read metadata, such as VHD sector bitmaps,
+   * which is then cached for the caller's own reads) and issues its reads.
+   */
+  private void planAndStart(long from, long to) {
+    long storageBefore = storageReadBytes();
+    List<ParallelReads.Piece> reads = new ArrayList<>();
+    synchronized (this) {
+      if (closed || storageBefore < 0) {
+        inFlight = false;
+        if (storageBefore < 0) {
+          suspendedUntil = Long.MAX_VALUE;
+        }
+        return;
+      }
+      active++;
+    }
+    try {
+      for (long at = from; at < to; at += SCRATCH_BYTES) {
+        for (ParallelReads.Piece p : planner.plan(at, (int) Math.min(SCRATCH_BYTES, to - at))) {
+          if (!p.cheap()) {
+            reads.add(p);
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.FINE, "read-ahead not planned", e);
+      reads.clear();
+    } finally {
+      ended();
+    }
+    if (reads.isEmpty()) {
+      synchronized (this) {
+        inFlight = false;
+      }
+      return;
+    }
+    Window w = new Window(to, reads.size(), storageBefore);
+    for (ParallelReads.Piece p : reads) {
+      POOL.execute(() -> w.done(fetch(p) ? p.length() : 0));
+    }
+  }
+
+  private synchronized void ended() {
+    if (--active == 0) {
+      notifyAll();
+    }
+  }
+
+  /** The reads of one window: the last to end decides on suspending read-ahead. */
+  private final class Window {
+    private final long end;
+    private final long storageBefore;
+    private int left;
+    private long bytes;
+
+    Window(long end, int reads, long storageBefore) {
+      this.end = end;
+      this.left = reads;
+      this.storageBefore = storageBefore;
+    }
+
+    void done(long readBytes) {
+      synchronized (ReadAhead.this) {
+        bytes += readBytes;
+        if (--left > 0) {
+          return;
+        }
+      }
+      long now = storageReadBytes();
+      long fromStorage = now < 0 ? 0 : now - storageBefore;
+      synchronized (ReadAhead.this) {
+        inFlight = false;
+        if (fromStorage < bytes / 4) {
+          suspendedUntil = end + (long) SUSPEND_WINDOWS * WINDOW;
+        }
+      }
+    }
+  }
+
+  /** Reads a piece into scratch space; false if dropped or failed (the caller reads it anyway). */
+  private boolean fetch(ParallelReads.Piece p) {
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      active++;
+    }
+    try {
+      p.source().readInto(SCRATCH.get().clear().limit(p.length()));
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.FINE, "read-ahead read failed", e);
+      return false;
+    } finally {
+      ended();
+    }
+  }
+
+  /** Bytes this process has made the kernel read from storage so far, or -1 if unknown. */
+  static long storageReadBytes() {
+    try {
+      for (String line : Files.readAllLines(PROC_IO)) {
+        if (line.startsWith("read_bytes:")) {
+          return Long.parseLong(line.substring("read_bytes:".length()).trim());
+        }
+      }
+      return -1;
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.FINE, "no I/O accounting in " + PROC_IO, e);
+      return -1;
+    }
+  }
+
+  /** Stops read-ahead: reads not started are dropped; returns once the started ones ended. */
+  public void close() {
+    boolean interrupted = false;
+    synchronized (this) {
+      closed = true;
+      while (active > 0) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
