@@ -155,6 +155,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
         continue;
       }
       int bs = l.blockSize();
+      long changes = l.bitmapChanges();
       long end = Math.min(offset + length, l.virtualSizeBytes());
       for (long b = offset / bs; b * bs < end; b++) {
         int block = (int) b;
@@ -162,7 +163,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
         if (at >= 0) {
           loads.add(
               new ParallelReads.Piece(
-                  part -> l.loadBitmap(block, at, part), pos, l.bitmapBytes(), false));
+                  part -> l.loadBitmap(block, at, changes, part), pos, l.bitmapBytes(), false));
           pos += l.bitmapBytes();
         }
       }

@@ -81,6 +81,14 @@ public final class VhdImage implements Closeable {
         }
       };
   private final Map<Integer, byte[]> dirtyBitmaps = new TreeMap<>();
+
+  /**
+   * Counts sector-bitmap changes: a bitmap read from the file outside the lock ({@link
+   * #loadBitmap}) is kept only if none happened since its read was planned, since the cache may
+   * have evicted a newer bitmap meanwhile.
+   */
+  private long bitmapChanges;
+
   private final BitSet dirtyBatSectors = new BitSet();
   private boolean batmapDirty;
   private boolean footerMoved;
@@ -259,6 +267,11 @@ public final class VhdImage implements Closeable {
    * Where the block's sector bitmap is in the file, if a read of the block needs it and it is not
    * in memory; else -1. For loading the bitmaps of a range ahead of reads, in parallel.
    */
+  /** The count of sector-bitmap changes so far (see {@link #loadBitmap}). */
+  synchronized long bitmapChanges() {
+    return bitmapChanges;
+  }
+
   synchronized long uncachedBitmapOffset(int block) {
     if (bat == null
         || block >= bat.length
@@ -273,14 +286,17 @@ public final class VhdImage implements Closeable {
 
   /**
    * Reads the block's sector bitmap at {@code at} (from {@link #uncachedBitmapOffset}) into {@code
-   * part}, outside the lock, and keeps it unless the block's bitmap came into memory meanwhile.
+   * part}, outside the lock, and keeps it unless the block's bitmap came into memory meanwhile or
+   * any bitmap changed since {@code changes} (from {@link #bitmapChanges}, taken before the
+   * offset).
    */
-  void loadBitmap(int block, long at, ByteBuffer part) throws IOException {
+  void loadBitmap(int block, long at, long changes, ByteBuffer part) throws IOException {
     readFile(part, at);
     byte[] b = new byte[part.capacity()];
     part.get(0, b);
     synchronized (this) {
-      if (Integer.toUnsignedLong(bat[block]) * 512 != at
+      if (changes != bitmapChanges
+          || Integer.toUnsignedLong(bat[block]) * 512 != at
           || dirtyBitmaps.containsKey(block)
           || bitmapCache.containsKey(block)) {
         return;
@@ -354,6 +370,7 @@ public final class VhdImage implements Closeable {
   }
 
   private void markPresent(int block, int firstSector, int count) throws IOException {
+    bitmapChanges++;
     byte[] b = dirtyBitmaps.get(block);
     if (b == null) {
       b = bitmap(block).clone();
@@ -390,6 +407,7 @@ public final class VhdImage implements Closeable {
     dirtyBatSectors.set(block / 128);
     dirtyBitmaps.put(block, new byte[bitmapBytes()]);
     bitmapCache.remove(block);
+    bitmapChanges++;
     footerOffset = data + header.blockSizeBytes();
     footerMoved = true;
   }
