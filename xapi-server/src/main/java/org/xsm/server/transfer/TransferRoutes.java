@@ -308,13 +308,15 @@ public class TransferRoutes {
         if (t.format.equals("raw")) {
           x = VhdExport.raw(d);
         } else if (base == null) {
-          x = VhdExport.vhd(d, DeltaBlocks.allocated(d), plan().identity(t.vdi), null);
+          x = VhdExport.vhd(d, DeltaBlocks.allocated(d), null, plan().identity(t.vdi), null);
         } else {
           ExportPlan.Delta delta = plan().delta(t.vdi, d, base, n -> task.progress(0.5 * n / size));
           LOG.debugf(
               "delta of %s over %s: %d blocks, from %s",
               t.vdi, base, delta.blocks().cardinality(), delta.source());
-          x = VhdExport.vhd(d, delta.blocks(), plan().identity(t.vdi), plan().parent(base));
+          x =
+              VhdExport.vhd(
+                  d, delta.blocks(), delta.granules(), plan().identity(t.vdi), plan().parent(base));
         }
         double from = base == null ? 0 : 0.5;
         long length = x.lengthBytes();
