@@ -108,7 +108,7 @@ public final class BackupBench {
   }
 
   private static String field(String json, String name) {
-    Matcher m = Pattern.compile("\"" + name + "\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+    Matcher m = Pattern.compile("\"" + name + "\":\"((?:[^\"\\\\]++|\\\\.)*+)\"").matcher(json);
     if (!m.find()) {
       throw new IllegalStateException("no " + name + " in " + json);
     }
