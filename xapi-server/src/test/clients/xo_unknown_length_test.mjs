@@ -12,6 +12,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
+import { check, loadXenApi, run, toBuffer, vdiMaker } from './xo_common.mjs'
 
 const [url, user, password, roundsArg] = process.argv.slice(2)
 if (password === undefined) {
@@ -19,19 +20,7 @@ if (password === undefined) {
   process.exit(2)
 }
 const ROUNDS = Number(roundsArg ?? 20)
-
-let createClient
-try {
-  ;({ createClient } = await import('xen-api'))
-} catch (error) {
-  console.log(`FAIL: cannot load the npm package xen-api (${error.message}); run 'npm ci'`)
-  process.exit(2)
-}
-
-class CheckFailed extends Error {}
-function check(cond, what) {
-  if (!cond) throw new CheckFailed(what)
-}
+const createClient = await loadXenApi()
 
 const MIB = 1024 * 1024
 // Larger than what the server queues plus both sockets' buffers, so the last bytes are still in
@@ -44,12 +33,6 @@ const unknownLength = buf => {
   const chunks = []
   for (let o = 0; o < buf.length; o += MIB) chunks.push(buf.subarray(o, Math.min(buf.length, o + MIB)))
   return Readable.from(chunks)
-}
-
-async function toBuffer(stream) {
-  const chunks = []
-  for await (const c of stream) chunks.push(c)
-  return Buffer.concat(chunks)
 }
 
 function image(round) {
@@ -70,15 +53,7 @@ async function main() {
   try {
     await xapi.connect()
     const pool = Object.values(await xapi.call('pool.get_all_records'))[0]
-    const newVdi = async name => {
-      const ref = await xapi.call('VDI.create', {
-        name_label: name, name_description: '', SR: pool.default_SR, virtual_size: String(SIZE),
-        type: 'user', sharable: false, read_only: false, other_config: {}, xenstore_data: {},
-        sm_config: {}, tags: [],
-      })
-      vdis.push(ref)
-      return ref
-    }
+    const newVdi = vdiMaker(xapi, pool, SIZE, vdis)
     // The connector's own path with a task of ours (it would destroy one it made), whose outcome
     // is checked here: in this mode the connector ignores a VDI_IO_ERROR.
     const put = async (vdi, format, body, what) => {
@@ -122,20 +97,4 @@ async function main() {
   }
 }
 
-const globalTimer = setTimeout(() => {
-  console.log('FAIL: the whole run took more than 150 s')
-  process.exit(1)
-}, 150000)
-
-main().then(
-  () => {
-    clearTimeout(globalTimer)
-    console.log('xo_unknown_length_test: all checks passed')
-    process.exit(0)
-  },
-  error => {
-    clearTimeout(globalTimer)
-    console.log(error instanceof CheckFailed ? `FAIL: ${error.message}` : `FAIL: ${error?.stack ?? error}`)
-    process.exit(1)
-  }
-)
+run('xo_unknown_length_test', main, 150)
