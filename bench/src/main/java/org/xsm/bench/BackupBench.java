@@ -108,7 +108,7 @@ public final class BackupBench {
   }
 
   private static String field(String json, String name) {
-    Matcher m = Pattern.compile("\"" + name + "\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+    Matcher m = Pattern.compile("\"" + name + "\":\"((?:[^\"\\\\]++|\\\\.)*+)\"").matcher(json);
     if (!m.find()) {
       throw new IllegalStateException("no " + name + " in " + json);
     }
@@ -222,9 +222,13 @@ public final class BackupBench {
       throw new IllegalStateException(
           "the base= export is not a differencing VHD: " + cookie + " type " + diskType);
     }
+    VhdPresence present = VhdPresence.of(vhdFile);
     String clone = rpc.ref("VDI.clone", session, a, Map.of());
+    double applySeconds;
     try {
+      long t1 = System.nanoTime();
       put(clone, vhdFile);
+      applySeconds = (System.nanoTime() - t1) / 1e9;
       HttpDownload.Result applied =
           HttpDownload.get(
               httpPort,
@@ -242,6 +246,13 @@ public final class BackupBench {
             + " writes it to a file); differencing VHD of 2 MiB blocks, %.1fx the NBD+CBT bytes;"
             + " applied onto a clone of A it gives B%n",
         vhd.bytes(), vhd.seconds(), vhd.mbPerSecond(), (double) vhd.bytes() / delta.bytes);
+    System.out.printf(
+        "    its %,d blocks mark %,d bytes present (%.2fx the NBD+CBT bytes; the rest of each block"
+            + " reads from A); PUT onto a clone of A and applied in %.2f s%n",
+        present.blocks(),
+        present.presentBytes(),
+        (double) present.presentBytes() / delta.bytes,
+        applySeconds);
 
     // (d) full raw export, plain and TLS, best of --repeat runs each (the machine is shared)
     SSLContext tls = NbdClient.trusting(snapB.certPem());

@@ -152,6 +152,42 @@ class TransferDeltaTest extends SdkTest {
     }
     assertThat(mapped).as(map).isEqualTo(2L * 2 * MIB);
     assertThat(composed).isEqualTo(after);
+
+    // qemu-img opening the delta over its base as a backing file: the same delta as qcow2
+    // (format=qcow2&base=, whose backing file is <base-uuid>.qcow2), beside the base's own
+    // export under that name; the chain qemu opens must equal the VDI, and the delta itself covers
+    // only the two changed blocks, data or zeros over the base (vhd-lib's merge of the VHD chain is
+    // xo_delta_test's check).
+    Path q = tmp.resolve("qcow2-chain");
+    Files.createDirectories(q);
+    Files.write(q.resolve(baseUuid + ".qcow2"), t().get(base, "qcow2", ""));
+    Path overlay = q.resolve("delta.qcow2");
+    Files.write(overlay, t().get(v, "qcow2", "&base=" + base.toWireString()));
+    Path afterRaw = tmp.resolve("after.raw");
+    Files.write(afterRaw, after);
+    assertThat(run("/usr/bin/qemu-img", "info", "--backing-chain", overlay.toString()))
+        .contains("backing file: " + baseUuid + ".qcow2")
+        .contains("image: " + q.resolve(baseUuid + ".qcow2"));
+    assertThat(
+            run(
+                "/usr/bin/qemu-img",
+                "compare",
+                "-f",
+                "qcow2",
+                "-F",
+                "raw",
+                overlay.toString(),
+                afterRaw.toString()))
+        .contains("Images are identical");
+    String chainMap =
+        run("/usr/bin/qemu-img", "map", "--output=json", "-f", "qcow2", overlay.toString());
+    Matcher own =
+        Pattern.compile("\"length\": (\\d+), \"depth\": 0, \"present\": true").matcher(chainMap);
+    long inDelta = 0;
+    while (own.find()) {
+      inDelta += Long.parseLong(own.group(1));
+    }
+    assertThat(inDelta).as(chainMap).isEqualTo(2L * 2 * MIB);
   }
 
   @Test
@@ -271,5 +307,66 @@ class TransferDeltaTest extends SdkTest {
     byte[] expected = before.clone();
     System.arraycopy(after, MIB + 8192, expected, MIB + 8192, 512);
     assertThat(t().get(target, "raw", "")).isEqualTo(expected);
+  }
+
+  @Test
+  void withCbtADeltaMarksOnlyTheChangedGranulesOfABlock() throws Exception {
+    VDI v = newVdi("cbt-granules", SIZE);
+    v.enableCbt(c);
+    byte[] before = new byte[SIZE];
+    new Random(40).nextBytes(before);
+    assertThat(t().put(v, "raw", before).succeeded()).isTrue();
+    VDI base = v.snapshot(c, Map.of());
+    // A qcow2 upload writes only the clusters it holds (64 KiB each), so CBT sees two granules.
+    Path q = tmp.resolve("two-clusters.qcow2");
+    run("/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", q.toString(), Integer.toString(SIZE));
+    int g1 = 5 * MIB; // granule 16 of block 2
+    int g2 = 9 * MIB + 3 * 65536; // granule 19 of block 4
+    for (int at : new int[] {g1, g2}) {
+      run(
+          "/usr/bin/qemu-io",
+          "-f",
+          "qcow2",
+          "-c",
+          "write -P 0x5a " + (at + 4096) + " 4k",
+          q.toString());
+    }
+    assertThat(t().put(v, "qcow2", Files.readAllBytes(q)).succeeded()).isTrue();
+    byte[] after = before.clone();
+    for (int at : new int[] {g1, g2}) {
+      Arrays.fill(after, at, at + 65536, (byte) 0);
+      Arrays.fill(after, at + 4096, at + 8192, (byte) 0x5a);
+    }
+    assertThat(t().get(v, "raw", "")).isEqualTo(after);
+    VDI snap = v.snapshot(c, Map.of());
+
+    byte[] delta = t().get(snap, "vhd", "&base=" + base.toWireString());
+    assertThat(u32(footer(delta), 60)).as("differencing").isEqualTo(4);
+    // Two 2 MiB blocks still take their room (a VHD block is whole in the file), but each one's
+    // bitmap marks only its changed 64 KiB granule and only that granule holds data.
+    assertThat(delta.length).isEqualTo(512 + 1024 + 512 + 3 * 512 + 2L * (512 + 2 * MIB) + 512);
+    int bat = 512 + 1024;
+    for (int at : new int[] {g1, g2}) {
+      int block = at / (2 * MIB);
+      int sector = (int) u32(delta, bat + 4 * block);
+      int bitmapAt = sector * 512;
+      int inBlock = at % (2 * MIB);
+      byte[] bitmap = Arrays.copyOfRange(delta, bitmapAt, bitmapAt + 512);
+      byte[] want = new byte[512];
+      Arrays.fill(want, inBlock / 512 / 8, (inBlock + 65536) / 512 / 8, (byte) 0xff);
+      assertThat(bitmap).as("bitmap of block %d", block).isEqualTo(want);
+      int data = bitmapAt + 512;
+      assertThat(Arrays.copyOfRange(delta, data + inBlock, data + inBlock + 65536))
+          .isEqualTo(Arrays.copyOfRange(after, at, at + 65536));
+      byte[] rest = new byte[2 * MIB - 65536];
+      System.arraycopy(delta, data, rest, 0, inBlock);
+      System.arraycopy(delta, data + inBlock + 65536, rest, inBlock, 2 * MIB - inBlock - 65536);
+      assertThat(rest).as("block %d outside its granule", block).isEqualTo(new byte[rest.length]);
+    }
+    // Applied onto a clone of the base (only present sectors are written), it gives the VDI.
+    VDI target = base.createClone(c, Map.of());
+    Transfers.Upload u = t().put(target, "vhd", delta);
+    assertThat(u.succeeded()).as(u.error()).isTrue();
+    assertThat(t().get(target, "raw", "")).isEqualTo(after);
   }
 }

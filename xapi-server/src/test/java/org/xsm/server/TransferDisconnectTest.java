@@ -124,7 +124,9 @@ class TransferDisconnectTest extends SdkTest {
               .as("%s cut at %d", query, at)
               .isIn(Types.TaskStatusType.FAILURE, Types.TaskStatusType.SUCCESS);
         } else {
+          // As xapi: a client's cut is a failure (not cancelled) with VDI_IO_ERROR.
           assertThat(st).as("%s cut at %d", query, at).isEqualTo(Types.TaskStatusType.FAILURE);
+          assertThat(task.getErrorInfo(c)).as("%s cut at %d", query, at).contains("VDI_IO_ERROR");
         }
       }
     }
@@ -154,7 +156,7 @@ class TransferDisconnectTest extends SdkTest {
         }
         Types.TaskStatusType st = t().settle(task);
         assertThat(st).as("cut at %d of %d", at, declared).isEqualTo(Types.TaskStatusType.FAILURE);
-        assertThat(task.getErrorInfo(c)).contains("IMPORT_ERROR");
+        assertThat(task.getErrorInfo(c)).contains("VDI_IO_ERROR");
       }
     }
     assertThat(t().get(v, "raw", "")).isEqualTo(img);
@@ -165,6 +167,7 @@ class TransferDisconnectTest extends SdkTest {
       s.getOutputStream().write(other, 0, SIZE / 3);
     }
     assertThat(t().settle(task)).isEqualTo(Types.TaskStatusType.FAILURE);
+    assertThat(task.getErrorInfo(c)).contains("VDI_IO_ERROR");
     assertThat(t().get(v, "raw", "")).isEqualTo(img);
   }
 

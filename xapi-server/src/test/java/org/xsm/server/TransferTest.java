@@ -244,7 +244,7 @@ class TransferTest extends SdkTest {
     }
     new Transfers(c, url).settle(task);
     assertThat(task.getStatus(c)).isEqualTo(Types.TaskStatusType.FAILURE);
-    assertThat(task.getErrorInfo(c)).contains("IMPORT_ERROR");
+    assertThat(task.getErrorInfo(c)).contains("VDI_IO_ERROR");
     assertThat(get(v, "raw", "")).isEqualTo(img);
 
     HttpResponse<String> noSession =

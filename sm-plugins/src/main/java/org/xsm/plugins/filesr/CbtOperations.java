@@ -66,9 +66,11 @@ final class CbtOperations {
                   "data destroy needs a detached snapshot VDI; " + location + " is not one");
             }
             if (!n.isLeaf()) {
-              throw new SmException(
-                  SmError.BAD_REQUEST,
-                  "VDI " + location + " has clones reading through it; its data must stay");
+              // Clones read through this snapshot: as in sm's FileSR, where they read a hidden
+              // base copy, the data becomes one (fresh UUID) and the VDI keeps only its CBT log.
+              HiddenRename.run(sr, n, true);
+              sr.model.invalidate();
+              return null;
             }
             sr.store.delete(n.file());
             sr.store.syncMetadata();

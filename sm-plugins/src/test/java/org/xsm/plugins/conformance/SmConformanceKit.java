@@ -185,6 +185,54 @@ public abstract class SmConformanceKit extends GcConformance {
         () -> sr.listChangedBlocks(s1.location(), a.location()));
   }
 
+  /**
+   * As sm's FileSR (whose VDIs are leaves over hidden base copies): destroying the data of a
+   * snapshot that has a clone succeeds; the snapshot is {@code cbt_metadata}, the clone keeps its
+   * bytes, and CBT still answers from the snapshot.
+   */
+  @Test
+  void dataDestroyOfASnapshotWithACloneKeepsTheClone() throws Exception {
+    assumeVdiIo();
+    assumeCapabilities(Capability.VDI_CONFIG_CBT, Capability.VDI_SNAPSHOT, Capability.VDI_CLONE);
+    Sr sr = newSr();
+    VdiInfo a = createVdi(sr, 8L * MIB, "tracked");
+    long size = a.virtualSizeBytes();
+    sr.enableCbt(a.location());
+    Random random = new Random(82);
+    ShadowDisk disk = new ShadowDisk(size);
+    VdiDevice d = open(sr, a.location(), true);
+    disk.writeRound(d, random, 0);
+    VdiInfo s1 = snapshot(sr, a, SnapshotKind.DOUBLE, "s1");
+    // The clone starts as s1 was: the leaf's later write is not in it.
+    ShadowDisk clone = disk.copy();
+    List<Range> x = List.of(new Range(3L * MIB + 5, 70000));
+    write(disk, d, random, x);
+    d.flush();
+    close(sr, a.location());
+    VdiInfo c = sr.cloneVdi(s1.location(), VdiMetadata.named("clone of s1"));
+    VdiDevice dc = open(sr, c.location(), true);
+    clone.assertMatches(dc, "clone of s1");
+    clone.writeRound(dc, random, 1);
+    close(sr, c.location());
+
+    sr.dataDestroy(s1.location());
+    VdiInfo destroyed = scanned(sr, s1.location());
+    assertThat(destroyed.metadata().type())
+        .as("type of s1 after data destroy")
+        .isEqualTo("cbt_metadata");
+    expectSomeError(
+        "attach of snapshot s1 after its data was destroyed",
+        () -> sr.attachVdi(s1.location(), false));
+    assertContent(sr, c.location(), clone, "clone of s1 after s1's data was destroyed");
+    assertContent(sr, a.location(), disk, "leaf after data destroy of s1");
+    assertChanged(sr, s1, a, x, size, "from s1 to the leaf after s1's data was destroyed");
+    if (has(Capability.VDI_DELETE)) {
+      sr.deleteVdi(s1.location());
+      sr.deleteVdi(c.location());
+      assertContent(sr, a.location(), disk, "leaf after s1 and its clone were deleted");
+    }
+  }
+
   @Test
   void changedBlocksNeedTrackingOverTheWholeSpan() throws Exception {
     assumeVdiIo();

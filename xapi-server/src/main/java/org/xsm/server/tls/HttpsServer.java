@@ -65,7 +65,9 @@ public class HttpsServer {
             .setCompressionSupported(false)
             // As on the plain listener (guestconsole/WebSocketProtocols): /console's WebSocket.
             .addWebSocketSubProtocol("binary");
-    HttpServer s = vertx.createHttpServer(o).requestHandler(router);
+    TlsTuning.apply(o);
+    HttpServer s =
+        vertx.createHttpServer(o).requestHandler(router).connectionHandler(TlsTuning::onConnection);
     server = s.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     certificate.onChange(this::reload);
     LOG.infof(

@@ -28,6 +28,7 @@ public final class BodyPipe extends InputStream {
   private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
   private long queuedBytes;
   private boolean paused;
+  private boolean connectionClosed;
   private boolean ended;
   private boolean discarding;
   private Throwable failure;
@@ -47,15 +48,20 @@ public final class BodyPipe extends InputStream {
   }
 
   /**
-   * The connection closed: what Vert.x still holds of the body (read before the close, held while
-   * the request was paused) is delivered first, then the end. Resuming queues the delivery on this
-   * context, so the end, queued after it, comes after the last byte.
+   * The connection closed: what Vert.x still holds of the body (read from the socket up to its end
+   * before the close is reported, held while the request was paused) is delivered first, then the
+   * end. Resuming queues the delivery on this context, so the end, queued after it, comes after the
+   * last byte, provided the delivery is not paused again half-way: from the close on, {@link
+   * #offer} never pauses (what is left is bounded by what Vert.x had read, and no more can come).
+   * Pausing there would leave the tail with Vert.x while the reader, seeing the end, stopped short:
+   * Xen Orchestra's uploads of unknown length end this way, and lost their last megabytes.
    */
   private void closed(Throwable why) {
     synchronized (this) {
-      if (ended) {
+      if (ended || connectionClosed) {
         return;
       }
+      connectionClosed = true;
       paused = false;
     }
     if (!request.isEnded()) {
@@ -70,7 +76,7 @@ public final class BodyPipe extends InputStream {
     }
     queue.add(b);
     queuedBytes += b.length();
-    if (queuedBytes > HIGH_WATER_BYTES && !paused) {
+    if (queuedBytes > HIGH_WATER_BYTES && !paused && !connectionClosed) {
       paused = true;
       request.pause();
     }
@@ -152,7 +158,7 @@ public final class BodyPipe extends InputStream {
       return null; // the end, or a close: see the class comment
     }
     queuedBytes -= b.length();
-    if (paused && queuedBytes < LOW_WATER_BYTES) {
+    if (paused && queuedBytes < LOW_WATER_BYTES && !connectionClosed) {
       paused = false;
       context.runOnContext(v -> request.resume());
     }

@@ -33,6 +33,30 @@ final class DeltaBlocks {
     return regroup(cb.changed(), cb.blockSizeBytes(), sizeBytes);
   }
 
+  /**
+   * Parts of 2 MiB blocks that changed, at CBT's granularity: a block with granules holds data only
+   * there (a differencing VHD marks just those sectors); a granularity that does not divide a block
+   * into whole sectors gives none, and whole blocks are sent.
+   */
+  record Granules(BitSet changed, int granuleBytes) {
+    static Granules of(ChangedBlocks cb) {
+      int g = cb.blockSizeBytes();
+      boolean usable = g >= 512 && g % 512 == 0 && g < BLOCK_BYTES && BLOCK_BYTES % g == 0;
+      return usable ? new Granules(cb.changed(), g) : null;
+    }
+
+    /** Granules per 2 MiB block. */
+    int perBlock() {
+      return BLOCK_BYTES / granuleBytes;
+    }
+
+    /** The changed granules of block {@code block}, numbered from 0 within it. */
+    BitSet inBlock(int block) {
+      int first = block * perBlock();
+      return changed.get(first, first + perBlock());
+    }
+  }
+
   private static BitSet regroup(BitSet granules, long g, long sizeBytes) {
     BitSet out = new BitSet();
     int count = blockCount(sizeBytes);

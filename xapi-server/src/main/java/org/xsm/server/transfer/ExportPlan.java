@@ -41,8 +41,11 @@ final class ExportPlan {
     COMPARISON
   }
 
-  /** The blocks to send and how they were found. */
-  record Delta(BitSet blocks, Source source) {}
+  /**
+   * The blocks to send, how they were found, and from CBT the changed granules within them (else
+   * null: blocks go whole).
+   */
+  record Delta(BitSet blocks, Source source, DeltaBlocks.Granules granules) {}
 
   /** The identity an export of {@code vdi} carries: its UUID, its snapshot time (else now). */
   VhdExport.Identity identity(Ref<Vdi> vdi) throws XenApiException {
@@ -73,8 +76,9 @@ final class ExportPlan {
     boolean dataGone = db.get(base, Vdi.TYPE) == VdiType.CBT_METADATA;
     if (cbt.tracksBoth(base, vdi)) {
       try {
+        org.xsm.api.ChangedBlocks cb = cbt.changedBlocks(base, vdi);
         return new Delta(
-            DeltaBlocks.fromCbt(cbt.changedBlocks(base, vdi), device.sizeBytes()), Source.CBT);
+            DeltaBlocks.fromCbt(cb, device.sizeBytes()), Source.CBT, DeltaBlocks.Granules.of(cb));
       } catch (XenApiException e) {
         if (dataGone) {
           throw e;
@@ -90,7 +94,8 @@ final class ExportPlan {
     try {
       return new Delta(
           DeltaBlocks.differing(device, b, DeltaBlocks.allocated(device), progress),
-          Source.COMPARISON);
+          Source.COMPARISON,
+          null);
     } finally {
       storage.deactivate(base);
     }

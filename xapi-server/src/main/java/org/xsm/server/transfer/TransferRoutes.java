@@ -47,6 +47,10 @@ import org.xsm.server.vdi.CbtService;
 public class TransferRoutes {
   private static final org.jboss.logging.Logger LOG =
       org.jboss.logging.Logger.getLogger(TransferRoutes.class);
+
+  /** xapi's error for a transfer whose connection ended before it was whole. */
+  static final String CUT_BY_CLIENT = "VDI_IO_ERROR";
+
   @Inject Database db;
   @Inject Sessions sessions;
   @Inject Rbac rbac;
@@ -239,12 +243,25 @@ public class TransferRoutes {
     }
   }
 
-  /** After the 200: the task says what went wrong; the connection closes, ending the upload. */
+  /**
+   * After the 200: the task says what went wrong; the connection closes, ending the upload. An
+   * upload the client cut (its connection ended before the image was whole) fails as xapi's does:
+   * {@code failure} (xapi sets {@code cancelled} only for {@code TASK_CANCELLED}) with {@code
+   * VDI_IO_ERROR}, the error its vhd-tool reports when the socket ends early, what Xen Orchestra's
+   * connector expects (and ignores) for uploads of unknown length.
+   */
   private static void failImport(
       Context ctx, RoutingContext rc, BodyPipe body, Target t, TransferException e) {
-    String why =
-        body.closedEarly() ? " (the connection ended first: " + body.closeReason() + ")" : "";
-    t.task.failure(e.code, e.getMessage() + why);
+    if (body.closedEarly()) {
+      t.task.failure(
+          CUT_BY_CLIENT,
+          "Device I/O errors: the connection ended first ("
+              + body.closeReason()
+              + "): "
+              + e.getMessage());
+    } else {
+      t.task.failure(e.code, e.getMessage());
+    }
     body.discard();
     ctx.runOnContext(v -> endAndClose(rc));
   }
@@ -291,13 +308,15 @@ public class TransferRoutes {
         if (t.format.equals("raw")) {
           x = VhdExport.raw(d);
         } else if (base == null) {
-          x = VhdExport.vhd(d, DeltaBlocks.allocated(d), plan().identity(t.vdi), null);
+          x = VhdExport.vhd(d, DeltaBlocks.allocated(d), null, plan().identity(t.vdi), null);
         } else {
           ExportPlan.Delta delta = plan().delta(t.vdi, d, base, n -> task.progress(0.5 * n / size));
           LOG.debugf(
               "delta of %s over %s: %d blocks, from %s",
               t.vdi, base, delta.blocks().cardinality(), delta.source());
-          x = VhdExport.vhd(d, delta.blocks(), plan().identity(t.vdi), plan().parent(base));
+          x =
+              VhdExport.vhd(
+                  d, delta.blocks(), delta.granules(), plan().identity(t.vdi), plan().parent(base));
         }
         double from = base == null ? 0 : 0.5;
         long length = x.lengthBytes();
@@ -392,7 +411,12 @@ public class TransferRoutes {
       return;
     }
     if (t != null) {
-      t.task.failure(e.code, e.getMessage());
+      if (rc.response().closed()) {
+        // The client went away mid-stream: failure with VDI_IO_ERROR, as xapi's vhd-tool reports.
+        t.task.failure(CUT_BY_CLIENT, "Device I/O errors: " + e.getMessage());
+      } else {
+        t.task.failure(e.code, e.getMessage());
+      }
     }
     // Headers are out: the client can only see the stream cut short of its Content-Length.
     ctx.runOnContext(v -> rc.request().connection().close());

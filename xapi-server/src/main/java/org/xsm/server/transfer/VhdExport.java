@@ -42,35 +42,51 @@ final class VhdExport {
   private final VdiDevice device;
   private final boolean vhd;
   private final BitSet blocks;
+  private final DeltaBlocks.Granules granules;
   private final long sizeBytes;
   private final Identity identity;
   private final Parent parent;
 
   private VhdExport(
-      VdiDevice device, boolean vhd, BitSet blocks, Identity identity, Parent parentOrNull) {
+      VdiDevice device,
+      boolean vhd,
+      BitSet blocks,
+      DeltaBlocks.Granules granules,
+      Identity identity,
+      Parent parentOrNull) {
     this.device = device;
     this.vhd = vhd;
     this.blocks = blocks;
+    this.granules = granules;
     this.sizeBytes = device.sizeBytes();
     this.identity = identity;
     this.parent = parentOrNull;
   }
 
   static VhdExport raw(VdiDevice device) throws SmException {
-    return new VhdExport(device, false, DeltaBlocks.allocated(device), null, null);
+    return new VhdExport(device, false, DeltaBlocks.allocated(device), null, null, null);
   }
 
   /**
    * A VHD of {@code blocks} of the device: dynamic, or differencing over {@code parent} if not null
-   * (then the blocks not sent read from the parent).
+   * (then the blocks not sent read from the parent). With {@code granules} (a differencing export
+   * from CBT), a block's sector bitmap marks only its changed granules, and only those are read:
+   * the rest of the block is zeros the bitmap leaves to the parent. The stream keeps its length (a
+   * VHD block takes its whole size in the file), but its reader and whoever applies or merges it
+   * (the import here, vhd-lib) move only the changed granules.
    */
-  static VhdExport vhd(VdiDevice device, BitSet blocks, Identity identity, Parent parent)
+  static VhdExport vhd(
+      VdiDevice device,
+      BitSet blocks,
+      DeltaBlocks.Granules granules,
+      Identity identity,
+      Parent parent)
       throws TransferException {
     if (device.sizeBytes() < DeltaBlocks.BLOCK_BYTES) {
       throw TransferException.badInput(
           "a VHD export needs a VDI of at least 2 MiB; this one has " + device.sizeBytes());
     }
-    return new VhdExport(device, true, blocks, identity, parent);
+    return new VhdExport(device, true, blocks, parent == null ? null : granules, identity, parent);
   }
 
   /** Blocks sent with data (the others are holes, or equal to the base). */
@@ -118,10 +134,17 @@ final class VhdExport {
       long off = (long) i * BLOCK_BYTES;
       int len = (int) Math.min(BLOCK_BYTES, sizeBytes - off);
       if (blocks.get(i)) {
-        buf.clear().limit(len);
-        device.read(buf, off);
+        BitSet part = granules == null ? null : granules.inBlock(i);
+        if (part == null || part.cardinality() == granules.perBlock()) {
+          buf.clear().limit(len);
+          device.read(buf, off);
+          if (vhd) {
+            out.write(bitmap);
+          }
+        } else {
+          out.write(readGranules(buf, off, len, part));
+        }
         if (vhd) {
-          out.write(bitmap);
           Arrays.fill(buf.array(), len, BLOCK_BYTES, (byte) 0);
           len = BLOCK_BYTES; // VHD blocks are whole, zeros past the disk's end
         }
@@ -137,6 +160,31 @@ final class VhdExport {
     if (vhd) {
       out.write(footer);
     }
+  }
+
+  /**
+   * Reads the changed granules of the block at {@code off} into {@code buf} (zeros elsewhere) and
+   * returns the block's sector bitmap marking just them.
+   */
+  private byte[] readGranules(ByteBuffer buf, long off, int len, BitSet part) throws SmException {
+    int g = granules.granuleBytes();
+    byte[] bitmap = new byte[BITMAP_BYTES];
+    Arrays.fill(buf.array(), (byte) 0);
+    for (int j = part.nextSetBit(0); j >= 0; j = part.nextSetBit(j + 1)) {
+      int end = part.nextClearBit(j);
+      int from = j * g;
+      int to = Math.min(end * g, len);
+      if (from < to) {
+        buf.clear().position(from).limit(to);
+        device.read(buf, off + from);
+      }
+      // Sectors [from, end * g) of the block: whole bytes of the bitmap when g >= 4 KiB.
+      for (int sector = from / 512; sector < end * g / 512; sector++) {
+        bitmap[sector >>> 3] |= (byte) (0x80 >>> (sector & 7));
+      }
+      j = end;
+    }
+    return bitmap;
   }
 
   private void writeHeaderAndTable(OutputStream out) throws IOException {
