@@ -2,9 +2,12 @@ package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,16 +22,27 @@ class RestartSafetyPostgresIT extends RestartSafetyIT {
   private static Postgres pg;
   private final Map<Path, String> databases = new HashMap<>();
 
+  private static Path clusterDir;
+
+  /**
+   * The cluster goes in the system's temporary directory, not under the build: as root it runs as
+   * the {@code postgres} user, who may not be able to reach a checkout under a private home.
+   */
   @BeforeAll
   static void startPostgres() throws Exception {
-    Path base = Path.of(System.getProperty("xsm.it.dir", "target/restart-it")).toAbsolutePath();
-    pg = Postgres.start(base.resolve("postgres-" + ProcessHandle.current().pid()));
+    clusterDir = Files.createTempDirectory("xsm-pg-");
+    pg = Postgres.start(clusterDir);
   }
 
   @AfterAll
   static void stopPostgres() throws Exception {
     if (pg != null) {
       pg.close();
+    }
+    if (clusterDir != null) {
+      try (Stream<Path> s = Files.walk(clusterDir)) {
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
     }
   }
 
