@@ -8,6 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import org.jboss.logging.Logger;
 
 /**
@@ -24,7 +25,7 @@ import org.jboss.logging.Logger;
  *       default first. No suite is removed, so every client that connected before still does.
  * </ul>
  */
-final class TlsTuning {
+public final class TlsTuning {
   private static final Logger LOG = Logger.getLogger(TlsTuning.class);
   static final int WRAP_BYTES = 1024 * 1024;
 
@@ -32,13 +33,25 @@ final class TlsTuning {
 
   /** The JDK's default suites with the AES-128-GCM ones first. */
   static List<String> cipherOrder() throws NoSuchAlgorithmException {
+    return aes128First(SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites());
+  }
+
+  /** The suites with the AES-128-GCM ones first, the order otherwise kept, none removed. */
+  public static List<String> aes128First(String[] suites) {
     List<String> first = new ArrayList<>();
     List<String> rest = new ArrayList<>();
-    for (String s : SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites()) {
+    for (String s : suites) {
       (s.contains("AES_128_GCM") ? first : rest).add(s);
     }
     first.addAll(rest);
     return first;
+  }
+
+  /** An engine's parameters with {@link #aes128First} and the server's order in force (NBD). */
+  public static SSLParameters preferAes128(SSLParameters p) {
+    p.setCipherSuites(aes128First(p.getCipherSuites()).toArray(new String[0]));
+    p.setUseCipherSuitesOrder(true);
+    return p;
   }
 
   static void apply(HttpServerOptions o) {
