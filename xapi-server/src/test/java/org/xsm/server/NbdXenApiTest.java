@@ -218,6 +218,44 @@ class NbdXenApiTest extends SdkTest {
   }
 
   @Test
+  void aSnapshotHeldByAnNbdClientCanBeExportedOverHttpMeanwhile() throws Exception {
+    VDI disk = vdi("nbd-shared-read");
+    Target d = nbdUri(disk);
+    qemuIo(d, "write -P 0x61 0 64k", "flush");
+    awaitReleased(disk);
+    VDI snap = disk.snapshot(c, Map.of());
+    Ref<org.xsm.server.model.Vdi> ref = Ref.of(snap.toWireString());
+    // qemu-io without commands stays connected, reading commands from its standard input.
+    List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/qemu-io", "-r"));
+    cmd.addAll(nbdUri(snap).qemuArgs());
+    Process client = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (!nbd.heldByClients(ref) && client.isAlive()) {
+        assertThat(System.currentTimeMillis()).as("client attached in time").isLessThan(deadline);
+        Thread.sleep(10); // a poll interval: the loop ends on the state
+      }
+      if (!client.isAlive()) {
+        throw new AssertionError(
+            "qemu-io ended: " + new String(client.getInputStream().readAllBytes()));
+      }
+      assertThat(nbd.heldByClients(ref)).as("the client holds the snapshot").isTrue();
+      // Xen Orchestra's next step while (or just after) its NBD clients read: the HTTP export of
+      // the same snapshot shares the read-only attachment instead of failing with VDI_IN_USE.
+      byte[] raw = new Transfers(c, url).get(snap, "raw", "");
+      assertThat(raw[0]).isEqualTo((byte) 0x61);
+      assertThat(raw[65536]).isZero();
+      assertThat(nbd.heldByClients(ref)).as("the export left the client's hold").isTrue();
+    } finally {
+      client.getOutputStream().close(); // end of input: qemu-io quits
+      assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    awaitReleased(snap);
+    // Released for real: a writer can take it now (a VDI.copy reads it; a destroy is allowed).
+    snap.destroy(c);
+  }
+
+  @Test
   void tlsIsRequiredUnlessANetworkIsForInsecureNbd() throws Exception {
     VM vm = vm("tls-vm", false);
     VDI disk = vdi("tls-disk");

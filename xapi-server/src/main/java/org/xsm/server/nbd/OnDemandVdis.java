@@ -16,7 +16,8 @@ import org.xsm.server.sr.SrService;
 /**
  * The NBD server's on-demand exports: a name {@code <vdi-uuid>.<token>} with the VDI's token
  * attaches the VDI (read-only for snapshots and read-only VDIs) through the SR; the last client's
- * departure detaches it.
+ * departure detaches it. A read-only attachment is shared with the VDI's other readers (an HTTP
+ * export of the same snapshot), so a client's late-noticed disconnect cannot refuse them.
  *
  * <p>Crash safety: nothing is kept; an attach is the SR's, undone by the next start (no VM or
  * client survives a restart). Writes through a writable on-demand export are durable once the
@@ -88,12 +89,23 @@ final class OnDemandVdis implements NbdServer.OnDemand {
       if (!servable(db, storage, vdi)) {
         return Optional.empty();
       }
-      boolean ro = readOnly(vdi);
-      VdiDevice d = storage.activate(vdi, !ro);
-      return Optional.of(new NbdServer.Attached(d, ro, () -> detach(vdi)));
+      if (readOnly(vdi)) {
+        org.xsm.server.sr.ReadShares.Lease lease = storage.readShared(vdi);
+        return Optional.of(new NbdServer.Attached(lease.device(), true, () -> release(lease)));
+      }
+      VdiDevice d = storage.activate(vdi, true);
+      return Optional.of(new NbdServer.Attached(d, false, () -> detach(vdi)));
     } catch (XenApiException e) {
       LOG.infof(e, "NBD client's VDI %s cannot be attached", vdi);
       return Optional.empty();
+    }
+  }
+
+  private static void release(org.xsm.server.sr.ReadShares.Lease lease) {
+    try {
+      lease.close();
+    } catch (XenApiException e) {
+      LOG.warnf(e, "a read-only VDI held for NBD clients could not be released");
     }
   }
 

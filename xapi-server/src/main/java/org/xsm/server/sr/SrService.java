@@ -193,6 +193,28 @@ public class SrService {
     }
   }
 
+  private final ReadShares readShares =
+      new ReadShares(
+          new ReadShares.Activations() {
+            @Override
+            public VdiDevice activate(Ref<Vdi> vdi) throws XenApiException {
+              return SrService.this.activate(vdi, false);
+            }
+
+            @Override
+            public void deactivate(Ref<Vdi> vdi) throws XenApiException {
+              SrService.this.deactivate(vdi);
+            }
+          });
+
+  /**
+   * Activates a VDI read-only for one reader, sharing the activation with its other read-only
+   * readers (see {@link ReadShares}); closing the lease releases it.
+   */
+  public ReadShares.Lease readShared(Ref<Vdi> vdiRef) throws XenApiException {
+    return readShares.acquire(vdiRef);
+  }
+
   /** Deactivates and detaches a VDI. */
   public void deactivate(Ref<Vdi> vdiRef) throws XenApiException {
     String loc = db.get(vdiRef, Vdi.LOCATION);

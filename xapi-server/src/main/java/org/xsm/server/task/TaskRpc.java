@@ -8,7 +8,7 @@ import org.xsm.server.rpc.Dispatcher;
 import org.xsm.server.rpc.Params;
 import org.xsm.server.rpc.RpcModule;
 
-/** task.create, task.cancel, task.destroy. */
+/** task.create, task.cancel, task.destroy, task.set_progress. */
 @ApplicationScoped
 public class TaskRpc implements RpcModule {
   @Inject Tasks tasks;
@@ -25,5 +25,12 @@ public class TaskRpc implements RpcModule {
         true,
         true,
         (ctx, a) -> tasks.create(Params.str(a, 0), Params.str(a, 1)).value());
+    d.register(
+        "task.set_progress",
+        3,
+        true,
+        true,
+        (ctx, a) ->
+            none(() -> tasks.setProgressOf(Params.ref(a, 0), Params.dbl(a.get(1), "value"))));
   }
 }

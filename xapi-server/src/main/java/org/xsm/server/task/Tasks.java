@@ -17,6 +17,7 @@ import org.xsm.server.model.Ref;
 import org.xsm.server.model.Task;
 import org.xsm.server.model.TaskStatus;
 import org.xsm.server.model.Values;
+import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.AsyncCalls;
 import org.xsm.server.rpc.CallContext;
@@ -143,6 +144,18 @@ public class Tasks implements AsyncCalls {
     } catch (XenApiException e) {
       LOG.debugf("task %s was destroyed: nobody is watching its progress", ref);
     }
+  }
+
+  /**
+   * task.set_progress: a client's own task (made by task.create) reports how far it has got, as
+   * xapi lets it; a value outside 0..1 is refused with INVALID_VALUE.
+   */
+  public void setProgressOf(Ref<Task> ref, double fraction) throws XenApiException {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new XenApiException(
+          XenApiError.INVALID_VALUE, "value", fraction + " (progress is between 0 and 1)");
+    }
+    db.set(ref, Task.PROGRESS, fraction);
   }
 
   /** task.cancel: a pending task is marked cancelling (its operation ends as cancelled). */

@@ -90,14 +90,11 @@ final class ExportPlan {
       throw TransferException.badInput(
           "base " + base + " has no data (VDI.data_destroy) and CBT cannot say what changed");
     }
-    VdiDevice b = storage.activate(base, false);
-    try {
+    try (var b = storage.readShared(base)) {
       return new Delta(
-          DeltaBlocks.differing(device, b, DeltaBlocks.allocated(device), progress),
+          DeltaBlocks.differing(device, b.device(), DeltaBlocks.allocated(device), progress),
           Source.COMPARISON,
           null);
-    } finally {
-      storage.deactivate(base);
     }
   }
 }

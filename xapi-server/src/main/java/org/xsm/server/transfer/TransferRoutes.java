@@ -290,11 +290,12 @@ public class TransferRoutes {
         throw TransferException.badInput(
             "base needs format=vhd or qcow2 and an existing VDI: " + base);
       }
-      VdiDevice d = activate(t.vdi, false);
-      try {
+      try (var lease = storage.readShared(t.vdi)) {
+        VdiDevice d = lease.device();
         long size = d.sizeBytes();
         if (t.format.equals("qcow2")) {
           Path file = buildQcow2(d, base, n -> task.progress(0.5 * n / size));
+          lease.close(); // the image is built: a client's next call may use the VDI at once
           try {
             started = true;
             send(rc, Files.size(file), out -> Files.copy(file, out));
@@ -321,9 +322,15 @@ public class TransferRoutes {
         double from = base == null ? 0 : 0.5;
         long length = x.lengthBytes();
         started = true;
-        send(rc, length, out -> x.writeTo(out, n -> task.progress(from + (1 - from) * n / length)));
-      } finally {
-        storage.deactivate(t.vdi);
+        send(
+            rc,
+            length,
+            out -> {
+              x.writeTo(out, n -> task.progress(from + (1 - from) * n / length));
+              // Released before the response ends: a client that has all the bytes may use the
+              // VDI at once (destroy it, attach it), so nothing of this export may still hold it.
+              lease.close();
+            });
       }
       task.success();
     } catch (TransferException e) {
@@ -354,20 +361,18 @@ public class TransferRoutes {
     if (base == null) {
       return Qcow2Transfer.build(d, null, Optional.empty(), spoolDir(), progress);
     }
-    VdiDevice b = activate(base, false);
-    try {
-      return Qcow2Transfer.build(d, b, Optional.of(db.get(base, Vdi.UUID)), spoolDir(), progress);
-    } finally {
-      storage.deactivate(base);
+    try (var b = storage.readShared(base)) {
+      return Qcow2Transfer.build(
+          d, b.device(), Optional.of(db.get(base, Vdi.UUID)), spoolDir(), progress);
     }
   }
 
   private interface Body {
-    void writeTo(ResponseStream out) throws IOException, SmException;
+    void writeTo(ResponseStream out) throws IOException, SmException, XenApiException;
   }
 
   private static void send(RoutingContext rc, long length, Body body)
-      throws IOException, SmException {
+      throws IOException, SmException, XenApiException {
     HttpServerResponse r = rc.response();
     r.putHeader("Content-Type", "application/octet-stream");
     r.putHeader("Content-Length", Long.toString(length));

@@ -121,13 +121,11 @@ public class VdiService {
 
   /** The first {@code length} bytes of a VDI. */
   public byte[] read(Ref<Vdi> vdi, int length) throws XenApiException {
-    VdiDevice d = srs.activate(vdi, false);
-    try {
+    try (var lease = srs.readShared(vdi)) {
+      VdiDevice d = lease.device();
       ByteBuffer b = ByteBuffer.allocate(length);
       srs.smRun("vdi_read", vdi, () -> d.read(b, 0));
       return b.array();
-    } finally {
-      srs.deactivate(vdi);
     }
   }
 
@@ -184,16 +182,14 @@ public class VdiService {
                 src.get(Vdi.OTHER_CONFIG),
                 Map.of(),
                 null));
-    VdiDevice in = srs.activate(vdi, false);
-    try {
+    try (var lease = srs.readShared(vdi)) {
+      VdiDevice in = lease.device();
       VdiDevice out = srs.activate(dst, true);
       try {
         srs.smRun("vdi_copy", vdi, () -> BlockCopy.copy(in, out, progress));
       } finally {
         srs.deactivate(dst);
       }
-    } finally {
-      srs.deactivate(vdi);
     }
     return dst;
   }

@@ -246,11 +246,8 @@ public class VmService {
     vifsAttached(vm, true);
     try {
       if (db.exists(Vdi.CLASS, suspendVdi)) {
-        org.xsm.api.VdiDevice image = srs.activate(suspendVdi, false);
-        try {
-          domains.create(vm, paused, java.util.Optional.of(image));
-        } finally {
-          srs.deactivate(suspendVdi);
+        try (var image = srs.readShared(suspendVdi)) {
+          domains.create(vm, paused, java.util.Optional.of(image.device()));
         }
         db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
         vdis.destroy(suspendVdi);

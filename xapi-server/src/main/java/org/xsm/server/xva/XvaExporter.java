@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.DoubleConsumer;
 import org.xsm.api.SmException;
-import org.xsm.api.VdiDevice;
 import org.xsm.server.db.Database;
 import org.xsm.server.host.HostService;
 import org.xsm.server.model.Host;
@@ -158,12 +157,10 @@ public class XvaExporter {
     long total = Math.max(1, plan.totalBytes());
     long before = 0;
     for (Disk disk : plan.disks()) {
-      VdiDevice d = storage.activate(disk.vdi(), false);
-      try {
+      try (var lease = storage.readShared(disk.vdi())) {
         long base = before;
-        DiskChunks.write(tar, disk.id(), d, n -> progress.accept((double) (base + n) / total));
-      } finally {
-        storage.deactivate(disk.vdi());
+        DiskChunks.write(
+            tar, disk.id(), lease.device(), n -> progress.accept((double) (base + n) / total));
       }
       before += disk.sizeBytes();
     }
