@@ -31,8 +31,17 @@ final class Postgres implements AutoCloseable {
     this.asPostgres = asPostgres;
   }
 
-  /** Makes a cluster under {@code dir} and starts it. */
+  /** Makes a cluster under {@code dir} and starts it, on 127.0.0.1 only. */
   static Postgres start(Path dir) throws Exception {
+    return start(dir, null, null);
+  }
+
+  /**
+   * Makes a cluster under {@code dir} and starts it on 127.0.0.1 and also on {@code address} (if
+   * given), accepting password logins from {@code network} (a CIDR, if given): the hosts of a test
+   * pool, each in its own network namespace, reach it there.
+   */
+  static Postgres start(Path dir, String address, String network) throws Exception {
     Path bin = binaries();
     Files.createDirectories(dir);
     boolean root = "root".equals(System.getProperty("user.name"));
@@ -59,6 +68,13 @@ final class Postgres implements AutoCloseable {
             "-E",
             "UTF8",
             "--no-sync"));
+    if (network != null) {
+      Path hba = pg.data.resolve("pg_hba.conf");
+      Files.writeString(
+          hba,
+          "host all all " + network + " scram-sha-256\n",
+          java.nio.file.StandardOpenOption.APPEND);
+    }
     pg.pg(
         List.of(
             bin.resolve("pg_ctl").toString(),
@@ -67,7 +83,13 @@ final class Postgres implements AutoCloseable {
             "-l",
             dir.resolve("postgres.log").toString(),
             "-o",
-            "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=on",
+            "-p "
+                + port
+                + " -k "
+                + dir
+                + " -c listen_addresses=127.0.0.1"
+                + (address == null ? "" : "," + address)
+                + " -c fsync=on",
             "-w",
             "-t",
             "60",
@@ -82,7 +104,12 @@ final class Postgres implements AutoCloseable {
   }
 
   String url(String database) {
-    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    return url("127.0.0.1", database);
+  }
+
+  /** The JDBC URL of a database at {@code address} (one the cluster listens on). */
+  String url(String address, String database) {
+    return "jdbc:postgresql://" + address + ":" + port + "/" + database;
   }
 
   /** The server's environment for a database of this cluster. */

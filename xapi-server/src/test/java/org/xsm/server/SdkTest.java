@@ -49,6 +49,16 @@ public abstract class SdkTest {
 
   /** A new halted VM (not a template) with {@code vcpus} and {@code memoryBytes}, no devices. */
   protected VM newVm(String name, long vcpus, long memoryBytes) throws Exception {
+    return newVm(c, name, vcpus, memoryBytes);
+  }
+
+  /** A new halted 256 MiB, one-vCPU VM with no devices, through {@code c}. */
+  public static VM newVmOn(Connection c, String name) throws Exception {
+    return newVm(c, name, 1, 256L * 1024 * 1024);
+  }
+
+  private static VM newVm(Connection c, String name, long vcpus, long memoryBytes)
+      throws Exception {
     VM.Record r = new VM.Record();
     r.nameLabel = name;
     r.nameDescription = "";

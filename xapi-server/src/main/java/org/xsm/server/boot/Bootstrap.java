@@ -1,8 +1,6 @@
 package org.xsm.server.boot;
 
-import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -54,6 +52,7 @@ public class Bootstrap {
   @Inject org.xsm.server.vm.VmRecords vmRecords;
   @Inject org.xsm.server.vm.Templates templates;
   @Inject org.xsm.server.vm.DomainLifecycle lifecycle;
+  @Inject org.xsm.server.runtime.HostIdentity identity;
 
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
@@ -66,9 +65,23 @@ public class Bootstrap {
   @ConfigProperty(name = "xsm.demo", defaultValue = "0")
   String demo;
 
-  void onStart(@Observes StartupEvent ev) throws Exception {
+  /**
+   * A master's start: the records loaded from the database, then {@link #runAsMaster}. Called at
+   * startup by the pool's start-up (a member loads nothing: its records are the master's).
+   */
+  public void start() throws Exception {
     long t0 = System.nanoTime();
     db.load();
+    runAsMaster(t0);
+  }
+
+  /**
+   * What a master does with loaded records: the first start's records if there are none, this
+   * host's domains adopted (the others of this host halted), this host's PBDs plugged and their SRs
+   * scanned, the host's inventory refreshed. Also run when a pool member becomes the master, after
+   * it loaded the pool's records.
+   */
+  public void runAsMaster(long t0) throws Exception {
     long loaded = System.nanoTime();
     // What start-up changes is written in one transaction, as a call's changes are.
     db.beginCall();
@@ -76,12 +89,14 @@ public class Bootstrap {
       sessions.forgetStaleSessions();
       localUsers.bootstrapRoot();
       localUsers.bootstrapUsers();
-      java.util.Set<String> adopted = lifecycle.adopt();
-      vms.haltAllAfterRestart(adopted);
       if (db.all(Host.CLASS).isEmpty()) {
         firstStart();
+      } else if (identity.uuid().isEmpty() && db.all(Host.CLASS).size() == 1) {
+        identity.set(db.get(db.first(Host.CLASS), Host.UUID)); // a lone host's, recorded once
       }
-      for (Ref<Pbd> pbd : db.all(Pbd.CLASS)) {
+      java.util.Set<String> adopted = lifecycle.adopt();
+      vms.haltAllAfterRestart(adopted, hosts.host());
+      for (Ref<Pbd> pbd : db.where(Pbd.HOST, hosts.host())) {
         try {
           storage.plug(pbd);
           storage.scan(db.get(pbd, Pbd.SR));
@@ -120,6 +135,7 @@ public class Bootstrap {
                 .with(
                     Host.SOFTWARE_VERSION,
                     Map.of("product_brand", "xsm", "product_version", "0.1.0")));
+    identity.set(db.get(hostRef, Host.UUID));
     Ref<Pool> poolRef =
         db.create(
             Pool.CLASS,

@@ -45,6 +45,14 @@ public class HostInventory {
   private static final Logger LOG = Logger.getLogger(HostInventory.class);
 
   @Inject Database db;
+
+  /**
+   * {@code XSM_HOST_ADDRESS}: the address other hosts and clients reach this host at (its host
+   * record's and management PIF's); 127.0.0.1 when not set.
+   */
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "xsm.host.address")
+  java.util.Optional<String> address;
+
   @Inject HostService hosts;
   @Inject VmRecords vmRecords;
 
@@ -58,6 +66,7 @@ public class HostInventory {
     if (!db.exists(HostMetrics.CLASS, metrics)) {
       metrics = db.create(HostMetrics.CLASS, Values.of(HostMetrics.CLASS));
     }
+    address.filter(a -> !a.isBlank()).ifPresent(a -> readdress(host, a));
     long total = totalMemory();
     db.update(
         HostMetrics.CLASS,
@@ -258,8 +267,26 @@ public class HostInventory {
             .with(Vm.DOMAIN_TYPE, org.xsm.server.model.DomainType.PV));
   }
 
-  /** The management interface: one PIF on the pool network, addressed like the host. */
-  private void managementPif(Ref<Host> host) throws XenApiException {
+  private void readdress(Ref<Host> host, String a) {
+    try {
+      if (!a.equals(db.get(host, Host.ADDRESS))) {
+        db.set(host, Host.ADDRESS, a);
+        for (Ref<Pif> pif : db.get(host, Host.PIFS)) {
+          if (db.get(pif, Pif.MANAGEMENT)) {
+            db.set(pif, Pif.IP, a);
+          }
+        }
+      }
+    } catch (XenApiException e) {
+      throw new IllegalStateException("cannot record this host's address " + a, e);
+    }
+  }
+
+  /**
+   * The management interface: one PIF on the pool network, addressed like the host (also made by
+   * the master for a host joining the pool).
+   */
+  public void managementPif(Ref<Host> host) throws XenApiException {
     Ref<Network> net = db.first(Network.CLASS);
     if (net.isNull() || !db.get(host, Host.PIFS).isEmpty()) {
       return;

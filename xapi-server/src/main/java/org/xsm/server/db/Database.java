@@ -65,6 +65,50 @@ public class Database {
     }
   }
 
+  /**
+   * Forgets the records in memory and loads them again from the database (a pool member becoming
+   * the master: the pool's records are in the database, written by the master before each answer).
+   * Events logged before stay logged; clients re-read after a master change anyway.
+   */
+  public synchronized void reload() {
+    byRef.clear();
+    byClass.clear();
+    indexes.clear();
+    load();
+  }
+
+  /**
+   * Forgets the records in memory without touching the database (a host that joins a pool or hands
+   * the master's role over: the database is the new master's from then on).
+   */
+  public synchronized void forgetAll() {
+    byRef.clear();
+    byClass.clear();
+    indexes.clear();
+  }
+
+  /**
+   * Stops (with {@code why}) or allows again ({@code null}) every write of records: a pool member
+   * never writes behind the master's back, and a master handing its role over stops writing before
+   * the new master loads. A change that cannot be written fails its call rather than being
+   * acknowledged.
+   */
+  public void fence(String why) {
+    store.fence(why);
+  }
+
+  /** Deletes every stored record (a host ejected from a pool starts afresh). */
+  public void eraseStored() {
+    sql.tx(
+        c -> {
+          try (java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM xapi_object");
+            s.executeUpdate("DELETE FROM xapi_blob");
+          }
+          return null;
+        });
+  }
+
   /** Used by tests and benchmarks that need no durability. */
   public void setPersistent(boolean p) {
     store.setPersistent(p);

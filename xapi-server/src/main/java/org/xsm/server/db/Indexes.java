@@ -22,6 +22,10 @@ final class Indexes {
     return s == null ? List.of() : new ArrayList<>(s);
   }
 
+  void clear() {
+    byField.clear();
+  }
+
   void addAll(Rec r) {
     for (Field<?, ?> f : r.cls.fields()) {
       if (f.indexed() && !f.computed()) {

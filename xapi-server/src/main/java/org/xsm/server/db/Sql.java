@@ -99,6 +99,14 @@ public class Sql {
   Optional<String> passwordFile;
 
   private final Deque<Connection> idle = new ArrayDeque<>();
+
+  /** The connections of the database in use now; one of an earlier database is closed on return. */
+  private final java.util.Set<Connection> current =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** Set by {@link #use}: the database chosen at run time instead of the configured one. */
+  private Coordinates chosen;
+
   private String url;
   private Kind kind;
   private boolean ready;
@@ -144,19 +152,71 @@ public class Sql {
     }
   }
 
+  /**
+   * A database's coordinates.
+   *
+   * @param url its JDBC URL
+   * @param user the user to connect as
+   * @param password that user's password
+   */
+  public record Coordinates(String url, String user, String password) {
+    @Override
+    public String toString() {
+      return shown(url) + " as " + user; // never the password
+    }
+  }
+
+  /** The database in use and how to connect to it (handed to a host joining the pool). */
+  public synchronized Coordinates coordinates() {
+    start();
+    try {
+      return new Coordinates(url, userName(), passwordValue());
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Switches to another database (a pool member becoming the master loads the pool's): the kept
+   * connections are closed, those in use are closed when given back, and the next unit of work
+   * opens the new database (creating its tables if missing).
+   */
+  public synchronized void use(Coordinates database) {
+    switchTo(database);
+  }
+
+  /** Switches back to the configured database (a host that stops being a pool's master). */
+  public synchronized void useConfigured() {
+    switchTo(null);
+  }
+
+  private void switchTo(Coordinates database) {
+    chosen = database;
+    ready = false;
+    while (!idle.isEmpty()) {
+      Connection c = idle.pop();
+      current.remove(c);
+      closeQuietly(c);
+    }
+    current.clear();
+    start();
+  }
+
   private synchronized void start() {
     if (ready) {
       return;
     }
     url =
-        configuredUrl
-            .filter(u -> !u.isBlank())
-            .orElse(
-                "jdbc:h2:file:"
-                    + Path.of(dataDir).toAbsolutePath().resolve("db").resolve("xapi")
-                    // WRITE_DELAY=0: each commit is on disk when it returns (H2 would otherwise
-                    // write commits up to 500 ms later, and a kill -9 would lose them)
-                    + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+        chosen != null
+            ? chosen.url()
+            : configuredUrl
+                .filter(u -> !u.isBlank())
+                .orElse(
+                    "jdbc:h2:file:"
+                        + Path.of(dataDir).toAbsolutePath().resolve("db").resolve("xapi")
+                        // WRITE_DELAY=0: each commit is on disk when it returns (H2 would otherwise
+                        // write commits up to 500 ms later, and a kill -9 would lose them)
+                        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
     if (url.startsWith("jdbc:h2:")) {
       kind = Kind.H2;
     } else if (url.startsWith("jdbc:postgresql:")) {
@@ -197,7 +257,14 @@ public class Sql {
     }
   }
 
-  private Connection open() throws SQLException {
+  private String userName() {
+    return chosen != null ? chosen.user() : user.orElse("");
+  }
+
+  private String passwordValue() throws SQLException {
+    if (chosen != null) {
+      return chosen.password();
+    }
     String pw = password.orElse(null);
     if (pw == null && passwordFile.isPresent()) {
       try {
@@ -206,15 +273,34 @@ public class Sql {
         throw new SQLException("cannot read XSM_DB_PASSWORD_FILE " + passwordFile.get(), e);
       }
     }
+    return pw == null ? "" : pw;
+  }
+
+  private Connection open() throws SQLException {
     Properties props = new Properties();
-    props.setProperty("user", user.orElse(""));
-    props.setProperty("password", pw == null ? "" : pw);
+    String u;
+    String pw;
+    Kind k;
+    String at;
+    synchronized (this) {
+      u = userName();
+      pw = passwordValue();
+      k = kind;
+      at = url;
+    }
+    props.setProperty("user", u);
+    props.setProperty("password", pw);
     // The driver itself, not DriverManager: its service lookup depends on the class loader that
     // first touched it, which under Quarkus is not always the application's.
-    Driver driver = kind == Kind.H2 ? new org.h2.Driver() : new org.postgresql.Driver();
-    Connection c = driver.connect(url, props);
+    Driver driver = k == Kind.H2 ? new org.h2.Driver() : new org.postgresql.Driver();
+    Connection c = driver.connect(at, props);
     if (c == null) {
-      throw new SQLException("the " + kind + " driver does not take the URL " + shown(url));
+      throw new SQLException("the " + k + " driver does not take the URL " + shown(at));
+    }
+    synchronized (this) {
+      if (at.equals(url)) {
+        current.add(c);
+      }
     }
     c.setAutoCommit(false);
     c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
@@ -238,10 +324,11 @@ public class Sql {
 
   private void give(Connection c, boolean healthy) {
     synchronized (this) {
-      if (healthy && idle.size() < KEPT) {
+      if (healthy && idle.size() < KEPT && current.contains(c)) {
         idle.push(c);
         return;
       }
+      current.remove(c);
     }
     closeQuietly(c);
   }

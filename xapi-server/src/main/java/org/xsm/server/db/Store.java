@@ -52,12 +52,19 @@ final class Store {
   private final Object flushLock = new Object();
   private volatile boolean persistent = true;
 
+  /** Why this server must not write records now (it is not the pool's master), or null. */
+  private volatile String fenced;
+
   Store(Supplier<Sql> sql) {
     this.sql = sql;
   }
 
   void setPersistent(boolean p) {
     persistent = p;
+  }
+
+  void fence(String why) {
+    fenced = why;
   }
 
   /** Starts (or nests in) the unit of work of a call on this thread. */
@@ -96,6 +103,11 @@ final class Store {
   private void write(Collection<String> refs, Function<String, Image> images) {
     if (!persistent || refs.isEmpty()) {
       return;
+    }
+    String why = fenced;
+    if (why != null) {
+      // A change this server may not write must not be acknowledged either: the call fails.
+      throw new IllegalStateException("records cannot be written here: " + why);
     }
     synchronized (flushLock) {
       sql.get()

@@ -194,15 +194,6 @@ public class PoolMessages implements RpcModule {
           db.read(Pool.CLASS, Params.ref(a, 0));
           return false;
         });
-    // The master's own transitions: this host is the master, so they change nothing.
-    d.register(
-        "pool.designate_new_master",
-        2,
-        true,
-        true,
-        (c, a) -> none(() -> db.read(Host.CLASS, Params.ref(a, 0))));
-    d.register("pool.emergency_transition_to_master", 0, false, true, (c, a) -> "");
-    d.register("pool.recover_slaves", 1, true, true, (c, a) -> List.of());
     d.register("pool.sync_database", 1, true, true, (c, a) -> "");
     d.register(
         "pool.management_reconfigure",

@@ -52,6 +52,7 @@ public class NbdService implements RpcModule {
       org.jboss.logging.Logger.getLogger(NbdService.class);
 
   @Inject Database db;
+  @Inject org.xsm.server.host.HostService hostService;
   @Inject org.xsm.server.tls.HostCertificate certificate;
   @Inject SrService storage;
 
@@ -297,7 +298,7 @@ public class NbdService implements RpcModule {
   }
 
   private String hostAddress() {
-    Ref<Host> host = db.first(Host.CLASS);
+    Ref<Host> host = hostService.host();
     try {
       return host.isNull() ? "127.0.0.1" : db.get(host, Host.ADDRESS);
     } catch (XenApiException e) {

@@ -113,7 +113,7 @@ public final class Permissions {
     define("session", POOL_ADMIN)
         .calls(READ_ONLY, "login_with_password logout get_all_subject_identifiers")
         .calls(POOL_OPERATOR, "logout_subject_identifier")
-        .calls(POOL_ADMIN, "local_logout slave_local_login_with_password")
+        .calls(POOL_ADMIN, "local_logout slave_local_login_with_password slave_login")
         .calls(ROOT, "change_password create_from_db_file");
     define("subject", POOL_ADMIN)
         .calls(READ_ONLY, "get_permissions_name_label")
@@ -160,7 +160,8 @@ public final class Permissions {
         .calls(
             POOL_ADMIN,
             "disable_external_auth enable_external_auth enable_tls_verification has_extension"
-                + " reset_telemetry_uuid rotate_secret send_test_post")
+                + " reset_telemetry_uuid rotate_secret send_test_post initial_auth"
+                + " xsm_add_member")
         .calls(
             READ_ONLY,
             "get_license_state ha_compute_hypothetical_max_host_failures_to_tolerate"
@@ -208,6 +209,7 @@ public final class Permissions {
     define("VM_guest_metrics", VM_ADMIN);
     define("host", POOL_OPERATOR)
         .folderKeys()
+        .calls(POOL_ADMIN, "tickle_heartbeat")
         .fields(POOL_ADMIN, "numa_affinity_policy")
         .fields(VM_OPERATOR, "tags")
         .fields(ROOT, "uefi_certificates")

@@ -22,6 +22,7 @@ public class Dispatcher {
   private static final Logger LOG = Logger.getLogger(Dispatcher.class);
   private final Map<String, RpcMethod> methods = new ConcurrentHashMap<>();
   @Inject Instance<RpcModule> modules;
+  @Inject Instance<CallGate> gates;
   @Inject SessionCheck sessions;
   @Inject AccessCheck access;
   @Inject AsyncCalls tasks;
@@ -101,6 +102,9 @@ public class Dispatcher {
     long start = System.nanoTime();
     String outcome = "success";
     try {
+      for (CallGate g : gates) {
+        g.admit(m.name());
+      }
       return dispatchKnown(req, m, async);
     } catch (XenApiException e) {
       outcome = e.code();

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 import org.xsm.server.db.Database;
-import org.xsm.server.model.Host;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Session;
 import org.xsm.server.model.StaticRole;
@@ -33,6 +32,7 @@ public class Sessions implements SessionCheck {
   private static final Logger LOG = Logger.getLogger(Sessions.class);
 
   @Inject Database db;
+  @Inject org.xsm.server.host.HostService hostService;
   @Inject Subjects subjects;
   @Inject Roles roles;
   @Inject LoginThrottle throttle;
@@ -175,7 +175,7 @@ public class Sessions implements SessionCheck {
         db.create(
                 Session.CLASS,
                 Values.of(Session.CLASS)
-                    .with(Session.THIS_HOST, db.first(Host.CLASS))
+                    .with(Session.THIS_HOST, hostService.host())
                     .with(Session.THIS_USER, users.isEmpty() ? Ref.nullRef() : users.get(0))
                     .with(Session.LAST_ACTIVE, now)
                     .with(Session.VALIDATION_TIME, now)
@@ -249,6 +249,14 @@ public class Sessions implements SessionCheck {
           XenApiError.SESSION_AUTHENTICATION_FAILED, user, "Authentication failure");
     }
     return open(caller(null, user), "", true);
+  }
+
+  /**
+   * session.slave_login, once the pool secret is checked: a session of the pool's own (another host
+   * of the pool calling this one), with every permission, in memory only like a local session.
+   */
+  public String poolLogin() throws XenApiException {
+    return open(caller(null, LocalUsers.ROOT), "pool", true);
   }
 
   /** session.local_logout: ends a local session; for any other session it does nothing, as xapi. */

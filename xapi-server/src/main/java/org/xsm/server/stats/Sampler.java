@@ -49,6 +49,7 @@ public class Sampler {
   private static final double MIB = 1024.0 * 1024.0;
 
   @Inject Database db;
+  @Inject org.xsm.server.host.HostService hostService;
   @Inject NbdService nbd;
 
   /** The archives of one object ("host", "vm", "sr" and its uuid), by data source name. */
@@ -104,7 +105,7 @@ public class Sampler {
         previousSample == 0 ? STEP_SECONDS : Math.max(0.001, (nowMillis - previousSample) / 1e3);
     previousSample = nowMillis;
     Map<String, double[]> io = ioRates(seconds);
-    Ref<Host> host = db.first(Host.CLASS);
+    Ref<Host> host = hostService.host();
     if (!host.isNull()) {
       sampleHost(t, host, io);
       for (Ref<Vm> vm : db.where(Vm.RESIDENT_ON, host)) {

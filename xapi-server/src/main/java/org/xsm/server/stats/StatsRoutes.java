@@ -26,6 +26,7 @@ import org.xsm.server.session.Sessions;
 public class StatsRoutes {
   @Inject Sampler sampler;
   @Inject Database db;
+  @Inject org.xsm.server.host.HostService hostService;
   @Inject Sessions sessions;
 
   @jakarta.inject.Inject org.xsm.server.rbac.Rbac rbac;
@@ -65,7 +66,7 @@ public class StatsRoutes {
       }
     }
     if ("true".equalsIgnoreCase(req.getParam("host"))) {
-      Ref<Host> host = db.first(Host.CLASS);
+      Ref<Host> host = hostService.host();
       String uuid = host.isNull() ? null : uuid(host);
       if (uuid != null) {
         columns.addAll(RrdUpdates.columns("host", uuid, sampler.archivesOf("host", uuid)));

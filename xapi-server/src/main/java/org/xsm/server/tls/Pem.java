@@ -12,10 +12,10 @@ import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 
 /** PEM encoding and decoding of keys and certificates, and the key-pair check. */
-final class Pem {
+public final class Pem {
   private Pem() {}
 
-  static String encode(String type, byte[] der) {
+  public static String encode(String type, byte[] der) {
     String b64 = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der);
     return "-----BEGIN " + type + "-----\n" + b64 + "\n-----END " + type + "-----\n";
   }
