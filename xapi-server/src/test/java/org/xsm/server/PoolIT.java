@@ -214,6 +214,33 @@ class PoolIT {
       assertThat(h.getMetrics(master).getLive(master)).as(h.getAddress(master) + " live").isTrue();
     }
 
+    // VMs on each host: the master runs the VM's lifecycle, the host's agent its domain.
+    VM onTwo = SdkTest.newVmOn(master, "on host 2");
+    VM onThree = SdkTest.newVmOn(master, "on host 3");
+    Host two = Host.getByUuid(master, hostUuid(2));
+    Host three = Host.getByUuid(master, hostUuid(3));
+    onTwo.startOn(master, two, false, false);
+    onThree.startOn(master, three, false, false);
+    assertThat(onTwo.getResidentOn(master)).isEqualTo(two);
+    assertThat(onThree.getResidentOn(master)).isEqualTo(three);
+    assertThat(onTwo.getPowerState(master)).isEqualTo(Types.VmPowerState.RUNNING);
+    onThree.pause(master);
+    onThree.unpause(master);
+    String twoUuid = onTwo.getUuid(master);
+    String threeUuid = onThree.getUuid(master);
+    // A VM whose disk is on the master's local SR can run only there.
+    VM withDisk = SdkTest.newVmOn(master, "with a local disk");
+    VDI localDisk =
+        SdkTest.newVdi(
+            master,
+            Pool.getAll(master).iterator().next().getDefaultSR(master),
+            "local",
+            1 << 20,
+            Map.of());
+    attach(master, withDisk, localDisk);
+    assertThatThrownBy(() -> withDisk.startOn(master, two, false, false))
+        .isInstanceOf(Types.VmRequiresSr.class);
+
     // A member redirects every client; each follows to the master and works there.
     for (int i = 2; i <= 3; i++) {
       int member = i;
@@ -282,6 +309,13 @@ class PoolIT {
     await("the dead master is not live", 60, () -> !dead.getMetrics(second).getLive(second));
     assertThat(VM.getByUuid(second, vmUuid).getPowerState(second))
         .isEqualTo(Types.VmPowerState.HALTED);
+    // The VMs of the surviving hosts still run: host 2's own domain was adopted by it as master.
+    assertThat(VM.getByUuid(second, twoUuid).getPowerState(second))
+        .isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(VM.getByUuid(second, threeUuid).getPowerState(second))
+        .isEqualTo(Types.VmPowerState.RUNNING);
+    VM.getByUuid(second, threeUuid).pause(second); // host 3's agent answers the new master
+    VM.getByUuid(second, threeUuid).unpause(second);
     System.out.printf(
         "pool: a working new master %d ms after the old one was killed%n", takeover / 1_000_000);
 
@@ -299,12 +333,36 @@ class PoolIT {
         30,
         () -> Host.getByUuid(thirdC, hostUuid(2)).getMetrics(thirdC).getLive(thirdC));
 
-    // Eject host 2: it is a lone host again, with fresh records; the pool forgets it.
+    // Its VM is still running on host 2, now driven by host 3: it has to stop before an eject.
+    VM stillOnTwo = VM.getByUuid(thirdC, twoUuid);
+    assertThat(stillOnTwo.getPowerState(thirdC)).isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(VM.getByUuid(thirdC, threeUuid).getPowerState(thirdC))
+        .isEqualTo(Types.VmPowerState.RUNNING);
     Host h2 = Host.getByUuid(thirdC, hostUuid(2));
+    assertThatThrownBy(() -> Pool.eject(thirdC, h2)).isInstanceOf(Types.HostHasResidentVms.class);
+    stillOnTwo.hardShutdown(thirdC);
+    assertThat(stillOnTwo.getPowerState(thirdC)).isEqualTo(Types.VmPowerState.HALTED);
+
+    // Eject host 2: it is a lone host again, with fresh records; the pool forgets it.
     Pool.eject(thirdC, h2);
     Connection lone = host(2).login();
     assertThat(Host.getAll(lone)).hasSize(1);
     assertThat(Host.getAll(thirdC)).hasSize(2);
+  }
+
+  private static void attach(Connection c, VM vm, VDI vdi) throws Exception {
+    com.xensource.xenapi.VBD.Record b = new com.xensource.xenapi.VBD.Record();
+    b.VM = vm;
+    b.VDI = vdi;
+    b.userdevice = "0";
+    b.mode = Types.VbdMode.RW;
+    b.type = Types.VbdType.DISK;
+    b.bootable = true;
+    b.empty = false;
+    b.otherConfig = Map.of();
+    b.qosAlgorithmParams = Map.of();
+    b.qosAlgorithmType = "";
+    com.xensource.xenapi.VBD.create(c, b);
   }
 
   private static String uuidOf(Connection c, Host h) {

@@ -25,7 +25,9 @@ public class PoolGate implements CallGate {
           "session.logout",
           "pool.emergency_transition_to_master",
           "pool.emergency_reset_master",
-          "pool.eject");
+          "pool.eject",
+          PoolAgent.CREATE,
+          PoolAgent.CONTROL);
 
   @Inject PoolState state;
 

@@ -36,6 +36,13 @@ public class PoolPeers {
   @Inject org.xsm.server.boot.Bootstrap bootstrap;
   @Inject Heartbeats heartbeats;
 
+  @Inject org.xsm.server.domain.Domains domains;
+
+  /** What runs domains on this host (every host of a pool runs the same kind). */
+  org.xsm.server.domain.Domains.Kind localKind() {
+    return domains.kind();
+  }
+
   /** The HTTPS port every host of the pool serves XenAPI on (this host's). */
   int httpsPort() {
     int p = https.publicPort();

@@ -22,6 +22,7 @@ public class PoolRpc implements RpcModule {
   @Inject PoolFailover failover;
   @Inject Heartbeats heartbeats;
   @Inject Database db;
+  @Inject PoolAgent agent;
 
   @Override
   public void register(Dispatcher d) {
@@ -71,5 +72,20 @@ public class PoolRpc implements RpcModule {
         true,
         (c, a) -> none(() -> failover.resetMaster(Params.str(a, 0))));
     d.register("pool.recover_slaves", 1, true, true, (c, a) -> failover.recoverSlaves());
+    // The agent's messages: the master drives the domains of the host holding a VM.
+    d.register(
+        PoolAgent.CREATE,
+        3,
+        true,
+        true,
+        (c, a) ->
+            none(() -> agent.create(Params.str(a, 0), Params.bool(a.get(1), "start_paused"))));
+    d.register(
+        PoolAgent.CONTROL,
+        4,
+        true,
+        true,
+        (c, a) ->
+            agent.control(Params.str(a, 0), Params.str(a, 1), Params.lng(a.get(2), "timeout")));
   }
 }

@@ -50,8 +50,32 @@ public class VmDomains {
   @ConfigProperty(name = "xsm.domain-shutdown-timeout-s", defaultValue = "1200")
   long shutdownTimeoutSeconds;
 
+  /** The pool's other hosts' domains (unsatisfied without the pool feature: a lone host). */
+  @Inject jakarta.enterprise.inject.Instance<org.xsm.server.domain.HostDomains> hostDomains;
+
   public Domains domains() {
     return domains;
+  }
+
+  /** Whether {@code host} is another host of the pool (whose agent runs its domains). */
+  boolean isOtherHost(Ref<org.xsm.server.model.Host> host) {
+    return !host.isNull()
+        && !host.equals(hosts.host())
+        && db.exists(org.xsm.server.model.Host.CLASS, host)
+        && hostDomains.isResolvable();
+  }
+
+  /** The domains of {@code host}: this host's own, or another host's through its agent. */
+  private Domains on(Ref<org.xsm.server.model.Host> host) throws XenApiException {
+    if (!isOtherHost(host)) {
+      return domains;
+    }
+    return hostDomains.get().on(db.get(host, org.xsm.server.model.Host.ADDRESS));
+  }
+
+  /** The domains of the host the VM's domain is on (its resident host). */
+  private Domains of(Ref<Vm> vm) throws XenApiException {
+    return on(db.get(vm, Vm.RESIDENT_ON));
   }
 
   /** The spec of the VM's domain, from its record and its exported disks. */
@@ -121,9 +145,11 @@ public class VmDomains {
     return order.replaceAll("[^cdn]", "");
   }
 
-  void create(Ref<Vm> vm, boolean paused, Optional<VdiDevice> memory) throws XenApiException {
+  void create(
+      Ref<Vm> vm, boolean paused, Optional<VdiDevice> memory, Ref<org.xsm.server.model.Host> host)
+      throws XenApiException {
     try {
-      domains.create(spec(vm), paused, memory);
+      on(host).create(spec(vm), paused, memory);
     } catch (DomainException e) {
       throw failure(vm, e);
     }
@@ -131,7 +157,7 @@ public class VmDomains {
 
   void pause(Ref<Vm> vm) throws XenApiException {
     try {
-      domains.pause(db.get(vm, Vm.UUID));
+      of(vm).pause(db.get(vm, Vm.UUID));
     } catch (DomainException e) {
       throw failure(vm, e);
     }
@@ -139,7 +165,7 @@ public class VmDomains {
 
   void unpause(Ref<Vm> vm) throws XenApiException {
     try {
-      domains.unpause(db.get(vm, Vm.UUID));
+      of(vm).unpause(db.get(vm, Vm.UUID));
     } catch (DomainException e) {
       throw failure(vm, e);
     }
@@ -148,11 +174,12 @@ public class VmDomains {
   /** Clean ({@code hard} false: ACPI power button, xapi's timeout) or hard end of the domain. */
   void stop(Ref<Vm> vm, boolean hard) throws XenApiException {
     String uuid = db.get(vm, Vm.UUID);
+    Domains d = of(vm);
     try {
-      if (hard || !domains.exists(uuid)) {
-        domains.destroy(uuid);
+      if (hard || !d.exists(uuid)) {
+        d.destroy(uuid);
       } else {
-        domains.shutdown(uuid, Duration.ofSeconds(shutdownTimeoutSeconds));
+        d.shutdown(uuid, Duration.ofSeconds(shutdownTimeoutSeconds));
       }
     } catch (DomainException e) {
       throw failure(vm, e);
@@ -165,7 +192,7 @@ public class VmDomains {
 
   void saveMemory(Ref<Vm> vm, VdiDevice image) throws XenApiException {
     try {
-      domains.saveMemory(db.get(vm, Vm.UUID), image);
+      of(vm).saveMemory(db.get(vm, Vm.UUID), image);
     } catch (DomainException e) {
       throw failure(vm, e);
     }

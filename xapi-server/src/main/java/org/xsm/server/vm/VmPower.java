@@ -51,18 +51,31 @@ public class VmPower {
     }
   }
 
-  /** VM.start_on: only this host exists. */
+  /** A host of the pool that is live (xapi: HOST_OFFLINE for one that is not). */
+  private void assertLiveHost(Ref<Host> host) throws XenApiException {
+    if (!db.exists(Host.CLASS, host)) {
+      throw new XenApiException(XenApiError.HANDLE_INVALID, "host", host.value());
+    }
+    Ref<org.xsm.server.model.HostMetrics> m = db.get(host, Host.METRICS);
+    if (!host.equals(hosts.host())
+        && db.exists(org.xsm.server.model.HostMetrics.CLASS, m)
+        && !db.get(m, org.xsm.server.model.HostMetrics.LIVE)) {
+      throw new XenApiException(XenApiError.HOST_OFFLINE, host.value());
+    }
+  }
+
+  /** VM.start_on: on any live host of the pool. */
   public void startOn(Ref<Vm> vm, Ref<Host> host, boolean paused) throws XenApiException {
-    assertThisHost(host);
+    assertLiveHost(host);
     operations.assertValid(vm, Op.START_ON);
-    vms.start(vm, paused);
+    vms.start(vm, paused, host);
   }
 
   /** VM.resume_on. */
   public void resumeOn(Ref<Vm> vm, Ref<Host> host, boolean paused) throws XenApiException {
-    assertThisHost(host);
+    assertLiveHost(host);
     operations.assertValid(vm, Op.RESUME_ON);
-    vms.resume(vm, paused);
+    vms.resume(vm, paused, host);
   }
 
   /** VM.assert_can_boot_here: this host runs every VM that may start. */

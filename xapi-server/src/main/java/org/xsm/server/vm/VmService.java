@@ -227,33 +227,62 @@ public class VmService {
 
   /** VM.start. */
   public void start(Ref<Vm> vm, boolean paused) throws XenApiException {
+    start(vm, paused, hosts.host());
+  }
+
+  /** VM.start_on: as VM.start, on {@code host} (this host, or another host of the pool). */
+  public void start(Ref<Vm> vm, boolean paused, Ref<Host> host) throws XenApiException {
     requireState(vm, PowerState.HALTED);
     if (db.get(vm, Vm.BIOS_STRINGS).isEmpty()) {
       db.set(vm, Vm.BIOS_STRINGS, VmConfig.GENERIC_BIOS_STRINGS); // as xapi at a first start
     }
-    run(vm, paused);
+    run(vm, paused, host);
   }
 
   /** VM.resume. */
   public void resume(Ref<Vm> vm, boolean paused) throws XenApiException {
-    requireState(vm, PowerState.SUSPENDED);
-    run(vm, paused);
+    resume(vm, paused, hosts.host());
   }
 
-  /** The domain comes up: disks attached, memory booted or restored, a domid, this host. */
-  private void run(Ref<Vm> vm, boolean paused) throws XenApiException {
+  /** VM.resume_on. */
+  public void resume(Ref<Vm> vm, boolean paused, Ref<Host> host) throws XenApiException {
+    requireState(vm, PowerState.SUSPENDED);
+    run(vm, paused, host);
+  }
+
+  /**
+   * A VM's disks can be reached only where their SR is plugged. Shared SRs are not yet plugged on
+   * the other hosts of a pool, so a VM with disks runs on this host only: elsewhere it gets xapi's
+   * VM_REQUIRES_SR [vm, sr].
+   */
+  private void assertDisksReachable(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+    if (!domains.isOtherHost(host)) {
+      return;
+    }
+    for (Ref<Vbd> vbd : pluggable(vm)) {
+      Ref<Vdi> vdi = db.get(vbd, Vbd.VDI);
+      if (db.exists(Vdi.CLASS, vdi)) {
+        throw new XenApiException(
+            XenApiError.VM_REQUIRES_SR, vm.value(), db.get(vdi, Vdi.SR).value());
+      }
+    }
+  }
+
+  /** The domain comes up: disks attached, memory booted or restored, a domid, its host. */
+  private void run(Ref<Vm> vm, boolean paused, Ref<Host> host) throws XenApiException {
+    assertDisksReachable(vm, host);
     Ref<Vdi> suspendVdi = db.get(vm, Vm.SUSPEND_VDI);
     attachDevices(vm);
     vifsAttached(vm, true);
     try {
       if (db.exists(Vdi.CLASS, suspendVdi)) {
         try (var image = srs.readShared(suspendVdi)) {
-          domains.create(vm, paused, java.util.Optional.of(image.device()));
+          domains.create(vm, paused, java.util.Optional.of(image.device()), host);
         }
         db.set(vm, Vm.SUSPEND_VDI, Ref.nullRef());
         vdis.destroy(suspendVdi);
       } else {
-        domains.create(vm, paused, java.util.Optional.empty());
+        domains.create(vm, paused, java.util.Optional.empty(), host);
       }
     } catch (XenApiException e) {
       detachDevices(vm);
@@ -265,7 +294,7 @@ public class VmService {
         Values.of(Vm.CLASS)
             .with(Vm.POWER_STATE, paused ? PowerState.PAUSED : PowerState.RUNNING)
             .with(Vm.DOMID, domids.getAndIncrement())
-            .with(Vm.RESIDENT_ON, hosts.host()));
+            .with(Vm.RESIDENT_ON, host));
     records.refreshMetrics(vm);
   }
 

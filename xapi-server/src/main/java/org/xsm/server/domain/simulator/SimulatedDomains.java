@@ -19,6 +19,10 @@ import org.xsm.server.domain.Domains;
 public final class SimulatedDomains implements Domains {
   private final MemoryImages memory;
 
+  /** The spec of each domain created here and not ended: what {@link #adopt} gives back. */
+  private final java.util.Map<String, DomainSpec> specs =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   public SimulatedDomains(MemoryImages memory) {
     this.memory = memory;
   }
@@ -31,6 +35,7 @@ public final class SimulatedDomains implements Domains {
   @Override
   public void create(DomainSpec spec, boolean paused, Optional<VdiDevice> saved)
       throws DomainException {
+    specs.put(spec.vmUuid(), spec);
     if (saved.isEmpty()) {
       memory.boot(spec.vmUuid(), !paused);
       return;
@@ -57,12 +62,13 @@ public final class SimulatedDomains implements Domains {
 
   @Override
   public void shutdown(String vmUuid, Duration timeout) {
-    memory.drop(vmUuid);
+    destroy(vmUuid);
   }
 
   @Override
   public void destroy(String vmUuid) {
     memory.drop(vmUuid);
+    specs.remove(vmUuid);
   }
 
   @Override
@@ -97,7 +103,16 @@ public final class SimulatedDomains implements Domains {
 
   @Override
   public Set<DomainSpec> adopt() {
-    return Set.of(); // a simulated domain lives in this process only
+    // A simulated domain lives in this process only: what survives is what runs in it now (a pool
+    // member that becomes the master keeps its domains; a restarted server has none).
+    Set<DomainSpec> alive = new java.util.HashSet<>();
+    specs.forEach(
+        (uuid, spec) -> {
+          if (exists(uuid)) {
+            alive.add(spec);
+          }
+        });
+    return alive;
   }
 
   @Override

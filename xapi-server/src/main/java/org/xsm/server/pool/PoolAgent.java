@@ -1,0 +1,78 @@
+package org.xsm.server.pool;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.xsm.server.domain.DomainException;
+import org.xsm.server.domain.DomainSpec;
+import org.xsm.server.domain.Domains;
+import org.xsm.server.model.XenApiError;
+import org.xsm.server.model.XenApiException;
+
+/**
+ * A host's agent: what the master asks of the host holding a VM ({@link RemoteDomains}), run on
+ * this host's own {@link Domains}. Called only in pool sessions (the pool secret's), on a member as
+ * on a master (roles change).
+ */
+@ApplicationScoped
+public class PoolAgent {
+  static final String CREATE = "host.xsm_domain_create";
+  static final String CONTROL = "host.xsm_domain_control";
+  static final List<String> MESSAGES = List.of(CREATE, CONTROL);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What {@link #CONTROL} does to a domain. */
+  enum Control {
+    PAUSE,
+    UNPAUSE,
+    SHUTDOWN,
+    DESTROY,
+    EXISTS
+  }
+
+  @Inject Domains domains;
+
+  void create(String specJson, boolean paused) throws XenApiException {
+    DomainSpec spec;
+    try {
+      spec = JSON.readValue(specJson, DomainSpec.class);
+    } catch (IOException e) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, "spec", e.getMessage());
+    }
+    try {
+      domains.create(spec, paused, Optional.empty());
+    } catch (DomainException e) {
+      throw new XenApiException(XenApiError.INTERNAL_ERROR, e.getMessage());
+    }
+  }
+
+  Object control(String vmUuid, String op, long timeoutSeconds) throws XenApiException {
+    Control c;
+    try {
+      c = Control.valueOf(op);
+    } catch (IllegalArgumentException e) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, "op", op);
+    }
+    try {
+      switch (c) {
+        case PAUSE -> domains.pause(vmUuid);
+        case UNPAUSE -> domains.unpause(vmUuid);
+        case SHUTDOWN -> domains.shutdown(vmUuid, Duration.ofSeconds(timeoutSeconds));
+        case DESTROY -> domains.destroy(vmUuid);
+        case EXISTS -> {
+          return domains.exists(vmUuid);
+        }
+      }
+    } catch (DomainException e) {
+      if (e.reason() == DomainException.Reason.SHUTDOWN_TIMEOUT) {
+        throw new XenApiException(XenApiError.VM_SHUTDOWN_TIMEOUT, vmUuid, "" + timeoutSeconds);
+      }
+      throw new XenApiException(XenApiError.INTERNAL_ERROR, e.getMessage());
+    }
+    return "";
+  }
+}
