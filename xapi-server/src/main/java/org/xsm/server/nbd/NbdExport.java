@@ -21,7 +21,7 @@ import org.xsm.api.VdiDevice;
  */
 public final class NbdExport {
   private final String name;
-  private final VdiDevice device;
+  private volatile VdiDevice device;
   private final boolean readOnly;
   private final Set<NbdConnection> connections = new HashSet<>(); // guarded by this
   private final ReadWriteLock io = new ReentrantReadWriteLock();
@@ -72,6 +72,17 @@ public final class NbdExport {
 
   public VdiDevice device() {
     return device;
+  }
+
+  /**
+   * Serves another device from now on (a disk moved to another SR): only while the export is held
+   * ({@link IoHold}), so no request is between the two devices.
+   */
+  void replaceDevice(VdiDevice next) {
+    if (!((ReentrantReadWriteLock) io).isWriteLockedByCurrentThread()) {
+      throw new IllegalStateException("export " + name + " is not held by this thread");
+    }
+    device = next;
   }
 
   /** Writes are refused with {@code EPERM} (snapshots, base copies, read-only attachments). */

@@ -144,6 +144,53 @@ public class NbdService implements RpcModule {
     return IoHold.of(exports, what);
   }
 
+  /** What runs while a VDI's exports are held for a switch of device. */
+  @FunctionalInterface
+  public interface UnderHold {
+    void run() throws XenApiException;
+  }
+
+  /**
+   * Moves a VDI's exports (the TCP one clients use and the local one of its domain) to {@code
+   * device}, now the device of {@code toVdiRef}, with their I/O held (requests in progress finish,
+   * new ones wait) while {@code underHold} runs (the records' switch): the clients and the guest
+   * carry on with the new device and never see the change. Same VDI for both: only the device
+   * changes. Returns how long I/O was held, in nanoseconds (0 if the VDI was not exported).
+   */
+  public long moveExports(String fromVdiRef, String toVdiRef, VdiDevice device, UnderHold underHold)
+      throws XenApiException {
+    List<NbdExport> exports = new java.util.ArrayList<>();
+    String tcpName = exportOfVdi.get(fromVdiRef);
+    String localName;
+    synchronized (this) {
+      localName = localExportOfVdi.get(fromVdiRef);
+      if (localName != null && local != null) {
+        local.find(localName).ifPresent(exports::add);
+      }
+    }
+    if (tcpName != null && server != null) {
+      server.find(tcpName).ifPresent(exports::add);
+    }
+    IoHold hold = IoHold.of(exports, "device switch of VDI " + fromVdiRef);
+    try (hold) {
+      for (NbdExport e : exports) {
+        e.replaceDevice(device);
+      }
+      underHold.run();
+      if (!fromVdiRef.equals(toVdiRef)) {
+        if (tcpName != null) {
+          exportOfVdi.remove(fromVdiRef);
+          exportOfVdi.put(toVdiRef, tcpName);
+        }
+        if (localName != null) {
+          localExportOfVdi.remove(fromVdiRef);
+          localExportOfVdi.put(toVdiRef, localName);
+        }
+      }
+    }
+    return Math.max(0, hold.heldNanos());
+  }
+
   void onStart(@Observes StartupEvent ev) {
     try {
       server =
@@ -222,6 +269,17 @@ public class NbdService implements RpcModule {
   public boolean heldByClients(Ref<Vdi> vdi) throws XenApiException {
     NbdServer s = server;
     return s != null && s.find(exportName(vdi)).map(NbdExport::onDemand).orElse(false);
+  }
+
+  /** The device a VDI's export serves now (the VDI must be exported). */
+  public VdiDevice deviceOf(String vdiRef) throws XenApiException {
+    String name = exportOfVdi.get(vdiRef);
+    java.util.Optional<NbdExport> e =
+        name == null || server == null ? java.util.Optional.empty() : server.find(name);
+    if (e.isEmpty()) {
+      throw new XenApiException(XenApiError.VDI_MISSING, vdiRef, "not exported");
+    }
+    return e.get().device();
   }
 
   /** The VDIs exported now. */

@@ -14,8 +14,8 @@ import org.xsm.plugins.vhd.DynamicHeader;
  * base read block by block, or those CBT reports changed since the base. Only a bit set is kept,
  * never data.
  */
-final class DeltaBlocks {
-  static final int BLOCK_BYTES = DynamicHeader.DEFAULT_BLOCK_SIZE;
+public final class DeltaBlocks {
+  public static final int BLOCK_BYTES = DynamicHeader.DEFAULT_BLOCK_SIZE;
 
   private DeltaBlocks() {}
 
@@ -24,7 +24,7 @@ final class DeltaBlocks {
   }
 
   /** 2 MiB blocks that may hold data, from the device's own allocation granularity. */
-  static BitSet allocated(VdiDevice d) throws SmException {
+  public static BitSet allocated(VdiDevice d) throws SmException {
     return regroup(d.allocatedBlocks(), d.allocationBlockSizeBytes(), d.sizeBytes());
   }
 
@@ -72,7 +72,7 @@ final class DeltaBlocks {
   }
 
   /** Blocks allocated in either device whose contents differ; both devices are read whole. */
-  static BitSet differing(VdiDevice d, VdiDevice base, BitSet mine, LongConsumer progress)
+  public static BitSet differing(VdiDevice d, VdiDevice base, BitSet mine, LongConsumer progress)
       throws SmException {
     BitSet candidates = (BitSet) mine.clone();
     candidates.or(allocated(base));

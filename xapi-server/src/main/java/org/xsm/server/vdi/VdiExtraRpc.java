@@ -7,14 +7,10 @@ import jakarta.inject.Inject;
 import java.util.List;
 import org.xsm.api.Capability;
 import org.xsm.server.db.Database;
-import org.xsm.server.model.PowerState;
 import org.xsm.server.model.Ref;
-import org.xsm.server.model.Row;
 import org.xsm.server.model.Sr;
-import org.xsm.server.model.Vbd;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.VdiType;
-import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiError;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.rpc.Dispatcher;
@@ -67,32 +63,5 @@ public class VdiExtraRpc implements RpcModule {
             throw new XenApiException(XenApiError.VDI_INCOMPATIBLE_TYPE, vdi.value(), t.wire());
           });
     }
-    d.register(
-        "VDI.pool_migrate",
-        4,
-        true,
-        true,
-        (c, a) -> {
-          Ref<Vdi> vdi = Params.ref(a, 0);
-          db.read(Sr.CLASS, Params.ref(a, 1));
-          if (!attachedToRunningVm(vdi)) {
-            throw new XenApiException(XenApiError.VDI_NEEDS_VM_FOR_MIGRATE, vdi.value());
-          }
-          throw new XenApiException(
-              XenApiError.OPERATION_NOT_ALLOWED,
-              "live storage migration is not available yet; halt the VM and use VDI.copy");
-        });
-  }
-
-  private boolean attachedToRunningVm(Ref<Vdi> vdi) throws XenApiException {
-    for (Ref<Vbd> vbd : db.get(vdi, Vdi.VBDS)) {
-      Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
-      if (b != null
-          && db.exists(Vm.CLASS, b.get(Vbd.VM))
-          && db.get(b.get(Vbd.VM), Vm.POWER_STATE) == PowerState.RUNNING) {
-        return true;
-      }
-    }
-    return false;
   }
 }

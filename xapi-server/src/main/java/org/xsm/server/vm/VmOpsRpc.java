@@ -122,6 +122,12 @@ public class VmOpsRpc implements RpcModule {
                 () -> power.poolMigrate(Params.ref(a, 0), Params.ref(a, 1))));
     d.register("VM.migrate_send", -1, true, true, (c, a) -> migrate("VM.migrate_send", a, true));
     d.register(
+        "host.migrate_receive",
+        4,
+        true,
+        true,
+        (c, a) -> power.migrateReceive(c.session(), Params.ref(a, 0), Params.ref(a, 1)));
+    d.register(
         "VM.assert_can_migrate",
         -1,
         true,

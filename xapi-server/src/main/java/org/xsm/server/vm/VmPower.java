@@ -28,6 +28,7 @@ public class VmPower {
   @Inject VmOperations operations;
   @Inject HostService hosts;
   @Inject VmRecords records;
+  @Inject org.xsm.server.migrate.StorageMigration migration;
 
   /** VM.clean_reboot ({@code hard} false) and VM.hard_reboot: the domain restarts. */
   public void reboot(Ref<Vm> vm, boolean hard) throws XenApiException {
@@ -109,6 +110,25 @@ public class VmPower {
   }
 
   /**
+   * host.migrate_receive: where a VM migrated to {@code host} goes, in xapi's keys (the host, a
+   * session on it, its XenAPI and services URLs), for VM.migrate_send and VM.assert_can_migrate.
+   */
+  public Map<String, String> migrateReceive(
+      String session, Ref<Host> host, Ref<org.xsm.server.model.Network> network)
+      throws XenApiException {
+    db.read(Host.CLASS, host);
+    db.read(org.xsm.server.model.Network.CLASS, network);
+    String base = "http://" + db.get(host, Host.ADDRESS) + "/";
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    out.put("host", host.value());
+    out.put("session_id", session);
+    out.put("master", base);
+    out.put("xenops", base + "services/xenops");
+    out.put("SM", base + "services/SM");
+    return out;
+  }
+
+  /**
    * VM.assert_can_migrate and VM.migrate_send with a destination from host.migrate_receive: within
    * this pool the disks must stay on their SRs (xsm moves no disk between SRs while a VM uses it),
    * and a copy is refused as xapi refuses it within a pool.
@@ -125,17 +145,24 @@ public class VmPower {
           "Copy mode is disallowed on intra pool storage migration, try efficient alternatives,"
               + " for example, VM.copy/clone.");
     }
+    Map<Ref<Vdi>, Ref<Sr>> moves = new java.util.LinkedHashMap<>();
     for (Map.Entry<String, String> e : vdiMap.entrySet()) {
       Ref<Vdi> vdi = Ref.of(e.getKey());
       Ref<Sr> sr = Ref.of(e.getValue());
+      db.read(Vdi.CLASS, vdi);
       if (!db.exists(Sr.CLASS, sr)) {
         throw new XenApiException(XenApiError.HANDLE_INVALID, "SR", sr.value());
       }
       if (!db.get(vdi, Vdi.SR).equals(sr)) {
-        throw new XenApiException(XenApiError.SR_OPERATION_NOT_SUPPORTED, sr.value());
+        moves.put(vdi, sr);
       }
     }
     if (go) {
+      // Storage migration within this host: each mapped disk moves with its snapshots, live if
+      // the VM runs (the guest writes on through the move).
+      for (Map.Entry<Ref<Vdi>, Ref<Sr>> m : moves.entrySet()) {
+        migration.move(m.getKey(), m.getValue(), f -> {});
+      }
       records.refreshMetrics(vm);
     }
     return vm;
