@@ -110,6 +110,19 @@ class StorageMigrationTest extends SdkTest {
     assertThat(t.get(ns1, "raw", "")).isEqualTo(first);
     assertThat(t.get(ns2, "raw", "")).isEqualTo(second);
 
+    // New NBD clients of the running disk reach it by the new VDI's name.
+    NbdXenApiTest.Target after0 = NbdXenApiTest.target(moved.getNbdInfo(c).iterator().next());
+    assertThat(after0.export()).startsWith(moved.getUuid(c) + ".");
+    List<String> read =
+        new ArrayList<>(
+            List.of("/usr/bin/qemu-io", "-r", "-c", "read -P " + (expected[0] & 0xff) + " 0 64k"));
+    read.addAll(after0.qemuArgs());
+    ChildProcess.Result rr = ChildProcess.run(read, null, 120);
+    assertThat(rr.output())
+        .as(rr.output())
+        .contains("read 65536/65536")
+        .doesNotContain("Pattern verification failed");
+
     vm.hardShutdown(c);
     assertThat(t.get(moved, "raw", ""))
         .as("every write landed, before or after the switch")

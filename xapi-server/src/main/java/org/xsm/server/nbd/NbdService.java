@@ -179,8 +179,16 @@ public class NbdService implements RpcModule {
       underHold.run();
       if (!fromVdiRef.equals(toVdiRef)) {
         if (tcpName != null) {
+          // Connected clients keep the old name; new ones get the new VDI's (get_nbd_info).
           exportOfVdi.remove(fromVdiRef);
-          exportOfVdi.put(toVdiRef, tcpName);
+          List<String> former =
+              new java.util.ArrayList<>(formerNames.getOrDefault(fromVdiRef, List.of()));
+          formerNames.remove(fromVdiRef);
+          former.add(tcpName);
+          formerNames.put(toVdiRef, former);
+          String newName = exportName(Ref.of(toVdiRef));
+          server.export(newName, device, device.readOnly());
+          exportOfVdi.put(toVdiRef, newName);
         }
         if (localName != null) {
           localExportOfVdi.remove(fromVdiRef);
@@ -233,8 +241,21 @@ public class NbdService implements RpcModule {
     exportOfVdi.put(vdiRef, name);
   }
 
+  /**
+   * Names a moved VDI's export still answers to for the clients connected before the move (its old
+   * VDI's name), by the VDI now behind them; closed with the VDI's export.
+   */
+  private final Map<String, List<String>> formerNames = new ConcurrentHashMap<>();
+
   /** Ends a VDI's export and drops its connections, before the VDI is deactivated. */
   public void unexportVdi(String vdiRef) {
+    List<String> former = formerNames.remove(vdiRef);
+    if (former != null && server != null) {
+      for (String n : former) {
+        server.find(n).ifPresent(e -> retire(vdiRef, e));
+        server.unexport(n);
+      }
+    }
     String localName = localExportOfVdi.remove(vdiRef);
     synchronized (this) {
       if (localName != null && local != null) {
