@@ -304,15 +304,12 @@ public final class QemuDomains implements Domains {
         try {
           DomainSpec spec =
               JSON.readValue(Files.readString(dir.resolve("domain.json")), DomainSpec.class);
+          if (Files.exists(paths(vmUuid).incomingMarker())) {
+            migration.endIncoming(spec);
+            continue;
+          }
           Optional<QemuProcess> q = QemuProcess.attach(spec, paths(vmUuid), this::ended);
-          if (q.isPresent() && Files.exists(paths(vmUuid).incomingMarker())) {
-            LOG.infof(
-                "VM %s: QEMU %d waited for an incoming migration, which ended with the server;"
-                    + " destroyed",
-                vmUuid, q.get().process.pid());
-            q.get().kill();
-            cleanUp(vmUuid);
-          } else if (q.isPresent()) {
+          if (q.isPresent()) {
             domains.put(vmUuid, q.get());
             q.get().openAgent(this::guestAddress);
             found.add(spec);
@@ -372,7 +369,7 @@ public final class QemuDomains implements Domains {
     }
   }
 
-  private void cleanUp(String vmUuid) {
+  void cleanUp(String vmUuid) {
     try {
       DomainPaths p = paths(vmUuid);
       for (Path f : List.of(p.qmp(), p.serial(), p.agent(), p.memoryFifo())) {

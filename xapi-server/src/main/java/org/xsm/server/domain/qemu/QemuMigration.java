@@ -115,7 +115,12 @@ final class QemuMigration {
             what
                 + ": the migration "
                 + status
-                + (why.isEmpty() ? "" : ": " + why)
+                + ": "
+                + (!why.isEmpty()
+                    ? why
+                    : status.equals("failed")
+                        ? "the destination did not confirm it loaded the state"
+                        : "no progress within " + MIGRATION_TIMEOUT)
                 + "; it runs on here");
       }
       MigrationResult r =
@@ -239,6 +244,22 @@ final class QemuMigration {
     }
     domains.destroy(vmUuid);
     throw new DomainException(Reason.FAILED, "VM " + vmUuid + ": " + why + "; destroyed here");
+  }
+
+  /**
+   * At adoption: a QEMU left waiting for an incoming migration by an earlier server. The stream it
+   * waited for went with that server (the source runs on), so it is killed, without touching its
+   * monitor (the earlier server may still hold it, and QEMU serves one client at a time).
+   */
+  void endIncoming(DomainSpec spec) throws IOException {
+    var h = QemuProcess.running(spec, domains.paths(spec.vmUuid()));
+    if (h.isPresent()) {
+      LOG.infof(
+          "VM %s: QEMU %d waited for an incoming migration that ended with the last server; killed",
+          spec.vmUuid(), h.get().pid());
+      h.get().destroyForcibly();
+    }
+    domains.cleanUp(spec.vmUuid());
   }
 
   /** Sets QEMU's migration capabilities named in {@code states}, on or off. */

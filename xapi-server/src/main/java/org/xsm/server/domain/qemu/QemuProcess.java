@@ -66,22 +66,30 @@ final class QemuProcess {
   static Optional<QemuProcess> attach(
       DomainSpec spec, DomainPaths paths, BiConsumer<QemuProcess, DomainListener.Exit> onExit)
       throws IOException {
-    if (!Files.exists(paths.pidFile())) {
-      return Optional.empty();
-    }
-    long pid = Long.parseLong(Files.readString(paths.pidFile(), StandardCharsets.US_ASCII).trim());
-    Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
-    // A recycled pid is some other process: ours has the VM's UUID on its command line.
-    boolean ours =
-        h.flatMap(p -> p.info().arguments())
-            .map(a -> String.join(" ", a).contains(spec.vmUuid()))
-            .orElse(false);
-    if (!ours) {
+    Optional<ProcessHandle> h = running(spec, paths);
+    if (h.isEmpty()) {
       return Optional.empty();
     }
     QemuProcess q = new QemuProcess(spec, paths, h.get(), onExit);
     q.qmp = Qmp.connect(paths.qmp(), Duration.ofSeconds(10), spec.vmUuid(), q::event, q::closed);
     return Optional.of(q);
+  }
+
+  /** The QEMU process whose pid file {@code paths} names, if it still runs. */
+  static Optional<ProcessHandle> running(DomainSpec spec, DomainPaths paths) throws IOException {
+    if (!Files.exists(paths.pidFile())) {
+      return Optional.empty();
+    }
+    long pid = Long.parseLong(Files.readString(paths.pidFile(), StandardCharsets.US_ASCII).trim());
+    // A recycled pid is some other process: ours has the VM's UUID on its command line.
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .filter(
+            p ->
+                p.info()
+                    .arguments()
+                    .map(a -> String.join(" ", a).contains(spec.vmUuid()))
+                    .orElse(false));
   }
 
   private void event(JsonNode e) {

@@ -215,6 +215,33 @@ class QemuMigrationTest {
   }
 
   @Test
+  void aPausedGuestArrivesPausedAndRunsWhenUnpaused() throws Exception {
+    SerialConsole a = running(spec(128));
+    a.run("echo in-ram-$((6*7)) > /tmp/token", CMD);
+    hostA.pause(vm);
+    IncomingMigration in = hostB.prepareIncoming(spec(128));
+    MigrationResult r = hostA.migrateOut(vm, in.endpoint(), LIMIT);
+    assertThat(r.wasRunning()).isFalse();
+    hostB.finishIncoming(vm, !r.wasRunning(), CMD);
+    assertThat(hostB.domain(vm).status()).isEqualTo("paused");
+    hostB.unpause(vm);
+    SerialConsole b = console(hostB);
+    assertThat(b.run("cat /tmp/token", CMD)).contains("in-ram-42");
+  }
+
+  @Test
+  void aDomainStillWaitingForItsStreamIsEndedByARestartedServer() throws Exception {
+    hostB.prepareIncoming(spec(128));
+    ProcessHandle waiting =
+        ProcessHandle.of(Long.parseLong(Files.readString(hostB.paths(vm).pidFile()).trim()))
+            .orElseThrow();
+    QemuDomains restarted = host("b"); // the same directories: host B's next server
+    assertThat(restarted.adopt()).as("nothing adopted").isEmpty();
+    waiting.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(Files.exists(hostB.paths(vm).state())).isFalse();
+  }
+
+  @Test
   void aDeadEndpointLeavesTheSourceRunningAndSaysWhy() throws Exception {
     SerialConsole a = running(spec(128));
     int dead;
@@ -237,22 +264,42 @@ class QemuMigrationTest {
   }
 
   @Test
-  void aDestinationThatCannotLoadTheStateLeavesTheSourceRunning() throws Exception {
+  void aDestinationThatCannotLoadTheLastPartLeavesTheSourceRunning() throws Exception {
     SerialConsole a = running(spec(128));
-    // Another machine (less memory) waits at the endpoint: it refuses the stream part-way, and
-    // the source must not count the migration complete (the return path says so).
-    IncomingMigration wrong = hostB.prepareIncoming(spec(64));
+    // Another machine waits at the endpoint: same memory, but no disk. It takes all the RAM and
+    // fails on the device state, which comes last and fits in the socket's buffers: without the
+    // return path the source would count the migration complete and end, and the guest be lost.
+    DomainSpec diskless = spec(128);
+    diskless =
+        new DomainSpec(
+            vm, "diskless", 1, diskless.memoryBytes(), diskless.boot(), List.of(), List.of());
+    IncomingMigration wrong = hostB.prepareIncoming(diskless);
     assertThatThrownBy(() -> hostA.migrateOut(vm, wrong.endpoint(), LIMIT))
         .isInstanceOf(DomainException.class)
         .hasMessageContaining("runs on here")
         .satisfies(e -> System.out.println("[refused] " + e.getMessage()));
     assertThat(hostA.domain(vm).status()).isEqualTo("running");
     assertThat(a.run("echo still-$((40+2))", CMD)).contains("still-42");
+    assertThat(
+            a.run("echo disk-ok | dd of=/dev/vda bs=512 count=1 conv=sync,fsync && echo w-ok", CMD))
+        .as("the source's disk is active again")
+        .contains("w-ok");
     assertThatThrownBy(() -> hostB.finishIncoming(vm, false, CMD))
         .isInstanceOf(DomainException.class)
         .hasMessageContaining("destroyed here")
         .satisfies(e -> System.out.println("[refused] " + e.getMessage()));
     assertThat(hostB.exists(vm)).isFalse();
     assertThat(Files.exists(hostB.paths(vm).state())).isFalse();
+  }
+
+  @Test
+  void aDestinationOfAnotherMemorySizeRefusesTheStreamEarly() throws Exception {
+    SerialConsole a = running(spec(128));
+    IncomingMigration wrong = hostB.prepareIncoming(spec(64));
+    assertThatThrownBy(() -> hostA.migrateOut(vm, wrong.endpoint(), LIMIT))
+        .isInstanceOf(DomainException.class)
+        .hasMessageContaining("runs on here");
+    assertThat(hostA.domain(vm).status()).isEqualTo("running");
+    assertThat(a.run("echo still-$((40+2))", CMD)).contains("still-42");
   }
 }
