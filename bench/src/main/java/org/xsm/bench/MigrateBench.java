@@ -33,8 +33,10 @@ import org.xsm.server.runtime.RunDirectory;
  * ticks.
  *
  * <p>Options: {@code --runs N} (default 6), {@code --memory-mib N} (256), {@code --downtime-ms N}
- * (QEMU's downtime-limit, 300). Needs qemu-system-x86 and busybox-static; the guest is built by the
- * server's tests' {@code GuestImages} (cached under xapi-server/target/guest-cache).
+ * (QEMU's downtime-limit, 300), {@code --dirty-mib N} (0: the guest also copies N MiB of random
+ * bytes over and over in its page cache, memory that keeps changing while it moves). Needs
+ * qemu-system-x86 and busybox-static; the guest is built by the server's tests' {@code GuestImages}
+ * (cached under xapi-server/target/guest-cache).
  */
 public final class MigrateBench {
   private static final long MIB = 1 << 20;
@@ -52,11 +54,13 @@ public final class MigrateBench {
     int runs = 6;
     long memoryMib = 256;
     long downtimeMs = 300;
+    long dirtyMib = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--memory-mib" -> memoryMib = Long.parseLong(args[++i]);
         case "--downtime-ms" -> downtimeMs = Long.parseLong(args[++i]);
+        case "--dirty-mib" -> dirtyMib = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -108,8 +112,9 @@ public final class MigrateBench {
       host(qemu, dir.resolve("host-b"), runRoot.resolve("b"))
     };
     System.out.printf(
-        "migrate benchmark: %d MiB guest (%s, %s), downtime-limit %d ms, %d runs, %d CPUs%n",
+        "migrate benchmark: %d MiB guest%s (%s, %s), downtime-limit %d ms, %d runs, %d CPUs%n",
         memoryMib,
+        dirtyMib > 0 ? " rewriting " + dirtyMib + " MiB of its memory without pause" : "",
         guest.kernelPackage(),
         qemu.accelerationReason(),
         downtimeMs,
@@ -122,6 +127,11 @@ public final class MigrateBench {
       try (SerialConsole c = SerialConsole.connect(hosts[0].console(vm, serial()).get(), BOOT)) {
         c.awaitShell(BOOT);
         c.run("(i=0; while :; do echo \"<T$i>\"; i=$((i+1)); usleep 2000; done) &", WAIT);
+        if (dirtyMib > 0) {
+          // Random bytes in the page cache, copied over and over: memory that keeps changing.
+          c.run("dd if=/dev/urandom of=/tmp/src bs=1M count=" + dirtyMib + " 2>/dev/null", WAIT);
+          c.run("(while :; do cp /tmp/src /tmp/dirty; done) &", WAIT);
+        }
       }
       TickReader from = TickReader.open(hosts[0].console(vm, serial()).get());
       from.awaitTicks(20, WAIT);
