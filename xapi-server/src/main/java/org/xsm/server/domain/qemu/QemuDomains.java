@@ -372,7 +372,7 @@ public final class QemuDomains implements Domains {
   void cleanUp(String vmUuid) {
     try {
       DomainPaths p = paths(vmUuid);
-      for (Path f : List.of(p.qmp(), p.serial(), p.agent(), p.memoryFifo())) {
+      for (Path f : List.of(p.qmp(), p.serial(), p.vnc(), p.agent(), p.memoryFifo())) {
         Files.deleteIfExists(f);
       }
       if (Files.isDirectory(p.state())) {
