@@ -107,10 +107,7 @@ public final class MigrateBench {
                 new DomainSpec.Disk(
                     "0", DomainSpec.DiskKind.DISK, socket, "bench", false, true, loc)),
             List.of());
-    QemuDomains[] hosts = {
-      host(qemu, dir.resolve("host-a"), runRoot.resolve("a")),
-      host(qemu, dir.resolve("host-b"), runRoot.resolve("b"))
-    };
+    QemuDomains[] hosts = {host(qemu, dir.resolve("host-a")), host(qemu, dir.resolve("host-b"))};
     System.out.printf(
         "migrate benchmark: %d MiB guest%s (%s, %s), downtime-limit %d ms, %d runs, %d CPUs%n",
         memoryMib,
@@ -184,6 +181,8 @@ public final class MigrateBench {
       for (QemuDomains h : hosts) {
         h.destroy(vm);
       }
+      Files.deleteIfExists(socket);
+      Files.deleteIfExists(runRoot);
       sr.deactivateVdi(loc);
       sr.detachVdi(loc);
       sr.detach();
@@ -207,20 +206,7 @@ public final class MigrateBench {
         what + ":", v[v.length / 2], v[0], v[v.length - 1]);
   }
 
-  private static QemuDomains host(QemuInstallation qemu, Path data, Path run) throws Exception {
-    Files.createDirectories(run);
-    RunDirectory dir =
-        new RunDirectory() {
-          @Override
-          public Path path() {
-            return run;
-          }
-
-          @Override
-          public Path dataDir() {
-            return data;
-          }
-        };
-    return new QemuDomains(qemu, dir, data.resolve("domains"));
+  private static QemuDomains host(QemuInstallation qemu, Path data) {
+    return new QemuDomains(qemu, RunDirectory.forDataDir(data), data.resolve("domains"));
   }
 }

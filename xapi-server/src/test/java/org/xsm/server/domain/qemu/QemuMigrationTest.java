@@ -72,23 +72,9 @@ class QemuMigrationTest {
     hostB = host("b");
   }
 
-  private QemuDomains host(String name) throws Exception {
+  private QemuDomains host(String name) {
     Path data = tmp.resolve(name);
-    Path run = data.resolve("run");
-    Files.createDirectories(run);
-    RunDirectory dir =
-        new RunDirectory() {
-          @Override
-          public Path path() {
-            return run;
-          }
-
-          @Override
-          public Path dataDir() {
-            return data;
-          }
-        };
-    return new QemuDomains(qemu, dir, data.resolve("domains"));
+    return new QemuDomains(qemu, RunDirectory.forDataDir(data), data.resolve("domains"));
   }
 
   @AfterEach
@@ -102,6 +88,15 @@ class QemuMigrationTest {
     }
     if (nbd != null) {
       nbd.close();
+    }
+    for (String host : List.of("a", "b")) {
+      Path run = RunDirectory.of(tmp.resolve(host));
+      if (Files.isDirectory(run)) {
+        try (var left = Files.list(run)) {
+          assertThat(left.toList()).as("sockets left in %s", run).isEmpty();
+        }
+        Files.delete(run);
+      }
     }
   }
 
