@@ -120,13 +120,15 @@ public final class SimulatedDomains implements Domains {
   @Override
   public MigrationResult migrateOut(String vmUuid, MigrationEndpoint to, Duration downtimeLimit)
       throws DomainException {
-    return migration.migrateOut(vmUuid, to, downtimeLimit);
+    MigrationResult r = migration.migrateOut(vmUuid, to, downtimeLimit);
+    specs.remove(vmUuid);
+    return r;
   }
 
   @Override
   public void finishIncoming(String vmUuid, boolean paused, Duration timeout)
       throws DomainException {
-    migration.finishIncoming(vmUuid, paused, timeout);
+    specs.put(vmUuid, migration.finishIncoming(vmUuid, paused, timeout));
   }
 
   @Override

@@ -41,7 +41,8 @@ final class SimulatedMigration {
   private record Received(byte[] image, boolean running) {}
 
   /** A domain waiting for its stream. */
-  private record Incoming(ServerSocket listener, CompletableFuture<Received> received) {}
+  private record Incoming(
+      DomainSpec spec, ServerSocket listener, CompletableFuture<Received> received) {}
 
   private final MemoryImages memory;
   private final String listenAddress;
@@ -68,7 +69,7 @@ final class SimulatedMigration {
       throw new DomainException(
           Reason.FAILED, "VM " + vm + ": cannot listen on " + listenAddress + ": " + e, e);
     }
-    Incoming in = new Incoming(listener, new CompletableFuture<>());
+    Incoming in = new Incoming(spec, listener, new CompletableFuture<>());
     incoming.put(vm, in);
     Thread t = new Thread(() -> receive(vm, in), "sim-migration-in-" + vm);
     t.setDaemon(true);
@@ -150,7 +151,9 @@ final class SimulatedMigration {
     return new MigrationResult(took, took, image.length, wasRunning);
   }
 
-  void finishIncoming(String vmUuid, boolean paused, Duration timeout) throws DomainException {
+  /** Waits for the stream and runs the domain (unless {@code paused}); the spec it came with. */
+  DomainSpec finishIncoming(String vmUuid, boolean paused, Duration timeout)
+      throws DomainException {
     Incoming in = incoming.get(vmUuid);
     if (in == null) {
       throw new DomainException(
@@ -161,7 +164,7 @@ final class SimulatedMigration {
       Received r = in.received().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       memory.restore(vmUuid, r.image(), !paused);
       incoming.remove(vmUuid);
-      return;
+      return in.spec();
     } catch (ExecutionException e) {
       why = e.getCause().getMessage();
     } catch (TimeoutException e) {

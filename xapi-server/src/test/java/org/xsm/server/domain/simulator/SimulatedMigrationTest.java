@@ -62,6 +62,8 @@ class SimulatedMigrationTest {
     assertThat(memoryB.running("vm-1")).isTrue();
     memoryB.tick();
     assertThat(memoryB.snapshot("vm-1")).as("the guest writes on at B").isNotEqualTo(arrived);
+    assertThat(hostB.adopt()).as("B's domains, as a new master finds them").containsExactly(s);
+    assertThat(hostA.adopt()).isEmpty();
   }
 
   @Test
