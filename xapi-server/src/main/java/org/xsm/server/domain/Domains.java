@@ -90,6 +90,85 @@ public interface Domains {
     return Optional.empty();
   }
 
+  /**
+   * Live migration, destination side: builds the domain of {@code spec} paused, waiting for the
+   * stream of a {@link #migrateOut} on another host, and answers where that stream goes. The disks
+   * of {@code spec} are this host's exports of the same VDIs; they are opened but kept inactive (no
+   * I/O, not even reads that fill a cache) until {@link #finishIncoming} switches the domain on,
+   * after the source has flushed and given its disks up. If the migration is abandoned, the caller
+   * ends this domain with {@link #destroy}.
+   */
+  default IncomingMigration prepareIncoming(DomainSpec spec) throws DomainException {
+    throw cannotMigrate();
+  }
+
+  /**
+   * Live migration, source side: streams the running (or paused) domain to {@code to} (an endpoint
+   * {@link #prepareIncoming} answered on the destination), aiming at a pause of at most {@code
+   * downtimeLimit} for the final copy, with no bandwidth limit. Returns once the destination holds
+   * the whole state (it acknowledged it); the domain here is then gone. On failure the domain here
+   * runs on as before (or stays paused if it was) and the reason is in the {@link DomainException};
+   * the destination's domain is the caller's to destroy.
+   */
+  default MigrationResult migrateOut(String vmUuid, MigrationEndpoint to, Duration downtimeLimit)
+      throws DomainException {
+    throw cannotMigrate();
+  }
+
+  /**
+   * Live migration, destination side, after {@link #migrateOut} succeeded on the source: waits (up
+   * to {@code timeout}) until the incoming state is complete here, activates the disks and runs the
+   * domain's vCPUs unless {@code paused}. The domain is then like one {@link #create} made (it is
+   * adopted after a restart). If the incoming state never completes the domain is destroyed and the
+   * reason thrown.
+   */
+  default void finishIncoming(String vmUuid, boolean paused, Duration timeout)
+      throws DomainException {
+    throw cannotMigrate();
+  }
+
+  /**
+   * What the migration calls throw in an implementation without them (QEMU and the simulator have
+   * them; the pool's remote domains do not forward them yet).
+   */
+  private DomainException cannotMigrate() {
+    return new DomainException(
+        DomainException.Reason.FAILED,
+        "live migration is not implemented by " + getClass().getSimpleName());
+  }
+
+  /**
+   * Where a migration stream goes.
+   *
+   * @param host the destination's address (a name or a literal)
+   * @param port its TCP port
+   */
+  record MigrationEndpoint(String host, int port) {
+    @Override
+    public String toString() {
+      return host + ":" + port;
+    }
+  }
+
+  /**
+   * A domain waiting for its migration stream.
+   *
+   * @param vmUuid the domain
+   * @param endpoint where the source streams to
+   */
+  record IncomingMigration(String vmUuid, MigrationEndpoint endpoint) {}
+
+  /**
+   * What a completed migration took, as the source's hypervisor measured it.
+   *
+   * @param downtime how long the guest was paused for the final copy (its own figure)
+   * @param total from the start of the stream to its completion
+   * @param bytesTransferred bytes of memory sent (pages sent twice count twice)
+   * @param wasRunning whether the guest ran when it left (else it was paused)
+   */
+  record MigrationResult(
+      Duration downtime, Duration total, long bytesTransferred, boolean wasRunning) {}
+
   /** Where to report domains that end on their own. */
   void setListener(DomainListener listener);
 }

@@ -24,6 +24,16 @@ public class RunDirectory {
   @ConfigProperty(name = "xsm.data-dir", defaultValue = "./xsm-data")
   String dataDir;
 
+  /**
+   * The run directory of the server whose data directory is {@code dataDir}, made outside CDI: for
+   * tests and benchmarks that run several "hosts" in one JVM.
+   */
+  public static RunDirectory forDataDir(Path dataDir) {
+    RunDirectory r = new RunDirectory();
+    r.dataDir = dataDir.toString();
+    return r;
+  }
+
   /** The directory for {@code dataDir} (created, mode 0700). */
   public Path path() throws IOException {
     Path p = of(Path.of(dataDir));

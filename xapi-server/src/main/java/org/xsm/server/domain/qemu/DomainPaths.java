@@ -16,6 +16,14 @@ public record DomainPaths(Path state, Path run, String vmUuid) {
     return state.resolve("domain.json");
   }
 
+  /**
+   * Present while the domain waits for an incoming migration: a server that restarts then ends it
+   * (the stream it waited for is gone with the server that set it up).
+   */
+  public Path incomingMarker() {
+    return state.resolve("incoming");
+  }
+
   public Path pidFile() {
     return state.resolve("qemu.pid");
   }

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -40,19 +39,29 @@ import org.xsm.server.runtime.RunDirectory;
 public final class QemuDomains implements Domains {
   private static final Logger LOG = Logger.getLogger(QemuDomains.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(10);
   private static final Duration POWER_BUTTON_REPEAT = Duration.ofSeconds(2);
 
   private final QemuInstallation qemu;
   private final RunDirectory run;
   private final Path stateRoot;
   private final Map<String, QemuProcess> domains = new ConcurrentHashMap<>();
+  private final QemuMigration migration;
   private volatile DomainListener listener = (vm, exit, detail) -> {};
 
   public QemuDomains(QemuInstallation qemu, RunDirectory run, Path stateRoot) {
+    this(qemu, run, stateRoot, "127.0.0.1");
+  }
+
+  /**
+   * @param migrationAddress the address this host's incoming migrations listen on (the host's
+   *     address in a pool)
+   */
+  public QemuDomains(
+      QemuInstallation qemu, RunDirectory run, Path stateRoot, String migrationAddress) {
     this.qemu = qemu;
     this.run = run;
     this.stateRoot = stateRoot;
+    this.migration = new QemuMigration(this, migrationAddress);
   }
 
   @Override
@@ -75,7 +84,7 @@ public final class QemuDomains implements Domains {
     }
   }
 
-  private DomainPaths paths(String vmUuid) throws IOException {
+  DomainPaths paths(String vmUuid) throws IOException {
     return new DomainPaths(stateRoot.resolve(vmUuid), run.path(), vmUuid);
   }
 
@@ -83,18 +92,9 @@ public final class QemuDomains implements Domains {
   public void create(DomainSpec spec, boolean paused, Optional<VdiDevice> memory)
       throws DomainException {
     try {
-      DomainPaths p = paths(spec.vmUuid());
-      Files.createDirectories(p.state());
-      Files.deleteIfExists(p.pidFile());
-      Files.writeString(p.specFile(), JSON.writeValueAsString(spec));
-      launch(QemuCommand.of(qemu, spec, p, paused, memory.isPresent()), spec);
-      QemuProcess q =
-          QemuProcess.attach(spec, p, this::ended)
-              .orElseThrow(() -> new IOException("QEMU started but its pid is not running"));
-      domains.put(spec.vmUuid(), q);
-      q.openAgent(this::guestAddress);
+      QemuProcess q = start(spec, paused, memory.isPresent(), false);
       if (memory.isPresent()) {
-        restore(q, memory.get());
+        QemuMemoryImage.restore(q, memory.get());
         if (!paused) {
           q.execute("cont", null);
         }
@@ -104,6 +104,29 @@ public final class QemuDomains implements Domains {
       throw new DomainException(
           Reason.FAILED, "QEMU for VM " + spec.vmUuid() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Writes the spec, starts QEMU ({@code incoming}: waiting for a migration stream; {@code
+   * migrationTarget}: one from another host, marked so that a restarted server does not adopt it)
+   * and connects to its monitor; the domain is then managed. The caller cleans up on failure.
+   */
+  QemuProcess start(DomainSpec spec, boolean paused, boolean incoming, boolean migrationTarget)
+      throws IOException {
+    DomainPaths p = paths(spec.vmUuid());
+    Files.createDirectories(p.state());
+    Files.deleteIfExists(p.pidFile());
+    Files.writeString(p.specFile(), JSON.writeValueAsString(spec));
+    if (migrationTarget) {
+      Files.writeString(p.incomingMarker(), "");
+    }
+    launch(QemuCommand.of(qemu, spec, p, paused, incoming), spec);
+    QemuProcess q =
+        QemuProcess.attach(spec, p, this::ended)
+            .orElseThrow(() -> new IOException("QEMU started but its pid is not running"));
+    domains.put(spec.vmUuid(), q);
+    q.openAgent(this::guestAddress);
+    return q;
   }
 
   private void launch(List<String> command, DomainSpec spec) throws IOException {
@@ -135,50 +158,12 @@ public final class QemuDomains implements Domains {
     cleanUp(vmUuid);
   }
 
-  private void restore(QemuProcess q, VdiDevice image) throws IOException, QmpException {
-    MemoryStream.makeFifo(q.paths.memoryFifo());
-    CompletableFuture<Long> feed = MemoryStream.fromVdi(image, q.paths.memoryFifo());
-    try {
-      q.execute("migrate-incoming", Map.of("uri", "exec:cat " + q.paths.memoryFifo()));
-      awaitMigration(q);
-      feed.get(MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IOException("restoring memory: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted restoring memory", e);
-    } finally {
-      MemoryStream.release(q.paths.memoryFifo());
-      Files.deleteIfExists(q.paths.memoryFifo());
-    }
+  /** The domain's QEMU, alive or not, while this server manages it. */
+  Optional<QemuProcess> find(String vmUuid) {
+    return Optional.ofNullable(domains.get(vmUuid));
   }
 
-  /** Polls {@code query-migrate} until the stream is complete; a failure's reason otherwise. */
-  private static void awaitMigration(QemuProcess q) throws IOException, QmpException {
-    long deadline = System.nanoTime() + MIGRATION_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      var m = q.execute("query-migrate", null);
-      String status = m.path("status").asText();
-      if (status.equals("completed")) {
-        return;
-      }
-      if (status.equals("failed") || status.equals("cancelled")) {
-        throw new IOException("migration " + status + ": " + m.path("error-desc").asText());
-      }
-      if (!q.alive()) {
-        throw new IOException("QEMU exited during the migration");
-      }
-      try {
-        Thread.sleep(10); // polling QEMU's own progress; nothing to wait on instead
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted", e);
-      }
-    }
-    throw new IOException("migration not complete after " + MIGRATION_TIMEOUT);
-  }
-
-  private QemuProcess domain(String vmUuid) throws DomainException {
+  QemuProcess domain(String vmUuid) throws DomainException {
     QemuProcess q = domains.get(vmUuid);
     if (q == null || !q.alive()) {
       throw new DomainException(Reason.NO_DOMAIN, "no QEMU runs VM " + vmUuid);
@@ -269,29 +254,13 @@ public final class QemuDomains implements Domains {
 
   @Override
   public long memoryImageBytes(DomainSpec spec) {
-    long mib = 1 << 20;
-    long bytes = MemoryStream.HEADER_BYTES + spec.memoryBytes() + 64 * mib; // + device state
-    return (bytes + mib - 1) / mib * mib;
+    return QemuMemoryImage.bytes(spec);
   }
 
   @Override
   public void saveMemory(String vmUuid, VdiDevice image) throws DomainException {
-    QemuProcess q = domain(vmUuid);
-    Path fifo = q.paths.memoryFifo();
     try {
-      MemoryStream.makeFifo(fifo);
-      CompletableFuture<Long> sink = MemoryStream.intoVdi(fifo, image);
-      try {
-        // QEMU limits migration to 32 MiB/s by default; the stream goes to a local disk.
-        q.execute("migrate-set-parameters", Map.of("max-bandwidth", 10L << 30));
-        q.execute("migrate", Map.of("uri", "exec:cat > " + fifo));
-        awaitMigration(q);
-        long bytes = sink.get(MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        LOG.infof("VM %s: memory image of %d bytes saved", vmUuid, bytes);
-      } finally {
-        MemoryStream.release(fifo);
-        Files.deleteIfExists(fifo);
-      }
+      QemuMemoryImage.save(domain(vmUuid), image);
     } catch (IOException | QmpException | ExecutionException | TimeoutException e) {
       throw new DomainException(
           Reason.FAILED, "saving the memory of VM " + vmUuid + ": " + e.getMessage(), e);
@@ -335,6 +304,10 @@ public final class QemuDomains implements Domains {
         try {
           DomainSpec spec =
               JSON.readValue(Files.readString(dir.resolve("domain.json")), DomainSpec.class);
+          if (Files.exists(paths(vmUuid).incomingMarker())) {
+            migration.endIncoming(spec);
+            continue;
+          }
           Optional<QemuProcess> q = QemuProcess.attach(spec, paths(vmUuid), this::ended);
           if (q.isPresent()) {
             domains.put(vmUuid, q.get());
@@ -356,6 +329,30 @@ public final class QemuDomains implements Domains {
   }
 
   @Override
+  public IncomingMigration prepareIncoming(DomainSpec spec) throws DomainException {
+    return migration.prepareIncoming(spec);
+  }
+
+  @Override
+  public MigrationResult migrateOut(String vmUuid, MigrationEndpoint to, Duration downtimeLimit)
+      throws DomainException {
+    return migration.migrateOut(vmUuid, to, downtimeLimit);
+  }
+
+  @Override
+  public void finishIncoming(String vmUuid, boolean paused, Duration timeout)
+      throws DomainException {
+    migration.finishIncoming(vmUuid, paused, timeout);
+  }
+
+  /** The domain's state went to another host: its QEMU here is ended and forgotten. */
+  void migratedAway(QemuProcess q) {
+    q.kill();
+    domains.remove(q.spec.vmUuid(), q);
+    cleanUp(q.spec.vmUuid());
+  }
+
+  @Override
   public void setListener(DomainListener listener) {
     this.listener = listener;
   }
@@ -372,10 +369,10 @@ public final class QemuDomains implements Domains {
     }
   }
 
-  private void cleanUp(String vmUuid) {
+  void cleanUp(String vmUuid) {
     try {
       DomainPaths p = paths(vmUuid);
-      for (Path f : List.of(p.qmp(), p.serial(), p.agent(), p.memoryFifo())) {
+      for (Path f : List.of(p.qmp(), p.serial(), p.vnc(), p.agent(), p.memoryFifo())) {
         Files.deleteIfExists(f);
       }
       if (Files.isDirectory(p.state())) {

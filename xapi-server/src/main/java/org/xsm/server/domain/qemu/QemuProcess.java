@@ -23,6 +23,8 @@ import org.xsm.server.domain.qemu.Qmp.QmpException;
 final class QemuProcess {
   private static final Logger LOG = Logger.getLogger(QemuProcess.class);
   static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
+  private static final java.util.Set<String> FINAL_MIGRATION_STATES =
+      java.util.Set.of("completed", "failed", "cancelled");
 
   final DomainSpec spec;
   final DomainPaths paths;
@@ -32,6 +34,13 @@ final class QemuProcess {
   private volatile boolean ending;
   private volatile boolean guestShutdown;
   private final BiConsumer<QemuProcess, DomainListener.Exit> onExit;
+
+  /**
+   * The end of the migration started last ({@link #watchMigration}): completed by QEMU's {@code
+   * MIGRATION} event with a final status ({@code completed}, {@code failed}, {@code cancelled}), or
+   * failed when QEMU exits first.
+   */
+  private volatile CompletableFuture<String> migrationEnd;
 
   /**
    * Completes when QEMU has exited: its monitor connection ends as it exits (QEMU closes it only
@@ -57,17 +66,8 @@ final class QemuProcess {
   static Optional<QemuProcess> attach(
       DomainSpec spec, DomainPaths paths, BiConsumer<QemuProcess, DomainListener.Exit> onExit)
       throws IOException {
-    if (!Files.exists(paths.pidFile())) {
-      return Optional.empty();
-    }
-    long pid = Long.parseLong(Files.readString(paths.pidFile(), StandardCharsets.US_ASCII).trim());
-    Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
-    // A recycled pid is some other process: ours has the VM's UUID on its command line.
-    boolean ours =
-        h.flatMap(p -> p.info().arguments())
-            .map(a -> String.join(" ", a).contains(spec.vmUuid()))
-            .orElse(false);
-    if (!ours) {
+    Optional<ProcessHandle> h = running(spec, paths);
+    if (h.isEmpty()) {
       return Optional.empty();
     }
     QemuProcess q = new QemuProcess(spec, paths, h.get(), onExit);
@@ -75,15 +75,43 @@ final class QemuProcess {
     return Optional.of(q);
   }
 
+  /** The QEMU process whose pid file {@code paths} names, if it still runs. */
+  static Optional<ProcessHandle> running(DomainSpec spec, DomainPaths paths) throws IOException {
+    if (!Files.exists(paths.pidFile())) {
+      return Optional.empty();
+    }
+    long pid = Long.parseLong(Files.readString(paths.pidFile(), StandardCharsets.US_ASCII).trim());
+    // A recycled pid is some other process: ours has the VM's UUID on its command line.
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .filter(
+            p ->
+                p.info()
+                    .arguments()
+                    .map(a -> String.join(" ", a).contains(spec.vmUuid()))
+                    .orElse(false));
+  }
+
   private void event(JsonNode e) {
     String name = e.path("event").asText();
     if (name.equals("SHUTDOWN") && e.path("data").path("guest").asBoolean(false)) {
       guestShutdown = true;
     }
+    if (name.equals("MIGRATION")) {
+      String status = e.path("data").path("status").asText();
+      CompletableFuture<String> end = migrationEnd;
+      if (end != null && FINAL_MIGRATION_STATES.contains(status)) {
+        end.complete(status);
+      }
+    }
     LOG.debugf("domain %s: %s", spec.vmUuid(), e);
   }
 
   private void closed() {
+    CompletableFuture<String> end = migrationEnd;
+    if (end != null) {
+      end.completeExceptionally(new IOException("QEMU exited during the migration"));
+    }
     awaitExitSyscall();
     monitorEnded.complete(null);
     // QEMU closes the monitor only by exiting; wait for the process to be gone.
@@ -132,6 +160,25 @@ final class QemuProcess {
    */
   CompletableFuture<Void> exited() {
     return monitorEnded;
+  }
+
+  /**
+   * Watches for the end of the migration about to start (incoming or outgoing): call before {@code
+   * migrate} or {@code migrate-incoming}, with QEMU's {@code events} migration capability on. The
+   * future completes with the final status; {@link #migrationEnd} answers it later too.
+   */
+  CompletableFuture<String> watchMigration() {
+    CompletableFuture<String> end = new CompletableFuture<>();
+    migrationEnd = end;
+    if (qmp.isClosed()) {
+      end.completeExceptionally(new IOException("QEMU has exited"));
+    }
+    return end;
+  }
+
+  /** The end of the migration last watched, if one was. */
+  Optional<CompletableFuture<String>> migrationEnd() {
+    return Optional.ofNullable(migrationEnd);
   }
 
   /** Reads the guest's agent port, telling {@code listener} what the guest says. */

@@ -87,6 +87,17 @@ public class MemoryImages {
     }
   }
 
+  /** Whether the VM's guest runs (false when paused or when it has no memory). */
+  public boolean running(String vm) {
+    Image img = images.get(vm);
+    if (img == null) {
+      return false;
+    }
+    synchronized (img) {
+      return img.running;
+    }
+  }
+
   public void drop(String vm) {
     images.remove(vm);
   }

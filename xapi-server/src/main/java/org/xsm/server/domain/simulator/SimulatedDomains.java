@@ -18,13 +18,23 @@ import org.xsm.server.domain.Domains;
  */
 public final class SimulatedDomains implements Domains {
   private final MemoryImages memory;
+  private final SimulatedMigration migration;
 
   /** The spec of each domain created here and not ended: what {@link #adopt} gives back. */
   private final java.util.Map<String, DomainSpec> specs =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   public SimulatedDomains(MemoryImages memory) {
+    this(memory, "127.0.0.1");
+  }
+
+  /**
+   * @param migrationAddress the address incoming migrations listen on (the host's address in a
+   *     pool)
+   */
+  public SimulatedDomains(MemoryImages memory, String migrationAddress) {
     this.memory = memory;
+    this.migration = new SimulatedMigration(memory, migrationAddress);
   }
 
   @Override
@@ -67,6 +77,7 @@ public final class SimulatedDomains implements Domains {
 
   @Override
   public void destroy(String vmUuid) {
+    migration.abort(vmUuid);
     memory.drop(vmUuid);
     specs.remove(vmUuid);
   }
@@ -98,7 +109,26 @@ public final class SimulatedDomains implements Domains {
 
   @Override
   public boolean exists(String vmUuid) {
-    return memory.snapshot(vmUuid) != null;
+    return memory.snapshot(vmUuid) != null || migration.waiting(vmUuid);
+  }
+
+  @Override
+  public IncomingMigration prepareIncoming(DomainSpec spec) throws DomainException {
+    return migration.prepareIncoming(spec);
+  }
+
+  @Override
+  public MigrationResult migrateOut(String vmUuid, MigrationEndpoint to, Duration downtimeLimit)
+      throws DomainException {
+    MigrationResult r = migration.migrateOut(vmUuid, to, downtimeLimit);
+    specs.remove(vmUuid);
+    return r;
+  }
+
+  @Override
+  public void finishIncoming(String vmUuid, boolean paused, Duration timeout)
+      throws DomainException {
+    specs.put(vmUuid, migration.finishIncoming(vmUuid, paused, timeout));
   }
 
   @Override
