@@ -228,6 +228,19 @@ class PoolIT {
     onThree.unpause(master);
     String twoUuid = onTwo.getUuid(master);
     String threeUuid = onThree.getUuid(master);
+    // Live migration between hosts: member to member and back, and from the master to a member.
+    onTwo.poolMigrate(master, three, Map.of());
+    assertThat(onTwo.getResidentOn(master)).isEqualTo(three);
+    onTwo.pause(master); // its domain answers on host 3 now
+    onTwo.unpause(master);
+    onTwo.poolMigrate(master, two, Map.of());
+    assertThat(onTwo.getResidentOn(master)).isEqualTo(two);
+    VM moving = SdkTest.newVmOn(master, "from the master to host 3");
+    moving.start(master, false, false);
+    moving.poolMigrate(master, three, Map.of());
+    assertThat(moving.getResidentOn(master)).isEqualTo(three);
+    assertThat(moving.getPowerState(master)).isEqualTo(Types.VmPowerState.RUNNING);
+    String movingUuid = moving.getUuid(master);
     // A VM whose disk is on the master's local SR can run only there.
     VM withDisk = SdkTest.newVmOn(master, "with a local disk");
     VDI localDisk =
@@ -313,6 +326,9 @@ class PoolIT {
     assertThat(VM.getByUuid(second, twoUuid).getPowerState(second))
         .isEqualTo(Types.VmPowerState.RUNNING);
     assertThat(VM.getByUuid(second, threeUuid).getPowerState(second))
+        .isEqualTo(Types.VmPowerState.RUNNING);
+    assertThat(VM.getByUuid(second, movingUuid).getPowerState(second))
+        .as("the VM migrated away from the master before it died")
         .isEqualTo(Types.VmPowerState.RUNNING);
     VM.getByUuid(second, threeUuid).pause(second); // host 3's agent answers the new master
     VM.getByUuid(second, threeUuid).unpause(second);

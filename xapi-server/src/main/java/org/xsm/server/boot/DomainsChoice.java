@@ -26,6 +26,15 @@ public class DomainsChoice {
   String choice;
 
   @Inject MemoryImages memory;
+
+  /** Where other hosts reach this one: its live migrations are received on that address. */
+  @ConfigProperty(name = "xsm.host.address")
+  java.util.Optional<String> hostAddress;
+
+  private String migrationAddress() {
+    return hostAddress.filter(a -> !a.isBlank()).orElse("127.0.0.1");
+  }
+
   @Inject RunDirectory runDirectory;
 
   @Produces
@@ -35,7 +44,7 @@ public class DomainsChoice {
     switch (c) {
       case "simulator":
         LOG.info("Domains: simulated (XSM_DOMAINS=simulator)");
-        return new SimulatedDomains(memory);
+        return new SimulatedDomains(memory, migrationAddress());
       case "qemu":
         return qemu(
             QemuInstallation.detect()
@@ -49,7 +58,7 @@ public class DomainsChoice {
           return qemu(found.get());
         }
         LOG.info("Domains: simulated (qemu-system-x86_64 is not installed)");
-        return new SimulatedDomains(memory);
+        return new SimulatedDomains(memory, migrationAddress());
       default:
         throw new IllegalStateException(
             "XSM_DOMAINS must be qemu, simulator or auto, not '" + choice + "'");
@@ -58,6 +67,7 @@ public class DomainsChoice {
 
   private Domains qemu(QemuInstallation q) {
     LOG.infof("Domains: QEMU %s (%s) with %s", q.binary(), q.version(), q.accelerationReason());
-    return new QemuDomains(q, runDirectory, runDirectory.dataDir().resolve("domains"));
+    return new QemuDomains(
+        q, runDirectory, runDirectory.dataDir().resolve("domains"), migrationAddress());
   }
 }

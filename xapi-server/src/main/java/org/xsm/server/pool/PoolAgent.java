@@ -22,7 +22,11 @@ import org.xsm.server.model.XenApiException;
 public class PoolAgent {
   static final String CREATE = "host.xsm_domain_create";
   static final String CONTROL = "host.xsm_domain_control";
-  static final List<String> MESSAGES = List.of(CREATE, CONTROL);
+  static final String MIGRATE_IN = "host.xsm_domain_migrate_in";
+  static final String MIGRATE_OUT = "host.xsm_domain_migrate_out";
+  static final String MIGRATE_FINISH = "host.xsm_domain_migrate_finish";
+  static final List<String> MESSAGES =
+      List.of(CREATE, CONTROL, MIGRATE_IN, MIGRATE_OUT, MIGRATE_FINISH);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What {@link #CONTROL} does to a domain. */
@@ -37,12 +41,7 @@ public class PoolAgent {
   @Inject Domains domains;
 
   void create(String specJson, boolean paused) throws XenApiException {
-    DomainSpec spec;
-    try {
-      spec = JSON.readValue(specJson, DomainSpec.class);
-    } catch (IOException e) {
-      throw new XenApiException(XenApiError.INVALID_VALUE, "spec", e.getMessage());
-    }
+    DomainSpec spec = parse(specJson);
     try {
       domains.create(spec, paused, Optional.empty());
     } catch (DomainException e) {
@@ -74,5 +73,57 @@ public class PoolAgent {
       throw new XenApiException(XenApiError.INTERNAL_ERROR, e.getMessage());
     }
     return "";
+  }
+
+  private static DomainSpec parse(String specJson) throws XenApiException {
+    try {
+      return JSON.readValue(specJson, DomainSpec.class);
+    } catch (IOException e) {
+      throw new XenApiException(XenApiError.INVALID_VALUE, "spec", e.getMessage());
+    }
+  }
+
+  private static XenApiException failed(DomainException e) {
+    return new XenApiException(XenApiError.INTERNAL_ERROR, e.getMessage());
+  }
+
+  /** Destination: a domain waiting for the stream; where it listens ("host:port"). */
+  String migrateIn(String specJson) throws XenApiException {
+    try {
+      Domains.IncomingMigration in = domains.prepareIncoming(parse(specJson));
+      return in.endpoint().host() + ":" + in.endpoint().port();
+    } catch (DomainException e) {
+      throw failed(e);
+    }
+  }
+
+  /** Source: the domain streamed to {@code host:port}; what it took, in xapi-style strings. */
+  java.util.Map<String, String> migrateOut(String vmUuid, String endpoint, long downtimeMs)
+      throws XenApiException {
+    int colon = endpoint.lastIndexOf(':');
+    try {
+      Domains.MigrationResult r =
+          domains.migrateOut(
+              vmUuid,
+              new Domains.MigrationEndpoint(
+                  endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1))),
+              Duration.ofMillis(downtimeMs));
+      return java.util.Map.of(
+          "downtime_ms", Long.toString(r.downtime().toMillis()),
+          "total_ms", Long.toString(r.total().toMillis()),
+          "bytes", Long.toString(r.bytesTransferred()),
+          "was_running", Boolean.toString(r.wasRunning()));
+    } catch (DomainException e) {
+      throw failed(e);
+    }
+  }
+
+  /** Destination: the stream is complete; the domain runs (unless paused). */
+  void migrateFinish(String vmUuid, boolean paused, long timeoutSeconds) throws XenApiException {
+    try {
+      domains.finishIncoming(vmUuid, paused, Duration.ofSeconds(timeoutSeconds));
+    } catch (DomainException e) {
+      throw failed(e);
+    }
   }
 }

@@ -27,7 +27,10 @@ public class PoolGate implements CallGate {
           "pool.emergency_reset_master",
           "pool.eject",
           PoolAgent.CREATE,
-          PoolAgent.CONTROL);
+          PoolAgent.CONTROL,
+          PoolAgent.MIGRATE_IN,
+          PoolAgent.MIGRATE_OUT,
+          PoolAgent.MIGRATE_FINISH);
 
   @Inject PoolState state;
 

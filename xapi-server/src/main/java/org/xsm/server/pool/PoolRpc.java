@@ -80,6 +80,27 @@ public class PoolRpc implements RpcModule {
         true,
         (c, a) ->
             none(() -> agent.create(Params.str(a, 0), Params.bool(a.get(1), "start_paused"))));
+    d.register(PoolAgent.MIGRATE_IN, 2, true, true, (c, a) -> agent.migrateIn(Params.str(a, 0)));
+    d.register(
+        PoolAgent.MIGRATE_OUT,
+        4,
+        true,
+        true,
+        (c, a) ->
+            agent.migrateOut(
+                Params.str(a, 0), Params.str(a, 1), Params.lng(a.get(2), "downtime_ms")));
+    d.register(
+        PoolAgent.MIGRATE_FINISH,
+        4,
+        true,
+        true,
+        (c, a) ->
+            none(
+                () ->
+                    agent.migrateFinish(
+                        Params.str(a, 0),
+                        Params.bool(a.get(1), "paused"),
+                        Params.lng(a.get(2), "timeout"))));
     d.register(
         PoolAgent.CONTROL,
         4,

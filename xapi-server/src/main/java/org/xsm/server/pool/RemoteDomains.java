@@ -89,6 +89,36 @@ final class RemoteDomains implements Domains {
   }
 
   @Override
+  public IncomingMigration prepareIncoming(DomainSpec spec) throws DomainException {
+    try {
+      String at = call(PoolAgent.MIGRATE_IN, JSON.writeValueAsString(spec)).asText();
+      int colon = at.lastIndexOf(':');
+      return new IncomingMigration(
+          spec.vmUuid(),
+          new MigrationEndpoint(at.substring(0, colon), Integer.parseInt(at.substring(colon + 1))));
+    } catch (JsonProcessingException e) {
+      throw new DomainException(DomainException.Reason.FAILED, "spec: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public MigrationResult migrateOut(String vmUuid, MigrationEndpoint to, Duration downtimeLimit)
+      throws DomainException {
+    JsonNode r = call(PoolAgent.MIGRATE_OUT, vmUuid, to.toString(), downtimeLimit.toMillis());
+    return new MigrationResult(
+        Duration.ofMillis(r.path("downtime_ms").asLong()),
+        Duration.ofMillis(r.path("total_ms").asLong()),
+        r.path("bytes").asLong(),
+        r.path("was_running").asBoolean());
+  }
+
+  @Override
+  public void finishIncoming(String vmUuid, boolean paused, Duration timeout)
+      throws DomainException {
+    call(PoolAgent.MIGRATE_FINISH, vmUuid, paused, timeout.toSeconds());
+  }
+
+  @Override
   public long memoryImageBytes(DomainSpec spec) {
     return 0;
   }

@@ -209,7 +209,10 @@ public final class Permissions {
     define("VM_guest_metrics", VM_ADMIN);
     define("host", POOL_OPERATOR)
         .folderKeys()
-        .calls(POOL_ADMIN, "tickle_heartbeat xsm_domain_create xsm_domain_control")
+        .calls(
+            POOL_ADMIN,
+            "tickle_heartbeat xsm_domain_create xsm_domain_control xsm_domain_migrate_in"
+                + " xsm_domain_migrate_out xsm_domain_migrate_finish")
         .fields(POOL_ADMIN, "numa_affinity_policy")
         .fields(VM_OPERATOR, "tags")
         .fields(ROOT, "uefi_certificates")

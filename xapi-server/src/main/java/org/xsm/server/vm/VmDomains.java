@@ -186,6 +186,40 @@ public class VmDomains {
     }
   }
 
+  /**
+   * Live migration of the VM's domain to {@code host}: a domain waiting there, this one streamed to
+   * it (aiming at 300 ms of downtime), then run there (paused if it was). On failure the domain
+   * runs on where it was and the waiting one is destroyed.
+   */
+  Domains.MigrationResult migrate(Ref<Vm> vm, Ref<org.xsm.server.model.Host> host)
+      throws XenApiException {
+    Domains from = of(vm);
+    Domains to = on(host);
+    String uuid = db.get(vm, Vm.UUID);
+    boolean paused = db.get(vm, Vm.POWER_STATE) == org.xsm.server.model.PowerState.PAUSED;
+    Domains.MigrationResult result;
+    try {
+      Domains.IncomingMigration in = to.prepareIncoming(spec(vm));
+      try {
+        result = from.migrateOut(uuid, in.endpoint(), Duration.ofMillis(300));
+      } catch (DomainException e) {
+        try {
+          to.destroy(uuid);
+        } catch (DomainException d) {
+          LOG.warnf(d, "VM %s: the domain waiting for a failed migration was not destroyed", vm);
+        }
+        throw e;
+      }
+      to.finishIncoming(uuid, paused, Duration.ofSeconds(120));
+    } catch (DomainException e) {
+      throw failure(vm, e);
+    }
+    LOG.infof(
+        "VM %s migrated: downtime %d ms, %d ms in all, %d bytes",
+        uuid, result.downtime().toMillis(), result.total().toMillis(), result.bytesTransferred());
+    return result;
+  }
+
   long memoryImageBytes(Ref<Vm> vm) throws XenApiException {
     return domains.memoryImageBytes(spec(vm));
   }

@@ -28,6 +28,7 @@ public class VmPower {
   @Inject VmOperations operations;
   @Inject HostService hosts;
   @Inject VmRecords records;
+  @Inject VmDomains domains;
   @Inject org.xsm.server.migrate.StorageMigration migration;
 
   /** VM.clean_reboot ({@code hard} false) and VM.hard_reboot: the domain restarts. */
@@ -103,10 +104,20 @@ public class VmPower {
     }
   }
 
-  /** VM.pool_migrate: to this host, the localhost migration of xapi, which changes nothing. */
+  /**
+   * VM.pool_migrate: the running (or paused) VM's domain moves to {@code host} live; to the host it
+   * is on, xapi's localhost migration, which changes nothing.
+   */
   public void poolMigrate(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
-    assertThisHost(host);
-    operations.assertValid(vm, Op.POOL_MIGRATE);
+    assertLiveHost(host);
+    Row<Vm> r = operations.assertValid(vm, Op.POOL_MIGRATE);
+    if (host.equals(r.get(Vm.RESIDENT_ON))) {
+      return;
+    }
+    vms.assertDisksReachable(vm, host);
+    domains.migrate(vm, host);
+    db.set(vm, Vm.RESIDENT_ON, host);
+    records.refreshMetrics(vm);
   }
 
   /**

@@ -255,7 +255,7 @@ public class VmService {
    * the other hosts of a pool, so a VM with disks runs on this host only: elsewhere it gets xapi's
    * VM_REQUIRES_SR [vm, sr].
    */
-  private void assertDisksReachable(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+  void assertDisksReachable(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
     if (!domains.isOtherHost(host)) {
       return;
     }
