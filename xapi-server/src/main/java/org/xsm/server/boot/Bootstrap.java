@@ -30,7 +30,6 @@ import org.xsm.server.session.LocalUsers;
 import org.xsm.server.session.Sessions;
 import org.xsm.server.sr.SrService;
 import org.xsm.server.vdi.VdiService;
-import org.xsm.server.vm.VmService;
 
 /**
  * Startup: loads the database, and on a first start creates the pool, this host and a local EXT SR
@@ -45,7 +44,7 @@ public class Bootstrap {
   @Inject Sessions sessions;
   @Inject LocalUsers localUsers;
   @Inject SrService storage;
-  @Inject VmService vms;
+  @Inject org.xsm.server.vm.VmRecovery recovery;
   @Inject VdiService vdis;
   @Inject org.xsm.server.host.HostService hosts;
   @Inject HostInventory inventory;
@@ -95,7 +94,7 @@ public class Bootstrap {
         identity.set(db.get(db.first(Host.CLASS), Host.UUID)); // a lone host's, recorded once
       }
       java.util.Set<String> adopted = lifecycle.adopt();
-      vms.haltAllAfterRestart(adopted, hosts.host());
+      recovery.haltAllAfterRestart(adopted, hosts.host());
       for (Ref<Pbd> pbd : db.where(Pbd.HOST, hosts.host())) {
         try {
           storage.plug(pbd);

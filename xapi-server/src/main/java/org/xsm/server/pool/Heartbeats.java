@@ -22,7 +22,6 @@ import org.xsm.server.model.Ref;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vm;
 import org.xsm.server.model.XenApiException;
-import org.xsm.server.vm.VmService;
 
 /**
  * Liveness in a pool. A member calls the master's {@code host.tickle_heartbeat} every {@code
@@ -43,7 +42,7 @@ public class Heartbeats {
 
   @Inject Database db;
   @Inject HostService hosts;
-  @Inject VmService vms;
+  @Inject org.xsm.server.vm.VmRecovery recovery;
   @Inject PoolState state;
   @Inject PoolPeers peers;
 
@@ -153,7 +152,7 @@ public class Heartbeats {
           Values.of(HostMetrics.CLASS)
               .with(HostMetrics.LIVE, false)
               .with(HostMetrics.LAST_UPDATED, Instant.now()));
-      java.util.List<Ref<Vm>> halted = vms.haltResidentOn(h);
+      java.util.List<Ref<Vm>> halted = recovery.haltResidentOn(h);
       LOG.warnf(
           "host %s sent no heartbeat for %d ms: not live; %d VM(s) resident on it halted",
           db.get(h, Host.ADDRESS), timeoutMs, halted.size());
