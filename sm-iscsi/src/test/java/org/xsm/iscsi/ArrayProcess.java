@@ -44,6 +44,16 @@ public final class ArrayProcess implements AutoCloseable {
    */
   public static ArrayProcess start(Path dir, int iscsiPort, int controlPort, String... extra)
       throws IOException {
+    return start(dir, "127.0.0.1", iscsiPort, controlPort, extra);
+  }
+
+  /**
+   * Starts an array listening on {@code address} (clients in other network namespaces reach it on
+   * an address of a bridge), on the given ports (0: any free one).
+   */
+  public static ArrayProcess start(
+      Path dir, String address, int iscsiPort, int controlPort, String... extra)
+      throws IOException {
     List<String> cmd =
         new java.util.ArrayList<>(
             List.of(
@@ -55,9 +65,9 @@ public final class ArrayProcess implements AutoCloseable {
                 "--dir",
                 dir.toString(),
                 "--portal",
-                "127.0.0.1:" + iscsiPort,
+                address + ":" + iscsiPort,
                 "--control",
-                "127.0.0.1:" + controlPort,
+                address + ":" + controlPort,
                 "--user",
                 USER,
                 "--password",

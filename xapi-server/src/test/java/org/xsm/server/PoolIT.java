@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
+import com.xensource.xenapi.PBD;
 import com.xensource.xenapi.Pool;
+import com.xensource.xenapi.SR;
 import com.xensource.xenapi.Session;
 import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VDI;
@@ -26,6 +28,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.xsm.iscsi.ArrayProcess;
+import org.xsm.nfs.testing.GaneshaServer;
 
 /**
  * A pool of three packaged servers on this machine, each in its own network namespace with its own
@@ -41,6 +45,8 @@ class PoolIT {
   private static Postgres pg;
   private static Path dir;
   private static Path pgDir;
+  private static GaneshaServer ganesha;
+  private static ArrayProcess array;
   private static final List<Member> hosts = new ArrayList<>();
 
   /** One server: its namespace, address, process and log. */
@@ -89,6 +95,12 @@ class PoolIT {
       m.process().destroyForcibly();
       m.process().waitFor(30, TimeUnit.SECONDS);
     }
+    if (ganesha != null) {
+      ganesha.stop();
+    }
+    if (array != null) {
+      array.close();
+    }
     if (pg != null) {
       pg.close();
     }
@@ -135,8 +147,9 @@ class PoolIT {
     env.put("XSM_HTTPS_PORT", "8443");
     env.put("XSM_NBD_PORT", "10809");
     env.put("XSM_DOMAINS", "simulator");
-    env.put("XSM_POOL_HEARTBEAT_MS", "300");
-    env.put("XSM_POOL_HOST_TIMEOUT_MS", "5000");
+    env.put("XSM_POOL_HEARTBEAT_MS", "500");
+    // Long enough that a member starved of CPU on a loaded machine is not taken for dead.
+    env.put("XSM_POOL_HOST_TIMEOUT_MS", "15000");
     if (i == 1) {
       env.put("XSM_DB_URL", pg.url(net.gateway(), "xsm_pool"));
       env.put("XSM_DB_USER", Postgres.USER);
@@ -254,6 +267,60 @@ class PoolIT {
     assertThatThrownBy(() -> withDisk.startOn(master, two, false, false))
         .isInstanceOf(Types.VmRequiresSr.class);
 
+    // A shared NFS SR (nfs-ganesha on the bridge): a PBD on every host, each plugged by its host.
+    ganesha = GaneshaServer.start(dir.resolve("ganesha"), "0.0.0.0");
+    Map<String, String> nfsConfig =
+        Map.of(
+            "server",
+            net.gateway(),
+            "serverpath",
+            GaneshaServer.EXPORT,
+            "options",
+            "port=" + ganesha.nfsPort() + ",mountport=" + ganesha.mountd().getPort());
+    SR nfs =
+        SR.create(
+            master,
+            Host.getByUuid(master, hostUuid(1)),
+            nfsConfig,
+            0L,
+            "shared",
+            "",
+            "nfs",
+            "user",
+            true,
+            Map.of());
+    String nfsUuid = nfs.getUuid(master);
+    assertThat(nfs.getPBDs(master)).hasSize(3);
+    for (PBD p : nfs.getPBDs(master)) {
+      assertThat(p.getCurrentlyAttached(master))
+          .as("plugged on " + p.getHost(master).getAddress(master))
+          .isTrue();
+    }
+    VDI onNfs = SdkTest.newVdi(master, nfs, "on the shared SR", 4 << 20, Map.of());
+    // A shared iSCSI SR on xsm's array (listening on the bridge): plugged on every host too.
+    Files.createDirectories(dir.resolve("array"));
+    array = ArrayProcess.start(dir.resolve("array").resolve("pool"), net.gateway(), 0, 0);
+    SR iscsi =
+        SR.create(
+            master,
+            Host.getByUuid(master, hostUuid(1)),
+            array.deviceConfig(),
+            0L,
+            "array",
+            "",
+            "iscsi",
+            "user",
+            true,
+            Map.of());
+    assertThat(iscsi.getPBDs(master)).hasSize(3);
+    for (PBD p : iscsi.getPBDs(master)) {
+      assertThat(p.getCurrentlyAttached(master))
+          .as("array plugged on " + p.getHost(master).getAddress(master))
+          .isTrue();
+    }
+    SdkTest.newVdi(master, iscsi, "on the array", 8 << 20, Map.of());
+    String onNfsUuid = onNfs.getUuid(master);
+
     // A member redirects every client; each follows to the master and works there.
     for (int i = 2; i <= 3; i++) {
       int member = i;
@@ -331,6 +398,16 @@ class PoolIT {
         .as("the VM migrated away from the master before it died")
         .isEqualTo(Types.VmPowerState.RUNNING);
     VM.getByUuid(second, threeUuid).pause(second); // host 3's agent answers the new master
+    // The shared SR: plugged by the new master itself, still by host 3, not by the dead host.
+    SR nfs2 = SR.getByUuid(second, nfsUuid);
+    for (PBD p : nfs2.getPBDs(second)) {
+      String at = p.getHost(second).getAddress(second);
+      assertThat(p.getCurrentlyAttached(second))
+          .as("plugged on " + at)
+          .isEqualTo(!at.equals(host(1).address()));
+    }
+    assertThat(VDI.getByUuid(second, onNfsUuid).getSR(second)).isEqualTo(nfs2);
+    SdkTest.newVdi(second, nfs2, "made by the new master", 4 << 20, Map.of());
     VM.getByUuid(second, threeUuid).unpause(second);
     System.out.printf(
         "pool: a working new master %d ms after the old one was killed%n", takeover / 1_000_000);
@@ -348,6 +425,19 @@ class PoolIT {
         "host 2 beats to the new master",
         30,
         () -> Host.getByUuid(thirdC, hostUuid(2)).getMetrics(thirdC).getLive(thirdC));
+    // Host 2, a member again, has the shared SR plugged again by the new master through its agent.
+    await(
+        "host 2's PBD of the shared SR plugged again",
+        60,
+        () -> {
+          for (PBD p : SR.getByUuid(thirdC, nfsUuid).getPBDs(thirdC)) {
+            if (p.getHost(thirdC).getAddress(thirdC).equals(host(2).address())) {
+              return p.getCurrentlyAttached(thirdC);
+            }
+          }
+          return false;
+        });
+    assertThat(SR.getByUuid(thirdC, nfsUuid).getVDIs(thirdC)).hasSize(2);
 
     // Its VM is still running on host 2, now driven by host 3: it has to stop before an eject.
     VM stillOnTwo = VM.getByUuid(thirdC, twoUuid);
@@ -364,6 +454,7 @@ class PoolIT {
     Connection lone = host(2).login();
     assertThat(Host.getAll(lone)).hasSize(1);
     assertThat(Host.getAll(thirdC)).hasSize(2);
+    assertThat(SR.getByUuid(thirdC, nfsUuid).getPBDs(thirdC)).hasSize(2); // host 2's went
   }
 
   private static void attach(Connection c, VM vm, VDI vdi) throws Exception {

@@ -39,8 +39,10 @@ public final class GaneshaServer implements Closeable {
   private final int nfsPort;
   private final int mountPort;
   private Process process;
+  private final String bindAddress;
 
-  private GaneshaServer(Path workDir, int nfsPort, int mountPort) {
+  private GaneshaServer(Path workDir, int nfsPort, int mountPort, String bindAddress) {
+    this.bindAddress = bindAddress;
     this.workDir = workDir;
     this.exportDir = workDir.resolve("export");
     this.nfsPort = nfsPort;
@@ -54,8 +56,17 @@ public final class GaneshaServer implements Closeable {
    *     message quotes its log)
    */
   public static GaneshaServer start(Path workDir) throws IOException {
+    return start(workDir, "127.0.0.1");
+  }
+
+  /**
+   * As {@link #start(Path)}, listening on {@code bindAddress} (0.0.0.0: every address of this
+   * machine, for clients in other network namespaces).
+   */
+  public static GaneshaServer start(Path workDir, String bindAddress) throws IOException {
     ensureRpcbind();
-    GaneshaServer g = new GaneshaServer(workDir.toAbsolutePath(), freePort(), freePort());
+    GaneshaServer g =
+        new GaneshaServer(workDir.toAbsolutePath(), freePort(), freePort(), bindAddress);
     Files.createDirectories(g.exportDir);
     Files.createDirectories(g.readOnlyExportDir());
     Files.createDirectories(g.workDir.resolve("recovery"));
@@ -73,7 +84,7 @@ public final class GaneshaServer implements Closeable {
   private String config() {
     return """
         NFS_CORE_PARAM {
-          Bind_addr = 127.0.0.1;
+          Bind_addr = %s;
           Protocols = 3;
           Enable_UDP = false;
           NFS_Port = %d;
@@ -89,6 +100,7 @@ public final class GaneshaServer implements Closeable {
         LOG { Default_Log_Level = WARN; }
         """
         .formatted(
+            bindAddress,
             nfsPort,
             mountPort,
             workDir.resolve("recovery"),

@@ -45,6 +45,10 @@ public class Heartbeats {
   @Inject org.xsm.server.vm.VmRecovery recovery;
   @Inject PoolState state;
   @Inject PoolPeers peers;
+  @Inject PoolStorage storage;
+
+  /** The heartbeat's report of the SRs a member has attached (UUIDs, comma-separated). */
+  static final String ATTACHED_SRS = "xsm_attached_srs";
 
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
@@ -106,8 +110,16 @@ public class Heartbeats {
    * host.tickle_heartbeat on the master: the host is live (again); the answer is the pool's
    * certificate list, which members keep.
    */
-  Map<String, String> tickle(Ref<Host> host) throws XenApiException {
+  Map<String, String> tickle(Ref<Host> host, Map<String, String> stuff) throws XenApiException {
     seen(host);
+    String srs = stuff.get(ATTACHED_SRS);
+    if (srs != null) {
+      storage.reported(
+          host,
+          srs.isEmpty()
+              ? java.util.Set.of()
+              : new java.util.HashSet<>(java.util.List.of(srs.split(","))));
+    }
     Ref<HostMetrics> m = db.get(host, Host.METRICS);
     if (db.exists(HostMetrics.CLASS, m) && !db.get(m, HostMetrics.LIVE)) {
       db.update(
@@ -125,6 +137,7 @@ public class Heartbeats {
     try {
       long now = System.nanoTime();
       Ref<Host> self = hosts.host();
+      java.util.List<Ref<Host>> live = new java.util.ArrayList<>();
       for (Ref<Host> h : db.all(Host.CLASS)) {
         if (h.equals(self)) {
           continue;
@@ -132,6 +145,16 @@ public class Heartbeats {
         long last = lastSeen.getOrDefault(h, masterSince);
         if (now - last > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
           markDead(h);
+        } else if (lastSeen.containsKey(h)) {
+          live.add(h);
+        }
+      }
+      if (!live.isEmpty()) {
+        db.beginCall();
+        try {
+          storage.plugShared(live);
+        } finally {
+          db.endCall();
         }
       }
     } catch (RuntimeException | XenApiException e) {
@@ -153,6 +176,9 @@ public class Heartbeats {
               .with(HostMetrics.LIVE, false)
               .with(HostMetrics.LAST_UPDATED, Instant.now()));
       java.util.List<Ref<Vm>> halted = recovery.haltResidentOn(h);
+      for (Ref<org.xsm.server.model.Pbd> pbd : db.where(org.xsm.server.model.Pbd.HOST, h)) {
+        db.set(pbd, org.xsm.server.model.Pbd.CURRENTLY_ATTACHED, false); // it holds nothing now
+      }
       LOG.warnf(
           "host %s sent no heartbeat for %d ms: not live; %d VM(s) resident on it halted",
           db.get(h, Host.ADDRESS), timeoutMs, halted.size());
@@ -173,13 +199,13 @@ public class Heartbeats {
       }
       com.fasterxml.jackson.databind.JsonNode certs;
       try {
-        certs = l.client().call("host.tickle_heartbeat", l.session(), l.host(), Map.of());
+        certs = l.client().call("host.tickle_heartbeat", l.session(), l.host(), report());
       } catch (XenApiException e) {
         if (!"SESSION_INVALID".equals(e.code())) {
           throw e;
         }
         l = connect(r); // the master restarted: a new session
-        certs = l.client().call("host.tickle_heartbeat", l.session(), l.host(), Map.of());
+        certs = l.client().call("host.tickle_heartbeat", l.session(), l.host(), report());
       }
       Map<String, String> all = new HashMap<>();
       certs.fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue().asText()));
@@ -201,6 +227,10 @@ public class Heartbeats {
       link = null;
       LOG.warnf(e, "heartbeat to the master %s failed", r.masterAddress());
     }
+  }
+
+  private Map<String, String> report() {
+    return Map.of(ATTACHED_SRS, String.join(",", new java.util.TreeSet<>(storage.attachedUuids())));
   }
 
   private Link connect(PoolRole r) throws XenApiException {

@@ -36,6 +36,8 @@ public class PoolFailover {
   @Inject PoolPeers peers;
   @Inject Heartbeats heartbeats;
   @Inject PoolService pool;
+  @Inject PoolStorage storage;
+  @Inject org.xsm.server.sr.SrService srs;
   @Inject org.xsm.server.boot.Bootstrap bootstrap;
 
   /** pool.emergency_transition_to_master: this member becomes the master (nothing on a master). */
@@ -50,6 +52,7 @@ public class PoolFailover {
     }
     long t0 = System.nanoTime();
     heartbeats.stop();
+    storage.detachAll(); // attached again as the master's own PBDs
     sql.use(new Sql.Coordinates(r.database().url(), r.database().user(), r.database().password()));
     db.fence(null);
     db.setPersistent(true);
@@ -108,6 +111,7 @@ public class PoolFailover {
     db.setPersistent(false);
     db.fence(null);
     sql.useConfigured(); // its own database again (the pool's is the new master's to write)
+    srs.detachAll(); // its PBDs are plugged again by the new master, through this host's agent
     heartbeats.startAsMember();
     for (String other : others) {
       try {

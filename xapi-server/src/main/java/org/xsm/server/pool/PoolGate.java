@@ -30,7 +30,9 @@ public class PoolGate implements CallGate {
           PoolAgent.CONTROL,
           PoolAgent.MIGRATE_IN,
           PoolAgent.MIGRATE_OUT,
-          PoolAgent.MIGRATE_FINISH);
+          PoolAgent.MIGRATE_FINISH,
+          PoolStorage.PLUG,
+          PoolStorage.UNPLUG);
 
   @Inject PoolState state;
 

@@ -35,6 +35,7 @@ public class PoolPeers {
   @Inject RunDirectory dirs;
   @Inject org.xsm.server.boot.Bootstrap bootstrap;
   @Inject Heartbeats heartbeats;
+  @Inject PoolStorage storage;
 
   @Inject org.xsm.server.domain.Domains domains;
 
@@ -100,6 +101,7 @@ public class PoolPeers {
               + " pool keeps its own");
     }
     heartbeats.stop();
+    storage.detachAll();
     state.forget();
     db.eraseStored();
     try {

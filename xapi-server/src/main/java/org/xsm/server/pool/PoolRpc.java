@@ -23,6 +23,7 @@ public class PoolRpc implements RpcModule {
   @Inject Heartbeats heartbeats;
   @Inject Database db;
   @Inject PoolAgent agent;
+  @Inject PoolStorage storage;
 
   @Override
   public void register(Dispatcher d) {
@@ -51,7 +52,7 @@ public class PoolRpc implements RpcModule {
         (c, a) -> {
           org.xsm.server.model.Ref<Host> h = Params.ref(a, 0);
           db.read(Host.CLASS, h);
-          return heartbeats.tickle(h);
+          return heartbeats.tickle(h, Params.stringMap(a.get(1), "stuff"));
         });
     d.register(
         "pool.designate_new_master",
@@ -80,6 +81,25 @@ public class PoolRpc implements RpcModule {
         true,
         (c, a) ->
             none(() -> agent.create(Params.str(a, 0), Params.bool(a.get(1), "start_paused"))));
+    d.register(
+        PoolStorage.PLUG,
+        5,
+        true,
+        true,
+        (c, a) ->
+            none(
+                () ->
+                    storage.agentPlug(
+                        Params.str(a, 0),
+                        Params.str(a, 1),
+                        Params.stringMap(a.get(2), "device_config"),
+                        Params.stringMap(a.get(3), "other_config"))));
+    d.register(
+        PoolStorage.UNPLUG,
+        2,
+        true,
+        true,
+        (c, a) -> none(() -> storage.agentUnplug(Params.str(a, 0))));
     d.register(PoolAgent.MIGRATE_IN, 2, true, true, (c, a) -> agent.migrateIn(Params.str(a, 0)));
     d.register(
         PoolAgent.MIGRATE_OUT,

@@ -49,6 +49,8 @@ public class PoolService {
   @Inject Heartbeats heartbeats;
   @Inject org.xsm.server.session.Sessions sessions;
   @Inject org.xsm.server.boot.HostInventory inventory;
+  @Inject org.xsm.server.sr.SrLifecycle lifecycle;
+  @Inject org.xsm.server.sr.DeviceConfigSecrets secrets;
 
   /** pool.initial_auth: the pool secret, for a host joining (the caller is a pool admin). */
   public String initialAuth() {
@@ -187,6 +189,16 @@ public class PoolService {
                 .with(Host.METRICS, metrics)
                 .with(Host.SOFTWARE_VERSION, db.get(hosts.host(), Host.SOFTWARE_VERSION)));
     inventory.managementPif(host);
+    // Its PBD of every shared SR, plugged by the liveness loop once it beats as a member.
+    for (Ref<Sr> sr : db.all(Sr.CLASS)) {
+      if (db.get(sr, Sr.SHARED)) {
+        List<Ref<Pbd>> pbds = db.get(sr, Sr.PBDS);
+        if (!pbds.isEmpty()) {
+          lifecycle.createPbd(
+              host, sr, secrets.reveal(db.get(pbds.get(0), Pbd.DEVICE_CONFIG)), Map.of());
+        }
+      }
+    }
     Map<String, String> certs = new HashMap<>(state.role().certificates());
     certs.put(address, certificate);
     certs.put(db.get(hosts.host(), Host.ADDRESS), peers.ownCertificate());

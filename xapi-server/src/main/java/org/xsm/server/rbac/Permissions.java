@@ -212,7 +212,7 @@ public final class Permissions {
         .calls(
             POOL_ADMIN,
             "tickle_heartbeat xsm_domain_create xsm_domain_control xsm_domain_migrate_in"
-                + " xsm_domain_migrate_out xsm_domain_migrate_finish")
+                + " xsm_domain_migrate_out xsm_domain_migrate_finish xsm_sr_plug xsm_sr_unplug")
         .fields(POOL_ADMIN, "numa_affinity_policy")
         .fields(VM_OPERATOR, "tags")
         .fields(ROOT, "uefi_certificates")

@@ -21,6 +21,9 @@ import org.xsm.server.model.XenApiException;
 /** SR and PBD lifecycle: create, introduce, probe, forget, destroy; PBDs made and removed. */
 @ApplicationScoped
 public class SrLifecycle {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(SrLifecycle.class);
+
   @Inject DeviceConfigSecrets secrets;
   @Inject Database db;
   @Inject SrService srs;
@@ -48,6 +51,20 @@ public class SrLifecycle {
     Ref<Sr> sr = db.create(Sr.CLASS, record(spec).with(Sr.UUID, uuid));
     Ref<Pbd> pbd = createPbd(host, sr, deviceConfig, Map.of());
     srs.plug(pbd);
+    if (spec.shared()) {
+      // A PBD for every other host of the pool, plugged there by its agent (a host that cannot
+      // plug it now keeps it unplugged; the master plugs it again while the host is live).
+      for (Ref<Host> other : db.all(Host.CLASS)) {
+        if (!other.equals(host)) {
+          Ref<Pbd> theirs = createPbd(other, sr, deviceConfig, Map.of());
+          try {
+            srs.plug(theirs);
+          } catch (XenApiException e) {
+            LOG.warnf("shared SR %s not plugged on host %s yet: %s", uuid, other, e.getMessage());
+          }
+        }
+      }
+    }
     srs.scan(sr);
     return sr;
   }

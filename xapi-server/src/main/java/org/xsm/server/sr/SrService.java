@@ -42,9 +42,21 @@ import org.xsm.server.model.XenApiException;
  */
 @ApplicationScoped
 public class SrService {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(SrService.class);
   @Inject DeviceConfigSecrets secrets;
   @Inject Database db;
   @Inject MeterRegistry metrics;
+  @Inject org.xsm.server.host.HostService hosts;
+
+  /** The other hosts' storage (unsatisfied without the pool feature). */
+  @Inject jakarta.enterprise.inject.Instance<HostStorage> hostStorage;
+
+  /** Whether a PBD belongs to another host of the pool, which plugs it through its agent. */
+  private boolean elsewhere(Ref<Pbd> pbd) throws XenApiException {
+    return hostStorage.isResolvable() && hostStorage.get().isOtherHost(db.get(pbd, Pbd.HOST));
+  }
+
   private final PluginRegistry registry = PluginRegistry.load();
   private final Map<Ref<Sr>, org.xsm.api.Sr> attached = new ConcurrentHashMap<>();
   private final List<BiConsumer<Ref<Sr>, org.xsm.api.Sr>> attachHooks =
@@ -123,13 +135,36 @@ public class SrService {
     if (pbds.isEmpty()) {
       throw new XenApiException(XenApiError.SR_HAS_NO_PBDS, srRef.value());
     }
-    plug(pbds.get(0));
+    // This host's PBD (a shared SR has one per host of the pool).
+    Ref<Pbd> mine = pbds.get(0);
+    for (Ref<Pbd> p : pbds) {
+      if (db.get(p, Pbd.HOST).equals(hosts.host())) {
+        mine = p;
+        break;
+      }
+    }
+    if (elsewhere(mine)) {
+      throw new XenApiException(XenApiError.SR_HAS_NO_PBDS, srRef.value());
+    }
+    plug(mine);
     return attached.get(srRef);
   }
 
   /** PBD.plug: attaches the SR through its driver. */
   public synchronized void plug(Ref<Pbd> pbdRef) throws XenApiException {
     Ref<Sr> srRef = db.get(pbdRef, Pbd.SR);
+    if (elsewhere(pbdRef)) {
+      hostStorage
+          .get()
+          .plug(
+              db.get(pbdRef, Pbd.HOST),
+              db.get(srRef, Sr.UUID),
+              db.get(srRef, Sr.TYPE),
+              secrets.reveal(db.get(pbdRef, Pbd.DEVICE_CONFIG)),
+              db.get(srRef, Sr.OTHER_CONFIG));
+      db.set(pbdRef, Pbd.CURRENTLY_ATTACHED, true);
+      return;
+    }
     if (!attached.containsKey(srRef)) {
       String type = db.get(srRef, Sr.TYPE);
       String uuid = db.get(srRef, Sr.UUID);
@@ -169,9 +204,31 @@ public class SrService {
                 }));
   }
 
+  /**
+   * Detaches every SR this server attached, records untouched (a master handing its role over: its
+   * PBDs are the new master's to plug, through this host's agent).
+   */
+  public synchronized void detachAll() {
+    for (Map.Entry<Ref<Sr>, org.xsm.api.Sr> e : attached.entrySet()) {
+      try {
+        e.getValue().detach();
+      } catch (SmException x) {
+        LOG.warnf(x, "SR %s not detached when this host stopped being the master", e.getKey());
+      }
+    }
+    attached.clear();
+  }
+
   /** PBD.unplug: detaches the SR. */
   public synchronized void unplug(Ref<Pbd> pbdRef) throws XenApiException {
     Ref<Sr> srRef = db.get(pbdRef, Pbd.SR);
+    if (elsewhere(pbdRef)) {
+      if (db.get(pbdRef, Pbd.CURRENTLY_ATTACHED)) {
+        hostStorage.get().unplug(db.get(pbdRef, Pbd.HOST), db.get(srRef, Sr.UUID));
+      }
+      db.set(pbdRef, Pbd.CURRENTLY_ATTACHED, false);
+      return;
+    }
     org.xsm.api.Sr s = attached.get(srRef);
     if (s != null) {
       smRun("sr_detach", srRef, s::detach);

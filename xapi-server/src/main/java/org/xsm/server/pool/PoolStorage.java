@@ -1,0 +1,151 @@
+package org.xsm.server.pool;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+import org.xsm.api.SmException;
+import org.xsm.api.SrConfig;
+import org.xsm.server.db.Database;
+import org.xsm.server.host.HostService;
+import org.xsm.server.model.Host;
+import org.xsm.server.model.HostMetrics;
+import org.xsm.server.model.Pbd;
+import org.xsm.server.model.Ref;
+import org.xsm.server.model.Sr;
+import org.xsm.server.model.XenApiException;
+import org.xsm.server.sr.HostStorage;
+import org.xsm.server.sr.SrService;
+
+/**
+ * Shared SRs across the pool. On the master: a PBD of another host is plugged and unplugged by that
+ * host's agent ({@code host.xsm_sr_plug}/{@code host.xsm_sr_unplug}), and the PBDs of shared SRs
+ * that a live host does not have attached (it joined, or restarted and reports fewer) are plugged
+ * again by the liveness loop. On any host: the agent's side, SRs attached with this host's own
+ * driver, kept by UUID (a member has no records), reported with each heartbeat.
+ */
+@ApplicationScoped
+public class PoolStorage implements HostStorage {
+  private static final Logger LOG = Logger.getLogger(PoolStorage.class);
+  static final String PLUG = "host.xsm_sr_plug";
+  static final String UNPLUG = "host.xsm_sr_unplug";
+
+  @Inject Database db;
+  @Inject HostService hosts;
+  @Inject PoolPeers peers;
+  @Inject SrService srs;
+
+  /** The SRs this host's agent attached, by UUID. */
+  private final Map<String, org.xsm.api.Sr> attached = new ConcurrentHashMap<>();
+
+  /** Plug failures already logged, by PBD (logged again when the reason changes). */
+  private final Map<Ref<Pbd>, String> lastFailure = new ConcurrentHashMap<>();
+
+  @Override
+  public boolean isOtherHost(Ref<Host> host) {
+    return !host.isNull() && !host.equals(hosts.host()) && db.exists(Host.CLASS, host);
+  }
+
+  @Override
+  public void plug(
+      Ref<Host> host,
+      String srUuid,
+      String type,
+      Map<String, String> deviceConfig,
+      Map<String, String> otherConfig)
+      throws XenApiException {
+    peers.call(db.get(host, Host.ADDRESS), PLUG, srUuid, type, deviceConfig, otherConfig);
+  }
+
+  @Override
+  public void unplug(Ref<Host> host, String srUuid) throws XenApiException {
+    if (!live(host)) {
+      return; // a dead host holds nothing any more
+    }
+    peers.call(db.get(host, Host.ADDRESS), UNPLUG, srUuid);
+  }
+
+  private boolean live(Ref<Host> host) throws XenApiException {
+    Ref<HostMetrics> m = db.get(host, Host.METRICS);
+    return db.exists(HostMetrics.CLASS, m) && db.get(m, HostMetrics.LIVE);
+  }
+
+  // ---- the agent's side ----
+
+  void agentPlug(
+      String uuid, String type, Map<String, String> deviceConfig, Map<String, String> other)
+      throws XenApiException {
+    if (attached.containsKey(uuid)) {
+      return;
+    }
+    try {
+      attached.put(
+          uuid, srs.registry().driver(type).attach(new SrConfig(uuid, deviceConfig, other)));
+    } catch (SmException e) {
+      throw org.xsm.server.sr.SmErrors.of(e, uuid);
+    }
+    LOG.infof("SR %s (%s) attached for the pool", uuid, type);
+  }
+
+  void agentUnplug(String uuid) throws XenApiException {
+    org.xsm.api.Sr s = attached.remove(uuid);
+    if (s != null) {
+      try {
+        s.detach();
+      } catch (SmException e) {
+        throw org.xsm.server.sr.SmErrors.of(e, uuid);
+      }
+    }
+  }
+
+  /** Detaches every SR the agent attached (this host leaves the pool or becomes its master). */
+  void detachAll() {
+    for (String uuid : attachedUuids()) {
+      try {
+        agentUnplug(uuid);
+      } catch (XenApiException e) {
+        LOG.warnf("SR %s not detached: %s", uuid, String.join(" ", e.errorDescription()));
+      }
+    }
+  }
+
+  /** The SRs attached here for the pool (each heartbeat reports them). */
+  Set<String> attachedUuids() {
+    return new HashSet<>(attached.keySet());
+  }
+
+  // ---- the master's side ----
+
+  /** A host reported what it has attached: PBDs it lost (a restart) are marked unplugged. */
+  void reported(Ref<Host> host, Set<String> uuids) throws XenApiException {
+    for (Ref<Pbd> pbd : db.where(Pbd.HOST, host)) {
+      if (db.get(pbd, Pbd.CURRENTLY_ATTACHED)
+          && !uuids.contains(db.get(db.get(pbd, Pbd.SR), Sr.UUID))) {
+        db.set(pbd, Pbd.CURRENTLY_ATTACHED, false);
+      }
+    }
+  }
+
+  /** Plugs the unplugged PBDs of shared SRs on the live other hosts (the liveness loop). */
+  void plugShared(List<Ref<Host>> liveOthers) {
+    for (Ref<Host> h : liveOthers) {
+      for (Ref<Pbd> pbd : db.where(Pbd.HOST, h)) {
+        try {
+          if (!db.get(pbd, Pbd.CURRENTLY_ATTACHED) && db.get(db.get(pbd, Pbd.SR), Sr.SHARED)) {
+            srs.plug(pbd);
+            lastFailure.remove(pbd);
+          }
+        } catch (XenApiException e) {
+          String why = String.join(" ", e.errorDescription());
+          if (!why.equals(lastFailure.put(pbd, why))) {
+            LOG.warnf("PBD %s of a shared SR not plugged on its host yet: %s", pbd, why);
+          }
+        }
+      }
+    }
+  }
+}
