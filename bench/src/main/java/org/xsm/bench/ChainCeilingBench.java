@@ -21,7 +21,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.xsm.plugins.image.ImageFormat;
 import org.xsm.plugins.store.LocalImageStore;
 
@@ -60,23 +59,8 @@ public final class ChainCeilingBench {
       System.err.println("vhd-ceiling: needs root (drops the page cache)");
       System.exit(2);
     }
-    String base = System.getenv().getOrDefault("XSM_BENCH_DIR", "bench/target/bench-data");
-    Path dir = Path.of(base).toAbsolutePath();
-    Files.createDirectories(dir);
-    clean(dir);
-    try {
-      run(dir, rounds);
-    } finally {
-      clean(dir);
-    }
-  }
-
-  private static void clean(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.toList()) {
-        Files.delete(p);
-      }
-    }
+    int n = rounds;
+    ImageBench.inCleanDir(dir -> run(dir, n));
   }
 
   private static void run(Path dir, int rounds) throws Exception {

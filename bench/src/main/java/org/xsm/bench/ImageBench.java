@@ -46,7 +46,7 @@ public final class ImageBench {
     new Random(1).nextBytes(chunk);
   }
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
     long sizeMib = 1024;
     ImageFormat format = ImageFormat.VHD;
     for (int i = 0; i < args.length; i++) {
@@ -59,12 +59,27 @@ public final class ImageBench {
         System.exit(2);
       }
     }
+    long size = sizeMib * MIB;
+    ImageFormat f = format;
+    inCleanDir(dir -> new ImageBench(dir, size, f).run());
+  }
+
+  /** What a bench does in its data directory. */
+  interface InDir {
+    void run(Path dir) throws Exception;
+  }
+
+  /**
+   * Runs {@code bench} in $XSM_BENCH_DIR (default bench/target/bench-data), emptied before and
+   * after.
+   */
+  static void inCleanDir(InDir bench) throws Exception {
     String base = System.getenv().getOrDefault("XSM_BENCH_DIR", "bench/target/bench-data");
     Path dir = Path.of(base).toAbsolutePath();
     Files.createDirectories(dir);
     clean(dir);
     try {
-      new ImageBench(dir, sizeMib * MIB, format).run();
+      bench.run(dir);
     } finally {
       clean(dir);
     }
