@@ -46,7 +46,7 @@ public final class ImageBench {
     new Random(1).nextBytes(chunk);
   }
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
     long sizeMib = 1024;
     ImageFormat format = ImageFormat.VHD;
     for (int i = 0; i < args.length; i++) {
@@ -59,12 +59,27 @@ public final class ImageBench {
         System.exit(2);
       }
     }
+    long size = sizeMib * MIB;
+    ImageFormat f = format;
+    inCleanDir(dir -> new ImageBench(dir, size, f).run());
+  }
+
+  /** What a bench does in its data directory. */
+  interface InDir {
+    void run(Path dir) throws Exception;
+  }
+
+  /**
+   * Runs {@code bench} in $XSM_BENCH_DIR (default bench/target/bench-data), emptied before and
+   * after.
+   */
+  static void inCleanDir(InDir bench) throws Exception {
     String base = System.getenv().getOrDefault("XSM_BENCH_DIR", "bench/target/bench-data");
     Path dir = Path.of(base).toAbsolutePath();
     Files.createDirectories(dir);
     clean(dir);
     try {
-      new ImageBench(dir, sizeMib * MIB, format).run();
+      bench.run(dir);
     } finally {
       clean(dir);
     }
@@ -194,6 +209,11 @@ public final class ImageBench {
   }
 
   private void readImage(String name) throws IOException {
+    readDisk(format, store, name);
+  }
+
+  /** Reads the whole disk of image {@code name} (and its parents), 1 MiB at a time. */
+  static void readDisk(ImageFormat format, LocalImageStore store, String name) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(MIB);
     try (DiskChain c = format.open(store, name, false)) {
       for (long off = 0; off < c.virtualSizeBytes(); off += MIB) {
@@ -208,15 +228,11 @@ public final class ImageBench {
   private void chains() throws IOException {
     long size = Math.min(sizeBytes, 256L * MIB);
     int blocks = (int) (size / (2 * MIB));
-    // Depth 1: every block written in one file.
-    format.create(store, file("flat"), size);
-    try (DiskChain c = format.open(store, file("flat"), true)) {
-      for (long off = 0; off < size; off += MIB) {
-        c.write(ByteBuffer.wrap(chunk), off);
-      }
-    }
+    writeFlat(format, store, file("flat"), size, chunk);
     // Depth 10, whole blocks: layer i holds the blocks b with b % 10 == i.
     buildChain(
+        format,
+        store,
         "blk",
         size,
         (layer, c) -> {
@@ -225,17 +241,7 @@ public final class ImageBench {
             c.write(ByteBuffer.wrap(chunk), b * 2L * MIB + MIB);
           }
         });
-    // Depth 10, interleaved: in every block, layer i holds the 64 KiB runs r with r % 10 == i.
-    buildChain(
-        "run",
-        size,
-        (layer, c) -> {
-          ByteBuffer run = ByteBuffer.wrap(chunk, 0, 64 * 1024);
-          for (long off = layer * 64L * 1024; off < size; off += 640L * 1024) {
-            int n = (int) Math.min(64 * 1024, size - off);
-            c.write(run.clear().limit(n), off);
-          }
-        });
+    buildRunChain(format, store, "run", size, chunk);
     double[] flat = new double[REPEATS];
     double[] blk = new double[REPEATS];
     double[] run = new double[REPEATS];
@@ -287,13 +293,49 @@ public final class ImageBench {
     void write(int layer, DiskChain c) throws IOException;
   }
 
-  private void buildChain(String prefix, long size, LayerWriter w) throws IOException {
-    format.create(store, file(prefix + "0"), size);
+  /** Depth 1: {@code size} bytes of {@code chunk}, over and over, in one new image. */
+  static void writeFlat(
+      ImageFormat format, LocalImageStore store, String name, long size, byte[] chunk)
+      throws IOException {
+    format.create(store, name, size);
+    try (DiskChain c = format.open(store, name, true)) {
+      for (long off = 0; off < size; off += MIB) {
+        c.write(ByteBuffer.wrap(chunk, 0, (int) Math.min(MIB, size - off)), off);
+      }
+    }
+  }
+
+  /**
+   * Depth 10, interleaved: in every block, layer i ({@code prefix + i}) holds the 64 KiB runs r
+   * with r % 10 == i.
+   */
+  static void buildRunChain(
+      ImageFormat format, LocalImageStore store, String prefix, long size, byte[] chunk)
+      throws IOException {
+    buildChain(
+        format,
+        store,
+        prefix,
+        size,
+        (layer, c) -> {
+          ByteBuffer run = ByteBuffer.wrap(chunk, 0, 64 * 1024);
+          for (long off = layer * 64L * 1024; off < size; off += 640L * 1024) {
+            int n = (int) Math.min(64 * 1024, size - off);
+            c.write(run.clear().limit(n), off);
+          }
+        });
+  }
+
+  private static void buildChain(
+      ImageFormat format, LocalImageStore store, String prefix, long size, LayerWriter w)
+      throws IOException {
+    String ext = format.extension();
+    format.create(store, prefix + "0" + ext, size);
     for (int layer = 0; layer < 10; layer++) {
       if (layer > 0) {
-        format.snapshot(store, file(prefix + layer), file(prefix + (layer - 1)));
+        format.snapshot(store, prefix + layer + ext, prefix + (layer - 1) + ext);
       }
-      try (DiskChain c = format.open(store, file(prefix + layer), true)) {
+      try (DiskChain c = format.open(store, prefix + layer + ext, true)) {
         w.write(layer, c);
       }
     }

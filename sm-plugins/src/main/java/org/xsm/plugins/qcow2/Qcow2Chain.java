@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import org.xsm.plugins.store.FileRead;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LayeredChain;
 import org.xsm.plugins.store.ParallelReads;
@@ -194,14 +195,62 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
   }
 
   @Override
-  protected List<ParallelReads.Piece> planReads(long offset, int length) throws IOException {
-    return plan(offset, length, new long[1]);
+  protected List<FileRead> planReads(long offset, int length) throws IOException {
+    List<FileRead> reads = new ArrayList<>();
+    walk(
+        offset,
+        length,
+        (x, pos, runLen) -> {
+          if (x.isZero()) {
+            return;
+          }
+          Qcow2Image l = layers().get(x.layer());
+          if (x.isCompressed()) {
+            int bits = l.clusterBits();
+            reads.add(
+                new FileRead(
+                    x.layer(),
+                    Entries.compressedOffset(x.entry(), bits),
+                    Entries.compressedBytes(x.entry(), bits),
+                    l::readData));
+          } else {
+            reads.add(new FileRead(x.layer(), x.host(), runLen, l::readData));
+          }
+        });
+    return reads;
   }
 
   /** The reads of {@code total} bytes at {@code offset}; {@code layersSeen[0]}: a bit per layer. */
   private List<ParallelReads.Piece> plan(long offset, int total, long[] layersSeen)
       throws IOException {
     List<ParallelReads.Piece> reads = new ArrayList<>();
+    walk(
+        offset,
+        total,
+        (x, pos, runLen) -> {
+          if (x.isZero()) {
+            reads.add(new ParallelReads.Piece(LayeredChain::fillZeros, pos, runLen, true));
+          } else {
+            Qcow2Image l = layers().get(x.layer());
+            layersSeen[0] |= 1L << Math.min(x.layer(), 63);
+            ParallelReads.Source from =
+                x.isCompressed()
+                    ? part -> l.readCompressed(x.entry(), x.inCluster(), part)
+                    : part -> l.readData(part, x.host());
+            reads.add(new ParallelReads.Piece(from, pos, runLen, false));
+          }
+        });
+    return reads;
+  }
+
+  /** Receives the runs of a read: extent {@code x} continued for {@code runLen} bytes at pos. */
+  @FunctionalInterface
+  private interface RunSink {
+    void run(Extent x, int pos, int runLen);
+  }
+
+  /** Resolves {@code total} bytes at {@code offset} into runs, merging extents that continue. */
+  private void walk(long offset, int total, RunSink sink) throws IOException {
     long off = offset;
     int pos = 0;
     Extent e = null;
@@ -221,23 +270,11 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
         runLen += next.length();
         next = null;
       }
-      Extent x = e;
-      if (x.isZero()) {
-        reads.add(new ParallelReads.Piece(LayeredChain::fillZeros, pos, (int) runLen, true));
-      } else {
-        Qcow2Image l = layers().get(x.layer());
-        layersSeen[0] |= 1L << Math.min(x.layer(), 63);
-        ParallelReads.Source from =
-            x.isCompressed()
-                ? part -> l.readCompressed(x.entry(), x.inCluster(), part)
-                : part -> l.readData(part, x.host());
-        reads.add(new ParallelReads.Piece(from, pos, (int) runLen, false));
-      }
+      sink.run(e, pos, (int) runLen);
       pos += (int) runLen;
       off += runLen;
       e = next;
     }
-    return reads;
   }
 
   /** Writes {@code src.remaining()} bytes at {@code offset} into the leaf. */

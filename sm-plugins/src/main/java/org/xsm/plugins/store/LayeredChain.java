@@ -35,9 +35,8 @@ public abstract class LayeredChain<L extends Closeable> implements DiskChain {
         layers.size() > 1 ? new ReadAhead(this::planReads, this::virtualSizeBytes) : null;
   }
 
-  /** The file reads of {@code length} bytes of the disk at {@code offset} (zeros as cheap ones). */
-  protected abstract List<ParallelReads.Piece> planReads(long offset, int length)
-      throws IOException;
+  /** The file reads of {@code length} bytes of the disk at {@code offset}, for read-ahead. */
+  protected abstract List<FileRead> planReads(long offset, int length) throws IOException;
 
   /**
    * Tells read-ahead of a read of the disk, before it is done; returns whether the read may use

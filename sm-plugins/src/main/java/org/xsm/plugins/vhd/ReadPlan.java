@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.xsm.plugins.store.FileRead;
 import org.xsm.plugins.store.LayeredChain;
 import org.xsm.plugins.store.ParallelReads;
 
@@ -125,8 +126,19 @@ final class ReadPlan {
         mayParallel && distinctFiles > 1 && totalBytes >= ParallelReads.PARALLEL_MIN_BYTES);
   }
 
+  /** The plan's reads of files, for read-ahead (zeros need none). */
+  List<FileRead> fileReads() {
+    List<FileRead> reads = new ArrayList<>(pieces.size());
+    for (Piece p : pieces) {
+      if (p.layer != Piece.ZERO) {
+        reads.add(new FileRead(p.layer, p.fileOffset, p.length, layers.get(p.layer)::readFile));
+      }
+    }
+    return reads;
+  }
+
   /** The plan's reads (zeros as cheap ones). */
-  List<ParallelReads.Piece> reads() {
+  private List<ParallelReads.Piece> reads() {
     List<ParallelReads.Piece> reads = new ArrayList<>(pieces.size());
     for (Piece p : pieces) {
       if (p.layer == Piece.ZERO) {

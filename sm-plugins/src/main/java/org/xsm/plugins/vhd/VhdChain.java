@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.xsm.plugins.store.FileRead;
 import org.xsm.plugins.store.ImageStore;
 import org.xsm.plugins.store.LayeredChain;
 import org.xsm.plugins.store.ParallelReads;
@@ -138,9 +139,9 @@ public final class VhdChain extends LayeredChain<VhdImage> {
 
   /** For read-ahead: the sector bitmaps of the range are loaded first, in parallel. */
   @Override
-  protected List<ParallelReads.Piece> planReads(long offset, int length) throws IOException {
+  protected List<FileRead> planReads(long offset, int length) throws IOException {
     loadBitmaps(offset, length);
-    return new ReadPlan(layers()).plan(offset, 0, length).reads();
+    return new ReadPlan(layers()).plan(offset, 0, length).fileReads();
   }
 
   /**
