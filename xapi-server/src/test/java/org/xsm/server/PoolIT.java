@@ -198,10 +198,16 @@ class PoolIT {
     boolean holds() throws Exception;
   }
 
+  /**
+   * The VDIs users made (managed ones): base copies come and go with the collector (one whose
+   * children are gone is deleted, its record with it), so they are not acknowledged records.
+   */
   private static Set<String> vdiUuids(Connection c) throws Exception {
     Set<String> out = new HashSet<>();
     for (VDI.Record r : VDI.getAllRecords(c).values()) {
-      out.add(r.uuid);
+      if (r.managed) {
+        out.add(r.uuid);
+      }
     }
     return out;
   }
@@ -321,6 +327,27 @@ class PoolIT {
     SdkTest.newVdi(master, iscsi, "on the array", 8 << 20, Map.of());
     String onNfsUuid = onNfs.getUuid(master);
 
+    // Storage migration of a running VM's disk from the NFS SR to the iSCSI SR, with its snapshot.
+    VM sm = SdkTest.newVmOn(master, "moved from NFS to iSCSI");
+    VDI smDisk = SdkTest.newVdi(master, nfs, "NFS disk", 8 << 20, Map.of());
+    attach(master, sm, smDisk);
+    smDisk.enableCbt(master);
+    Transfers onMaster = new Transfers(master, host(1).url());
+    byte[] before = new byte[8 << 20];
+    new java.util.Random(21).nextBytes(before);
+    assertThat(onMaster.put(smDisk, "raw", before).succeeded()).isTrue();
+    VM smSnap = sm.snapshot(master, "before the move");
+    sm.start(master, false, false);
+    VDI onArray = smDisk.poolMigrate(master, iscsi, Map.of());
+    assertThat(onArray.getSR(master)).isEqualTo(iscsi);
+    VDI movedSnap = smSnap.getVBDs(master).iterator().next().getVDI(master);
+    assertThat(movedSnap.getSR(master)).isEqualTo(iscsi);
+    assertThat(movedSnap.getSnapshotOf(master)).isEqualTo(onArray);
+    assertThat(onArray.getCbtEnabled(master)).as("the array has no CBT to keep").isFalse();
+    sm.hardShutdown(master);
+    assertThat(onMaster.get(onArray, "raw", "")).isEqualTo(before);
+    assertThat(onMaster.get(movedSnap, "raw", "")).isEqualTo(before);
+
     // A member redirects every client; each follows to the master and works there.
     for (int i = 2; i <= 3; i++) {
       int member = i;
@@ -356,6 +383,11 @@ class PoolIT {
           Map.of());
     }
     Set<String> acknowledged = vdiUuids(master);
+    Map<String, String> described = new java.util.HashMap<>();
+    for (VDI.Record r : VDI.getAllRecords(master).values()) {
+      described.put(
+          r.uuid, r.nameLabel + " on " + r.SR.getNameLabel(master) + " (" + r.location + ")");
+    }
 
     // kill -9 of the master; a member takes over from the database.
     long killed = System.nanoTime();
@@ -365,7 +397,11 @@ class PoolIT {
     Pool.emergencyTransitionToMaster(local);
     Connection second = host(2).login();
     long takeover = System.nanoTime() - killed;
-    assertThat(vdiUuids(second)).as("no acknowledged record lost").containsAll(acknowledged);
+    Set<String> lost = new HashSet<>(acknowledged);
+    lost.removeAll(vdiUuids(second));
+    assertThat(lost)
+        .as("no acknowledged record lost: %s", lost.stream().map(described::get).toList())
+        .isEmpty();
     Pool pool = Pool.getAll(second).iterator().next();
     assertThat(pool.getMaster(second).getAddress(second)).isEqualTo(host(2).address());
     // The third host still points at the dead master until the new one recovers it.

@@ -47,8 +47,11 @@ final class Transfers {
   }
 
   URI uri(String path, VDI vdi, String more) throws Exception {
+    String host = "localhost".equals(url.getHost()) ? "127.0.0.1" : url.getHost();
     return URI.create(
-        "http://127.0.0.1:"
+        "http://"
+            + host
+            + ":"
             + url.getPort()
             + path
             + "?session_id="

@@ -81,7 +81,17 @@ public class StorageMigration {
     Ref<Vdi> moved = vdis.create(specLike(src, dest));
     try {
       if (src.get(Vdi.CBT_ENABLED)) {
-        cbt.setCbt(moved, true); // from the first write on: the new tree's changes are tracked
+        try {
+          cbt.setCbt(moved, true); // from the first write on: the new tree's changes are tracked
+        } catch (XenApiException e) {
+          if (!e.code().equals("SR_OPERATION_NOT_SUPPORTED")) {
+            throw e;
+          }
+          // A destination without CBT (an iSCSI SR): the move goes on, as xapi's does, without it.
+          LOG.warnf(
+              "VDI %s moves to SR %s, which has no changed block tracking: CBT is off after it",
+              src.get(Vdi.UUID), db.get(dest, Sr.UUID));
+        }
       }
       List<Ref<Vdi>> newSnaps = new ArrayList<>();
       Ref<Vdi> previous = null;
