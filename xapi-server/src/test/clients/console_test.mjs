@@ -103,6 +103,9 @@ async function deleteSnapshot(name, mode) {
   await page.click('button[data-key=snap-delete]');
   const dialog = page.locator('#delete-dialog');
   await dialog.waitFor();
+  // The dialog names what it deletes: the snapshot chosen, not another one selected by the page.
+  const title = await dialog.locator('#delete-dialog-title').textContent();
+  check(title.includes(`“${name}”`), `the delete dialog is for ${name}: ${title}`);
   await dialog.locator(`input[name=mode][value=${mode}]`).check();
   await dialog.locator('button[type=submit]').click();
   await dialog.waitFor({ state: 'detached' });

@@ -239,13 +239,16 @@ export class VmsPage {
     const name = form.get('name');
     const description = form.get('description');
     const memory = form.get('kind') === 'memory';
+    // The new snapshot becomes the selection, unless the user chose another one meanwhile: a task
+    // that ends later must not move a selection made after it started.
+    const selectedBefore = this.selectedSnapshot.get(ref);
     this.app.runTask(`Snapshot ${name}`, () => this.session.async(memory ? 'VM.checkpoint' : 'VM.snapshot', ref, name),
       async (snapRef) => {
         if (description && snapRef) {
           await this.session.call('VM.set_name_description', snapRef, description);
         }
         const snap = snapRef && this.store.get('vm', snapRef);
-        if (snap) {
+        if (snap && this.selectedSnapshot.get(ref) === selectedBefore) {
           this.selectedSnapshot.set(ref, snap.uuid);
         }
         this.refreshExtras();
