@@ -169,16 +169,17 @@ public class Heartbeats {
     }
     db.beginCall();
     try {
+      // Its VMs and PBDs first, "not live" last: whoever sees the host not live sees the rest.
+      java.util.List<Ref<Vm>> halted = recovery.haltResidentOn(h);
+      for (Ref<org.xsm.server.model.Pbd> pbd : db.where(org.xsm.server.model.Pbd.HOST, h)) {
+        db.set(pbd, org.xsm.server.model.Pbd.CURRENTLY_ATTACHED, false); // it holds nothing now
+      }
       db.update(
           HostMetrics.CLASS,
           m,
           Values.of(HostMetrics.CLASS)
               .with(HostMetrics.LIVE, false)
               .with(HostMetrics.LAST_UPDATED, Instant.now()));
-      java.util.List<Ref<Vm>> halted = recovery.haltResidentOn(h);
-      for (Ref<org.xsm.server.model.Pbd> pbd : db.where(org.xsm.server.model.Pbd.HOST, h)) {
-        db.set(pbd, org.xsm.server.model.Pbd.CURRENTLY_ATTACHED, false); // it holds nothing now
-      }
       LOG.warnf(
           "host %s sent no heartbeat for %d ms: not live; %d VM(s) resident on it halted",
           db.get(h, Host.ADDRESS), timeoutMs, halted.size());
