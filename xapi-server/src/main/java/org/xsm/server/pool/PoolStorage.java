@@ -82,9 +82,13 @@ public class PoolStorage implements HostStorage {
     if (attached.containsKey(uuid)) {
       return;
     }
+    // The collector runs on the master only (as xapi's GC on the SR master): a member's attachment
+    // never coalesces or deletes what the master may be using.
+    Map<String, String> noGc = new java.util.HashMap<>(other);
+    noGc.put("gc", "false");
     try {
       attached.put(
-          uuid, srs.registry().driver(type).attach(new SrConfig(uuid, deviceConfig, other)));
+          uuid, srs.registry().driver(type).attach(new SrConfig(uuid, deviceConfig, noGc)));
     } catch (SmException e) {
       throw org.xsm.server.sr.SmErrors.of(e, uuid);
     }
