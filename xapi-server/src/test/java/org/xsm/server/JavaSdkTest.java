@@ -133,18 +133,7 @@ class JavaSdkTest extends SdkTest {
     r.otherConfig = Map.of();
     VM vm = VM.create(c, r);
     VDI disk = originVdi("vm1-disk", 8 * MIB);
-    VBD.Record b = new VBD.Record();
-    b.VM = vm;
-    b.VDI = disk;
-    b.userdevice = "0";
-    b.mode = Types.VbdMode.RW;
-    b.type = Types.VbdType.DISK;
-    b.bootable = true;
-    b.empty = false;
-    b.otherConfig = Map.of();
-    b.qosAlgorithmParams = Map.of();
-    b.qosAlgorithmType = "";
-    VBD vbd = VBD.create(c, b);
+    VBD vbd = SdkTest.attachDisk(c, vm, disk, "0");
     assertThat(vm.getVBDs(c)).containsExactly(vbd);
     assertThat(disk.getVBDs(c)).containsExactly(vbd);
 

@@ -269,7 +269,7 @@ class PoolIT {
             "local",
             1 << 20,
             Map.of());
-    attach(master, withDisk, localDisk);
+    SdkTest.attachDisk(master, withDisk, localDisk, "0");
     assertThatThrownBy(() -> withDisk.startOn(master, two, false, false))
         .isInstanceOf(Types.VmRequiresSr.class);
 
@@ -330,7 +330,7 @@ class PoolIT {
     // Storage migration of a running VM's disk from the NFS SR to the iSCSI SR, with its snapshot.
     VM sm = SdkTest.newVmOn(master, "moved from NFS to iSCSI");
     VDI smDisk = SdkTest.newVdi(master, nfs, "NFS disk", 8 << 20, Map.of());
-    attach(master, sm, smDisk);
+    SdkTest.attachDisk(master, sm, smDisk, "0");
     smDisk.enableCbt(master);
     Transfers onMaster = new Transfers(master, host(1).url());
     byte[] before = new byte[8 << 20];
@@ -491,21 +491,6 @@ class PoolIT {
     assertThat(Host.getAll(lone)).hasSize(1);
     assertThat(Host.getAll(thirdC)).hasSize(2);
     assertThat(SR.getByUuid(thirdC, nfsUuid).getPBDs(thirdC)).hasSize(2); // host 2's went
-  }
-
-  private static void attach(Connection c, VM vm, VDI vdi) throws Exception {
-    com.xensource.xenapi.VBD.Record b = new com.xensource.xenapi.VBD.Record();
-    b.VM = vm;
-    b.VDI = vdi;
-    b.userdevice = "0";
-    b.mode = Types.VbdMode.RW;
-    b.type = Types.VbdType.DISK;
-    b.bootable = true;
-    b.empty = false;
-    b.otherConfig = Map.of();
-    b.qosAlgorithmParams = Map.of();
-    b.qosAlgorithmType = "";
-    com.xensource.xenapi.VBD.create(c, b);
   }
 
   private static String uuidOf(Connection c, Host h) {

@@ -75,6 +75,11 @@ public abstract class SdkTest {
 
   /** Attaches {@code disk} to {@code vm} as a read-write, bootable disk at {@code userdevice}. */
   protected VBD attachDisk(VM vm, VDI disk, String userdevice) throws Exception {
+    return attachDisk(c, vm, disk, userdevice);
+  }
+
+  /** {@link #attachDisk(VM, VDI, String)} through {@code c}. */
+  public static VBD attachDisk(Connection c, VM vm, VDI disk, String userdevice) throws Exception {
     VBD.Record b = new VBD.Record();
     b.VM = vm;
     b.VDI = disk;
