@@ -230,15 +230,25 @@ class NbdXenApiTest extends SdkTest {
     cmd.addAll(nbdUri(snap).qemuArgs());
     Process client = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (!nbd.heldByClients(ref) && client.isAlive()) {
-        assertThat(System.currentTimeMillis()).as("client attached in time").isLessThan(deadline);
-        Thread.sleep(10); // a poll interval: the loop ends on the state
-      }
-      if (!client.isAlive()) {
-        throw new AssertionError(
-            "qemu-io ended: " + new String(client.getInputStream().readAllBytes()));
-      }
+      // Its prompt comes after the NBD handshake, in which the server attached the snapshot.
+      java.util.concurrent.CompletableFuture<String> prompt =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                StringBuilder seen = new StringBuilder();
+                try {
+                  java.io.InputStream in = client.getInputStream();
+                  for (int b; (b = in.read()) >= 0; ) {
+                    seen.append((char) b);
+                    if (seen.indexOf("qemu-io>") >= 0) {
+                      return seen.toString();
+                    }
+                  }
+                } catch (IOException e) {
+                  seen.append(e);
+                }
+                throw new IllegalStateException("qemu-io ended: " + seen);
+              });
+      prompt.get(60, TimeUnit.SECONDS);
       assertThat(nbd.heldByClients(ref)).as("the client holds the snapshot").isTrue();
       // Xen Orchestra's next step while (or just after) its NBD clients read: the HTTP export of
       // the same snapshot shares the read-only attachment instead of failing with VDI_IN_USE.

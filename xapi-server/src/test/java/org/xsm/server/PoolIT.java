@@ -155,22 +155,46 @@ class PoolIT {
       env.put("XSM_DB_USER", Postgres.USER);
       env.put("XSM_DB_PASSWORD", Postgres.PASSWORD);
     }
-    pb.redirectErrorStream(true).redirectOutput(log.toFile());
-    Member m = new Member(i, ns, net.address(i), pb.start(), log);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (true) {
-      String l = m.output();
-      if (l.contains("xsm XenAPI server ready") && l.contains("Listening on:")) {
-        return m;
-      }
-      if (!m.process().isAlive()) {
-        fail("host " + i + " exited:\n" + l);
-      }
-      if (System.nanoTime() > deadline) {
-        fail("host " + i + " not ready in 120 s:\n" + l);
-      }
-      Thread.sleep(50); // a poll interval: the loop ends on the log's content
+    pb.redirectErrorStream(true);
+    Process process = pb.start();
+    Member m = new Member(i, ns, net.address(i), process, log);
+    // The server's output goes to its log; the start is over when both ready lines have gone by.
+    java.util.concurrent.CompletableFuture<Void> ready =
+        new java.util.concurrent.CompletableFuture<>();
+    Thread tee =
+        new Thread(
+            () -> {
+              boolean server = false;
+              boolean http = false;
+              try (var in =
+                      new java.io.BufferedReader(
+                          new java.io.InputStreamReader(
+                              process.getInputStream(), StandardCharsets.UTF_8));
+                  var out = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+                for (String line; (line = in.readLine()) != null; ) {
+                  out.write(line);
+                  out.newLine();
+                  out.flush();
+                  server |= line.contains("xsm XenAPI server ready");
+                  http |= line.contains("Listening on:");
+                  if (server && http) {
+                    ready.complete(null);
+                  }
+                }
+              } catch (IOException e) {
+                ready.completeExceptionally(e);
+              }
+              ready.completeExceptionally(new IOException("the server's output ended"));
+            },
+            "host" + i + "-log");
+    tee.setDaemon(true);
+    tee.start();
+    try {
+      ready.get(120, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      fail("host " + i + " not ready (" + e + "):\n" + m.output());
     }
+    return m;
   }
 
   private static Member host(int i) {
