@@ -232,6 +232,18 @@ public interface Sr {
   }
 
   /**
+   * Tells the SR master that a VDI is active on another host of the pool (a shared SR), until
+   * {@link #inactiveElsewhere}: tree operations and the collector that change the chain under that
+   * VDI suspend the other host's device around the change. The collector does not leaf-coalesce a
+   * VDI active elsewhere (it cannot see that host's writes). The default ignores it: a driver whose
+   * devices keep nothing the SR master's changes could make stale (a LUN) has nothing to suspend.
+   */
+  default void activeElsewhere(String location, RemoteDevice device) {}
+
+  /** The VDI is no longer active on the other host {@link #activeElsewhere} named. */
+  default void inactiveElsewhere(String location) {}
+
+  /**
    * Prepares a VDI for use on this host ({@code vdi_attach}).
    *
    * @param writable false for read-only use; snapshots and base copies are always read-only

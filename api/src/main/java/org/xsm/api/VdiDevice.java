@@ -40,6 +40,24 @@ public interface VdiDevice {
   /** Makes every write so far durable. */
   void flush() throws SmException;
 
+  /**
+   * Suspends the device for a change of its VDI's chain made by another host (the SR master of a
+   * shared SR, see {@link RemoteDevice}): new I/O waits, writes are flushed, and what the device
+   * keeps open of the VDI's files is closed until the returned handle is closed, which opens the
+   * VDI's chain again as the storage now has it and lets I/O go on. Both on one thread. The default
+   * flushes and keeps nothing closed: for a device that caches nothing of the VDI's layout.
+   */
+  default Suspension suspend() throws SmException {
+    flush();
+    return () -> {};
+  }
+
+  /** A {@link #suspend()}ed device; {@link #close()} resumes it. */
+  interface Suspension extends AutoCloseable {
+    @Override
+    void close() throws SmException;
+  }
+
   /** The granularity of {@link #allocatedBlocks()}, in bytes. */
   default int allocationBlockSizeBytes() {
     return 2 * 1024 * 1024;

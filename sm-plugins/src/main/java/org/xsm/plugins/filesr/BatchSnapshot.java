@@ -74,7 +74,7 @@ final class BatchSnapshot {
       VdiMetadata meta,
       boolean cbt,
       OpLog log,
-      VhdVdiDevice device) {
+      List<Pausable> devices) {
     String result() {
       return log.child() != null ? log.child() : log.base();
     }
@@ -154,7 +154,7 @@ final class BatchSnapshot {
     String child = kind == SnapshotKind.DOUBLE ? UUID.randomUUID().toString() : null;
     String result = child != null ? child : base;
     OpLog log = new OpLog(op, location, base, child, cbt && !clone ? result : null);
-    entries.add(new Entry(n, kind, meta, cbt, log, sr.activeDevice(location)));
+    entries.add(new Entry(n, kind, meta, cbt, log, sr.pausables(location)));
   }
 
   private List<TreeChange> execute() throws SmException {
@@ -164,7 +164,7 @@ final class BatchSnapshot {
             : entries.get(0).log.fileName();
     List<OpLog> logs = entries.stream().map(Entry::log).toList();
     String what = what(entries.get(0).node.uuid) + (entries.size() > 1 ? " and others" : "");
-    List<VhdVdiDevice> paused = new ArrayList<>();
+    List<Pausable> paused = new ArrayList<>();
     try {
       try {
         if (points.equals("batch.")) {
@@ -176,9 +176,9 @@ final class BatchSnapshot {
         // Paused until the log is gone: a write acknowledged in a new leaf must never meet a
         // rollback, which deletes that leaf.
         for (Entry e : entries) {
-          if (e.device != null) {
-            paused.add(e.device); // resumed even if its pause fails half-way (unlocks it)
-            e.device.pauseKeepingParents();
+          for (Pausable device : e.devices) {
+            paused.add(device); // resumed even if its pause fails half-way (unlocks it)
+            device.pauseKeepingParents();
           }
         }
         steps();
@@ -267,8 +267,8 @@ final class BatchSnapshot {
    * Resumes every paused device (each reopens its VDI's leaf); the first failure is thrown after
    * all were tried.
    */
-  private static void resume(List<VhdVdiDevice> paused) throws IOException {
-    IoActions.forAll(paused, VhdVdiDevice::resume);
+  private static void resume(List<Pausable> paused) throws IOException {
+    IoActions.forAll(paused, Pausable::resume);
   }
 
   /** An empty child over {@code parent}, in its format, from the parent's summary only. */

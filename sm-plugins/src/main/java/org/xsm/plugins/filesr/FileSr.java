@@ -51,6 +51,10 @@ public class FileSr implements Sr {
   private final Runnable onDetach;
   final ReentrantLock lock = new ReentrantLock();
   final Map<String, Attachment> attached = new HashMap<>();
+
+  /** The VDIs active on other hosts of the pool (this host is the SR master). */
+  private final Elsewhere elsewhere = new Elsewhere();
+
   private GcScheduler gc;
   private volatile GcSettings gcSettings = GcSettings.DEFAULTS;
   private volatile GcThrottle throttle = new GcThrottle(GcSettings.DEFAULTS.rateBytesPerSecond());
@@ -518,10 +522,14 @@ public class FileSr implements Sr {
     return managed(() -> BatchSnapshot.run(this, requests));
   }
 
-  /** Pauses the active devices of every VDI at or below the given nodes. */
-  List<VhdVdiDevice> pauseDescendants(List<String> roots) throws IOException, SmException {
+  /**
+   * Pauses the active devices (this host's and other hosts') of every VDI at or below the given
+   * nodes. The caller resumes every one returned; if a pause fails, those already paused are
+   * resumed before the failure is thrown.
+   */
+  List<Pausable> pauseDescendants(List<String> roots) throws IOException, SmException {
     VhdTree tree = tree();
-    List<VhdVdiDevice> paused = new ArrayList<>();
+    List<Pausable> paused = new ArrayList<>();
     List<VhdTree.Node> todo = new ArrayList<>();
     for (String r : roots) {
       if (tree.get(r) != null) {
@@ -530,14 +538,49 @@ public class FileSr implements Sr {
     }
     while (!todo.isEmpty()) {
       VhdTree.Node x = todo.remove(todo.size() - 1);
-      VhdVdiDevice d = activeDevice(x.uuid);
-      if (d != null) {
-        d.pause();
+      for (Pausable d : pausables(x.uuid)) {
+        try {
+          d.pause();
+        } catch (IOException e) {
+          paused.add(d);
+          try {
+            org.xsm.plugins.store.IoActions.forAll(paused, Pausable::resume);
+          } catch (IOException r) {
+            e.addSuppressed(r);
+          }
+          throw e;
+        }
         paused.add(d);
       }
       todo.addAll(x.children());
     }
     return paused;
+  }
+
+  /** The devices of a VDI to pause around a change of its chain: here, on other hosts, or both. */
+  List<Pausable> pausables(String location) {
+    List<Pausable> out = new ArrayList<>(2);
+    VhdVdiDevice d = activeDevice(location);
+    if (d != null) {
+      out.add(d);
+    }
+    elsewhere.addPausable(location, out);
+    return out;
+  }
+
+  /** Whether the VDI is active on another host of the pool (see {@link Elsewhere}). */
+  boolean activeOnOtherHost(String location) {
+    return elsewhere.contains(location);
+  }
+
+  @Override
+  public void activeElsewhere(String location, org.xsm.api.RemoteDevice device) {
+    elsewhere.add(location, device);
+  }
+
+  @Override
+  public void inactiveElsewhere(String location) {
+    elsewhere.remove(location);
   }
 
   /** The device of an active VDI, or null. */

@@ -342,7 +342,7 @@ public final class GarbageCollector {
       FileSr sr, String node, String parent, List<String> children, String journal)
       throws IOException, SmException {
     ImageStore store = sr.store;
-    List<VhdVdiDevice> paused = sr.pauseDescendants(children);
+    List<Pausable> paused = sr.pauseDescendants(children);
     try {
       for (String ch : children) {
         String chFile = VhdTree.existingFile(store, ch);
@@ -362,7 +362,7 @@ public final class GarbageCollector {
       CrashPoints.hit("gc.node-deleted");
       PropertiesFile.deleteIfExists(store, journal);
     } finally {
-      for (VhdVdiDevice d : paused) {
+      for (Pausable d : paused) {
         d.resume();
       }
     }
@@ -388,6 +388,7 @@ public final class GarbageCollector {
       }
       if (c.deferred.contains(l.uuid)
           || c.noSpace.contains(l.uuid)
+          || sr.activeOnOtherHost(l.uuid) // its writes happen where no tracker sees them
           || (background && !sr.gcMeters().leafDue(l.uuid))) {
         continue;
       }

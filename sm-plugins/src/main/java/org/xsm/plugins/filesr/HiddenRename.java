@@ -47,7 +47,7 @@ final class HiddenRename {
     j.put("children", String.join(",", children));
     j.put("keep", Boolean.toString(keepRecord));
     String journal = PREFIX + n.uuid;
-    List<VhdVdiDevice> paused = sr.pauseDescendants(children);
+    List<Pausable> paused = sr.pauseDescendants(children);
     try {
       PropertiesFile.write(sr.store, journal, j);
       n.format.setHidden(sr.store, n.file(), true);
@@ -55,7 +55,7 @@ final class HiddenRename {
       sr.store.syncMetadata();
       finish(sr, n.uuid, fresh, children, keepRecord, journal);
     } finally {
-      for (VhdVdiDevice d : paused) {
+      for (Pausable d : paused) {
         d.resume();
       }
     }

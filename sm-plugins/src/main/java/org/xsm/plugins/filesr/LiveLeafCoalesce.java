@@ -109,7 +109,7 @@ final class LiveLeafCoalesce {
           sr.locked(
               () -> {
                 VhdTree.Node n = sr.chainNode(leaf);
-                if (n.hidden || !parent.equals(n.parentUuid)) {
+                if (n.hidden || !parent.equals(n.parentUuid) || sr.activeOnOtherHost(leaf)) {
                   return null;
                 }
                 VhdVdiDevice d = sr.activeDevice(leaf);
@@ -283,7 +283,8 @@ final class LiveLeafCoalesce {
         || l.parent().children().size() != 1
         || l.virtualSizeBytes != virtual
         || tracker.disturbed()
-        || sr.activeDevice(leaf) != device) {
+        || sr.activeDevice(leaf) != device
+        || sr.activeOnOtherHost(leaf)) {
       return new Result(Outcome.DEFERRED, copied, 0);
     }
     Map<String, String> j = new TreeMap<>();

@@ -36,7 +36,7 @@ import org.xsm.plugins.vhd.VhdImage;
  * copies), a {@link LeafWriteTracker} set on the device hears of each write after it lands, and
  * {@link #withLeaf} lends the leaf image under the read lock, one short piece of work at a time.
  */
-final class VhdVdiDevice implements VdiDevice {
+final class VhdVdiDevice implements VdiDevice, Pausable {
   private final ImageStore store;
   private final String uuid;
   private final ImageFormat format;
@@ -214,7 +214,8 @@ final class VhdVdiDevice implements VdiDevice {
   }
 
   /** Stops I/O and closes the chain until {@link #resume()}; call both from one thread. */
-  void pause() throws IOException {
+  @Override
+  public void pause() throws IOException {
     pauseOpen();
     closeChain();
   }
@@ -225,7 +226,8 @@ final class VhdVdiDevice implements VdiDevice {
    * not the whole chain. Only when no parent file changes until the resume (a snapshot renames the
    * leaf and adds files; the GC, which rewrites parents, uses {@link #pause()}).
    */
-  void pauseKeepingParents() throws IOException {
+  @Override
+  public void pauseKeepingParents() throws IOException {
     lock.writeLock().lock();
     closeChain(true);
   }
@@ -252,7 +254,8 @@ final class VhdVdiDevice implements VdiDevice {
    * Reopens the VDI's (possibly new) leaf, unless a {@link #pauseOpen()} left it open, and lets I/O
    * continue.
    */
-  void resume() throws IOException {
+  @Override
+  public void resume() throws IOException {
     try {
       if (!closed && chain == null) {
         openChain();
@@ -260,6 +263,32 @@ final class VhdVdiDevice implements VdiDevice {
     } finally {
       lock.writeLock().unlock();
     }
+  }
+
+  /**
+   * Another host (the SR master) changes this VDI's chain: I/O waits and the chain is closed until
+   * the suspension ends, which opens the chain the storage then has.
+   */
+  @Override
+  public Suspension suspend() throws SmException {
+    try {
+      pause();
+    } catch (IOException e) {
+      SmException failure = SmErrors.of(e, SmError.EIO, "suspend of VDI " + uuid);
+      try {
+        resume();
+      } catch (IOException r) {
+        failure.addSuppressed(r);
+      }
+      throw failure;
+    }
+    return () -> {
+      try {
+        resume();
+      } catch (IOException e) {
+        throw SmErrors.of(e, SmError.EIO, "resume of VDI " + uuid);
+      }
+    };
   }
 
   /** Flushes and closes for good (deactivate). */
