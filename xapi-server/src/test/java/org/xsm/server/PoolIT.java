@@ -2,7 +2,6 @@ package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Host;
@@ -14,8 +13,6 @@ import com.xensource.xenapi.Types;
 import com.xensource.xenapi.VDI;
 import com.xensource.xenapi.VM;
 import java.io.IOException;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,203 +20,53 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.xsm.iscsi.ArrayProcess;
-import org.xsm.nfs.testing.GaneshaServer;
 
 /**
  * A pool of three packaged servers on this machine, each in its own network namespace with its own
  * address, the master's records in a real PostgreSQL started here: joins, a member answering
  * HOST_IS_SLAVE to the Java SDK, XenAPI.py and Xen Orchestra's connector (which follows it and
- * snapshots and reverts a VM through it), kill -9 of the master and a member promoted with every
- * acknowledged record there, the dead master marked not live and its VMs halted, the other member
- * recovered, the master's role handed over, and an eject.
+ * snapshots and reverts a VM through it), a VM whose disk is on the shared NFS SR written on a
+ * member while the master snapshots it and then moved to the other member, kill -9 of the master
+ * and a member promoted with every acknowledged record there, the dead master marked not live and
+ * its VMs halted, the other member recovered, the master's role handed over, and an eject.
  */
 class PoolIT {
-  private static final String PASSWORD = "xsm-test-root";
-  private static TestNetwork net;
-  private static Postgres pg;
+  private static final String PASSWORD = PoolServers.PASSWORD;
+  private static PoolServers pool;
   private static Path dir;
-  private static Path pgDir;
-  private static GaneshaServer ganesha;
+  private static TestNetwork net;
   private static ArrayProcess array;
-  private static final List<Member> hosts = new ArrayList<>();
-
-  /** One server: its namespace, address, process and log. */
-  record Member(int index, String ns, String address, Process process, Path log) {
-    URL url() throws Exception {
-      return new URL("http://" + address + ":8080/");
-    }
-
-    String output() {
-      try {
-        return Files.readString(log, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return "(no log: " + e + ")";
-      }
-    }
-
-    Connection login() throws Exception {
-      Connection c = new Connection(url());
-      Session.loginWithPassword(c, "root", PASSWORD, "2.21");
-      return c;
-    }
-
-    void kill9() throws Exception {
-      process.destroyForcibly();
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-  }
 
   @BeforeAll
   static void pool() throws Exception {
     Assumptions.assumeTrue(TestNetwork.available(), "needs root and ip netns");
-    dir = Files.createTempDirectory(Path.of("/tmp"), "xsm-pool-it-");
-    net = TestNetwork.create();
-    // Its own directory: as root the cluster runs as postgres, which must reach it.
-    pgDir = Files.createTempDirectory(Path.of("/tmp"), "xsm-pool-pg-");
-    pg = Postgres.start(pgDir, net.gateway(), net.cidr());
-    pg.createDatabase("xsm_pool");
-    for (int i = 1; i <= 3; i++) {
-      hosts.add(start(i));
-    }
+    pool = PoolServers.start(3, "simulator");
+    dir = pool.dir();
+    net = pool.net();
   }
 
   @AfterAll
   static void tearDown() throws Exception {
-    for (Member m : hosts) {
-      m.process().destroyForcibly();
-      m.process().waitFor(30, TimeUnit.SECONDS);
-    }
-    if (ganesha != null) {
-      ganesha.stop();
-    }
     if (array != null) {
       array.close();
     }
-    if (pg != null) {
-      pg.close();
-    }
-    if (net != null) {
-      net.close();
-    }
-    // The data goes; the servers' logs stay in the directory for a failed run's reader.
-    for (Path p :
-        new Path[] {
-          pgDir,
-          dir == null ? null : dir.resolve("host1"),
-          dir == null ? null : dir.resolve("host2"),
-          dir == null ? null : dir.resolve("host3")
-        }) {
-      if (p != null && Files.exists(p)) {
-        try (var walk = Files.walk(p)) {
-          walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
-        }
-      }
+    if (pool != null) {
+      pool.close();
     }
   }
 
-  private static Member start(int i) throws Exception {
-    String ns = net.addHost(i);
-    Path data = dir.resolve("host" + i);
-    Files.createDirectories(data);
-    String jar = System.getProperty("xsm.server.jar", "target/quarkus-app/quarkus-run.jar");
-    Path log = dir.resolve("host" + i + ".log");
-    List<String> cmd =
-        TestNetwork.in(
-            ns,
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-jar",
-                Path.of(jar).toAbsolutePath().toString()));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    Map<String, String> env = pb.environment();
-    env.put("XSM_ROOT_PASSWORD", PASSWORD);
-    env.put("XSM_DATA_DIR", data.toString());
-    env.put("XSM_HOST_ADDRESS", net.address(i));
-    env.put("XSM_HTTP_BIND", "0.0.0.0");
-    env.put("QUARKUS_HTTP_PORT", "8080");
-    env.put("XSM_HTTPS_PORT", "8443");
-    env.put("XSM_NBD_PORT", "10809");
-    env.put("XSM_DOMAINS", "simulator");
-    env.put("XSM_POOL_HEARTBEAT_MS", "500");
-    // Long enough that a member starved of CPU on a loaded machine is not taken for dead.
-    env.put("XSM_POOL_HOST_TIMEOUT_MS", "15000");
-    if (i == 1) {
-      env.put("XSM_DB_URL", pg.url(net.gateway(), "xsm_pool"));
-      env.put("XSM_DB_USER", Postgres.USER);
-      env.put("XSM_DB_PASSWORD", Postgres.PASSWORD);
-    }
-    pb.redirectErrorStream(true);
-    Process process = pb.start();
-    Member m = new Member(i, ns, net.address(i), process, log);
-    // The server's output goes to its log; the start is over when both ready lines have gone by.
-    java.util.concurrent.CompletableFuture<Void> ready =
-        new java.util.concurrent.CompletableFuture<>();
-    Thread tee =
-        new Thread(
-            () -> {
-              boolean server = false;
-              boolean http = false;
-              try (var in =
-                      new java.io.BufferedReader(
-                          new java.io.InputStreamReader(
-                              process.getInputStream(), StandardCharsets.UTF_8));
-                  var out = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
-                for (String line; (line = in.readLine()) != null; ) {
-                  out.write(line);
-                  out.newLine();
-                  out.flush();
-                  server |= line.contains("xsm XenAPI server ready");
-                  http |= line.contains("Listening on:");
-                  if (server && http) {
-                    ready.complete(null);
-                  }
-                }
-              } catch (IOException e) {
-                ready.completeExceptionally(e);
-              }
-              ready.completeExceptionally(new IOException("the server's output ended"));
-            },
-            "host" + i + "-log");
-    tee.setDaemon(true);
-    tee.start();
-    try {
-      ready.get(120, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      fail("host " + i + " not ready (" + e + "):\n" + m.output());
-    }
-    return m;
+  private static PoolServers.Member host(int i) {
+    return pool.host(i);
   }
 
-  private static Member host(int i) {
-    return hosts.get(i - 1);
-  }
-
-  /** Polls {@code check} until it holds (bounded): for state that changes after a call returns. */
-  private static void await(String what, long seconds, ThrowingCheck check) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    Throwable last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        if (check.holds()) {
-          return;
-        }
-      } catch (Exception | AssertionError e) {
-        last = e;
-      }
-      Thread.sleep(50); // a poll interval: the loop ends on the state
-    }
-    fail(what + " within " + seconds + " s" + (last == null ? "" : ": " + last));
-  }
-
-  interface ThrowingCheck {
-    boolean holds() throws Exception;
+  private static void await(String what, long seconds, PoolServers.ThrowingCheck check)
+      throws Exception {
+    PoolServers.await(what, seconds, check);
   }
 
   /**
@@ -271,6 +118,12 @@ class PoolIT {
     onThree.unpause(master);
     String twoUuid = onTwo.getUuid(master);
     String threeUuid = onThree.getUuid(master);
+    // VM.start prefers the VM's affinity host, as xapi does.
+    VM byAffinity = SdkTest.newVmOn(master, "affinity host 3");
+    byAffinity.setAffinity(master, three);
+    byAffinity.start(master, false, false);
+    assertThat(byAffinity.getResidentOn(master)).isEqualTo(three);
+    byAffinity.hardShutdown(master);
     // Live migration between hosts: member to member and back, and from the master to a member.
     onTwo.poolMigrate(master, three, Map.of());
     assertThat(onTwo.getResidentOn(master)).isEqualTo(three);
@@ -298,27 +151,7 @@ class PoolIT {
         .isInstanceOf(Types.VmRequiresSr.class);
 
     // A shared NFS SR (nfs-ganesha on the bridge): a PBD on every host, each plugged by its host.
-    ganesha = GaneshaServer.start(dir.resolve("ganesha"), "0.0.0.0");
-    Map<String, String> nfsConfig =
-        Map.of(
-            "server",
-            net.gateway(),
-            "serverpath",
-            GaneshaServer.EXPORT,
-            "options",
-            "port=" + ganesha.nfsPort() + ",mountport=" + ganesha.mountd().getPort());
-    SR nfs =
-        SR.create(
-            master,
-            Host.getByUuid(master, hostUuid(1)),
-            nfsConfig,
-            0L,
-            "shared",
-            "",
-            "nfs",
-            "user",
-            true,
-            Map.of());
+    SR nfs = pool.sharedNfsSr(master, "shared");
     String nfsUuid = nfs.getUuid(master);
     assertThat(nfs.getPBDs(master)).hasSize(3);
     for (PBD p : nfs.getPBDs(master)) {
@@ -351,6 +184,48 @@ class PoolIT {
     SdkTest.newVdi(master, iscsi, "on the array", 8 << 20, Map.of());
     String onNfsUuid = onNfs.getUuid(master);
 
+    // A VM whose disk is on the shared SR runs on host 2: host 2's agent attaches the disk and
+    // exports it on its local NBD socket, where its domain writes (qemu-io here: a simulated domain
+    // does no disk I/O). The master snapshots the VM meanwhile, suspending host 2's device around
+    // the change of its chain: the snapshot is one point of the writes, and the writes after it go
+    // to the disk only. Then the VM moves to host 3, which takes the disk over.
+    VM sharedVm = SdkTest.newVmOn(master, "disk on the shared SR");
+    VDI sharedDisk = SdkTest.newVdi(master, nfs, "shared disk", 8 << 20, Map.of());
+    SdkTest.attachDisk(master, sharedVm, sharedDisk, "0");
+    sharedVm.startOn(master, two, false, false);
+    String sharedUuid = sharedDisk.getUuid(master);
+    byte[] zeros = new byte[8 << 20];
+    GuestWrites onTwoWrites =
+        new GuestWrites(8 << 20, 3000, 22)
+            .start(GuestWrites.socketOf(dir.resolve("host2")), sharedUuid);
+    VM sharedSnap = sharedVm.snapshot(master, "taken while host 2 writes");
+    onTwoWrites.finish();
+    VDI sharedSnapDisk = sharedSnap.getVBDs(master).iterator().next().getVDI(master);
+    String sharedSnapUuid = sharedSnapDisk.getUuid(master);
+    Transfers transfers = new Transfers(master, host(1).url());
+    int point = onTwoWrites.pointOf(transfers.get(sharedSnapDisk, "raw", ""), zeros);
+    System.out.printf(
+        "pool: the snapshot holds the first %d of 3000 writes made on host 2%n", point);
+    assertThat(point).as("the snapshot is one point of the writes").isPositive();
+    byte[] afterTwo = onTwoWrites.afterAll(zeros);
+    sharedVm.poolMigrate(master, three, Map.of());
+    assertThat(sharedVm.getResidentOn(master)).isEqualTo(three);
+    GuestWrites onThreeWrites =
+        new GuestWrites(8 << 20, 300, 23)
+            .start(GuestWrites.socketOf(dir.resolve("host3")), sharedUuid);
+    onThreeWrites.finish();
+    ChildProcess.Result gone =
+        ChildProcess.run(
+            concat(
+                List.of("/usr/bin/qemu-io", "-r", "-c", "read 0 64k"),
+                GuestWrites.target(GuestWrites.socketOf(dir.resolve("host2")), sharedUuid)),
+            null,
+            60);
+    assertThat(gone.exit()).as("host 2 let the disk go: " + gone.output()).isNotZero();
+    sharedVm.hardShutdown(master);
+    assertThat(transfers.get(sharedDisk, "raw", "")).isEqualTo(onThreeWrites.afterAll(afterTwo));
+    assertThat(transfers.get(sharedSnapDisk, "raw", "")).isEqualTo(onTwoWrites.after(point, zeros));
+
     // Storage migration of a running VM's disk from the NFS SR to the iSCSI SR, with its snapshot.
     VM sm = SdkTest.newVmOn(master, "moved from NFS to iSCSI");
     VDI smDisk = SdkTest.newVdi(master, nfs, "NFS disk", 8 << 20, Map.of());
@@ -372,6 +247,17 @@ class PoolIT {
     assertThat(onMaster.get(onArray, "raw", "")).isEqualTo(before);
     assertThat(onMaster.get(movedSnap, "raw", "")).isEqualTo(before);
 
+    // A member's HTTP handlers redirect to the master, as xapi's do.
+    java.net.http.HttpResponse<Void> redirected =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        host(2).url().toURI().resolve("/export_raw_vdi?vdi=x&format=raw"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+    assertThat(redirected.statusCode()).isEqualTo(302);
+    assertThat(redirected.headers().firstValue("Location"))
+        .hasValue("http://" + host(1).address() + ":8080/export_raw_vdi?vdi=x&format=raw");
     // A member redirects every client; each follows to the master and works there.
     for (int i = 2; i <= 3; i++) {
       int member = i;
@@ -467,7 +353,8 @@ class PoolIT {
           .isEqualTo(!at.equals(host(1).address()));
     }
     assertThat(VDI.getByUuid(second, onNfsUuid).getSR(second)).isEqualTo(nfs2);
-    SdkTest.newVdi(second, nfs2, "made by the new master", 4 << 20, Map.of());
+    String madeBySecond =
+        SdkTest.newVdi(second, nfs2, "made by the new master", 4 << 20, Map.of()).getUuid(second);
     VM.getByUuid(second, threeUuid).unpause(second);
     System.out.printf(
         "pool: a working new master %d ms after the old one was killed%n", takeover / 1_000_000);
@@ -497,7 +384,14 @@ class PoolIT {
           }
           return false;
         });
-    assertThat(SR.getByUuid(thirdC, nfsUuid).getVDIs(thirdC)).hasSize(2);
+    Set<String> onNfsNow = new HashSet<>();
+    for (VDI v : SR.getByUuid(thirdC, nfsUuid).getVDIs(thirdC)) {
+      if (v.getManaged(thirdC)) {
+        onNfsNow.add(v.getUuid(thirdC));
+      }
+    }
+    assertThat(onNfsNow)
+        .containsExactlyInAnyOrder(onNfsUuid, sharedUuid, sharedSnapUuid, madeBySecond);
 
     // Its VM is still running on host 2, now driven by host 3: it has to stop before an eject.
     VM stillOnTwo = VM.getByUuid(thirdC, twoUuid);
@@ -517,6 +411,12 @@ class PoolIT {
     assertThat(SR.getByUuid(thirdC, nfsUuid).getPBDs(thirdC)).hasSize(2); // host 2's went
   }
 
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
   private static String uuidOf(Connection c, Host h) {
     try {
       return h.getUuid(c);
@@ -526,6 +426,6 @@ class PoolIT {
   }
 
   private static String hostUuid(int i) throws IOException {
-    return Files.readString(dir.resolve("host" + i).resolve("host-uuid")).strip();
+    return host(i).hostUuid();
   }
 }

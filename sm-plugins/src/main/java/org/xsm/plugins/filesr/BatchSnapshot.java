@@ -147,7 +147,8 @@ final class BatchSnapshot {
     if (sr.readOnlyFlag(location)) {
       // Its data never changes: the new VDI is simply a new child of it, no base copy.
       String child = UUID.randomUUID().toString();
-      entries.add(new Entry(n, kind, meta, cbt, new OpLog(op, location, null, child, null), null));
+      entries.add(
+          new Entry(n, kind, meta, cbt, new OpLog(op, location, null, child, null), List.of()));
       return;
     }
     String base = UUID.randomUUID().toString();

@@ -96,7 +96,10 @@ public class NbdService implements RpcModule {
 
   /** Where a domain reaches the VDI now, if it is exported on the local socket. */
   public java.util.Optional<LocalExport> localExport(String vdiRef) {
-    String name = localExportOfVdi.get(vdiRef);
+    return onSocket(localExportOfVdi.get(vdiRef));
+  }
+
+  private java.util.Optional<LocalExport> onSocket(String name) {
     if (name == null) {
       return java.util.Optional.empty();
     }
@@ -108,10 +111,23 @@ public class NbdService implements RpcModule {
     }
   }
 
+  /** The local export of that name (a pool member's agent), if there is one. */
+  public java.util.Optional<LocalExport> localExportNamed(String name) {
+    return onSocket(localExportOfVdi.containsValue(name) ? name : null);
+  }
+
   /** Exports an activated VDI on the local socket, named by its UUID, for a domain of this host. */
   public LocalExport exportLocal(String vdiRef, VdiDevice device, boolean readOnly)
       throws XenApiException {
-    String name = db.get(Ref.<Vdi>of(vdiRef), Vdi.UUID);
+    return exportLocalNamed(vdiRef, db.get(Ref.<Vdi>of(vdiRef), Vdi.UUID), device, readOnly);
+  }
+
+  /**
+   * {@link #exportLocal} by a name given (the VDI's UUID): a pool member's agent, which has no
+   * records, exports the master's VDIs so, keyed by the master's reference.
+   */
+  public LocalExport exportLocalNamed(
+      String vdiRef, String name, VdiDevice device, boolean readOnly) throws XenApiException {
     try {
       NbdServer s = local();
       String old = localExportOfVdi.remove(vdiRef);

@@ -46,6 +46,11 @@ public class Heartbeats {
   @Inject PoolState state;
   @Inject PoolPeers peers;
   @Inject PoolStorage storage;
+  @Inject RemoteVdis remoteVdis;
+
+  /** Hosts whose running VMs' disks are to be adopted (see {@link RemoteVdis#adopt}). */
+  private final java.util.Set<Ref<Host>> toAdopt =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** The heartbeat's report of the SRs a member has attached (UUIDs, comma-separated). */
   static final String ATTACHED_SRS = "xsm_attached_srs";
@@ -79,6 +84,9 @@ public class Heartbeats {
     stop();
     masterSince = System.nanoTime();
     lastSeen.clear();
+    remoteVdis.clear();
+    toAdopt.clear();
+    toAdopt.addAll(db.all(Host.CLASS));
     task =
         timer.scheduleWithFixedDelay(
             this::check, heartbeatMs, heartbeatMs / 2 + 1, TimeUnit.MILLISECONDS);
@@ -152,7 +160,14 @@ public class Heartbeats {
       if (!live.isEmpty()) {
         db.beginCall();
         try {
-          storage.plugShared(live);
+          java.util.Set<Ref<Host>> plugged = storage.plugShared(live);
+          for (Ref<Host> h : live) {
+            // Once after taking over, and after the host's SRs were plugged again (it restarted or
+            // was the master): the disks of its running VMs attached there through its agent.
+            if ((toAdopt.remove(h) | plugged.contains(h)) && !remoteVdis.adopt(h)) {
+              toAdopt.add(h); // tried again at the next check
+            }
+          }
         } finally {
           db.endCall();
         }

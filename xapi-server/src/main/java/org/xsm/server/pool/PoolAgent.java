@@ -39,9 +39,10 @@ public class PoolAgent {
   }
 
   @Inject Domains domains;
+  @Inject AgentVdis vdis;
 
   void create(String specJson, boolean paused) throws XenApiException {
-    DomainSpec spec = parse(specJson);
+    DomainSpec spec = vdis.localize(parse(specJson));
     try {
       domains.create(spec, paused, Optional.empty());
     } catch (DomainException e) {
@@ -90,7 +91,7 @@ public class PoolAgent {
   /** Destination: a domain waiting for the stream; where it listens ("host:port"). */
   String migrateIn(String specJson) throws XenApiException {
     try {
-      Domains.IncomingMigration in = domains.prepareIncoming(parse(specJson));
+      Domains.IncomingMigration in = domains.prepareIncoming(vdis.localize(parse(specJson)));
       return in.endpoint().host() + ":" + in.endpoint().port();
     } catch (DomainException e) {
       throw failed(e);

@@ -38,6 +38,8 @@ public class PoolFailover {
   @Inject PoolService pool;
   @Inject PoolStorage storage;
   @Inject org.xsm.server.sr.SrService srs;
+  @Inject AgentVdis agentVdis;
+  @Inject org.xsm.server.vm.VmDisks vmDisks;
   @Inject org.xsm.server.boot.Bootstrap bootstrap;
 
   /** pool.emergency_transition_to_master: this member becomes the master (nothing on a master). */
@@ -52,6 +54,7 @@ public class PoolFailover {
     }
     long t0 = System.nanoTime();
     heartbeats.stop();
+    agentVdis.detachAll(); // its domains' disks: attached again as the master's own
     storage.detachAll(); // attached again as the master's own PBDs
     sql.use(new Sql.Coordinates(r.database().url(), r.database().user(), r.database().password()));
     db.fence(null);
@@ -106,12 +109,15 @@ public class PoolFailover {
       heartbeats.startAsMaster();
       throw e;
     }
+    // Its domains' disks are let go while the records say which (before they are forgotten); the
+    // new master attaches them again through this host's agent (RemoteVdis.adopt).
+    vmDisks.releaseHere(self);
     state.become(state.role().memberOf(address));
     db.forgetAll();
     db.setPersistent(false);
     db.fence(null);
     sql.useConfigured(); // its own database again (the pool's is the new master's to write)
-    srs.detachAll(); // its PBDs are plugged again by the new master, through this host's agent
+    srs.detachAll(); // plugged again by the new master, through this host's agent
     heartbeats.startAsMember();
     for (String other : others) {
       try {

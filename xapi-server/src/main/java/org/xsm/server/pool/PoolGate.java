@@ -16,7 +16,7 @@ import org.xsm.server.rpc.CallGate;
 @ApplicationScoped
 public class PoolGate implements CallGate {
   /** What a member answers itself. */
-  static final Set<String> MEMBER_MESSAGES =
+  private static final Set<String> ANSWERED =
       Set.of(
           "system.listMethods",
           "session.slave_login",
@@ -33,6 +33,14 @@ public class PoolGate implements CallGate {
           PoolAgent.MIGRATE_FINISH,
           PoolStorage.PLUG,
           PoolStorage.UNPLUG);
+
+  static final Set<String> MEMBER_MESSAGES = memberMessages();
+
+  private static Set<String> memberMessages() {
+    Set<String> s = new java.util.HashSet<>(AgentVdis.MESSAGES);
+    s.addAll(ANSWERED);
+    return Set.copyOf(s);
+  }
 
   @Inject PoolState state;
 

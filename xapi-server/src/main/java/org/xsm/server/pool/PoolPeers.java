@@ -36,6 +36,7 @@ public class PoolPeers {
   @Inject org.xsm.server.boot.Bootstrap bootstrap;
   @Inject Heartbeats heartbeats;
   @Inject PoolStorage storage;
+  @Inject AgentVdis agentVdis;
 
   @Inject org.xsm.server.domain.Domains domains;
 
@@ -101,6 +102,7 @@ public class PoolPeers {
               + " pool keeps its own");
     }
     heartbeats.stop();
+    agentVdis.detachAll();
     storage.detachAll();
     state.forget();
     db.eraseStored();

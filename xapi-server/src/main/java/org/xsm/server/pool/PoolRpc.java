@@ -24,6 +24,7 @@ public class PoolRpc implements RpcModule {
   @Inject Database db;
   @Inject PoolAgent agent;
   @Inject PoolStorage storage;
+  @Inject AgentVdis vdis;
 
   @Override
   public void register(Dispatcher d) {
@@ -100,6 +101,28 @@ public class PoolRpc implements RpcModule {
         true,
         true,
         (c, a) -> none(() -> storage.agentUnplug(Params.str(a, 0))));
+    d.register(
+        AgentVdis.ATTACH,
+        6,
+        true,
+        true,
+        (c, a) ->
+            none(
+                () ->
+                    vdis.attach(
+                        Params.str(a, 0),
+                        Params.str(a, 1),
+                        Params.str(a, 2),
+                        Params.str(a, 3),
+                        Params.bool(a.get(4), "writable"))));
+    d.register(
+        AgentVdis.DETACH, 2, true, true, (c, a) -> none(() -> vdis.detach(Params.str(a, 0))));
+    d.register(
+        AgentVdis.SUSPEND, 2, true, true, (c, a) -> none(() -> vdis.suspend(Params.str(a, 0))));
+    d.register(
+        AgentVdis.RESUME, 2, true, true, (c, a) -> none(() -> vdis.resume(Params.str(a, 0))));
+    d.register(
+        AgentVdis.REOPEN, 2, true, true, (c, a) -> none(() -> vdis.reopen(Params.str(a, 0))));
     d.register(PoolAgent.MIGRATE_IN, 2, true, true, (c, a) -> agent.migrateIn(Params.str(a, 0)));
     d.register(
         PoolAgent.MIGRATE_OUT,

@@ -17,6 +17,7 @@ import org.xsm.server.model.HostMetrics;
 import org.xsm.server.model.Pbd;
 import org.xsm.server.model.Ref;
 import org.xsm.server.model.Sr;
+import org.xsm.server.model.Vdi;
 import org.xsm.server.model.XenApiException;
 import org.xsm.server.sr.HostStorage;
 import org.xsm.server.sr.SrService;
@@ -38,6 +39,7 @@ public class PoolStorage implements HostStorage {
   @Inject HostService hosts;
   @Inject PoolPeers peers;
   @Inject SrService srs;
+  @Inject RemoteVdis remoteVdis;
 
   /** The SRs this host's agent attached, by UUID. */
   private final Map<String, org.xsm.api.Sr> attached = new ConcurrentHashMap<>();
@@ -69,6 +71,26 @@ public class PoolStorage implements HostStorage {
     peers.call(db.get(host, Host.ADDRESS), UNPLUG, srUuid);
   }
 
+  @Override
+  public void attachVdi(Ref<Host> host, Ref<Vdi> vdi, boolean writable) throws XenApiException {
+    remoteVdis.attach(host, vdi, writable);
+  }
+
+  @Override
+  public void detachVdi(Ref<Host> host, Ref<Vdi> vdi) throws XenApiException {
+    remoteVdis.detach(host, vdi);
+  }
+
+  @Override
+  public void forgetVdi(Ref<Vdi> vdi) {
+    remoteVdis.forget(vdi);
+  }
+
+  @Override
+  public void reopenVdi(Ref<Host> host, Ref<Vdi> vdi) throws XenApiException {
+    remoteVdis.reopen(host, vdi);
+  }
+
   private boolean live(Ref<Host> host) throws XenApiException {
     Ref<HostMetrics> m = db.get(host, Host.METRICS);
     return db.exists(HostMetrics.CLASS, m) && db.get(m, HostMetrics.LIVE);
@@ -93,6 +115,17 @@ public class PoolStorage implements HostStorage {
       throw org.xsm.server.sr.SmErrors.of(e, uuid);
     }
     LOG.infof("SR %s (%s) attached for the pool", uuid, type);
+  }
+
+  /** An SR this host's agent attached, for the VDIs of its domains. */
+  org.xsm.api.Sr attachedSr(String uuid) throws XenApiException {
+    org.xsm.api.Sr s = attached.get(uuid);
+    if (s == null) {
+      throw new XenApiException(
+          org.xsm.server.model.XenApiError.INTERNAL_ERROR,
+          "SR " + uuid + " is not attached on this host for the pool");
+    }
+    return s;
   }
 
   void agentUnplug(String uuid) throws XenApiException {
@@ -134,14 +167,20 @@ public class PoolStorage implements HostStorage {
     }
   }
 
-  /** Plugs the unplugged PBDs of shared SRs on the live other hosts (the liveness loop). */
-  void plugShared(List<Ref<Host>> liveOthers) {
+  /**
+   * Plugs the unplugged PBDs of shared SRs on the live other hosts (the liveness loop).
+   *
+   * @return the hosts on which a PBD was plugged
+   */
+  Set<Ref<Host>> plugShared(List<Ref<Host>> liveOthers) {
+    Set<Ref<Host>> plugged = new HashSet<>();
     for (Ref<Host> h : liveOthers) {
       for (Ref<Pbd> pbd : db.where(Pbd.HOST, h)) {
         try {
           if (!db.get(pbd, Pbd.CURRENTLY_ATTACHED) && db.get(db.get(pbd, Pbd.SR), Sr.SHARED)) {
             srs.plug(pbd);
             lastFailure.remove(pbd);
+            plugged.add(h);
           }
         } catch (XenApiException e) {
           String why = String.join(" ", e.errorDescription());
@@ -151,5 +190,6 @@ public class PoolStorage implements HostStorage {
         }
       }
     }
+    return plugged;
   }
 }

@@ -212,7 +212,8 @@ public final class Permissions {
         .calls(
             POOL_ADMIN,
             "tickle_heartbeat xsm_domain_create xsm_domain_control xsm_domain_migrate_in"
-                + " xsm_domain_migrate_out xsm_domain_migrate_finish xsm_sr_plug xsm_sr_unplug")
+                + " xsm_domain_migrate_out xsm_domain_migrate_finish xsm_sr_plug xsm_sr_unplug"
+                + " xsm_vdi_attach xsm_vdi_detach xsm_vdi_suspend xsm_vdi_resume xsm_vdi_reopen")
         .fields(POOL_ADMIN, "numa_affinity_policy")
         .fields(VM_OPERATOR, "tags")
         .fields(ROOT, "uefi_certificates")

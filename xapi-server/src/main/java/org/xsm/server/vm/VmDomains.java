@@ -78,8 +78,17 @@ public class VmDomains {
     return on(db.get(vm, Vm.RESIDENT_ON));
   }
 
-  /** The spec of the VM's domain, from its record and its exported disks. */
+  /** The spec of the VM's domain on this host, from its record and its exported disks. */
   DomainSpec spec(Ref<Vm> vm) throws XenApiException {
+    return spec(vm, hosts.host());
+  }
+
+  /**
+   * The spec of the VM's domain on {@code host}: on another host its disks name only their VDI's
+   * UUID (the export's name there), which that host's agent points at its own socket.
+   */
+  DomainSpec spec(Ref<Vm> vm, Ref<org.xsm.server.model.Host> host) throws XenApiException {
+    boolean remote = isOtherHost(host);
     Row<Vm> r = db.read(Vm.CLASS, vm);
     DomainSpec.Boot boot =
         r.get(Vm.PV_KERNEL).isEmpty()
@@ -97,7 +106,9 @@ public class VmDomains {
     vbds.sort(Comparator.comparing((Row<Vbd> b) -> userdeviceOrder(b.get(Vbd.USERDEVICE))));
     for (Row<Vbd> b : vbds) {
       String vdi = b.get(Vbd.VDI).value();
-      Optional<NbdService.LocalExport> e = nbd.localExport(vdi);
+      String vdiUuid = db.get(b.get(Vbd.VDI), Vdi.UUID);
+      Optional<NbdService.LocalExport> e =
+          remote ? Optional.of(new NbdService.LocalExport(null, vdiUuid)) : nbd.localExport(vdi);
       if (e.isEmpty()) {
         continue; // not exported for domains (the NBD server could not start): no disk
       }
@@ -109,7 +120,7 @@ public class VmDomains {
               e.get().name(),
               b.get(Vbd.MODE) != org.xsm.server.model.VbdMode.RW,
               b.get(Vbd.BOOTABLE),
-              db.get(b.get(Vbd.VDI), Vdi.UUID)));
+              vdiUuid));
     }
     List<DomainSpec.Nic> nics = new ArrayList<>();
     for (Ref<Vif> vif : r.get(Vm.VIFS)) {
@@ -149,7 +160,7 @@ public class VmDomains {
       Ref<Vm> vm, boolean paused, Optional<VdiDevice> memory, Ref<org.xsm.server.model.Host> host)
       throws XenApiException {
     try {
-      on(host).create(spec(vm), paused, memory);
+      on(host).create(spec(vm, host), paused, memory);
     } catch (DomainException e) {
       throw failure(vm, e);
     }
@@ -191,15 +202,15 @@ public class VmDomains {
    * it (aiming at 300 ms of downtime), then run there (paused if it was). On failure the domain
    * runs on where it was and the waiting one is destroyed.
    */
-  Domains.MigrationResult migrate(Ref<Vm> vm, Ref<org.xsm.server.model.Host> host)
-      throws XenApiException {
+  Domains.MigrationResult migrate(
+      Ref<Vm> vm, Ref<org.xsm.server.model.Host> host, HandOver handOver) throws XenApiException {
     Domains from = of(vm);
     Domains to = on(host);
     String uuid = db.get(vm, Vm.UUID);
     boolean paused = db.get(vm, Vm.POWER_STATE) == org.xsm.server.model.PowerState.PAUSED;
     Domains.MigrationResult result;
     try {
-      Domains.IncomingMigration in = to.prepareIncoming(spec(vm));
+      Domains.IncomingMigration in = to.prepareIncoming(spec(vm, host));
       try {
         result = from.migrateOut(uuid, in.endpoint(), Duration.ofMillis(300));
       } catch (DomainException e) {
@@ -210,6 +221,7 @@ public class VmDomains {
         }
         throw e;
       }
+      handOver.run();
       to.finishIncoming(uuid, paused, Duration.ofSeconds(120));
     } catch (DomainException e) {
       throw failure(vm, e);
@@ -218,6 +230,12 @@ public class VmDomains {
         "VM %s migrated: downtime %d ms, %d ms in all, %d bytes",
         uuid, result.downtime().toMillis(), result.total().toMillis(), result.bytesTransferred());
     return result;
+  }
+
+  /** What happens between the source's end and the destination's start (the disks' hand-over). */
+  @FunctionalInterface
+  interface HandOver {
+    void run() throws XenApiException;
   }
 
   long memoryImageBytes(Ref<Vm> vm) throws XenApiException {

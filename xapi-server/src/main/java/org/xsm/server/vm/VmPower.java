@@ -29,6 +29,7 @@ public class VmPower {
   @Inject HostService hosts;
   @Inject VmRecords records;
   @Inject VmDomains domains;
+  @Inject VmDisks disks;
   @Inject org.xsm.server.migrate.StorageMigration migration;
 
   /** VM.clean_reboot ({@code hard} false) and VM.hard_reboot: the domain restarts. */
@@ -115,7 +116,17 @@ public class VmPower {
       return;
     }
     vms.assertDisksReachable(vm, host);
-    domains.migrate(vm, host);
+    Ref<Host> from = r.get(Vm.RESIDENT_ON);
+    disks.attachForMigration(vm, host);
+    boolean handedOver = false;
+    try {
+      domains.migrate(vm, host, () -> disks.handOver(vm, from, host));
+      handedOver = true;
+    } finally {
+      if (!handedOver) {
+        disks.abandonMigration(vm, host);
+      }
+    }
     db.set(vm, Vm.RESIDENT_ON, host);
     records.refreshMetrics(vm);
   }

@@ -25,6 +25,7 @@ public class VmRecovery {
   @Inject VmService vms;
   @Inject VmRecords records;
   @Inject VmOperations operations;
+  @Inject jakarta.enterprise.inject.Instance<org.xsm.server.sr.HostStorage> hostStorage;
 
   /**
    * After a restart: running VMs whose domain did not survive ({@code survivors}: the UUIDs of
@@ -104,6 +105,9 @@ public class VmRecovery {
       db.update(Vm.CLASS, vm, VmService.halted());
       records.refreshMetrics(vm);
       for (Ref<Vbd> vbd : db.get(vm, Vm.VBDS)) {
+        if (db.get(vbd, Vbd.CURRENTLY_ATTACHED) && hostStorage.isResolvable()) {
+          hostStorage.get().forgetVdi(db.get(vbd, Vbd.VDI)); // no longer written there
+        }
         db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
       }
       for (Ref<Vif> vif : db.get(vm, Vm.VIFS)) {

@@ -2,8 +2,6 @@ package org.xsm.server.vm;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xsm.server.db.Database;
@@ -14,7 +12,6 @@ import org.xsm.server.model.Ref;
 import org.xsm.server.model.Row;
 import org.xsm.server.model.Values;
 import org.xsm.server.model.Vbd;
-import org.xsm.server.model.VbdMode;
 import org.xsm.server.model.Vdi;
 import org.xsm.server.model.Vgpu;
 import org.xsm.server.model.Vif;
@@ -42,6 +39,7 @@ public class VmService {
   @Inject NbdService nbd;
   @Inject VmRecords records;
   @Inject VmOperations operations;
+  @Inject VmDisks disks;
   private final AtomicLong domids = new AtomicLong(1);
 
   /** A new halted VM (VM.create), with the fields the client's record sets. */
@@ -147,72 +145,19 @@ public class VmService {
     }
   }
 
-  /** The VBDs a start plugs: those with media (disks, and CDs with their ISO). */
-  private List<Ref<Vbd>> pluggable(Ref<Vm> vm) throws XenApiException {
-    List<Ref<Vbd>> out = new ArrayList<>();
-    for (Ref<Vbd> vbd : db.get(vm, Vm.VBDS)) {
-      Row<Vbd> b = db.readOrNull(Vbd.CLASS, vbd);
-      if (b != null && Vbd.hasMedia(b)) {
-        out.add(vbd);
-      }
-    }
-    return out;
-  }
-
-  /** Attaches every device of the VM; on failure detaches those already attached. */
-  private void attachDevices(Ref<Vm> vm) throws XenApiException {
-    List<Ref<Vbd>> done = new ArrayList<>();
-    try {
-      for (Ref<Vbd> vbd : pluggable(vm)) {
-        plugDevice(vbd);
-        done.add(vbd);
-      }
-    } catch (XenApiException e) {
-      for (Ref<Vbd> vbd : done) {
-        unplugDevice(vbd);
-      }
-      throw e;
-    }
-  }
-
-  private void plugDevice(Ref<Vbd> vbd) throws XenApiException {
-    Row<Vbd> b = db.read(Vbd.CLASS, vbd);
-    Ref<Vdi> vdi = b.get(Vbd.VDI);
-    if (db.exists(Vdi.CLASS, vdi)) {
-      boolean rw = b.get(Vbd.MODE) == VbdMode.RW;
-      org.xsm.api.VdiDevice device = srs.activate(vdi, rw);
-      nbd.exportVdi(vdi.value(), device, !rw);
-      if (!db.get(b.get(Vbd.VM), Vm.IS_CONTROL_DOMAIN)
-          && domains.domains().kind() != org.xsm.server.domain.Domains.Kind.SIMULATOR) {
-        nbd.exportLocal(vdi.value(), device, !rw);
-      }
-    }
-    db.set(vbd, Vbd.CURRENTLY_ATTACHED, true);
+  /** Attaches every device of the VM on {@code host}; on failure detaches those attached. */
+  private void attachDevices(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
+    disks.attachAll(vm, host);
   }
 
   /** After a restart: the devices of a domain that survived it are activated and exported again. */
   void replugDevices(Ref<Vm> vm) throws XenApiException {
-    for (Ref<Vbd> vbd : pluggable(vm)) {
-      if (db.get(vbd, Vbd.CURRENTLY_ATTACHED)) {
-        plugDevice(vbd);
-      }
-    }
+    disks.replug(vm);
   }
 
-  private void unplugDevice(Ref<Vbd> vbd) throws XenApiException {
-    Row<Vbd> b = db.read(Vbd.CLASS, vbd);
-    Ref<Vdi> vdi = b.get(Vbd.VDI);
-    if (db.exists(Vdi.CLASS, vdi) && b.get(Vbd.CURRENTLY_ATTACHED)) {
-      nbd.unexportVdi(vdi.value()); // its connections close before the device goes
-      srs.deactivate(vdi);
-    }
-    db.set(vbd, Vbd.CURRENTLY_ATTACHED, false);
-  }
-
+  /** Detaches the VM's devices on the host it runs on (before its record says Halted). */
   private void detachDevices(Ref<Vm> vm) throws XenApiException {
-    for (Ref<Vbd> vbd : pluggable(vm)) {
-      unplugDevice(vbd);
-    }
+    disks.detachAll(vm);
     vifsAttached(vm, false);
   }
 
@@ -227,7 +172,32 @@ public class VmService {
 
   /** VM.start. */
   public void start(Ref<Vm> vm, boolean paused) throws XenApiException {
-    start(vm, paused, hosts.host());
+    start(vm, paused, hostToStartOn(vm));
+  }
+
+  /**
+   * Where VM.start runs a VM: its {@code affinity} host when that is a live host of the pool where
+   * its disks can be reached (as xapi prefers it), else this host.
+   */
+  private Ref<Host> hostToStartOn(Ref<Vm> vm) throws XenApiException {
+    Ref<Host> affinity = db.get(vm, Vm.AFFINITY);
+    if (affinity.isNull() || !db.exists(Host.CLASS, affinity)) {
+      return hosts.host();
+    }
+    Ref<org.xsm.server.model.HostMetrics> m = db.get(affinity, Host.METRICS);
+    boolean live =
+        affinity.equals(hosts.host())
+            || (db.exists(org.xsm.server.model.HostMetrics.CLASS, m)
+                && db.get(m, org.xsm.server.model.HostMetrics.LIVE));
+    if (!live) {
+      return hosts.host();
+    }
+    try {
+      disks.assertReachable(vm, affinity);
+      return affinity;
+    } catch (XenApiException e) {
+      return hosts.host(); // its disks are not reachable there
+    }
   }
 
   /** VM.start_on: as VM.start, on {@code host} (this host, or another host of the pool). */
@@ -250,29 +220,16 @@ public class VmService {
     run(vm, paused, host);
   }
 
-  /**
-   * A VM's disks can be reached only where their SR is plugged. Shared SRs are not yet plugged on
-   * the other hosts of a pool, so a VM with disks runs on this host only: elsewhere it gets xapi's
-   * VM_REQUIRES_SR [vm, sr].
-   */
+  /** VM_REQUIRES_SR unless every disk's SR is plugged on {@code host} (see {@link VmDisks}). */
   void assertDisksReachable(Ref<Vm> vm, Ref<Host> host) throws XenApiException {
-    if (!domains.isOtherHost(host)) {
-      return;
-    }
-    for (Ref<Vbd> vbd : pluggable(vm)) {
-      Ref<Vdi> vdi = db.get(vbd, Vbd.VDI);
-      if (db.exists(Vdi.CLASS, vdi)) {
-        throw new XenApiException(
-            XenApiError.VM_REQUIRES_SR, vm.value(), db.get(vdi, Vdi.SR).value());
-      }
-    }
+    disks.assertReachable(vm, host);
   }
 
   /** The domain comes up: disks attached, memory booted or restored, a domid, its host. */
   private void run(Ref<Vm> vm, boolean paused, Ref<Host> host) throws XenApiException {
     assertDisksReachable(vm, host);
     Ref<Vdi> suspendVdi = db.get(vm, Vm.SUSPEND_VDI);
-    attachDevices(vm);
+    attachDevices(vm, host);
     vifsAttached(vm, true);
     try {
       if (db.exists(Vdi.CLASS, suspendVdi)) {
@@ -387,7 +344,7 @@ public class VmService {
     if (db.get(vbd, Vbd.CURRENTLY_ATTACHED)) {
       throw new XenApiException(XenApiError.DEVICE_ALREADY_ATTACHED, vbd.value());
     }
-    plugDevice(vbd);
+    disks.plug(vbd, vm.get(Vm.RESIDENT_ON));
   }
 
   /** VBD.unplug. */
@@ -395,7 +352,7 @@ public class VmService {
     if (!db.get(vbd, Vbd.CURRENTLY_ATTACHED)) {
       throw new XenApiException(XenApiError.DEVICE_ALREADY_DETACHED, vbd.value());
     }
-    unplugDevice(vbd);
+    disks.unplug(vbd, db.get(db.get(vbd, Vbd.VM), Vm.RESIDENT_ON));
   }
 
   /** A domain id not given yet: the ids of domains that survived a restart stay theirs. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +23,7 @@ import org.xsm.server.domain.Domains.IncomingMigration;
 import org.xsm.server.domain.Domains.MigrationEndpoint;
 import org.xsm.server.domain.Domains.MigrationResult;
 import org.xsm.server.guest.GuestImages;
+import org.xsm.server.guest.SectorWrites;
 import org.xsm.server.guest.SerialConsole;
 import org.xsm.server.nbd.NbdServer;
 import org.xsm.server.runtime.RunDirectory;
@@ -136,20 +136,13 @@ class QemuMigrationTest {
 
   /** The next tick ({@code <T n>}) the guest prints, as a number. */
   private static long tick(SerialConsole c) throws Exception {
-    c.await("<T", CMD);
-    return Long.parseLong(c.await(">", CMD).trim());
+    return SectorWrites.tick(c, CMD);
   }
 
   @Test
   void aGuestWritingItsDiskMovesAndGoesOnWithEveryByteInPlace() throws Exception {
     SerialConsole a = running(spec(256));
-    // Sector i gets "P<i>"; each write is flushed (fsync) before the tick that counts it. The
-    // counter lives in the shell's memory only.
-    a.run(
-        "touch /tmp/run; (i=0; while [ -e /tmp/run ]; do"
-            + " echo P$i | dd of=/dev/vda bs=512 seek=$i count=1 conv=sync,fsync 2>/dev/null"
-            + " || echo $i >> /tmp/ioerr; echo \"<T$i>\"; i=$((i+1)); done; echo $i > /tmp/done) &",
-        CMD);
+    SectorWrites.start(a, CMD);
     long beforeMove = 0;
     while (beforeMove < 5) {
       beforeMove = tick(a);
@@ -179,24 +172,11 @@ class QemuMigrationTest {
         .as("the counter in the guest's RAM goes on at the destination")
         .isGreaterThan(beforeMove);
     assertThat(tick(b)).isGreaterThan(afterMove);
-    // The loop's last ticks come before "wait" returns; then its count and any failed writes.
-    List<String> done =
-        b.run("rm /tmp/run; wait; cat /tmp/done; cat /tmp/ioerr 2>/dev/null", CMD)
-            .lines()
-            .map(String::trim)
-            .filter(l -> !l.isEmpty() && !l.startsWith("<T"))
-            .toList();
-    assertThat(done).as("the count, then the writes that failed").hasSize(1);
-    long written = Long.parseLong(done.get(0));
-    assertThat(b.run("dmesg | grep -ci 'i/o error'", CMD).trim()).isEqualTo("0");
+    long written = SectorWrites.stop(b, CMD);
     assertThat(written).isGreaterThan(afterMove);
 
     int span = (int) (written + 64) * 512;
-    byte[] expected = new byte[span];
-    for (int i = 0; i < written; i++) {
-      byte[] p = ("P" + i + "\n").getBytes(StandardCharsets.US_ASCII);
-      System.arraycopy(p, 0, expected, i * 512, p.length);
-    }
+    byte[] expected = SectorWrites.expected(written, span);
     assertThat(disk.copy(0, span)).as("the disk after %d writes", written).isEqualTo(expected);
 
     // What a restarted server on host B adopts the domain from (QemuDomains.adopt).
