@@ -121,6 +121,27 @@ public final class ControlClient {
     return call("PUT", "luns/" + path(id) + "/metadata", metadata, new TypeReference<Lun>() {});
   }
 
+  /**
+   * Destroys the data of a snapshot LUN, keeping what changed-block queries need; {@code metadata}
+   * (if not null) replaces the LUN's metadata in the same call.
+   */
+  public Lun dataDestroy(String id, Map<String, String> metadata) throws ControlApiException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (metadata != null) {
+      body.put("metadata", metadata);
+    }
+    return call("POST", "luns/" + path(id) + "/data-destroy", body, new TypeReference<Lun>() {});
+  }
+
+  /** The blocks whose content differs from LUN {@code fromId} to LUN {@code id}. */
+  public ChangedBlocksAnswer changedBlocks(String id, String fromId) throws ControlApiException {
+    return call(
+        "GET",
+        "luns/" + path(id) + "/changed-blocks?from=" + path(fromId),
+        null,
+        new TypeReference<ChangedBlocksAnswer>() {});
+  }
+
   public PoolStats pool() throws ControlApiException {
     return call("GET", "pool", null, new TypeReference<PoolStats>() {});
   }

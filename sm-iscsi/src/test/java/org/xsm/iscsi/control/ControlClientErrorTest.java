@@ -93,7 +93,8 @@ class ControlClientErrorTest {
                 null,
                 "2026-01-01T00:00:00Z",
                 65536,
-                Map.of("xsm-sr", "s")));
+                Map.of("xsm-sr", "s"),
+                false)); // an array that predates data destroy sends no dataDestroyed
     Seen s = seen.get(0);
     assertThat(s.method()).isEqualTo("POST");
     assertThat(s.path()).isEqualTo("/api/v1/luns");

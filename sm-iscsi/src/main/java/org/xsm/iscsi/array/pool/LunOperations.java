@@ -15,6 +15,10 @@ import org.xsm.iscsi.array.ArrayException.Kind;
  * The LUN lifecycle on a {@link BlockPool}. Every operation is journalled and fsynced before it
  * returns (after a full flush of the data written before it), so a completed control call survives
  * a crash. Snapshot and clone copy the block map only. Thread-safe: locks the pool.
+ *
+ * <p>Changed blocks and data destroy: {@link #changedBlocks} compares two LUNs' maps (or content
+ * digests, see {@link LunDiff}); {@link #dataDestroy} releases a snapshot's blocks and keeps only
+ * its digests, so it can still be the earlier side of a changed-block query.
  */
 public final class LunOperations {
   /** Largest LUN: block numbers per LUN are ints. */
@@ -53,7 +57,7 @@ public final class LunOperations {
   public LunInfo resize(String id, long sizeBytes) {
     long size = checkSize(sizeBytes);
     synchronized (pool) {
-      Lun lun = get(id);
+      Lun lun = withData(id, "resized");
       if (size < lun.sizeBytes) {
         throw new ArrayException(
             Kind.BAD_REQUEST,
@@ -91,7 +95,7 @@ public final class LunOperations {
     checkText(name, metadata);
     synchronized (pool) {
       PoolState s = pool.state;
-      Lun src = get(id);
+      Lun src = withData(id, snapshot ? "snapshotted" : "cloned");
       Lun lun =
           newLun(
               name,
@@ -130,6 +134,62 @@ public final class LunOperations {
     }
   }
 
+  /**
+   * Destroys the data of a snapshot (read-only LUN): its blocks are released (their space comes
+   * back once no other LUN shares them), and it keeps its descriptor and the content digests that
+   * {@link #changedBlocks} needs. It leaves the target (commands to its LUN number fail as for a
+   * LUN that does not exist) and can no longer be resized, snapshotted or cloned; it can still be
+   * deleted and have its metadata replaced. {@code metadata}, if not null, replaces the LUN's
+   * metadata in the same journal record. Destroying a LUN whose data is gone changes only the
+   * metadata.
+   */
+  public LunInfo dataDestroy(String id, Map<String, String> metadata) {
+    if (metadata != null) {
+      checkText("", metadata);
+    }
+    synchronized (pool) {
+      Lun lun = get(id);
+      if (!lun.readOnly) {
+        throw new ArrayException(
+            Kind.BAD_REQUEST,
+            "LUN "
+                + id
+                + " is writable; only the data of a snapshot (read-only LUN) can be destroyed");
+      }
+      log(
+          Records.DATA_DESTROY,
+          Records.encode(
+              out -> {
+                out.writeUTF(id);
+                out.writeBoolean(metadata != null);
+                if (metadata != null) {
+                  Lun.writeMap(out, metadata);
+                }
+              }));
+      if (metadata != null) {
+        lun.metadata = new java.util.LinkedHashMap<>(metadata);
+      }
+      if (lun.digests == null) {
+        pool.state.dataDestroy(lun, pool::released);
+      }
+      return lun.info(pool.state.blockSize);
+    }
+  }
+
+  /**
+   * The 64 KiB granules whose content differs from LUN {@code fromId} to LUN {@code id} (see {@link
+   * LunDiff} for why the answer never misses a change). Either may have had its data destroyed.
+   * Reads metadata only; it costs a pass over both maps (and hashing of the granules' block hashes
+   * when one side's data was destroyed).
+   */
+  public BlockDiff changedBlocks(String id, String fromId) {
+    synchronized (pool) {
+      Lun to = get(id);
+      Lun from = get(fromId);
+      return LunDiff.between(pool.state, from, to);
+    }
+  }
+
   public LunInfo info(String id) {
     synchronized (pool) {
       return get(id).info(pool.state.blockSize);
@@ -147,17 +207,18 @@ public final class LunOperations {
     }
   }
 
-  /** The LUN with SCSI number {@code number}, or null. */
+  /** The LUN with SCSI number {@code number}, or null (also if its data was destroyed). */
   public LunInfo byNumberOrNull(int number) {
     synchronized (pool) {
       Lun l = pool.state.byNumber.get(number);
-      return l == null ? null : l.info(pool.state.blockSize);
+      return l == null || l.digests != null ? null : l.info(pool.state.blockSize);
     }
   }
 
+  /** The LUN with SCSI number {@code number} that still has its data, else NOT_FOUND. */
   Lun byNumber(int number) {
     Lun l = pool.state.byNumber.get(number);
-    if (l == null) {
+    if (l == null || l.digests != null) {
       throw new ArrayException(Kind.NOT_FOUND, "no LUN number " + number);
     }
     return l;
@@ -167,6 +228,15 @@ public final class LunOperations {
     Lun l = pool.state.luns.get(id);
     if (l == null) {
       throw new ArrayException(Kind.NOT_FOUND, "no LUN with id " + id);
+    }
+    return l;
+  }
+
+  private Lun withData(String id, String what) {
+    Lun l = get(id);
+    if (l.digests != null) {
+      throw new ArrayException(
+          Kind.BAD_REQUEST, "LUN " + id + " cannot be " + what + ": its data was destroyed");
     }
     return l;
   }

@@ -65,6 +65,22 @@ final class PoolState {
     return fresh;
   }
 
+  /**
+   * Destroys a LUN's data: it keeps the content digests of its granules (computed from the block
+   * hashes now, while its blocks are live) and releases every block.
+   */
+  void dataDestroy(Lun lun, FreedBlocks freed) {
+    lun.digests = GranuleDigests.of(lun.map, this);
+    BlockMap old = lun.map;
+    lun.map = new BlockMap(old.length());
+    lun.mappedBlocks = 0;
+    old.forEachMapped(
+        b -> {
+          logicalBlocks--;
+          release(b, freed);
+        });
+  }
+
   void resize(Lun lun, long sizeBytes) {
     lun.sizeBytes = sizeBytes;
     lun.map.grow(Lun.blockCount(sizeBytes, blockSize));
