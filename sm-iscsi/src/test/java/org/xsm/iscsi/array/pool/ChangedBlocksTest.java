@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xsm.iscsi.array.ArrayException;
@@ -31,6 +32,11 @@ class ChangedBlocksTest {
   @TempDir Path dir;
   private BlockPool pool;
   private final Map<String, byte[]> shadow = new HashMap<>();
+
+  @BeforeEach
+  void open() throws IOException {
+    pool = BlockPool.open(dir, CAPACITY);
+  }
 
   @AfterEach
   void close() throws IOException {
@@ -86,6 +92,17 @@ class ChangedBlocksTest {
     assertThat(d.changed()).as("changed granules " + what).isEqualTo(expected(from, to));
   }
 
+  /** A LUN of {@link #SIZE} random bytes. */
+  private LunInfo filled(Random r) throws IOException {
+    LunInfo a = create(SIZE);
+    writeRandom(a, r, 0, (int) SIZE);
+    return a;
+  }
+
+  private BitSet changed(LunInfo from, LunInfo to) {
+    return pool.luns().changedBlocks(to.id(), from.id()).changed();
+  }
+
   private BitSet granulesOf(long offset, int len) {
     BitSet b = new BitSet();
     b.set((int) (offset / G), (int) ((offset + len - 1) / G) + 1);
@@ -94,13 +111,11 @@ class ChangedBlocksTest {
 
   @Test
   void snapshotChainsDifferExactlyWhereWritten() throws IOException {
-    pool = BlockPool.open(dir, CAPACITY);
     Random r = new Random(1);
-    LunInfo a = create(SIZE);
-    writeRandom(a, r, 0, (int) SIZE);
+    LunInfo a = filled(r);
     LunInfo s1 = snapshot(a);
     assertDiff(s1, a, "right after the snapshot");
-    assertThat(pool.luns().changedBlocks(a.id(), s1.id()).changed()).isEqualTo(new BitSet());
+    assertThat(changed(s1, a)).isEqualTo(new BitSet());
     // Unaligned writes, one byte, block-straddling, granule-straddling, the very last byte.
     writeRandom(a, r, 100, 10);
     writeRandom(a, r, 3L * G - 7, 20);
@@ -111,9 +126,7 @@ class ChangedBlocksTest {
     first.or(granulesOf(3L * G - 7, 20));
     first.or(granulesOf(5L * G + B - 1, 2));
     first.or(granulesOf(SIZE - 1, 1));
-    assertThat(pool.luns().changedBlocks(a.id(), s1.id()).changed())
-        .as("exactly the granules written")
-        .isEqualTo(first);
+    assertThat(changed(s1, a)).as("exactly the granules written").isEqualTo(first);
     LunInfo s2 = snapshot(a);
     for (int i = 0; i < 40; i++) {
       writeRandom(a, r, r.nextLong(SIZE - 70000), 1 + r.nextInt(70000));
@@ -132,7 +145,6 @@ class ChangedBlocksTest {
 
   @Test
   void rewritingTheSameBytesIsNoChangeAndZeroingIs() throws IOException {
-    pool = BlockPool.open(dir, CAPACITY);
     Random r = new Random(2);
     LunInfo a = create(SIZE);
     byte[] data = new byte[3 * G];
@@ -141,20 +153,17 @@ class ChangedBlocksTest {
     LunInfo s1 = snapshot(a);
     write(a, G, data); // the same bytes again: dedup maps them to the same blocks
     write(a, 6L * G, new byte[G]); // zeros where there were zeros
-    assertThat(pool.luns().changedBlocks(a.id(), s1.id()).changed()).isEqualTo(new BitSet());
+    assertThat(changed(s1, a)).isEqualTo(new BitSet());
     pool.zero(a.lun(), 2L * G, G);
     Arrays.fill(shadow.get(a.id()), 2 * G, 3 * G, (byte) 0);
-    assertThat(pool.luns().changedBlocks(a.id(), s1.id()).changed())
-        .isEqualTo(granulesOf(2L * G, G));
+    assertThat(changed(s1, a)).isEqualTo(granulesOf(2L * G, G));
     assertDiff(s1, a, "after zeroing");
   }
 
   @Test
   void dataDestroyKeepsExactAnswersWhenItsFreedBlocksAreReused() throws IOException {
-    pool = BlockPool.open(dir, CAPACITY);
     Random r = new Random(3);
-    LunInfo a = create(SIZE);
-    writeRandom(a, r, 0, (int) SIZE);
+    LunInfo a = filled(r);
     LunInfo s1 = snapshot(a);
     // After this write s1 alone holds the old block at index 7.
     writeRandom(a, r, 7L * B, B);
@@ -175,7 +184,7 @@ class ChangedBlocksTest {
         .as("block 7 of the live LUN reuses the block s1 held")
         .isEqualTo(held);
     assertDiff(s1, a, "from the destroyed s1, after its block was reused at the same index");
-    assertThat(pool.luns().changedBlocks(a.id(), s1.id()).changed().get(7 * B / G)).isTrue();
+    assertThat(changed(s1, a).get(7 * B / G)).isTrue();
     // Other LUNs take more freed blocks; the answers stay exact.
     LunInfo b = create(SIZE);
     writeRandom(b, r, 0, 64 * B);
@@ -193,7 +202,6 @@ class ChangedBlocksTest {
 
   @Test
   void answersSurviveCheckpointsJournalReplayAndACrash() throws IOException {
-    pool = BlockPool.open(dir, CAPACITY);
     Random r = new Random(4);
     LunInfo a = create(SIZE);
     writeRandom(a, r, 0, 40 * G);
@@ -224,7 +232,6 @@ class ChangedBlocksTest {
 
   @Test
   void aDestroyedLunLeavesTheTargetAndRefusesWhatNeedsData() throws IOException {
-    pool = BlockPool.open(dir, CAPACITY);
     LunInfo a = create(SIZE);
     writeRandom(a, new Random(5), 0, 4 * B);
     assertThatThrownBy(() -> pool.luns().dataDestroy(a.id(), null))
@@ -258,10 +265,8 @@ class ChangedBlocksTest {
 
   @Test
   void aGrownLunDiffersOnlyWhereItWasWrittenPastTheOldEnd() throws IOException {
-    pool = BlockPool.open(dir, CAPACITY);
     Random r = new Random(6);
-    LunInfo a = create(SIZE);
-    writeRandom(a, r, 0, (int) SIZE);
+    LunInfo a = filled(r);
     LunInfo s1 = snapshot(a);
     long grown = SIZE + 10L * G;
     pool.luns().resize(a.id(), grown);
