@@ -50,20 +50,35 @@ final class GranuleDigests {
 
   /** The digests of a live LUN's content, from its map and the pool's block hashes. */
   static GranuleDigests of(BlockMap map, PoolState s) {
-    GranuleDigests d = new GranuleDigests(granuleCount(map.length()));
-    Hasher h = new Hasher();
+    GranuleDigests d = empty(map.length());
+    d.compute(map, s, 0, d.granules, new Hasher());
+    return d;
+  }
+
+  /** A table for a LUN of {@code blocks} pool blocks, every granule zero until computed. */
+  static GranuleDigests empty(int blocks) {
+    return new GranuleDigests(granuleCount(blocks));
+  }
+
+  /** Computes granules {@code [first, end)} from {@code map} and the pool's block hashes. */
+  void compute(BlockMap map, PoolState s, int first, int end, Hasher h) {
     byte[] digest = new byte[DIGEST_BYTES];
-    for (int g = 0; g < d.granules; g++) {
+    for (int g = first; g < end; g++) {
+      byte[] c = chunks[g / CHUNK_GRANULES];
       if (h.digest(map, s, g, digest)) {
-        byte[] c = d.chunks[g / CHUNK_GRANULES];
         if (c == null) {
           c = new byte[CHUNK_GRANULES * DIGEST_BYTES];
-          d.chunks[g / CHUNK_GRANULES] = c;
+          chunks[g / CHUNK_GRANULES] = c;
         }
         System.arraycopy(digest, 0, c, (g % CHUNK_GRANULES) * DIGEST_BYTES, DIGEST_BYTES);
+      } else if (c != null) {
+        Arrays.fill(
+            c,
+            (g % CHUNK_GRANULES) * DIGEST_BYTES,
+            (g % CHUNK_GRANULES + 1) * DIGEST_BYTES,
+            (byte) 0);
       }
     }
-    return d;
   }
 
   /** Copies granule {@code g}'s digest to {@code out}; false (and zeros) for a zero granule. */

@@ -25,60 +25,74 @@ import java.util.BitSet;
  *
  * Blocks past the end of the shorter LUN count as zeros (a grown LUN reads zeros there). The answer
  * covers {@code to}'s size.
+ *
+ * <p>The work goes in slices of {@link #SLICE_GRANULES} granules (256 MiB of LUN), each under the
+ * pool lock, so that I/O waits for one slice at most, not for the whole LUN. Each granule's answer
+ * is that of the moment its slice ran; for a read-only {@code to} (a snapshot, as backups use) that
+ * is the answer.
  */
 final class LunDiff {
+  /** Granules per slice: those of one {@link BlockMap} chunk. */
+  static final int SLICE_GRANULES = BlockMap.CHUNK / GranuleDigests.GRANULE_BLOCKS;
+
   private LunDiff() {}
 
-  static BlockDiff between(PoolState s, Lun from, Lun to) {
-    int granules = GranuleDigests.granuleCount(Lun.blockCount(to.sizeBytes, s.blockSize));
-    BitSet changed =
-        from.digests == null && to.digests == null
-            ? byMaps(from.map, to.map, granules)
-            : byDigests(s, from, to, granules);
-    return new BlockDiff(GranuleDigests.GRANULE_BYTES, to.sizeBytes, changed);
+  /** Granules of a LUN of {@code sizeBytes}. */
+  static int granules(long sizeBytes, int blockSize) {
+    return GranuleDigests.granuleCount(Lun.blockCount(sizeBytes, blockSize));
   }
 
-  private static BitSet byMaps(BlockMap a, BlockMap b, int granules) {
-    BitSet changed = new BitSet(granules);
-    int perChunk = BlockMap.CHUNK / GranuleDigests.GRANULE_BLOCKS; // chunks hold whole granules
-    for (int c = 0; (long) c * perChunk < granules; c++) {
-      int[] ca = c < a.chunkCount() ? a.chunk(c) : null;
-      int[] cb = c < b.chunkCount() ? b.chunk(c) : null;
-      if (ca == null && cb == null) {
-        continue; // 256 MiB that neither LUN ever wrote
-      }
-      int last = Math.min(granules, (c + 1) * perChunk);
-      for (int g = c * perChunk; g < last; g++) {
-        for (int i = g * GranuleDigests.GRANULE_BLOCKS;
-            i < (g + 1) * GranuleDigests.GRANULE_BLOCKS;
-            i++) {
-          if (entry(ca, a, i) != entry(cb, b, i)) {
-            changed.set(g);
-            break;
-          }
+  /** Adds the changed granules of slice {@code slice} (below {@code granules}) to {@code out}. */
+  static void slice(
+      PoolState s,
+      Lun from,
+      Lun to,
+      int slice,
+      int granules,
+      BitSet out,
+      GranuleDigests.Hasher hasher) {
+    int first = slice * SLICE_GRANULES;
+    int end = Math.min(granules, first + SLICE_GRANULES);
+    if (from.digests == null && to.digests == null) {
+      byMaps(from.map, to.map, slice, first, end, out);
+    } else {
+      byDigests(s, from, to, first, end, out, hasher);
+    }
+  }
+
+  private static void byMaps(BlockMap a, BlockMap b, int chunk, int first, int end, BitSet out) {
+    int[] ca = chunk < a.chunkCount() ? a.chunk(chunk) : null;
+    int[] cb = chunk < b.chunkCount() ? b.chunk(chunk) : null;
+    if (ca == null && cb == null) {
+      return; // 256 MiB that neither LUN ever wrote
+    }
+    for (int g = first; g < end; g++) {
+      for (int i = g * GranuleDigests.GRANULE_BLOCKS;
+          i < (g + 1) * GranuleDigests.GRANULE_BLOCKS;
+          i++) {
+        if (entry(ca, a, i) != entry(cb, b, i)) {
+          out.set(g);
+          break;
         }
       }
     }
-    return changed;
   }
 
   private static int entry(int[] chunk, BlockMap map, int index) {
     return chunk == null || index >= map.length() ? Lun.ZERO : chunk[index & (BlockMap.CHUNK - 1)];
   }
 
-  private static BitSet byDigests(PoolState s, Lun from, Lun to, int granules) {
-    BitSet changed = new BitSet(granules);
-    GranuleDigests.Hasher hasher = new GranuleDigests.Hasher();
+  private static void byDigests(
+      PoolState s, Lun from, Lun to, int first, int end, BitSet out, GranuleDigests.Hasher h) {
     byte[] a = new byte[GranuleDigests.DIGEST_BYTES];
     byte[] b = new byte[GranuleDigests.DIGEST_BYTES];
-    for (int g = 0; g < granules; g++) {
-      digest(s, from, g, hasher, a);
-      digest(s, to, g, hasher, b);
+    for (int g = first; g < end; g++) {
+      digest(s, from, g, h, a);
+      digest(s, to, g, h, b);
       if (!Arrays.equals(a, b)) {
-        changed.set(g);
+        out.set(g);
       }
     }
-    return changed;
   }
 
   private static void digest(

@@ -142,19 +142,49 @@ public final class LunOperations {
    * deleted and have its metadata replaced. {@code metadata}, if not null, replaces the LUN's
    * metadata in the same journal record. Destroying a LUN whose data is gone changes only the
    * metadata.
+   *
+   * <p>The digests are computed in slices, each under the pool lock (I/O waits for one slice at
+   * most): a read-only LUN's map and the hashes of the blocks it holds do not change, so the slices
+   * add up to its content. The journal record and the release of the blocks then happen at once,
+   * after checking that the LUN was neither deleted, destroyed nor resized meanwhile (CONFLICT if
+   * it was, with nothing changed).
    */
   public LunInfo dataDestroy(String id, Map<String, String> metadata) {
     if (metadata != null) {
       checkText("", metadata);
     }
+    Lun lun;
+    int blocks;
+    boolean gone;
     synchronized (pool) {
-      Lun lun = get(id);
+      lun = get(id);
       if (!lun.readOnly) {
         throw new ArrayException(
             Kind.BAD_REQUEST,
             "LUN "
                 + id
                 + " is writable; only the data of a snapshot (read-only LUN) can be destroyed");
+      }
+      blocks = lun.map.length();
+      gone = lun.digests != null;
+    }
+    GranuleDigests digests = gone ? null : GranuleDigests.empty(blocks);
+    GranuleDigests.Hasher hasher = new GranuleDigests.Hasher();
+    for (int g = 0; digests != null && g < digests.granules(); g += LunDiff.SLICE_GRANULES) {
+      synchronized (pool) {
+        unchanged(id, lun, blocks);
+        digests.compute(
+            lun.map,
+            pool.state,
+            g,
+            Math.min(digests.granules(), g + LunDiff.SLICE_GRANULES),
+            hasher);
+      }
+    }
+    synchronized (pool) {
+      unchanged(id, lun, blocks);
+      if (digests != null && lun.digests != null) {
+        throw new ArrayException(Kind.CONFLICT, "LUN " + id + "'s data was destroyed meanwhile");
       }
       log(
           Records.DATA_DESTROY,
@@ -169,25 +199,42 @@ public final class LunOperations {
       if (metadata != null) {
         lun.metadata = new java.util.LinkedHashMap<>(metadata);
       }
-      if (lun.digests == null) {
-        pool.state.dataDestroy(lun, pool::released);
+      if (digests != null) {
+        pool.state.dataDestroy(lun, digests, pool::released);
       }
       return lun.info(pool.state.blockSize);
+    }
+  }
+
+  private void unchanged(String id, Lun lun, int blocks) {
+    if (pool.state.luns.get(id) != lun || lun.map.length() != blocks) {
+      throw new ArrayException(
+          Kind.CONFLICT, "LUN " + id + " was deleted or resized during its data destroy");
     }
   }
 
   /**
    * The 64 KiB granules whose content differs from LUN {@code fromId} to LUN {@code id} (see {@link
    * LunDiff} for why the answer never misses a change). Either may have had its data destroyed.
-   * Reads metadata only; it costs a pass over both maps (and hashing of the granules' block hashes
-   * when one side's data was destroyed).
+   * Reads metadata only: a pass over both maps, or hashing of the granules' block hashes when one
+   * side's data was destroyed; in slices of 256 MiB of LUN, each under the pool lock. NOT_FOUND if
+   * either LUN is deleted before the answer is complete.
    */
   public BlockDiff changedBlocks(String id, String fromId) {
+    long size;
     synchronized (pool) {
-      Lun to = get(id);
-      Lun from = get(fromId);
-      return LunDiff.between(pool.state, from, to);
+      get(fromId);
+      size = get(id).sizeBytes;
     }
+    int granules = LunDiff.granules(size, pool.state.blockSize);
+    java.util.BitSet changed = new java.util.BitSet(granules);
+    GranuleDigests.Hasher hasher = new GranuleDigests.Hasher();
+    for (int slice = 0; (long) slice * LunDiff.SLICE_GRANULES < granules; slice++) {
+      synchronized (pool) {
+        LunDiff.slice(pool.state, get(fromId), get(id), slice, granules, changed, hasher);
+      }
+    }
+    return new BlockDiff(GranuleDigests.GRANULE_BYTES, size, changed);
   }
 
   public LunInfo info(String id) {

@@ -85,7 +85,7 @@ final class PoolRecovery {
           lun.metadata = Lun.readMap(in);
         }
         if (lun.digests == null) { // a second destroy only replaces the metadata
-          s.dataDestroy(lun, ignore);
+          s.dataDestroy(lun, null, ignore);
         }
       }
       case Records.SYNC -> unsynced.clear();

@@ -66,11 +66,12 @@ final class PoolState {
   }
 
   /**
-   * Destroys a LUN's data: it keeps the content digests of its granules (computed from the block
-   * hashes now, while its blocks are live) and releases every block.
+   * Destroys a LUN's data: it keeps the content digests of its granules ({@code digests}, computed
+   * by the caller from this map, or null to compute them now, while its blocks are live) and
+   * releases every block.
    */
-  void dataDestroy(Lun lun, FreedBlocks freed) {
-    lun.digests = GranuleDigests.of(lun.map, this);
+  void dataDestroy(Lun lun, GranuleDigests digests, FreedBlocks freed) {
+    lun.digests = digests != null ? digests : GranuleDigests.of(lun.map, this);
     BlockMap old = lun.map;
     lun.map = new BlockMap(old.length());
     lun.mappedBlocks = 0;

@@ -277,4 +277,36 @@ class ChangedBlocksTest {
     pool.luns().dataDestroy(s1.id(), null);
     assertDiff(s1, a, "from a destroyed snapshot to a grown LUN");
   }
+
+  @Test
+  void answersAreExactAcrossSlicesOfALargeThinLun() throws IOException {
+    Random r = new Random(7);
+    long slice = (long) LunDiff.SLICE_GRANULES * G; // 256 MiB, the unit of work under the lock
+    long size = 3 * slice + 5 * G + 512;
+    LunInfo a = pool.luns().create("big", size, Map.of());
+    long[] before = {0, slice - G, slice, 2 * slice + 7 * G, size - 512};
+    for (long at : before) {
+      byte[] data = new byte[512];
+      r.nextBytes(data);
+      pool.write(a.lun(), at, data, 0, data.length);
+    }
+    LunInfo s1 = pool.luns().snapshot(a.id(), "s1", Map.of());
+    BitSet expected = new BitSet();
+    // Around each slice boundary, in a slice nobody wrote before (the second), and at the end.
+    long[] after = {slice - 1, 2 * slice - G + 100, 2 * slice + 7 * G, size - 1};
+    for (long at : after) {
+      byte[] data = new byte[1];
+      r.nextBytes(data);
+      data[0] |= 1; // never the zero byte that was there
+      pool.write(a.lun(), at, data, 0, 1);
+      expected.or(granulesOf(at, 1));
+    }
+    expected.or(granulesOf(slice, 1)); // slice - 1 and slice share no granule: add the next one
+    pool.write(a.lun(), slice, new byte[] {1}, 0, 1);
+    assertThat(changed(s1, a)).as("live -> live").isEqualTo(expected);
+    pool.luns().dataDestroy(s1.id(), null);
+    assertThat(changed(s1, a)).as("destroyed -> live").isEqualTo(expected);
+    BlockDiff d = pool.luns().changedBlocks(a.id(), s1.id());
+    assertThat(d.granules()).isEqualTo(3 * LunDiff.SLICE_GRANULES + 6);
+  }
 }
