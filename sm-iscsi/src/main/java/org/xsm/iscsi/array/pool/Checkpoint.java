@@ -3,6 +3,7 @@ package org.xsm.iscsi.array.pool;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
+import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -35,8 +36,8 @@ import java.util.zip.CheckedOutputStream;
  * the journal afterwards is safe at any point.
  */
 final class Checkpoint {
-  private static final long MAGIC_V1 = 0x58534d504f4f4c31L; // "XSMPOOL1"
-  private static final long MAGIC = 0x58534d504f4f4c32L; // "XSMPOOL2"
+  static final long MAGIC_V1 = 0x58534d504f4f4c31L; // "XSMPOOL1"
+  static final long MAGIC = 0x58534d504f4f4c32L; // "XSMPOOL2"
 
   private Checkpoint() {}
 
@@ -47,13 +48,7 @@ final class Checkpoint {
         CheckedOutputStream cos =
             new CheckedOutputStream(new BufferedOutputStream(fos, 1 << 20), crc);
         DataOutputStream out = new DataOutputStream(cos)) {
-      out.writeLong(MAGIC);
-      out.writeInt(s.blockSize);
-      out.writeLong(nextSeq);
-      out.writeInt(s.nextLunNumber);
-      out.writeInt(s.highWater);
-      out.write(s.hashes, 0, s.highWater * PoolState.HASH_BYTES);
-      out.writeInt(s.luns.size());
+      writeHead(out, MAGIC, s, nextSeq);
       for (Lun lun : s.allLuns()) {
         lun.writeDescriptor(out);
         out.writeBoolean(lun.digests != null);
@@ -82,6 +77,19 @@ final class Checkpoint {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }
+  }
+
+  /**
+   * Everything before the LUNs (the same in every version but for the magic), and the LUN count.
+   */
+  static void writeHead(DataOutput out, long magic, PoolState s, long nextSeq) throws IOException {
+    out.writeLong(magic);
+    out.writeInt(s.blockSize);
+    out.writeLong(nextSeq);
+    out.writeInt(s.nextLunNumber);
+    out.writeInt(s.highWater);
+    out.write(s.hashes, 0, s.highWater * PoolState.HASH_BYTES);
+    out.writeInt(s.luns.size());
   }
 
   /** Loads the checkpoint into {@code s}; returns the journal seq to replay from (0 if none). */
