@@ -67,7 +67,8 @@ public final class IscsiDriver implements SmDriver {
               Capability.VDI_INTRODUCE,
               Capability.VDI_GENERATE_CONFIG,
               Capability.ATOMIC_PAUSE,
-              Capability.THIN_PROVISIONING),
+              Capability.THIN_PROVISIONING,
+              Capability.VDI_CONFIG_CBT),
           List.of(
               new ConfigKey("target", "iSCSI portal of the array, host[:port] (port 3260)", true),
               new ConfigKey("targetIQN", "IQN of the array's iSCSI target", true),

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
+import org.xsm.api.ChangedBlocks;
 import org.xsm.api.SmError;
 import org.xsm.api.SmException;
 import org.xsm.api.SnapshotKind;
@@ -130,7 +131,7 @@ final class IscsiSr implements Sr {
   }
 
   /** The LUN of one of this SR's VDIs. */
-  private Lun lun(String location) throws SmException {
+  Lun lun(String location) throws SmException {
     checkAttached();
     Lun lun;
     try {
@@ -214,6 +215,7 @@ final class IscsiSr implements Sr {
     Lun source = lun(location);
     String vdiUuid = UUID.randomUUID().toString();
     Map<String, String> map = LunMetadata.vdi(uuid, vdiUuid, metadata);
+    IscsiCbt.inherit(source, map);
     String name = name(metadata, vdiUuid);
     IscsiVdiDevice device = activeDevice(location);
     Lun made;
@@ -285,6 +287,11 @@ final class IscsiSr implements Sr {
     Lun lun = lun(location);
     if (attached.containsKey(location)) {
       throw new SmException(SmError.VDI_IN_USE, "VDI " + location + " is already attached");
+    }
+    if (lun.dataDestroyed()) {
+      throw new SmException(
+          SmError.VDI_UNAVAILABLE,
+          "VDI " + location + " has no data to attach (its data was destroyed; cbt_metadata)");
     }
     if (writable && lun.readOnly()) {
       throw new SmException(
@@ -420,5 +427,32 @@ final class IscsiSr implements Sr {
   public synchronized void updateVdi(String location, VdiMetadata metadata) throws SmException {
     Lun lun = lun(location);
     client.putMetadata(lun.id(), LunMetadata.withVdiMetadata(lun.metadata(), metadata));
+  }
+
+  @Override
+  public synchronized void enableCbt(String location) throws SmException {
+    IscsiCbt.enable(client, lun(location));
+  }
+
+  @Override
+  public synchronized void disableCbt(String location) throws SmException {
+    IscsiCbt.disable(client, lun(location));
+  }
+
+  @Override
+  public ChangedBlocks listChangedBlocks(String fromLocation, String toLocation)
+      throws SmException {
+    return IscsiCbt.changedBlocks(client, lun(fromLocation), lun(toLocation));
+  }
+
+  /** Detached snapshots only (its LUN leaves the target); see {@link IscsiCbt#dataDestroy}. */
+  @Override
+  public synchronized void dataDestroy(String location) throws SmException {
+    Lun lun = lun(location);
+    if (attached.containsKey(location)) {
+      throw new SmException(
+          SmError.VDI_IN_USE, "VDI " + location + " is attached; data destroy needs it detached");
+    }
+    IscsiCbt.dataDestroy(client, lun);
   }
 }

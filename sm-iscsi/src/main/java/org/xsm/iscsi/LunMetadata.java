@@ -16,6 +16,8 @@ import org.xsm.iscsi.control.Lun;
  * its VDI UUID and the caller's {@link VdiMetadata}; a LUN made behind the driver's back without
  * {@value #VDI_UUID} is named by its LUN id.
  *
+ * <p>{@value #CBT_EPOCH} marks changed-block tracking (see {@link IscsiCbt}).
+ *
  * <p>All keys of one LUN are written in the same control API call (create, snapshot, clone,
  * metadata PUT), which the array applies atomically: a crash leaves a LUN with its old or its new
  * metadata, never a mix.
@@ -32,6 +34,16 @@ final class LunMetadata {
   static final String IS_A_SNAPSHOT = "xsm-is-a-snapshot";
   static final String SNAPSHOT_OF = "xsm-snapshot-of";
   static final String SNAPSHOT_TIME = "xsm-snapshot-time";
+
+  /**
+   * Set while changed-block tracking is on: an id of the tracking span, made by enable CBT and
+   * copied to every snapshot and clone. Changes can be listed between two VDIs with the same value
+   * (tracking was on, without a break, since the earlier one was taken).
+   */
+  static final String CBT_EPOCH = "xsm-cbt-epoch";
+
+  /** The type of a VDI whose data was destroyed. */
+  static final String TYPE_CBT_METADATA = "cbt_metadata";
 
   private LunMetadata() {}
 
@@ -127,6 +139,21 @@ final class LunMetadata {
     if (lun.cloneOf() != null) {
       smConfig.put("lun-clone-of", lun.cloneOf());
     }
+    VdiMetadata meta = decode(lun.metadata());
+    if (lun.dataDestroyed() && meta != null && !TYPE_CBT_METADATA.equals(meta.type())) {
+      // the array says the data is gone, whatever the map says
+      meta =
+          new VdiMetadata(
+              meta.nameLabel(),
+              meta.nameDescription(),
+              TYPE_CBT_METADATA,
+              meta.isASnapshot(),
+              meta.snapshotOf(),
+              meta.snapshotTime());
+    }
+    if (lun.dataDestroyed()) {
+      smConfig.put("lun-data-destroyed", "true");
+    }
     return new VdiInfo(
         vdiUuid(lun),
         lun.id(),
@@ -135,8 +162,13 @@ final class LunMetadata {
         lun.readOnly(),
         true,
         smConfig,
-        decode(lun.metadata()),
-        false);
+        meta,
+        cbtEpoch(lun) != null);
+  }
+
+  /** The LUN's tracking span, or null if CBT is off for it. */
+  static String cbtEpoch(Lun lun) {
+    return lun.metadata().get(CBT_EPOCH);
   }
 
   private static void putIfNotNull(Map<String, String> map, String key, String value) {

@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.BitSet;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
@@ -26,8 +27,8 @@ import org.xsm.iscsi.control.PoolStats;
 
 /**
  * The iscsi driver against the real array: snapshot and clone contents byte for byte through the
- * plugin's initiator, dedup in the shared pool, CHAP, and a device that survives the array being
- * killed and restarted.
+ * plugin's initiator, dedup in the shared pool, CHAP, a device that survives the array being killed
+ * and restarted, and changed-block tracking that survives it too.
  */
 class IscsiArrayIT {
   private static final long MIB = 1L << 20;
@@ -48,6 +49,28 @@ class IscsiArrayIT {
     ByteBuffer b = ByteBuffer.allocate(length);
     d.read(b, offset);
     return b.array();
+  }
+
+  /** Two free ports, so that a restarted array is found where the first one was. */
+  private record Ports(int iscsi, int control) {
+    static Ports free() throws java.io.IOException {
+      try (ServerSocket s1 = new ServerSocket(0);
+          ServerSocket s2 = new ServerSocket(0)) {
+        return new Ports(s1.getLocalPort(), s2.getLocalPort());
+      }
+    }
+
+    ArrayProcess start(Path pool) throws java.io.IOException {
+      return ArrayProcess.start(pool, iscsi, control);
+    }
+  }
+
+  /** A new SR on {@code array}, attached. */
+  private static Sr newSr(ArrayProcess array) throws SmException {
+    SmDriver driver = driver();
+    SrConfig config = new SrConfig(UUID.randomUUID().toString(), array.deviceConfig());
+    driver.create(config, 0);
+    return driver.attach(config);
   }
 
   private static VdiDevice open(Sr sr, VdiInfo v, boolean writable) throws SmException {
@@ -158,19 +181,10 @@ class IscsiArrayIT {
 
   @Test
   void activeDeviceSurvivesTheArrayBeingKilledAndRestarted() throws Exception {
-    int iscsiPort;
-    int controlPort;
-    try (ServerSocket s1 = new ServerSocket(0);
-        ServerSocket s2 = new ServerSocket(0)) {
-      iscsiPort = s1.getLocalPort();
-      controlPort = s2.getLocalPort();
-    }
+    Ports ports = Ports.free();
     Path pool = dir.resolve("pool");
-    ArrayProcess array = ArrayProcess.start(pool, iscsiPort, controlPort);
-    SmDriver driver = driver();
-    SrConfig config = new SrConfig(UUID.randomUUID().toString(), array.deviceConfig());
-    driver.create(config, 0);
-    Sr sr = driver.attach(config);
+    ArrayProcess array = ports.start(pool);
+    Sr sr = newSr(array);
     try {
       VdiInfo v = sr.createVdi(8 * MIB, VdiMetadata.named("survivor"));
       VdiDevice d = open(sr, v, true);
@@ -178,13 +192,63 @@ class IscsiArrayIT {
       d.write(ByteBuffer.wrap(before), 0);
       d.flush();
       array.kill();
-      array = ArrayProcess.start(pool, iscsiPort, controlPort);
+      array = ports.start(pool);
       byte[] after = random(6, (int) MIB);
       d.write(ByteBuffer.wrap(after), 2 * MIB);
       d.flush();
       assertThat(read(d, 0, before.length)).as("written before the crash").isEqualTo(before);
       assertThat(read(d, 2 * MIB, after.length)).as("written after the restart").isEqualTo(after);
       assertThat(sr.scan()).extracting(VdiInfo::location).containsExactly(v.location());
+      sr.detachVdi(v.location());
+      sr.detach();
+    } finally {
+      array.close();
+    }
+  }
+
+  @Test
+  void changedBlocksSurviveTheArrayBeingKilledAndRestarted() throws Exception {
+    Ports ports = Ports.free();
+    Path pool = dir.resolve("pool");
+    ArrayProcess array = ports.start(pool);
+    Sr sr = newSr(array);
+    try {
+      VdiInfo v = sr.createVdi(32 * MIB, VdiMetadata.named("tracked"));
+      sr.enableCbt(v.location());
+      VdiDevice d = open(sr, v, true);
+      d.write(ByteBuffer.wrap(random(7, (int) (16 * MIB))), 0);
+      d.flush();
+      VdiInfo s1 = sr.snapshot(v.location(), SnapshotKind.DOUBLE, VdiMetadata.named("s1"));
+      BitSet expected = new BitSet();
+      long[] offsets = {5, 3 * MIB + 65535, 20 * MIB, 32 * MIB - 1};
+      for (int i = 0; i < offsets.length; i++) {
+        byte[] data = random(8 + i, 2);
+        data[0] |= 1; // differs from the zeros past 16 MiB
+        data[1] |= 1;
+        int len = offsets[i] == 32 * MIB - 1 ? 1 : 2;
+        d.write(ByteBuffer.wrap(data, 0, len), offsets[i]);
+        expected.set((int) (offsets[i] / 65536), (int) ((offsets[i] + len - 1) / 65536) + 1);
+      }
+      d.flush();
+      VdiInfo s2 = sr.snapshot(v.location(), SnapshotKind.DOUBLE, VdiMetadata.named("s2"));
+      sr.dataDestroy(s1.location());
+      assertThat(sr.listChangedBlocks(s1.location(), s2.location()).changed()).isEqualTo(expected);
+      array.kill(); // the journal is replayed: data destroy recomputes its digests
+      array = ports.start(pool);
+      assertThat(sr.listChangedBlocks(s1.location(), s2.location()).changed())
+          .as("after a crash of the array")
+          .isEqualTo(expected);
+      assertThat(sr.listChangedBlocks(s1.location(), v.location()).changed()).isEqualTo(expected);
+      array.close(); // a clean stop: the checkpoint holds the digests
+      array = ports.start(pool);
+      assertThat(sr.listChangedBlocks(s1.location(), s2.location()).changed())
+          .as("after a clean restart of the array")
+          .isEqualTo(expected);
+      VdiInfo destroyed =
+          sr.scan().stream().filter(x -> x.location().equals(s1.location())).findFirst().get();
+      assertThat(destroyed.metadata().type()).isEqualTo("cbt_metadata");
+      assertThat(destroyed.cbtEnabled()).isTrue();
+      assertThat(destroyed.physicalUtilisationBytes()).isZero();
       sr.detachVdi(v.location());
       sr.detach();
     } finally {

@@ -32,6 +32,12 @@ import org.xsm.api.SmError;
  * <p>Thread-safe. Each call is one HTTP request, which the array applies atomically.
  */
 public final class ControlClient {
+  /**
+   * Answer time allowed for calls whose work grows with the LUN: a changed-blocks query or the
+   * digests of a data destroy of a fully written LUN of the largest size (8 TiB) take minutes.
+   */
+  static final Duration LONG_CALL = Duration.ofMinutes(15);
+
   private static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -121,6 +127,29 @@ public final class ControlClient {
     return call("PUT", "luns/" + path(id) + "/metadata", metadata, new TypeReference<Lun>() {});
   }
 
+  /**
+   * Destroys the data of a snapshot LUN, keeping what changed-block queries need; {@code metadata}
+   * (if not null) replaces the LUN's metadata in the same call.
+   */
+  public Lun dataDestroy(String id, Map<String, String> metadata) throws ControlApiException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (metadata != null) {
+      body.put("metadata", metadata);
+    }
+    return call(
+        "POST", "luns/" + path(id) + "/data-destroy", body, new TypeReference<Lun>() {}, longer());
+  }
+
+  /** The blocks whose content differs from LUN {@code fromId} to LUN {@code id}. */
+  public ChangedBlocksAnswer changedBlocks(String id, String fromId) throws ControlApiException {
+    return call(
+        "GET",
+        "luns/" + path(id) + "/changed-blocks?from=" + path(fromId),
+        null,
+        new TypeReference<ChangedBlocksAnswer>() {},
+        longer());
+  }
+
   public PoolStats pool() throws ControlApiException {
     return call("GET", "pool", null, new TypeReference<PoolStats>() {});
   }
@@ -133,11 +162,21 @@ public final class ControlClient {
     return URLEncoder.encode(id, StandardCharsets.UTF_8);
   }
 
+  private Duration longer() {
+    return timeout.compareTo(LONG_CALL) > 0 ? timeout : LONG_CALL;
+  }
+
   private <T> T call(String method, String path, Object body, TypeReference<T> type)
+      throws ControlApiException {
+    return call(method, path, body, type, timeout);
+  }
+
+  private <T> T call(
+      String method, String path, Object body, TypeReference<T> type, Duration answerTimeout)
       throws ControlApiException {
     URI uri = base.resolve(path);
     String what = method + " " + uri;
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout);
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(answerTimeout);
     request.header("Accept", "application/json");
     if (authorization != null) {
       request.header("Authorization", authorization);

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param created ISO-8601 creation time
  * @param allocatedBytes pool space this LUN references
  * @param metadata free-form string pairs kept with the LUN
+ * @param dataDestroyed true once the LUN's data was destroyed (it keeps only what changed-block
+ *     queries need); false from an array that predates data destroy
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Lun(
@@ -25,7 +27,8 @@ public record Lun(
     String cloneOf,
     String created,
     long allocatedBytes,
-    Map<String, String> metadata) {
+    Map<String, String> metadata,
+    boolean dataDestroyed) {
   public Lun {
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
   }

@@ -30,7 +30,7 @@ class ControlClientErrorTest {
           + "\"snapshotOf\":\"l-0\",\"cloneOf\":null,\"created\":\"2026-01-01T00:00:00Z\","
           + "\"allocatedBytes\":65536,\"metadata\":{\"xsm-sr\":\"s\"},\"futureField\":1}";
 
-  private record Seen(String method, String path, String auth, String body) {}
+  private record Seen(String method, String path, String query, String auth, String body) {}
 
   private HttpServer server;
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
@@ -47,7 +47,13 @@ class ControlClientErrorTest {
   private void handle(HttpExchange x) throws IOException {
     String body = new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     String auth = x.getRequestHeaders().getFirst("Authorization");
-    seen.add(new Seen(x.getRequestMethod(), x.getRequestURI().getPath(), auth, body));
+    seen.add(
+        new Seen(
+            x.getRequestMethod(),
+            x.getRequestURI().getPath(),
+            x.getRequestURI().getRawQuery(),
+            auth,
+            body));
     int code = status;
     String text = answer;
     if (!AUTH.equals(auth)) {
@@ -93,7 +99,8 @@ class ControlClientErrorTest {
                 null,
                 "2026-01-01T00:00:00Z",
                 65536,
-                Map.of("xsm-sr", "s")));
+                Map.of("xsm-sr", "s"),
+                false)); // an array that predates data destroy sends no dataDestroyed
     Seen s = seen.get(0);
     assertThat(s.method()).isEqualTo("POST");
     assertThat(s.path()).isEqualTo("/api/v1/luns");
@@ -172,5 +179,29 @@ class ControlClientErrorTest {
         .hasMessageContaining("unreachable");
     assertThatThrownBy(() -> new ControlClient("ftp://x", "a", "b", Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void sendsTheChangedBlocksAndDataDestroyRequests() throws Exception {
+    answer(
+        200,
+        "{\"blockSizeBytes\":65536,\"sizeBytes\":1311232,\"changedBlocks\":2,"
+            + "\"bitmap\":\"gAA=\",\"later\":true}");
+    ChangedBlocksAnswer a = client("admin", "secret").changedBlocks("l-1", "l 0");
+    assertThat(a.blockSizeBytes()).isEqualTo(65536);
+    assertThat(a.sizeBytes()).isEqualTo(1311232);
+    assertThat(a.changed()).isEqualTo(java.util.BitSet.valueOf(new long[] {1}));
+    assertThat(seen.get(0).method()).isEqualTo("GET");
+    assertThat(seen.get(0).path()).isEqualTo("/api/v1/luns/l-1/changed-blocks");
+    assertThat(seen.get(0).query()).isEqualTo("from=l+0");
+
+    answer(200, LUN_JSON.replace("\"futureField\":1", "\"dataDestroyed\":true"));
+    Lun l = client("admin", "secret").dataDestroy("l-1", Map.of("xsm-type", "cbt_metadata"));
+    assertThat(l.dataDestroyed()).isTrue();
+    assertThat(seen.get(1).method()).isEqualTo("POST");
+    assertThat(seen.get(1).path()).isEqualTo("/api/v1/luns/l-1/data-destroy");
+    assertThat(seen.get(1).body()).isEqualTo("{\"metadata\":{\"xsm-type\":\"cbt_metadata\"}}");
+    client("admin", "secret").dataDestroy("l-1", null);
+    assertThat(seen.get(2).body()).isEqualTo("{}");
   }
 }

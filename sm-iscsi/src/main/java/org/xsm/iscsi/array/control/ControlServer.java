@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.xsm.iscsi.array.ArrayException;
 import org.xsm.iscsi.array.ArrayException.Kind;
+import org.xsm.iscsi.array.pool.BlockDiff;
 import org.xsm.iscsi.array.pool.BlockPool;
 import org.xsm.iscsi.array.pool.LunInfo;
 import org.xsm.iscsi.array.pool.LunOperations;
@@ -184,6 +186,21 @@ public final class ControlServer implements AutoCloseable {
         only(method, "PUT", true);
         send(ex, 200, lunJson(luns.setMetadata(id, metadata(body(ex), false))));
       }
+      case "data-destroy" -> {
+        only(method, "POST", true);
+        Map<String, Object> body = optionalBody(ex);
+        Object meta = body.get("metadata");
+        send(ex, 200, lunJson(luns.dataDestroy(id, meta == null ? null : metadata(meta, false))));
+      }
+      case "changed-blocks" -> {
+        only(method, "GET", true);
+        String from = query(ex, "from");
+        if (from == null || from.isEmpty()) {
+          throw new IllegalArgumentException(
+              "changed-blocks needs the earlier LUN: ?from=<LUN id>");
+        }
+        send(ex, 200, diffJson(luns.changedBlocks(id, from)));
+      }
       default -> throw new ArrayException(Kind.NOT_FOUND, "no LUN action " + action);
     }
   }
@@ -206,6 +223,37 @@ public final class ControlServer implements AutoCloseable {
       throw new IllegalArgumentException("the request body must be a JSON object");
     }
     return (Map<String, Object>) v;
+  }
+
+  /** The request body, or an empty object if there is none. */
+  private static Map<String, Object> optionalBody(HttpExchange ex) throws IOException {
+    String text = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return Map.of();
+    }
+    Object v = Json.parse(text);
+    if (!(v instanceof Map)) {
+      throw new IllegalArgumentException("the request body must be a JSON object");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) v;
+    return m;
+  }
+
+  /** The value of query parameter {@code name}, or null. */
+  private static String query(HttpExchange ex, String name) {
+    String raw = ex.getRequestURI().getRawQuery();
+    if (raw == null) {
+      return null;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = eq < 0 ? pair : pair.substring(0, eq);
+      if (URLDecoder.decode(k, StandardCharsets.UTF_8).equals(name)) {
+        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
   }
 
   private static String text(Map<String, Object> body, String key) {
@@ -255,6 +303,25 @@ public final class ControlServer implements AutoCloseable {
     m.put("created", l.created().toString());
     m.put("allocatedBytes", l.allocatedBytes());
     m.put("metadata", new java.util.TreeMap<>(l.metadata()));
+    m.put("dataDestroyed", l.dataDestroyed());
+    return m;
+  }
+
+  /**
+   * The changed-blocks JSON: the bitmap is base64, bit {@code i} is granule {@code i}, most
+   * significant bit of each byte first (XenAPI's encoding), {@code ceil(granules / 8)} bytes.
+   */
+  static Map<String, Object> diffJson(BlockDiff d) {
+    byte[] bits = new byte[(d.granules() + 7) / 8];
+    java.util.BitSet changed = d.changed();
+    for (int i = changed.nextSetBit(0); i >= 0; i = changed.nextSetBit(i + 1)) {
+      bits[i >>> 3] |= (byte) (0x80 >>> (i & 7));
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("blockSizeBytes", d.granuleBytes());
+    m.put("sizeBytes", d.sizeBytes());
+    m.put("changedBlocks", changed.cardinality());
+    m.put("bitmap", Base64.getEncoder().encodeToString(bits));
     return m;
   }
 

@@ -3,6 +3,7 @@ package org.xsm.iscsi.array.pool;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
+import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -21,10 +22,13 @@ import java.util.zip.CheckedOutputStream;
  * The pool's checkpoint: a full image of {@link PoolState} (LUN descriptors and block maps, block
  * hashes) plus the journal seq it is current up to.
  *
- * <p>Layout: magic {@code XSMPOOL1}, int block size, long next journal seq, int next LUN number,
- * int high water, high-water x 32 hash bytes, int LUN count, per LUN its descriptor, int map length
- * and per chunk of 64 Ki entries a written flag and, if set, the entries; then the CRC32C of
- * everything before it.
+ * <p>Layout: magic {@code XSMPOOL2}, int block size, long next journal seq, int next LUN number,
+ * int high water, high-water x 32 hash bytes, int LUN count, per LUN its descriptor, a
+ * data-destroyed flag, int map length and then either (data kept) per chunk of 64 Ki entries a
+ * written flag and, if set, the entries, or (data destroyed) the {@link GranuleDigests}; then the
+ * CRC32C of everything before it. A {@code XSMPOOL1} checkpoint (before data destroy existed) has
+ * no flag and always a map; it is read as such and the next checkpoint is written as {@code
+ * XSMPOOL2}.
  *
  * <p>Crash safety: written to {@code pool.ckpt.tmp}, fsynced, renamed over {@code pool.ckpt}
  * (atomic), then the directory is fsynced. A crash before the rename leaves the old checkpoint and
@@ -32,7 +36,8 @@ import java.util.zip.CheckedOutputStream;
  * the journal afterwards is safe at any point.
  */
 final class Checkpoint {
-  private static final long MAGIC = 0x58534d504f4f4c31L; // "XSMPOOL1"
+  static final long MAGIC_V1 = 0x58534d504f4f4c31L; // "XSMPOOL1"
+  static final long MAGIC = 0x58534d504f4f4c32L; // "XSMPOOL2"
 
   private Checkpoint() {}
 
@@ -43,16 +48,15 @@ final class Checkpoint {
         CheckedOutputStream cos =
             new CheckedOutputStream(new BufferedOutputStream(fos, 1 << 20), crc);
         DataOutputStream out = new DataOutputStream(cos)) {
-      out.writeLong(MAGIC);
-      out.writeInt(s.blockSize);
-      out.writeLong(nextSeq);
-      out.writeInt(s.nextLunNumber);
-      out.writeInt(s.highWater);
-      out.write(s.hashes, 0, s.highWater * PoolState.HASH_BYTES);
-      out.writeInt(s.luns.size());
+      writeHead(out, MAGIC, s, nextSeq);
       for (Lun lun : s.allLuns()) {
         lun.writeDescriptor(out);
+        out.writeBoolean(lun.digests != null);
         out.writeInt(lun.map.length());
+        if (lun.digests != null) {
+          lun.digests.write(out);
+          continue;
+        }
         for (int c = 0; c < lun.map.chunkCount(); c++) {
           int[] chunk = lun.map.chunk(c);
           out.writeBoolean(chunk != null);
@@ -75,6 +79,19 @@ final class Checkpoint {
     }
   }
 
+  /**
+   * Everything before the LUNs (the same in every version but for the magic), and the LUN count.
+   */
+  static void writeHead(DataOutput out, long magic, PoolState s, long nextSeq) throws IOException {
+    out.writeLong(magic);
+    out.writeInt(s.blockSize);
+    out.writeLong(nextSeq);
+    out.writeInt(s.nextLunNumber);
+    out.writeInt(s.highWater);
+    out.write(s.hashes, 0, s.highWater * PoolState.HASH_BYTES);
+    out.writeInt(s.luns.size());
+  }
+
   /** Loads the checkpoint into {@code s}; returns the journal seq to replay from (0 if none). */
   static long read(Path dir, PoolState s) throws IOException {
     Path file = dir.resolve("pool.ckpt");
@@ -87,7 +104,8 @@ final class Checkpoint {
         CheckedInputStream cis = new CheckedInputStream(fis, crc)) {
       DataInputStream in = new DataInputStream(cis);
       try {
-        if (in.readLong() != MAGIC) {
+        long magic = in.readLong();
+        if (magic != MAGIC && magic != MAGIC_V1) {
           throw new IOException("not a pool checkpoint (bad magic): " + file);
         }
         int bs = in.readInt();
@@ -106,6 +124,7 @@ final class Checkpoint {
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
           Lun lun = Lun.readDescriptor(in, s.blockSize);
+          boolean destroyed = magic == MAGIC && in.readBoolean();
           int len = in.readInt();
           if (len != lun.map.length()) {
             throw new IOException(
@@ -118,7 +137,14 @@ final class Checkpoint {
                     + " entries, its size needs "
                     + lun.map.length());
           }
-          for (int c = 0; c < lun.map.chunkCount(); c++) {
+          if (destroyed) {
+            try {
+              lun.digests = GranuleDigests.read(in, GranuleDigests.granuleCount(len));
+            } catch (IOException e) {
+              throw new IOException("checkpoint " + file + ": LUN " + lun.id + ": " + e, e);
+            }
+          }
+          for (int c = 0; c < lun.map.chunkCount() && !destroyed; c++) {
             if (in.readBoolean()) {
               int[] chunk = new int[BlockMap.CHUNK];
               for (int j = 0; j < chunk.length; j++) {

@@ -26,6 +26,12 @@ final class Lun {
   BlockMap map;
   int mappedBlocks;
 
+  /**
+   * Non-null once the LUN's data was destroyed: its content digests, kept for changed-block
+   * queries; its map is then empty and it holds no pool block.
+   */
+  GranuleDigests digests;
+
   Lun(
       String id,
       String name,
@@ -64,7 +70,8 @@ final class Lun {
         cloneOf,
         created,
         (long) mappedBlocks * blockSize,
-        Map.copyOf(metadata));
+        Map.copyOf(metadata),
+        digests != null);
   }
 
   /** Writes the descriptor (not the map) in the journal's and checkpoint's encoding. */

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param created creation time
  * @param allocatedBytes bytes of pool blocks this LUN maps (shared blocks counted in full)
  * @param metadata caller's key/value pairs
+ * @param dataDestroyed true once the LUN's data was destroyed: it keeps only what changed-block
+ *     queries need, holds no pool block and is not on the target
  */
 public record LunInfo(
     String id,
@@ -27,4 +29,5 @@ public record LunInfo(
     String cloneOf,
     Instant created,
     long allocatedBytes,
-    Map<String, String> metadata) {}
+    Map<String, String> metadata,
+    boolean dataDestroyed) {}

@@ -15,6 +15,10 @@ import org.xsm.iscsi.array.ArrayException.Kind;
  * The LUN lifecycle on a {@link BlockPool}. Every operation is journalled and fsynced before it
  * returns (after a full flush of the data written before it), so a completed control call survives
  * a crash. Snapshot and clone copy the block map only. Thread-safe: locks the pool.
+ *
+ * <p>Changed blocks and data destroy: {@link #changedBlocks} compares two LUNs' maps (or content
+ * digests, see {@link LunDiff}); {@link #dataDestroy} releases a snapshot's blocks and keeps only
+ * its digests, so it can still be the earlier side of a changed-block query.
  */
 public final class LunOperations {
   /** Largest LUN: block numbers per LUN are ints. */
@@ -53,7 +57,7 @@ public final class LunOperations {
   public LunInfo resize(String id, long sizeBytes) {
     long size = checkSize(sizeBytes);
     synchronized (pool) {
-      Lun lun = get(id);
+      Lun lun = withData(id, "resized");
       if (size < lun.sizeBytes) {
         throw new ArrayException(
             Kind.BAD_REQUEST,
@@ -91,7 +95,7 @@ public final class LunOperations {
     checkText(name, metadata);
     synchronized (pool) {
       PoolState s = pool.state;
-      Lun src = get(id);
+      Lun src = withData(id, snapshot ? "snapshotted" : "cloned");
       Lun lun =
           newLun(
               name,
@@ -130,6 +134,109 @@ public final class LunOperations {
     }
   }
 
+  /**
+   * Destroys the data of a snapshot (read-only LUN): its blocks are released (their space comes
+   * back once no other LUN shares them), and it keeps its descriptor and the content digests that
+   * {@link #changedBlocks} needs. It leaves the target (commands to its LUN number fail as for a
+   * LUN that does not exist) and can no longer be resized, snapshotted or cloned; it can still be
+   * deleted and have its metadata replaced. {@code metadata}, if not null, replaces the LUN's
+   * metadata in the same journal record. Destroying a LUN whose data is gone changes only the
+   * metadata.
+   *
+   * <p>The digests are computed in slices, each under the pool lock (I/O waits for one slice at
+   * most): a read-only LUN's map and the hashes of the blocks it holds do not change, so the slices
+   * add up to its content. The journal record and the release of the blocks then happen at once,
+   * after checking that the LUN was neither deleted, destroyed nor resized meanwhile (CONFLICT if
+   * it was, with nothing changed).
+   */
+  public LunInfo dataDestroy(String id, Map<String, String> metadata) {
+    if (metadata != null) {
+      checkText("", metadata);
+    }
+    Lun lun;
+    int blocks;
+    boolean gone;
+    synchronized (pool) {
+      lun = get(id);
+      if (!lun.readOnly) {
+        throw new ArrayException(
+            Kind.BAD_REQUEST,
+            "LUN "
+                + id
+                + " is writable; only the data of a snapshot (read-only LUN) can be destroyed");
+      }
+      blocks = lun.map.length();
+      gone = lun.digests != null;
+    }
+    GranuleDigests digests = gone ? null : GranuleDigests.empty(blocks);
+    GranuleDigests.Hasher hasher = new GranuleDigests.Hasher();
+    for (int g = 0; digests != null && g < digests.granules(); g += LunDiff.SLICE_GRANULES) {
+      synchronized (pool) {
+        unchanged(id, lun, blocks);
+        digests.compute(
+            lun.map,
+            pool.state,
+            g,
+            Math.min(digests.granules(), g + LunDiff.SLICE_GRANULES),
+            hasher);
+      }
+    }
+    synchronized (pool) {
+      unchanged(id, lun, blocks);
+      if (digests != null && lun.digests != null) {
+        throw new ArrayException(Kind.CONFLICT, "LUN " + id + "'s data was destroyed meanwhile");
+      }
+      log(
+          Records.DATA_DESTROY,
+          Records.encode(
+              out -> {
+                out.writeUTF(id);
+                out.writeBoolean(metadata != null);
+                if (metadata != null) {
+                  Lun.writeMap(out, metadata);
+                }
+              }));
+      if (metadata != null) {
+        lun.metadata = new java.util.LinkedHashMap<>(metadata);
+      }
+      if (digests != null) {
+        pool.state.dataDestroy(lun, digests, pool::released);
+      }
+      return lun.info(pool.state.blockSize);
+    }
+  }
+
+  private void unchanged(String id, Lun lun, int blocks) {
+    if (pool.state.luns.get(id) != lun || lun.map.length() != blocks) {
+      throw new ArrayException(
+          Kind.CONFLICT, "LUN " + id + " was deleted or resized during its data destroy");
+    }
+  }
+
+  /**
+   * The 64 KiB granules whose content differs from LUN {@code fromId} to LUN {@code id} (see {@link
+   * LunDiff} for why the answer never misses a change). Either may have had its data destroyed.
+   * Reads metadata only: a pass over both maps, or hashing of the granules' block hashes when one
+   * side's data was destroyed; in slices of 256 MiB of LUN, each under the pool lock. NOT_FOUND if
+   * either LUN is deleted before the answer is complete.
+   */
+  public BlockDiff changedBlocks(String id, String fromId) {
+    long size;
+    synchronized (pool) {
+      get(fromId);
+      size = get(id).sizeBytes;
+    }
+    int granules = LunDiff.granules(size, pool.state.blockSize);
+    java.util.BitSet changed = new java.util.BitSet(granules);
+    GranuleDigests.Hasher hasher = new GranuleDigests.Hasher();
+    for (int slice = 0; (long) slice * LunDiff.SLICE_GRANULES < granules; slice++) {
+      synchronized (pool) {
+        LunDiff.slice(pool.state, get(fromId), get(id), slice, granules, changed, hasher);
+      }
+    }
+    return new BlockDiff(GranuleDigests.GRANULE_BYTES, size, changed);
+  }
+
   public LunInfo info(String id) {
     synchronized (pool) {
       return get(id).info(pool.state.blockSize);
@@ -147,17 +254,18 @@ public final class LunOperations {
     }
   }
 
-  /** The LUN with SCSI number {@code number}, or null. */
+  /** The LUN with SCSI number {@code number}, or null (also if its data was destroyed). */
   public LunInfo byNumberOrNull(int number) {
     synchronized (pool) {
       Lun l = pool.state.byNumber.get(number);
-      return l == null ? null : l.info(pool.state.blockSize);
+      return l == null || l.digests != null ? null : l.info(pool.state.blockSize);
     }
   }
 
+  /** The LUN with SCSI number {@code number} that still has its data, else NOT_FOUND. */
   Lun byNumber(int number) {
     Lun l = pool.state.byNumber.get(number);
-    if (l == null) {
+    if (l == null || l.digests != null) {
       throw new ArrayException(Kind.NOT_FOUND, "no LUN number " + number);
     }
     return l;
@@ -167,6 +275,15 @@ public final class LunOperations {
     Lun l = pool.state.luns.get(id);
     if (l == null) {
       throw new ArrayException(Kind.NOT_FOUND, "no LUN with id " + id);
+    }
+    return l;
+  }
+
+  private Lun withData(String id, String what) {
+    Lun l = get(id);
+    if (l.digests != null) {
+      throw new ArrayException(
+          Kind.BAD_REQUEST, "LUN " + id + " cannot be " + what + ": its data was destroyed");
     }
     return l;
   }

@@ -78,6 +78,16 @@ final class PoolRecovery {
           s.map(lun, first + i, block, block == Lun.ZERO ? null : hash, ignore);
         }
       }
+      case Records.DATA_DESTROY -> {
+        DataInputStream in = in(p);
+        Lun lun = lun(s, in.readUTF(), e);
+        if (in.readBoolean()) {
+          lun.metadata = Lun.readMap(in);
+        }
+        if (lun.digests == null) { // a second destroy only replaces the metadata
+          s.dataDestroy(lun, null, ignore);
+        }
+      }
       case Records.SYNC -> unsynced.clear();
       default ->
           throw new IOException("journal record " + e.seq() + " has unknown type " + e.type());

@@ -65,6 +65,23 @@ final class PoolState {
     return fresh;
   }
 
+  /**
+   * Destroys a LUN's data: it keeps the content digests of its granules ({@code digests}, computed
+   * by the caller from this map, or null to compute them now, while its blocks are live) and
+   * releases every block.
+   */
+  void dataDestroy(Lun lun, GranuleDigests digests, FreedBlocks freed) {
+    lun.digests = digests != null ? digests : GranuleDigests.of(lun.map, this);
+    BlockMap old = lun.map;
+    lun.map = new BlockMap(old.length());
+    lun.mappedBlocks = 0;
+    old.forEachMapped(
+        b -> {
+          logicalBlocks--;
+          release(b, freed);
+        });
+  }
+
   void resize(Lun lun, long sizeBytes) {
     lun.sizeBytes = sizeBytes;
     lun.map.grow(Lun.blockCount(sizeBytes, blockSize));

@@ -31,6 +31,12 @@ final class Records {
   /** No payload: every pool block named by an earlier record is on stable storage. */
   static final byte SYNC = 7;
 
+  /**
+   * Payload: UTF id, boolean, and if true the LUN's new metadata map. The LUN's data is destroyed:
+   * replay computes its granule digests from the state at this point, as the live pool did.
+   */
+  static final byte DATA_DESTROY = 8;
+
   private Records() {}
 
   /** A record not yet appended. */

@@ -114,7 +114,10 @@ public final class ScsiCommands {
     if (select > 2 || alloc < 16) {
       return ScsiResponse.check(Sense.INVALID_FIELD_IN_CDB);
     }
-    List<LunInfo> luns = select == 1 ? List.of() : pool.luns().list();
+    List<LunInfo> luns =
+        select == 1
+            ? List.of()
+            : pool.luns().list().stream().filter(l -> !l.dataDestroyed()).toList();
     ByteBuffer b = ByteBuffer.allocate(8 + 8 * luns.size());
     b.putInt(8 * luns.size()).putInt(0);
     for (LunInfo l : luns) {

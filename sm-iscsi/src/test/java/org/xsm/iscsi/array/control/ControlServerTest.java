@@ -173,4 +173,63 @@ class ControlServerTest {
         .isEqualTo(
             Map.of("iqn", TargetConfig.DEFAULT_IQN, "portal", "127.0.0.1:3260", "chap", false));
   }
+
+  @Test
+  void changedBlocksAndDataDestroy() throws Exception {
+    // 20 granules of 64 KiB plus 512 bytes: 21 bits, 3 bytes of bitmap.
+    Map<String, Object> lun =
+        obj(call("POST", "/api/v1/luns", "{\"name\":\"d\",\"sizeBytes\":1311232}"));
+    String id = (String) lun.get("id");
+    int number = ((Long) lun.get("lun")).intValue();
+    assertThat(lun).containsEntry("dataDestroyed", false);
+    String snap =
+        (String)
+            obj(call("POST", "/api/v1/luns/" + id + "/snapshot", "{\"name\":\"s\"}")).get("id");
+    byte[] data = new byte[100];
+    java.util.Arrays.fill(data, (byte) 7);
+    pool.write(number, 0, data, 0, data.length); // granule 0
+    pool.write(number, 9L * 65536 + 65535, data, 0, 2); // granules 9 and 10
+    pool.write(number, 20L * 65536, data, 0, 1); // granule 20, the partial last one
+    Map<String, Object> diff =
+        obj(call("GET", "/api/v1/luns/" + id + "/changed-blocks?from=" + snap, null));
+    assertThat(diff)
+        .containsEntry("blockSizeBytes", 65536L)
+        .containsEntry("sizeBytes", 1311232L)
+        .containsEntry("changedBlocks", 4L);
+    // MSB first: granules 0 | 9, 10 | 20 -> 0x80 0x60 0x08
+    assertThat(Base64.getDecoder().decode((String) diff.get("bitmap")))
+        .containsExactly(0x80, 0x60, 0x08);
+
+    Reply noFrom = call("GET", "/api/v1/luns/" + id + "/changed-blocks", null);
+    assertThat(noFrom.status()).isEqualTo(400);
+    assertThat((String) obj(noFrom).get("message")).contains("?from=");
+    assertThat(call("GET", "/api/v1/luns/" + id + "/changed-blocks?from=none", null).status())
+        .isEqualTo(404);
+    assertThat(call("POST", "/api/v1/luns/" + id + "/changed-blocks?from=" + snap, "{}").status())
+        .isEqualTo(400);
+
+    Reply writable = call("POST", "/api/v1/luns/" + id + "/data-destroy", null);
+    assertThat(writable.status()).isEqualTo(400);
+    assertThat(obj(writable)).containsEntry("error", "BAD_REQUEST");
+    Reply badMeta =
+        call("POST", "/api/v1/luns/" + snap + "/data-destroy", "{\"metadata\":{\"a\":1}}");
+    assertThat(badMeta.status()).isEqualTo(400);
+    assertThat(obj(call("GET", "/api/v1/luns/" + snap, null)))
+        .containsEntry("dataDestroyed", false);
+
+    Map<String, Object> destroyed =
+        obj(
+            call(
+                "POST",
+                "/api/v1/luns/" + snap + "/data-destroy",
+                "{\"metadata\":{\"type\":\"cbt_metadata\"}}"));
+    assertThat(destroyed)
+        .containsEntry("dataDestroyed", true)
+        .containsEntry("allocatedBytes", 0L)
+        .containsEntry("metadata", Map.of("type", "cbt_metadata"));
+    assertThat(obj(call("GET", "/api/v1/luns/" + id + "/changed-blocks?from=" + snap, null)))
+        .isEqualTo(diff);
+    Reply cloneOfDestroyed = call("POST", "/api/v1/luns/" + snap + "/clone", "{\"name\":\"c\"}");
+    assertThat(cloneOfDestroyed.status()).isEqualTo(400);
+  }
 }
