@@ -236,7 +236,7 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
             ParallelReads.Source from =
                 x.isCompressed()
                     ? part -> l.readCompressed(x.entry(), x.inCluster(), part)
-                    : part -> l.readData(part, x.host());
+                    : part -> readLayer(x.layer(), part, x.host(), l::readData);
             reads.add(new ParallelReads.Piece(from, pos, runLen, false));
           }
         });
@@ -285,6 +285,14 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
     if (!leaf.isWritable()) {
       throw Qcow2Header.bad(leaf.where(), "is open read-only");
     }
+    try {
+      writeLeaf(leaf, src, offset);
+    } finally {
+      leafWritten();
+    }
+  }
+
+  private void writeLeaf(Qcow2Image leaf, ByteBuffer src, long offset) throws IOException {
     synchronized (writeLock) {
       int bits = leaf.clusterBits();
       int cs = leaf.clusterSize();
@@ -396,10 +404,14 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
       return;
     }
     writeZeros(offset, firstWhole - offset);
-    synchronized (writeLock) {
-      for (long p = firstWhole; p < lastWhole; p += cs) {
-        leaf.zero(p / cs);
+    try {
+      synchronized (writeLock) {
+        for (long p = firstWhole; p < lastWhole; p += cs) {
+          leaf.zero(p / cs);
+        }
       }
+    } finally {
+      leafWritten();
     }
     writeZeros(lastWhole, end - lastWhole);
   }
