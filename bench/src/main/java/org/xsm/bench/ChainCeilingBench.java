@@ -69,8 +69,8 @@ public final class ChainCeilingBench {
     long size = 256L * MIB;
     byte[] chunk = new byte[MIB];
     new Random(1).nextBytes(chunk);
-    ImageBench.writeFlat(format, store, "flat.vhd", size, chunk);
-    ImageBench.buildRunChain(format, store, "run", size, chunk);
+    BenchImages.writeFlat(format, store, "flat.vhd", size, chunk);
+    BenchImages.buildRunChain(format, store, "run", size, chunk);
     List<Extent> flat = extents(dir.resolve("flat.vhd"), 4 * MIB);
     List<Extent> runs = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
@@ -79,8 +79,8 @@ public final class ChainCeilingBench {
     System.out.printf(
         "vhd chain ceiling: 256 MiB disk; depth 1 in %d requests, depth-10 64 KiB runs in %d%n",
         flat.size(), runs.size());
-    ImageBench.readDisk(format, store, "flat.vhd"); // the JIT, once
-    ImageBench.readDisk(format, store, "run9.vhd");
+    BenchImages.readDisk(format, store, "flat.vhd"); // the JIT, once
+    BenchImages.readDisk(format, store, "run9.vhd");
     Map<String, double[]> mbps = new java.util.LinkedHashMap<>();
     for (int r = 0; r < rounds; r++) {
       note(
@@ -89,14 +89,14 @@ public final class ChainCeilingBench {
           r,
           rounds,
           size,
-          () -> ImageBench.readDisk(format, store, "flat.vhd"));
+          () -> BenchImages.readDisk(format, store, "flat.vhd"));
       note(
           mbps,
           "engine depth 10",
           r,
           rounds,
           size,
-          () -> ImageBench.readDisk(format, store, "run9.vhd"));
+          () -> BenchImages.readDisk(format, store, "run9.vhd"));
       note(
           mbps,
           "depth-1 extents, O_DIRECT, 4 in flight",

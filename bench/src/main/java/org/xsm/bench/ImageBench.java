@@ -1,12 +1,17 @@
 package org.xsm.bench;
 
+import static org.xsm.bench.BenchImages.iops;
+import static org.xsm.bench.BenchImages.mbps;
+import static org.xsm.bench.BenchImages.median;
+import static org.xsm.bench.BenchImages.report;
+import static org.xsm.bench.BenchImages.time;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.xsm.plugins.image.ImageFormat;
@@ -209,18 +214,7 @@ public final class ImageBench {
   }
 
   private void readImage(String name) throws IOException {
-    readDisk(format, store, name);
-  }
-
-  /** Reads the whole disk of image {@code name} (and its parents), 1 MiB at a time. */
-  static void readDisk(ImageFormat format, LocalImageStore store, String name) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(MIB);
-    try (DiskChain c = format.open(store, name, false)) {
-      for (long off = 0; off < c.virtualSizeBytes(); off += MIB) {
-        b.clear();
-        c.read(b, off);
-      }
-    }
+    BenchImages.readDisk(format, store, name);
   }
 
   // ---- chains ----
@@ -228,9 +222,9 @@ public final class ImageBench {
   private void chains() throws IOException {
     long size = Math.min(sizeBytes, 256L * MIB);
     int blocks = (int) (size / (2 * MIB));
-    writeFlat(format, store, file("flat"), size, chunk);
+    BenchImages.writeFlat(format, store, file("flat"), size, chunk);
     // Depth 10, whole blocks: layer i holds the blocks b with b % 10 == i.
-    buildChain(
+    BenchImages.buildChain(
         format,
         store,
         "blk",
@@ -241,7 +235,7 @@ public final class ImageBench {
             c.write(ByteBuffer.wrap(chunk), b * 2L * MIB + MIB);
           }
         });
-    buildRunChain(format, store, "run", size, chunk);
+    BenchImages.buildRunChain(format, store, "run", size, chunk);
     double[] flat = new double[REPEATS];
     double[] blk = new double[REPEATS];
     double[] run = new double[REPEATS];
@@ -266,6 +260,12 @@ public final class ImageBench {
         "MB/s",
         0.7);
     if (dropCaches()) {
+      // A cold round first, unmeasured: the JIT has not yet compiled the read-ahead's paths that
+      // only cold reads take (handing read data over, claiming queued reads).
+      for (String name : new String[] {"flat", "blk9", "run9"}) {
+        dropCaches();
+        readImage(file(name));
+      }
       for (int i = 0; i < REPEATS; i++) {
         dropCaches();
         flat[i] = mbps(size, time(() -> readImage(file("flat"))));
@@ -286,58 +286,6 @@ public final class ImageBench {
           median(flat),
           "MB/s",
           0.7);
-    }
-  }
-
-  private interface LayerWriter {
-    void write(int layer, DiskChain c) throws IOException;
-  }
-
-  /** Depth 1: {@code size} bytes of {@code chunk}, over and over, in one new image. */
-  static void writeFlat(
-      ImageFormat format, LocalImageStore store, String name, long size, byte[] chunk)
-      throws IOException {
-    format.create(store, name, size);
-    try (DiskChain c = format.open(store, name, true)) {
-      for (long off = 0; off < size; off += MIB) {
-        c.write(ByteBuffer.wrap(chunk, 0, (int) Math.min(MIB, size - off)), off);
-      }
-    }
-  }
-
-  /**
-   * Depth 10, interleaved: in every block, layer i ({@code prefix + i}) holds the 64 KiB runs r
-   * with r % 10 == i.
-   */
-  static void buildRunChain(
-      ImageFormat format, LocalImageStore store, String prefix, long size, byte[] chunk)
-      throws IOException {
-    buildChain(
-        format,
-        store,
-        prefix,
-        size,
-        (layer, c) -> {
-          ByteBuffer run = ByteBuffer.wrap(chunk, 0, 64 * 1024);
-          for (long off = layer * 64L * 1024; off < size; off += 640L * 1024) {
-            int n = (int) Math.min(64 * 1024, size - off);
-            c.write(run.clear().limit(n), off);
-          }
-        });
-  }
-
-  private static void buildChain(
-      ImageFormat format, LocalImageStore store, String prefix, long size, LayerWriter w)
-      throws IOException {
-    String ext = format.extension();
-    format.create(store, prefix + "0" + ext, size);
-    for (int layer = 0; layer < 10; layer++) {
-      if (layer > 0) {
-        format.snapshot(store, prefix + layer + ext, prefix + (layer - 1) + ext);
-      }
-      try (DiskChain c = format.open(store, prefix + layer + ext, true)) {
-        w.write(layer, c);
-      }
     }
   }
 
@@ -416,42 +364,5 @@ public final class ImageBench {
       }
       c.flush();
     }
-  }
-
-  // ---- helpers ----
-
-  private interface Io {
-    void run() throws IOException;
-  }
-
-  private static long time(Io io) throws IOException {
-    long t = System.nanoTime();
-    io.run();
-    return System.nanoTime() - t;
-  }
-
-  private static double mbps(long bytes, long nanos) {
-    return bytes / 1e6 / (nanos / 1e9);
-  }
-
-  private static double iops(int ops, long nanos) {
-    return ops / (nanos / 1e9);
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s[s.length / 2];
-  }
-
-  private static void report(String what, double ours, double ref, String unit, double target) {
-    double ratio = ours / ref;
-    String verdict =
-        target > 0
-            ? String.format("target >= %.1fx: %s", target, ratio >= target ? "MET" : "MISSED")
-            : "";
-    System.out.printf(
-        "  %-58s %10.0f %s vs %10.0f %s  ratio %.2fx  %s%n",
-        what, ours, unit, ref, unit, ratio, verdict);
   }
 }

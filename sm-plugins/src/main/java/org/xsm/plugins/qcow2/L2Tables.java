@@ -183,6 +183,24 @@ final class L2Tables {
     }
   }
 
+  /** Guest clusters below {@code clusters} that have an entry (data, zero or compressed). */
+  java.util.BitSet allocatedClusters(long clusters) throws IOException {
+    java.util.BitSet out = new java.util.BitSet();
+    int per = entriesPerTable();
+    for (int i = 0; i < l1Size(); i++) {
+      long[] t = peek(i);
+      if (t == null) {
+        continue;
+      }
+      for (int k = 0; k < per && (long) i * per + k < clusters; k++) {
+        if (!Entries.isUnallocated(t[k])) {
+          out.set(i * per + k);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Reads L2 table {@code i} without caching it (for scans), or null if it does not exist. */
   long[] peek(int i) throws IOException {
     long[] t = dirty.get(i);

@@ -236,7 +236,7 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
             ParallelReads.Source from =
                 x.isCompressed()
                     ? part -> l.readCompressed(x.entry(), x.inCluster(), part)
-                    : part -> l.readData(part, x.host());
+                    : part -> readLayer(x.layer(), part, x.host(), l::readData);
             reads.add(new ParallelReads.Piece(from, pos, runLen, false));
           }
         });
@@ -285,87 +285,12 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
     if (!leaf.isWritable()) {
       throw Qcow2Header.bad(leaf.where(), "is open read-only");
     }
-    synchronized (writeLock) {
-      int bits = leaf.clusterBits();
-      int cs = leaf.clusterSize();
-      long off = offset;
-      while (src.hasRemaining()) {
-        long c = off >> bits;
-        int in = (int) (off & (cs - 1));
-        long e = leaf.entry(c);
-        if (Entries.isData(e) && (e & Entries.COPIED) != 0) {
-          int len = Math.min(cs - in, src.remaining());
-          long host = Entries.hostOffset(e);
-          while (len < src.remaining() && len < MAX_RUN_BYTES) {
-            long ne = leaf.entry(c + ((in + len) >> bits));
-            if (!Entries.isData(ne)
-                || (ne & Entries.COPIED) == 0
-                || Entries.hostOffset(ne) != host + in + len) {
-              break;
-            }
-            len += Math.min(cs, src.remaining() - len);
-          }
-          leaf.writeData(src.slice().limit(len), host + in);
-          src.position(src.position() + len);
-          off += len;
-        } else {
-          int len = writeNew(leaf, src, off);
-          off += len;
-        }
+    try {
+      synchronized (writeLock) {
+        new LeafWrites(leaf, this::fillOld, MAX_RUN_BYTES).write(src, offset);
       }
-    }
-  }
-
-  /**
-   * Writes from {@code off} into new clusters (a run the leaf does not hold); returns bytes done.
-   */
-  private int writeNew(Qcow2Image leaf, ByteBuffer src, long off) throws IOException {
-    int bits = leaf.clusterBits();
-    int cs = leaf.clusterSize();
-    long c = off >> bits;
-    int in = (int) (off & (cs - 1));
-    int maxClusters =
-        (int) Math.min(MAX_RUN_BYTES / cs, ((long) in + src.remaining() + cs - 1) >> bits);
-    int k = 1;
-    while (k < maxClusters) {
-      long ne = leaf.entry(c + k);
-      if (Entries.isData(ne) && (ne & Entries.COPIED) != 0) {
-        break;
-      }
-      k++;
-    }
-    Qcow2Image.Run run = leaf.allocate(k);
-    k = run.clusters();
-    int len = (int) Math.min(src.remaining(), ((long) k << bits) - in);
-    if (in == 0 && len == (k << bits)) {
-      // Whole clusters: written straight from the caller's buffer, no copy.
-      leaf.writeData(src.slice().limit(len), run.offset());
-      src.position(src.position() + len);
-      mapRun(leaf, c, run.offset(), k);
-      return len;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(k << bits);
-    long runStart = c << bits;
-    if (in != 0 || len < cs) {
-      fillOld(buf.slice(0, cs), runStart);
-    }
-    int tailEnd = in + len;
-    if (k > 1 && tailEnd < (k << bits)) {
-      int lastStart = (k - 1) << bits;
-      fillOld(buf.slice(lastStart, cs), runStart + lastStart);
-    }
-    buf.put(in, src.slice().limit(len), 0, len);
-    src.position(src.position() + len);
-    leaf.writeData(buf, run.offset());
-    mapRun(leaf, c, run.offset(), k);
-    return len;
-  }
-
-  private static void mapRun(Qcow2Image leaf, long cluster, long host, int clusters)
-      throws IOException {
-    int bits = leaf.clusterBits();
-    for (int j = 0; j < clusters; j++) {
-      leaf.map(cluster + j, host + ((long) j << bits));
+    } finally {
+      leafWritten();
     }
   }
 
@@ -396,10 +321,14 @@ public final class Qcow2Chain extends LayeredChain<Qcow2Image> {
       return;
     }
     writeZeros(offset, firstWhole - offset);
-    synchronized (writeLock) {
-      for (long p = firstWhole; p < lastWhole; p += cs) {
-        leaf.zero(p / cs);
+    try {
+      synchronized (writeLock) {
+        for (long p = firstWhole; p < lastWhole; p += cs) {
+          leaf.zero(p / cs);
+        }
       }
+    } finally {
+      leafWritten();
     }
     writeZeros(lastWhole, end - lastWhole);
   }

@@ -2,7 +2,6 @@ package org.xsm.plugins.qcow2;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -177,7 +176,7 @@ public record Qcow2Header(
   }
 
   /**
-   * Decodes and validates the header from the start of a file.
+   * Decodes and validates the header from the start of a file ({@link HeaderDecoding}).
    *
    * @param head the first bytes of the file (at least the header, at most one cluster)
    * @param fileSize the file's size, to check that tables lie inside it
@@ -185,186 +184,28 @@ public record Qcow2Header(
    */
   public static Qcow2Header decode(byte[] head, long fileSize, String where)
       throws Qcow2FormatException {
-    if (head.length < 104) {
-      throw bad(where, "file of " + fileSize + " bytes is too short for a qcow2 header");
-    }
-    ByteBuffer b = ByteBuffer.wrap(head);
-    int magic = b.getInt(0);
-    if (magic != MAGIC) {
-      throw bad(where, "bad magic 0x" + Integer.toHexString(magic) + ", expected 0x514649fb");
-    }
-    int version = b.getInt(4);
-    if (version != 3) {
-      throw bad(
-          where,
-          "qcow2 version "
-              + version
-              + " is not supported (only version 3; convert with qemu-img amend -o compat=1.1)");
-    }
-    long backingOffset = b.getLong(8);
-    int backingSize = b.getInt(16);
-    int clusterBits = b.getInt(20);
-    if (clusterBits < 9 || clusterBits > 21) {
-      throw bad(where, "cluster_bits " + clusterBits + " is outside 9..21");
-    }
-    long cs = 1L << clusterBits;
-    long size = b.getLong(24);
-    if (size < 0) {
-      throw bad(where, "virtual size " + Long.toUnsignedString(size) + " is too large");
-    }
-    int crypt = b.getInt(32);
-    if (crypt != 0) {
-      throw bad(where, "encrypted images are not supported (crypt_method " + crypt + ")");
-    }
-    int l1Size = b.getInt(36);
-    long l1Offset = b.getLong(40);
-    if (l1Size < 0 || l1Size < l1EntriesFor(size, clusterBits)) {
-      throw bad(
-          where,
-          "L1 table of "
-              + Integer.toUnsignedString(l1Size)
-              + " entries is too small for "
-              + size
-              + " bytes (needs "
-              + l1EntriesFor(size, clusterBits)
-              + ")");
-    }
-    checkTable(where, "L1 table", l1Offset, (long) l1Size * 8, cs, fileSize);
-    long rtOffset = b.getLong(48);
-    int rtClusters = b.getInt(56);
-    if (rtClusters <= 0 || rtClusters > (1 << 24)) {
-      throw bad(where, "refcount table of " + rtClusters + " clusters is not plausible");
-    }
-    checkTable(where, "refcount table", rtOffset, (long) rtClusters * cs, cs, fileSize);
-    int nbSnapshots = b.getInt(60);
-    long snapshotsOffset = b.getLong(64);
-    long incompatible = b.getLong(72);
-    long known = INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_COMPRESSION;
-    if ((incompatible & INCOMPAT_DATA_FILE) != 0) {
-      throw bad(where, "external data files are not supported");
-    }
-    if ((incompatible & INCOMPAT_EXTENDED_L2) != 0) {
-      throw bad(where, "extended L2 entries (subclusters) are not supported");
-    }
-    if ((incompatible & ~known) != 0) {
-      throw bad(
-          where, "unknown incompatible features 0x" + Long.toHexString(incompatible & ~known));
-    }
-    long compatible = b.getLong(80);
-    long autoclear = b.getLong(88);
-    int refcountOrder = b.getInt(96);
-    if (refcountOrder < 0 || refcountOrder > 6) {
-      throw bad(where, "refcount_order " + refcountOrder + " is outside 0..6");
-    }
-    int headerLength = b.getInt(100);
-    if (headerLength < 104 || headerLength % 8 != 0 || headerLength > head.length) {
-      throw bad(where, "header_length " + headerLength + " is not a multiple of 8 in 104..cluster");
-    }
-    if ((incompatible & INCOMPAT_COMPRESSION) != 0 && (headerLength < 105 || head[104] != 0)) {
-      throw bad(where, "compression types other than zlib are not supported");
-    }
-    Optional<String> backing = Optional.empty();
-    if (backingOffset != 0) {
-      if (backingSize <= 0 || backingSize > MAX_BACKING_NAME) {
-        throw bad(
-            where, "backing file name of " + backingSize + " bytes (1.." + MAX_BACKING_NAME + ")");
-      }
-      if (backingOffset < headerLength || backingOffset + backingSize > head.length) {
-        throw bad(where, "backing file name at " + backingOffset + " is outside the first cluster");
-      }
-      backing =
-          Optional.of(new String(head, (int) backingOffset, backingSize, StandardCharsets.UTF_8));
-    }
-    Extensions ext =
-        Extensions.read(b, headerLength, backing.isPresent() ? backingOffset : head.length, where);
-    if (backing.isPresent() && ext.backingFormat.isPresent()) {
-      String fmt = ext.backingFormat.get();
-      if (!fmt.equals("qcow2")) {
-        throw bad(where, "backing format " + fmt + " is not supported (only qcow2)");
-      }
-    }
+    return HeaderDecoding.decode(head, fileSize, where);
+  }
+
+  /** The same header with other incompatible feature bits (the dirty bit). */
+  Qcow2Header withIncompatibleFeatures(long bits) {
     return new Qcow2Header(
         clusterBits,
-        size,
+        sizeBytes,
         l1Size,
-        l1Offset,
-        rtOffset,
-        rtClusters,
+        l1TableOffset,
+        refcountTableOffset,
+        refcountTableClusters,
         nbSnapshots,
         snapshotsOffset,
-        incompatible,
-        compatible,
-        autoclear,
+        bits,
+        compatibleFeatures,
+        autoclearFeatures,
         refcountOrder,
-        backing,
-        backing.isPresent() ? ext.backingFormat : Optional.empty(),
-        ext.xsm,
-        ext.unknown);
-  }
-
-  private static void checkTable(
-      String where, String what, long offset, long bytes, long cs, long fileSize)
-      throws Qcow2FormatException {
-    if (offset <= 0 || offset % cs != 0) {
-      throw bad(where, what + " offset 0x" + Long.toHexString(offset) + " is not cluster aligned");
-    }
-    if (offset + bytes > fileSize) {
-      throw bad(
-          where,
-          what
-              + " at 0x"
-              + Long.toHexString(offset)
-              + " ("
-              + bytes
-              + " bytes) ends past the file end "
-              + fileSize);
-    }
-  }
-
-  /** The parsed header extensions. */
-  private record Extensions(
-      Optional<String> backingFormat, Optional<XsmExtension> xsm, List<Extension> unknown) {
-
-    static Extensions read(ByteBuffer b, int start, long limit, String where)
-        throws Qcow2FormatException {
-      Optional<String> fmt = Optional.empty();
-      Optional<XsmExtension> xsm = Optional.empty();
-      List<Extension> unknown = new ArrayList<>();
-      int pos = start;
-      while (true) {
-        if (pos + 8 > limit) {
-          throw bad(where, "header extensions run past the end of the header area at " + pos);
-        }
-        int type = b.getInt(pos);
-        int len = b.getInt(pos + 4);
-        if (type == EXT_END) {
-          return new Extensions(fmt, xsm, unknown);
-        }
-        if (len < 0 || pos + 8L + len > limit) {
-          throw bad(
-              where,
-              "header extension 0x"
-                  + Integer.toHexString(type)
-                  + " of "
-                  + len
-                  + " bytes at "
-                  + pos
-                  + " overruns the header area");
-        }
-        byte[] data = new byte[len];
-        b.get(pos + 8, data);
-        switch (type) {
-          case EXT_BACKING_FORMAT -> fmt = Optional.of(new String(data, StandardCharsets.UTF_8));
-          case XsmExtension.TYPE -> xsm = Optional.of(XsmExtension.decode(data, where));
-          case EXT_FEATURE_NAMES -> {
-            // Informational only; not written back (see the class comment).
-          }
-          case EXT_DATA_FILE -> throw bad(where, "external data files are not supported");
-          default -> unknown.add(new Extension(type, data));
-        }
-        pos += 8 + ((len + 7) & ~7);
-      }
-    }
+        backingFile,
+        backingFormat,
+        xsm,
+        unknownExtensions);
   }
 
   /** Bytes of the encoded header area: header, extensions, backing name. */

@@ -32,11 +32,49 @@ public abstract class LayeredChain<L extends Closeable> implements DiskChain {
   protected LayeredChain(List<L> layers) {
     this.layers = List.copyOf(layers);
     this.readAhead =
-        layers.size() > 1 ? new ReadAhead(this::planReads, this::virtualSizeBytes) : null;
+        layers.size() > 1
+            ? new ReadAhead(this::planReads, this::virtualSizeBytes, layers.size())
+            : null;
   }
 
   /** The file reads of {@code length} bytes of the disk at {@code offset}, for read-ahead. */
   protected abstract List<FileRead> planReads(long offset, int length) throws IOException;
+
+  /**
+   * Fills {@code dst} with bytes at {@code offset} of layer {@code layer}'s file: what read-ahead
+   * read of them, the rest by {@code reader}. Every data read of a plan goes through here.
+   */
+  protected final void readLayer(int layer, ByteBuffer dst, long offset, FileRead.Reader reader)
+      throws IOException {
+    if (readAhead == null) {
+      reader.read(dst, offset);
+    } else {
+      readAhead.readLayer(layer, dst, offset, reader);
+    }
+  }
+
+  /**
+   * After every data write of the leaf's file, also a failed one (plans read only data ranges, so
+   * metadata writes need not call it): what read-ahead read of the leaf is dropped, its reads in
+   * flight thrown away.
+   */
+  protected final void leafWritten() {
+    if (readAhead != null) {
+      readAhead.written(0);
+    }
+  }
+
+  /** Waits until read-ahead has no window being planned or read: a condition for tests. */
+  public final void awaitReadAhead() throws InterruptedException {
+    if (readAhead != null) {
+      readAhead.awaitIdle();
+    }
+  }
+
+  /** Bytes read ahead and handed to this chain's reads so far (0 for a single file). */
+  public final long readAheadHandedBytes() {
+    return readAhead == null ? 0 : readAhead.handedBytes();
+  }
 
   /**
    * Tells read-ahead of a read of the disk, before it is done; returns whether the read may use

@@ -17,25 +17,27 @@ import java.util.logging.Logger;
  * of the disk waits for its slowest run. Once reads follow each other, the next {@link #WINDOW} of
  * the disk is planned and its file reads are issued at once, file by file and in offset order
  * within each file, close ones merged ({@link FileReads}), up to {@link #THREADS} in flight (for
- * every chain together), into scratch buffers: they bring the runs into the page cache, where the
- * caller's own reads then find them. Nothing read here is handed to the caller, so no write can
- * make it stale.
+ * every chain together), into buffers that are handed to the caller's reads ({@link Prefetched}: a
+ * read of the chain takes its bytes from there, waits for a range being read, and reads a range
+ * still queued itself). A write drops what was read of the leaf, and throws away the leaf's reads
+ * in flight.
  *
- * <p>In the page cache, that is only a second copy: a window during which the process read less
- * than a quarter of the window's bytes from storage ({@code read_bytes} of {@code /proc/self/io}:
- * what reads made the kernel fetch) suspends read-ahead for the next {@link #SUSPEND_WINDOWS}
- * windows, after which one window probes again. Timing the reads cannot tell: on a busy machine, 16
- * threads copying from the page cache take as long per read as the device. A store without the
- * kernel's page cache (NFS through its own client) never shows storage reads, so read-ahead stays
- * suspended there, as it should: its scratch copies would help nothing. Where {@code /proc/self/io}
- * cannot be read, there is no read-ahead.
+ * <p>In the page cache, read-ahead is only a second copy: a window during which the process read
+ * less than a quarter of the window's bytes from storage ({@code read_bytes} of {@code
+ * /proc/self/io}: what reads made the kernel fetch) suspends read-ahead for the next {@link
+ * #SUSPEND_WINDOWS} windows, after which one window probes again. Timing the reads cannot tell: on
+ * a busy machine, 16 threads copying from the page cache take as long per read as the device. A
+ * store without the kernel's page cache (NFS through its own client) never shows storage reads, so
+ * read-ahead stays suspended there. Where {@code /proc/self/io} cannot be read, there is no
+ * read-ahead. One window per chain is in flight, or, while windows are read from storage, as many
+ * as keep the reads up to {@link #LEAD} ahead of the caller: with one window at a time, the reads
+ * in flight dwindled at the end of every window and the next waited for the caller. Reading the
+ * windows with O_DIRECT (less CPU: no page-cache fill) was measured slower on the clock and dropped
+ * (docs/ARCHITECTURE.md, "Read-ahead of chains").
  *
- * <p>One window per chain is in flight, or, while windows are read from storage, as many as keep
- * the reads up to {@link #LEAD} ahead of the caller: with one window at a time, the reads in flight
- * dwindled at the end of every window and the next waited for the caller (cold depth-10 chain of 64
- * KiB runs: about 400 MB/s with 4 MiB ahead, about 750 with 32 MiB). {@link #close} drops the reads
- * that have not started and waits for those that have, so that none reads a closed file. A failed
- * read is only logged: the caller's own read of those bytes reports it.
+ * <p>{@link #close} drops the reads that have not started and waits for those that have, so that
+ * none reads a closed file. A failed read is only logged: the caller's own read of those bytes
+ * reports it.
  */
 public final class ReadAhead {
   private static final Logger LOG = Logger.getLogger(ReadAhead.class.getName());
@@ -57,10 +59,10 @@ public final class ReadAhead {
   private static final long SLACK = 1 << 20;
 
   /**
-   * The window is planned a MiB at a time, so that no planned read is larger than the scratch
-   * buffer; merged reads are at most that long too.
+   * The window is planned a MiB at a time, so that no planned read is larger than this; merged
+   * reads are at most that long too (the buffers they are read into, {@link AlignedBuffers}).
    */
-  private static final int SCRATCH_BYTES = 1 << 20;
+  private static final int MAX_READ = 1 << 20;
 
   /**
    * Reads of one file at most this far apart are made one ({@link FileReads}): a VHD block's data
@@ -70,9 +72,6 @@ public final class ReadAhead {
 
   private static final ExecutorService POOL = ParallelReads.daemonPool("read-ahead-", THREADS);
 
-  private static final ThreadLocal<ByteBuffer> SCRATCH =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(SCRATCH_BYTES));
-
   /** Plans the file reads of {@code length} bytes of the disk at {@code offset}. */
   @FunctionalInterface
   public interface Planner {
@@ -81,6 +80,7 @@ public final class ReadAhead {
 
   private final Planner planner;
   private final java.util.function.LongSupplier diskBytes;
+  private final Prefetched prefetched;
 
   private long lastEnd = -1;
   private int streak;
@@ -100,9 +100,10 @@ public final class ReadAhead {
   /** Reads started and not ended. */
   private int active;
 
-  public ReadAhead(Planner planner, java.util.function.LongSupplier diskBytes) {
+  public ReadAhead(Planner planner, java.util.function.LongSupplier diskBytes, int layers) {
     this.planner = planner;
     this.diskBytes = diskBytes;
+    this.prefetched = new Prefetched(layers);
   }
 
   /**
@@ -116,6 +117,10 @@ public final class ReadAhead {
       boolean sequential = lastEnd >= 0 && Math.abs(offset - lastEnd) <= SLACK;
       lastEnd = offset + length;
       streak = sequential ? streak + 1 : 0;
+      if (!sequential) {
+        aheadTo = 0;
+      }
+      prefetched.dropOutside(offset, offset + length + LEAD + 2L * WINDOW);
       if (closed || streak < 2 || offset < suspendedUntil) {
         return streak >= 2;
       }
@@ -151,6 +156,7 @@ public final class ReadAhead {
     synchronized (this) {
       if (closed || storageBefore < 0) {
         inFlight--;
+        notifyAll();
         if (storageBefore < 0) {
           suspendedUntil = Long.MAX_VALUE;
         }
@@ -159,8 +165,8 @@ public final class ReadAhead {
       active++;
     }
     try {
-      for (long at = from; at < to; at += SCRATCH_BYTES) {
-        reads.addAll(planner.plan(at, (int) Math.min(SCRATCH_BYTES, to - at)));
+      for (long at = from; at < to; at += MAX_READ) {
+        reads.addAll(planner.plan(at, (int) Math.min(MAX_READ, to - at)));
       }
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.FINE, "read-ahead not planned", e);
@@ -171,13 +177,15 @@ public final class ReadAhead {
     if (reads.isEmpty()) {
       synchronized (this) {
         inFlight--;
+        notifyAll();
       }
       return;
     }
-    List<FileRead> ordered = FileReads.ordered(reads, MERGE_GAP, SCRATCH_BYTES);
+    List<FileRead> ordered = FileReads.ordered(reads, MERGE_GAP, MAX_READ);
     Window w = new Window(to, ordered.size(), storageBefore);
     for (FileRead r : ordered) {
-      POOL.execute(() -> w.done(fetch(r) ? r.length() : 0));
+      Prefetched.Range range = prefetched.add(r, from, to);
+      POOL.execute(() -> w.done(range != null && read(range) ? r.length() : 0));
     }
   }
 
@@ -211,6 +219,7 @@ public final class ReadAhead {
       long stored = now < 0 ? 0 : now - storageBefore;
       synchronized (ReadAhead.this) {
         inFlight--;
+        ReadAhead.this.notifyAll();
         fromStorage = stored >= bytes / 4;
         if (!fromStorage) {
           suspendedUntil = end + (long) SUSPEND_WINDOWS * WINDOW;
@@ -219,8 +228,8 @@ public final class ReadAhead {
     }
   }
 
-  /** Reads into scratch space; false if dropped or failed (the caller reads it anyway). */
-  private boolean fetch(FileRead r) {
+  /** Reads a range on a read-ahead thread, unless closed or claimed by the caller already. */
+  private boolean read(Prefetched.Range r) {
     synchronized (this) {
       if (closed) {
         return false;
@@ -228,14 +237,46 @@ public final class ReadAhead {
       active++;
     }
     try {
-      r.reader().read(SCRATCH.get().clear().limit(r.length()), r.offset());
-      return true;
-    } catch (IOException | RuntimeException e) {
-      LOG.log(Level.FINE, "read-ahead read failed", e);
-      return false;
+      return prefetched.readIfUnclaimed(r);
     } finally {
       ended();
     }
+  }
+
+  /**
+   * Fills {@code dst} with {@code dst.remaining()} bytes at {@code offset} of layer {@code layer}:
+   * from what read-ahead holds of it, the rest by {@code reader}.
+   */
+  public void readLayer(int layer, ByteBuffer dst, long offset, FileRead.Reader reader)
+      throws IOException {
+    long at = offset;
+    while (dst.hasRemaining()) {
+      int n = prefetched.copy(layer, dst, at);
+      if (n < 0) {
+        ByteBuffer part = dst.slice().limit(-n);
+        reader.read(part, at);
+        dst.position(dst.position() - n);
+        n = -n;
+      }
+      at += n;
+    }
+  }
+
+  /** After a write of layer {@code layer}: what was read of it ahead is stale. */
+  public void written(int layer) {
+    prefetched.dropFile(layer);
+  }
+
+  /** Waits until no window is being planned or read (for tests: a condition to wait on). */
+  public synchronized void awaitIdle() throws InterruptedException {
+    while (inFlight > 0 || active > 0) {
+      wait();
+    }
+  }
+
+  /** Bytes read ahead and handed to the caller's reads so far. */
+  public long handedBytes() {
+    return prefetched.handedBytes();
   }
 
   /** Bytes this process has made the kernel read from storage so far, or -1 if unknown. */
@@ -266,6 +307,7 @@ public final class ReadAhead {
         }
       }
     }
+    prefetched.dropAll();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }

@@ -20,13 +20,21 @@ final class ReadPlan {
     static final int ZERO = -1;
   }
 
+  /** Reads bytes of a layer's file for the plan (through read-ahead's buffers). */
+  @FunctionalInterface
+  interface LayerReader {
+    void read(int layer, ByteBuffer dst, long fileOffset) throws IOException;
+  }
+
   private final List<VhdImage> layers;
+  private final LayerReader reader;
   private final List<Piece> pieces = new ArrayList<>();
   private int distinctFiles;
   private long lastLayerMask;
 
-  ReadPlan(List<VhdImage> layers) {
+  ReadPlan(List<VhdImage> layers, LayerReader reader) {
     this.layers = layers;
+    this.reader = reader;
   }
 
   /** Plans {@code length} bytes of the disk at {@code offset}, to land at {@code dstPos}. */
@@ -144,9 +152,11 @@ final class ReadPlan {
       if (p.layer == Piece.ZERO) {
         reads.add(new ParallelReads.Piece(LayeredChain::fillZeros, p.dstPos, p.length, true));
       } else {
-        VhdImage l = layers.get(p.layer);
+        int layer = p.layer;
         long at = p.fileOffset;
-        reads.add(new ParallelReads.Piece(part -> l.readFile(part, at), p.dstPos, p.length, false));
+        reads.add(
+            new ParallelReads.Piece(
+                part -> reader.read(layer, part, at), p.dstPos, p.length, false));
       }
     }
     return reads;

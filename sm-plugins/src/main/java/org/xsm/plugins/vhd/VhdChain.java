@@ -141,7 +141,7 @@ public final class VhdChain extends LayeredChain<VhdImage> {
   @Override
   protected List<FileRead> planReads(long offset, int length) throws IOException {
     loadBitmaps(offset, length);
-    return new ReadPlan(layers()).plan(offset, 0, length).fileReads();
+    return new ReadPlan(layers(), this::readOf).plan(offset, 0, length).fileReads();
   }
 
   /**
@@ -177,8 +177,12 @@ public final class VhdChain extends LayeredChain<VhdImage> {
   private void readInto(ByteBuffer dst, long offset, boolean mayParallel) throws IOException {
     int n = dst.remaining();
     ByteBuffer target = dst.slice();
-    new ReadPlan(layers()).plan(offset, 0, n).execute(target, n, mayParallel);
+    new ReadPlan(layers(), this::readOf).plan(offset, 0, n).execute(target, n, mayParallel);
     dst.position(dst.position() + n);
+  }
+
+  private void readOf(int layer, ByteBuffer dst, long fileOffset) throws IOException {
+    readLayer(layer, dst, fileOffset, layers().get(layer)::readFile);
   }
 
   /**
@@ -192,6 +196,14 @@ public final class VhdChain extends LayeredChain<VhdImage> {
     if (!leaf.isWritable()) {
       throw new VhdFormatException("VHD " + leaf.where() + " is open read-only");
     }
+    try {
+      writeLeaf(leaf, src, offset);
+    } finally {
+      leafWritten();
+    }
+  }
+
+  private void writeLeaf(VhdImage leaf, ByteBuffer src, long offset) throws IOException {
     while (src.hasRemaining()) {
       int inSector = (int) (offset % 512);
       if (inSector != 0 || src.remaining() < 512) {

@@ -3,13 +3,7 @@ package org.xsm.plugins.vhd;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.xsm.plugins.store.ImageFile;
 import org.xsm.plugins.store.ImageStore;
 
@@ -58,8 +52,6 @@ public final class VhdImage implements Closeable {
    */
   private static final long DATA_ALIGN = 64 * 1024;
 
-  private static final int BITMAP_CACHE_ENTRIES = 8192;
-
   private final ImageStore store;
   private final ImageFile file;
   private final boolean writable;
@@ -72,22 +64,8 @@ public final class VhdImage implements Closeable {
   private long footerOffset;
   private boolean recovered;
 
-  private final BitSet full = new BitSet();
-  private final Map<Integer, byte[]> bitmapCache =
-      new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, byte[]> e) {
-          return size() > BITMAP_CACHE_ENTRIES;
-        }
-      };
-  private final Map<Integer, byte[]> dirtyBitmaps = new TreeMap<>();
-
-  /**
-   * Counts sector-bitmap changes: a bitmap read from the file outside the lock ({@link
-   * #loadBitmap}) is kept only if none happened since its read was planned, since the cache may
-   * have evicted a newer bitmap meanwhile.
-   */
-  private long bitmapChanges;
+  /** Sector bitmaps in memory (made when the header is known). */
+  private SectorBitmaps bitmaps;
 
   private final BitSet dirtyBatSectors = new BitSet();
   private boolean batmapDirty;
@@ -144,10 +122,11 @@ public final class VhdImage implements Closeable {
     batmap = l.batmap;
     footerOffset = l.footerOffset;
     recovered = l.recovered;
+    bitmaps = new SectorBitmaps(header == null ? 0 : header.blockSizeBytes() / 512);
     if (batmap != null) {
       for (int i = 0; i < bat.length; i++) {
         if (bat[i] != UNUSED && batmap.test(i)) {
-          full.set(i);
+          bitmaps.setFull(i);
         }
       }
     }
@@ -244,21 +223,15 @@ public final class VhdImage implements Closeable {
   }
 
   synchronized boolean isFull(int block) {
-    return bat == null || full.get(block);
+    return bat == null || bitmaps.isFull(block);
   }
 
   /** The block's sector bitmap (MSB first); do not modify. The block must be allocated. */
   synchronized byte[] bitmap(int block) throws IOException {
-    byte[] b = dirtyBitmaps.get(block);
-    if (b == null) {
-      b = bitmapCache.get(block);
-    }
+    byte[] b = bitmaps.inMemory(block);
     if (b == null) {
       b = readBytes(Integer.toUnsignedLong(bat[block]) * 512, bitmapBytes());
-      bitmapCache.put(block, b);
-      if (allOnes(b, header.blockSizeBytes() / 512)) {
-        full.set(block);
-      }
+      bitmaps.loaded(block, b);
     }
     return b;
   }
@@ -269,16 +242,11 @@ public final class VhdImage implements Closeable {
    */
   /** The count of sector-bitmap changes so far (see {@link #loadBitmap}). */
   synchronized long bitmapChanges() {
-    return bitmapChanges;
+    return bitmaps.changes();
   }
 
   synchronized long uncachedBitmapOffset(int block) {
-    if (bat == null
-        || block >= bat.length
-        || bat[block] == UNUSED
-        || full.get(block)
-        || dirtyBitmaps.containsKey(block)
-        || bitmapCache.containsKey(block)) {
+    if (bat == null || block >= bat.length || bat[block] == UNUSED || bitmaps.known(block)) {
       return -1;
     }
     return Integer.toUnsignedLong(bat[block]) * 512;
@@ -295,26 +263,13 @@ public final class VhdImage implements Closeable {
     byte[] b = new byte[part.capacity()];
     part.get(0, b);
     synchronized (this) {
-      if (changes != bitmapChanges
+      if (changes != bitmaps.changes()
           || Integer.toUnsignedLong(bat[block]) * 512 != at
-          || dirtyBitmaps.containsKey(block)
-          || bitmapCache.containsKey(block)) {
+          || bitmaps.inMemory(block) != null) {
         return;
       }
-      bitmapCache.put(block, b);
-      if (allOnes(b, header.blockSizeBytes() / 512)) {
-        full.set(block);
-      }
+      bitmaps.loaded(block, b);
     }
-  }
-
-  private static boolean allOnes(byte[] bitmap, int bits) {
-    for (int i = 0; i < bits / 8; i++) {
-      if (bitmap[i] != (byte) 0xff) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Byte offset in the file of the block's data (or of the disk offset, for fixed disks). */
@@ -362,30 +317,13 @@ public final class VhdImage implements Closeable {
       part.limit(n);
       file.writeFully(part, dataOffset(block) + inBlock);
       src.position(src.position() + n);
-      if (!full.get(block)) {
-        markPresent(block, inBlock / 512, n / 512);
-      }
-      offset += n;
-    }
-  }
-
-  private void markPresent(int block, int firstSector, int count) throws IOException {
-    bitmapChanges++;
-    byte[] b = dirtyBitmaps.get(block);
-    if (b == null) {
-      b = bitmap(block).clone();
-      bitmapCache.remove(block);
-      dirtyBitmaps.put(block, b);
-    }
-    for (int s = firstSector; s < firstSector + count; s++) {
-      b[s >>> 3] |= (byte) (0x80 >>> (s & 7));
-    }
-    if (allOnes(b, header.blockSizeBytes() / 512)) {
-      full.set(block);
-      if (batmap != null) {
+      if (!bitmaps.isFull(block)
+          && bitmaps.markPresent(block, bitmap(block), inBlock / 512, n / 512)
+          && batmap != null) {
         batmap.set(block);
         batmapDirty = true;
       }
+      offset += n;
     }
   }
 
@@ -405,9 +343,7 @@ public final class VhdImage implements Closeable {
     }
     bat[block] = (int) (bitmapAt / 512);
     dirtyBatSectors.set(block / 128);
-    dirtyBitmaps.put(block, new byte[bitmapBytes()]);
-    bitmapCache.remove(block);
-    bitmapChanges++;
+    bitmaps.newBlock(block, bitmapBytes());
     footerOffset = data + header.blockSizeBytes();
     footerMoved = true;
   }
@@ -418,7 +354,7 @@ public final class VhdImage implements Closeable {
       return;
     }
     boolean metadata =
-        !dirtyBitmaps.isEmpty() || !dirtyBatSectors.isEmpty() || batmapDirty || footerMoved;
+        bitmaps.hasChanges() || !dirtyBatSectors.isEmpty() || batmapDirty || footerMoved;
     if (!metadata && !unforced) {
       return;
     }
@@ -432,11 +368,9 @@ public final class VhdImage implements Closeable {
     if (!metadata) {
       return;
     }
-    for (Map.Entry<Integer, byte[]> e : dirtyBitmaps.entrySet()) {
-      file.writeFully(ByteBuffer.wrap(e.getValue()), Integer.toUnsignedLong(bat[e.getKey()]) * 512);
-      bitmapCache.put(e.getKey(), e.getValue());
-    }
-    dirtyBitmaps.clear();
+    bitmaps.writeChanges(
+        (block, b) ->
+            file.writeFully(ByteBuffer.wrap(b), Integer.toUnsignedLong(bat[block]) * 512));
     for (int s = dirtyBatSectors.nextSetBit(0); s >= 0; s = dirtyBatSectors.nextSetBit(s + 1)) {
       int first = s * 128;
       int count = Math.min(128, bat.length - first);
@@ -456,7 +390,7 @@ public final class VhdImage implements Closeable {
     file.force();
   }
 
-  private void writeBatmap(Batmap m, long headerOffset) throws IOException {
+  void writeBatmap(Batmap m, long headerOffset) throws IOException {
     file.writeFully(ByteBuffer.wrap(m.map), m.mapOffset);
     file.writeFully(ByteBuffer.wrap(m.encodeHeader()), headerOffset);
   }
@@ -470,44 +404,12 @@ public final class VhdImage implements Closeable {
     }
   }
 
-  // ---- in-place metadata updates, each atomic through an undo journal ----
+  // ---- in-place metadata updates, each atomic through an undo journal ({@link VhdUpdates}) ----
 
   /** Sets blktap's hidden flag (footer byte 85). */
   public synchronized void setHidden(boolean hidden) throws IOException {
     checkWritable();
-    if (footer.hidden() == hidden) {
-      return;
-    }
-    rewriteFooters(footer.withHidden(hidden), List.of(), () -> {});
-  }
-
-  private interface MetadataWrite {
-    void run() throws IOException;
-  }
-
-  /**
-   * Replaces the footer (both copies) and, in the same undo transaction, runs {@code more}, which
-   * may overwrite the given extents or write past the current end.
-   */
-  private void rewriteFooters(
-      VhdFooter newFooter, List<UndoJournal.Extent> extents, MetadataWrite more)
-      throws IOException {
-    flush();
-    List<UndoJournal.Extent> all = new ArrayList<>(extents);
-    all.add(new UndoJournal.Extent(footerOffset, VhdFooter.SIZE));
-    if (bat != null) {
-      all.add(new UndoJournal.Extent(0, VhdFooter.SIZE));
-    }
-    UndoJournal j = UndoJournal.begin(store, file, all);
-    more.run();
-    byte[] fb = newFooter.encode();
-    if (bat != null) {
-      file.writeFully(ByteBuffer.wrap(fb), 0);
-    }
-    file.writeFully(ByteBuffer.wrap(fb), footerOffset);
-    file.force();
-    j.commit();
-    footer = newFooter;
+    new VhdUpdates(this).setHidden(hidden);
   }
 
   /**
@@ -520,104 +422,7 @@ public final class VhdImage implements Closeable {
    */
   public synchronized void resize(long newSizeBytes) throws IOException {
     checkWritable();
-    long size = roundUpToBlock(newSizeBytes);
-    if (size > VhdFooter.MAX_SIZE_BYTES) {
-      throw new VhdFormatException(
-          "size " + size + " exceeds the VHD maximum of " + VhdFooter.MAX_SIZE_BYTES);
-    }
-    long current = footer.virtualSizeBytes();
-    if (size < current) {
-      throw new VhdFormatException(
-          "VHD "
-              + where
-              + ": shrinking from "
-              + current
-              + " to "
-              + size
-              + " bytes is not supported");
-    }
-    if (size == current && size == footer.currentSizeBytes()) {
-      return;
-    }
-    VhdFooter nf = footer.withCurrentSize(size);
-    if (bat == null) {
-      long oldEnd = footerOffset;
-      rewriteFootersFixed(nf, oldEnd, size);
-      return;
-    }
-    int needed = (int) ceilDiv(size, header.blockSizeBytes());
-    if (needed <= bat.length) {
-      rewriteFooters(nf, List.of(), () -> {});
-      return;
-    }
-    relocateTable(nf, needed);
-  }
-
-  private void rewriteFootersFixed(VhdFooter nf, long oldEnd, long newEnd) throws IOException {
-    flush();
-    UndoJournal j =
-        UndoJournal.begin(store, file, List.of(new UndoJournal.Extent(oldEnd, VhdFooter.SIZE)));
-    file.writeFully(ByteBuffer.wrap(nf.encode()), newEnd);
-    // The old footer's sector is now disk data, which must read as zeros.
-    file.writeFully(ByteBuffer.allocate(VhdFooter.SIZE), oldEnd);
-    file.force();
-    j.commit();
-    footer = nf;
-    footerOffset = newEnd;
-  }
-
-  private void relocateTable(VhdFooter nf, int needed) throws IOException {
-    long tableAt = footerOffset;
-    int[] newBat = Arrays.copyOf(bat, needed);
-    Arrays.fill(newBat, bat.length, needed, UNUSED);
-    long batBytes = Be.pad512(4L * needed);
-    Batmap newMap = null;
-    long end = tableAt + batBytes;
-    if (batmap != null) {
-      newMap = new Batmap(end + Batmap.HEADER_SIZE, Batmap.sectorsFor(needed), new byte[0]);
-      byte[] map = Arrays.copyOf(batmap.map, newMap.mapSectors * 512);
-      newMap = new Batmap(newMap.mapOffset, newMap.mapSectors, map);
-      end = newMap.mapOffset + map.length;
-    }
-    DynamicHeader nh = header.withTable(tableAt, needed);
-    final Batmap m = newMap;
-    long newFooterAt = end;
-    rewriteFootersAt(
-        nf,
-        newFooterAt,
-        List.of(new UndoJournal.Extent(512, DynamicHeader.SIZE)),
-        () -> {
-          ByteBuffer b = ByteBuffer.allocate((int) batBytes);
-          Arrays.fill(b.array(), (byte) 0xff);
-          b.asIntBuffer().put(newBat);
-          file.writeFully(b, tableAt);
-          if (m != null) {
-            writeBatmap(m, tableAt + batBytes);
-          }
-          file.writeFully(ByteBuffer.wrap(nh.encode()), 512);
-        });
-    header = nh;
-    bat = newBat;
-    batmap = m;
-  }
-
-  /** Like {@link #rewriteFooters}, but the primary footer moves to {@code newFooterAt}. */
-  private void rewriteFootersAt(
-      VhdFooter nf, long newFooterAt, List<UndoJournal.Extent> extents, MetadataWrite more)
-      throws IOException {
-    flush();
-    List<UndoJournal.Extent> all = new ArrayList<>(extents);
-    all.add(new UndoJournal.Extent(0, VhdFooter.SIZE));
-    all.add(new UndoJournal.Extent(footerOffset, VhdFooter.SIZE));
-    UndoJournal j = UndoJournal.begin(store, file, all);
-    more.run();
-    byte[] fb = nf.encode();
-    file.writeFully(ByteBuffer.wrap(fb), newFooterAt);
-    file.writeFully(ByteBuffer.wrap(fb), 0);
-    file.force();
-    j.commit();
-    footer = nf;
-    footerOffset = newFooterAt;
+    new VhdUpdates(this).resize(newSizeBytes);
   }
 
   /**
@@ -628,44 +433,34 @@ public final class VhdImage implements Closeable {
    */
   public synchronized void setParent(String parentName, VhdFooter parentFooter) throws IOException {
     checkWritable();
-    if (!hasParent()) {
-      throw new VhdFormatException("VHD " + where + " is not a differencing disk");
-    }
-    List<ParentLocator> locs = new ArrayList<>(header.locators());
-    List<UndoJournal.Extent> extents = new ArrayList<>();
-    extents.add(new UndoJournal.Extent(512, DynamicHeader.SIZE));
-    List<byte[]> datas = new ArrayList<>();
-    for (int i = 0; i < locs.size(); i++) {
-      ParentLocator l = locs.get(i);
-      if (!l.isUsed()) {
-        datas.add(null);
-        continue;
-      }
-      byte[] data = ParentLocator.encodePath(l.code(), parentName);
-      if (data.length > l.dataSpaceBytes()) {
-        throw new VhdFormatException(
-            "VHD " + where + ": parent name '" + parentName + "' does not fit locator " + i);
-      }
-      locs.set(i, new ParentLocator(l.code(), l.dataSpace(), data.length, l.dataOffset()));
-      extents.add(new UndoJournal.Extent(l.dataOffset(), (int) l.dataSpaceBytes()));
-      datas.add(Arrays.copyOf(data, (int) l.dataSpaceBytes()));
-    }
-    if (parentName.getBytes(java.nio.charset.StandardCharsets.UTF_16BE).length > 512) {
-      throw new VhdFormatException("parent name '" + parentName + "' is longer than 256 chars");
-    }
-    DynamicHeader nh =
-        header.withParent(parentFooter.uuid(), parentFooter.timestamp(), parentName, locs);
-    flush();
-    UndoJournal j = UndoJournal.begin(store, file, extents);
-    for (int i = 0; i < locs.size(); i++) {
-      if (datas.get(i) != null) {
-        file.writeFully(ByteBuffer.wrap(datas.get(i)), locs.get(i).dataOffset());
-      }
-    }
-    file.writeFully(ByteBuffer.wrap(nh.encode()), 512);
-    file.force();
-    j.commit();
-    header = nh;
+    new VhdUpdates(this).setParent(parentName, parentFooter);
+  }
+
+  // ---- for VhdUpdates, under this image's lock ----
+
+  ImageFile file() {
+    return file;
+  }
+
+  long footerOffset() {
+    return footerOffset;
+  }
+
+  int[] bat() {
+    return bat;
+  }
+
+  Batmap batmap() {
+    return batmap;
+  }
+
+  /** The metadata after an update that {@link VhdUpdates} made durable. */
+  void updated(VhdFooter f, DynamicHeader h, int[] newBat, Batmap m, long newFooterOffset) {
+    footer = f;
+    header = h;
+    bat = newBat;
+    batmap = m;
+    footerOffset = newFooterOffset;
   }
 
   static long roundUpToBlock(long sizeBytes) {

@@ -172,13 +172,7 @@ class Qcow2CrashIT {
     if (r.nextBoolean()) {
       off &= ~65535;
     }
-    byte[] d = new byte[len];
-    r.nextBytes(d);
-    System.arraycopy(d, 0, m, off, len);
-    if (states != null) {
-      states.add(m.clone());
-    }
-    c.write(ByteBuffer.wrap(d), off);
+    writeAt(c, m, r, states, off, len);
   }
 
   /** A parent with data and an empty child over it; the model is returned. */
@@ -213,9 +207,7 @@ class Qcow2CrashIT {
         crashEverywhere(
             base,
             (s, states) -> {
-              byte[] m = m0.clone();
-              states.add(m.clone());
-              flushed[0] = 0;
+              byte[] m = firstState(m0, states, flushed);
               Random r = new Random(5);
               try (Qcow2Chain c = Qcow2Chain.open(s, "c.qcow2", true)) {
                 for (int i = 0; i < 9; i++) {
@@ -234,15 +226,90 @@ class Qcow2CrashIT {
               }
               flushed[0] = states.size() - 1;
             },
-            (s, states, finished) -> {
-              byte[] got = readAll(s, "c.qcow2");
-              if (finished) {
-                assertThat(got).isEqualTo(states.get(states.size() - 1));
-              } else {
-                assertOneOf(got, states, flushed[0], "child after crash");
-              }
-            });
+            lastOrSinceFlush(flushed));
     assertThat(points).isGreaterThan(20);
+  }
+
+  /** The model to change, from {@code m0}, which is state 0, the last flushed one so far. */
+  private static byte[] firstState(byte[] m0, List<byte[]> states, int[] flushed) {
+    states.add(m0.clone());
+    flushed[0] = 0;
+    return m0.clone();
+  }
+
+  /**
+   * The child reads as the last state if the operation finished, else byte by byte as a state from
+   * the last completed flush ({@code flushed[0]}) on.
+   */
+  private static Content lastOrSinceFlush(int[] flushed) {
+    return (s, states, finished) -> {
+      byte[] got = readAll(s, "c.qcow2");
+      if (finished) {
+        assertThat(got).isEqualTo(states.get(states.size() - 1));
+      } else {
+        assertOneOf(got, states, flushed[0], "child after crash");
+      }
+    };
+  }
+
+  /**
+   * Clusters freed by zeroing are reused once the flush made their count of 0 durable, not before
+   * (a write right after the zeroing, elsewhere, must not take them: the old L2 entries pointing to
+   * them may still be what survives a crash): in the session that freed them and in the next one,
+   * which finds them by reading the counts. Finished, the file grew by the first write only.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {16, 9})
+  void reuseOfFreedClustersSurvivesACrashAtEveryWritePoint(int clusterBits) throws Exception {
+    CrashingImageStore base = new CrashingImageStore();
+    byte[] m0 = parentAndChild(base, clusterBits);
+    try (Qcow2Chain c = Qcow2Chain.open(base, "c.qcow2", true)) {
+      writeAt(c, m0, rnd, null, MIB, 2 * MIB);
+    }
+    long sizeBefore = base.sizeOf("c.qcow2");
+    int[] flushed = new int[1];
+    Content content = lastOrSinceFlush(flushed);
+    crashEverywhere(
+        base,
+        (s, states) -> {
+          byte[] m = firstState(m0, states, flushed);
+          Random r = new Random(23);
+          try (Qcow2Chain c = Qcow2Chain.open(s, "c.qcow2", true)) {
+            Arrays.fill(m, MIB, 2 * MIB, (byte) 0);
+            states.add(m.clone());
+            c.zero(MIB, MIB);
+            writeAt(c, m, r, states, 3 * MIB + 1000, 300_000);
+            c.flush();
+            flushed[0] = states.size() - 1;
+            writeAt(c, m, r, states, 3 * MIB + 400_000, 300_000);
+          }
+          flushed[0] = states.size() - 1;
+          try (Qcow2Chain c = Qcow2Chain.open(s, "c.qcow2", true)) {
+            writeAt(c, m, r, states, 3 * MIB + 700_000, 300_000);
+          }
+          flushed[0] = states.size() - 1;
+        },
+        (s, states, finished) -> {
+          content.verify(s, states, finished);
+          if (finished) {
+            assertThat(s.sizeOf("c.qcow2")).as("file size").isLessThan(sizeBefore + 400_000);
+          }
+        });
+  }
+
+  /**
+   * Writes {@code len} random bytes at {@code off}; {@code states}, if given, gets the model as it
+   * will be first.
+   */
+  private static void writeAt(
+      Qcow2Chain c, byte[] m, Random r, List<byte[]> states, int off, int len) throws IOException {
+    byte[] d = new byte[len];
+    r.nextBytes(d);
+    System.arraycopy(d, 0, m, off, len);
+    if (states != null) {
+      states.add(m.clone());
+    }
+    c.write(ByteBuffer.wrap(d), off);
   }
 
   @Test
@@ -306,9 +373,7 @@ class Qcow2CrashIT {
     crashEverywhere(
         base,
         (s, states) -> {
-          byte[] m = m0.clone();
-          states.add(m.clone());
-          flushed[0] = 0;
+          byte[] m = firstState(m0, states, flushed);
           Random w = new Random(17);
           try (Qcow2Chain c = Qcow2Chain.open(s, "g.qcow2", true)) {
             byte[] d = new byte[256 * 1024];

@@ -3,7 +3,6 @@ package org.xsm.plugins.qcow2;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.xsm.plugins.vhd.InteropSupport.MiB;
 import static org.xsm.plugins.vhd.InteropSupport.assertSameBytes;
-import static org.xsm.plugins.vhd.InteropSupport.run;
 import static org.xsm.plugins.vhd.InteropSupport.runOk;
 
 import java.io.IOException;
@@ -48,16 +47,11 @@ class Qcow2InteropIT {
   }
 
   private void assertQemuCheckClean(String name) throws Exception {
-    InteropSupport.Result r = run(dir, "qemu-img", "check", "-f", "qcow2", name);
-    assertThat(r.exit()).as("qemu-img check %s: %s", name, r.describe()).isZero();
-    assertThat(r.out()).contains("No errors were found");
+    QemuOracle.assertCheckClean(dir, name);
   }
 
   private void assertQemuCompare(String name, byte[] model) throws Exception {
-    Files.write(dir.resolve("model.raw"), model);
-    InteropSupport.Result r =
-        run(dir, "qemu-img", "compare", "-f", "qcow2", "-F", "raw", name, "model.raw");
-    assertThat(r.exit()).as("qemu-img compare: %s", r.describe()).isZero();
+    QemuOracle.assertSameAs(dir, name, model);
   }
 
   private void apply(String name, byte[] model, List<Write> writes) throws IOException {
