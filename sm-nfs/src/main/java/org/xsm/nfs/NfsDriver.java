@@ -128,14 +128,30 @@ public final class NfsDriver extends FileSrDriver {
     return store;
   }
 
-  /** Creates and removes a file: the export must be writable (xapi's NFSSR check, error 461). */
-  private static void checkWritable(ImageStore store) throws SmException {
+  /**
+   * Creates and removes a file: the export must be writable (xapi's NFSSR check, error 461). A full
+   * export is writable: the probe's byte finding no space does not keep the SR from attaching (its
+   * VDIs can be read, deleted to free space; writes that need space fail with SR_BACKEND_FAILURE_44
+   * until there is some).
+   */
+  static void checkWritable(ImageStore store) throws SmException {
     String name = WRITE_TEST + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     try {
-      try (ImageFile f = store.create(name)) {
-        f.writeFully(java.nio.ByteBuffer.wrap(new byte[] {1}), 0);
+      boolean created = false;
+      try {
+        try (ImageFile f = store.create(name)) {
+          created = true;
+          f.writeFully(java.nio.ByteBuffer.wrap(new byte[] {1}), 0);
+        }
+      } catch (IOException e) {
+        if (!noSpace(e)) {
+          throw e;
+        }
+      } finally {
+        if (created) {
+          store.delete(name);
+        }
       }
-      store.delete(name);
     } catch (IOException e) {
       if (e instanceof org.xsm.nfs.rpc.RpcException) {
         throw NfsMounts.failure(e, store.describe(""));
@@ -143,6 +159,15 @@ public final class NfsDriver extends FileSrDriver {
       throw new SmException(
           SmError.SHARED_FS_NO_WRITE, store.describe("") + " is not writable: " + e, e);
     }
+  }
+
+  /** Whether a write failed only for want of space (NFS NOSPC or DQUOT, or the local ENOSPC). */
+  static boolean noSpace(IOException e) {
+    if (e instanceof NfsException n) {
+      return n.status() == NfsStatus.NOSPC || n.status() == NfsStatus.DQUOT;
+    }
+    String m = String.valueOf(e.getMessage());
+    return m.contains("No space left on device") || m.contains("Disk quota exceeded");
   }
 
   private static boolean isMounted(Map<String, String> dc) throws SmException {

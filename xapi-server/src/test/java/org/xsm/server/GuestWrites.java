@@ -53,8 +53,13 @@ final class GuestWrites {
     return List.of("-f", "raw", "nbd+unix:///" + vdiUuid + "?socket=" + socket);
   }
 
-  /** Starts the writes; returns once the first one was acknowledged. */
+  /** Starts the writes on a host's local export; returns once the first one was acknowledged. */
   GuestWrites start(Path socket, String vdiUuid) throws Exception {
+    return start(target(socket, vdiUuid));
+  }
+
+  /** Starts the writes on qemu-io's {@code target}; returns once the first one was acknowledged. */
+  GuestWrites start(List<String> target) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("/usr/bin/qemu-io"));
     for (int i = 0; i < blocks.length; i++) {
       cmd.addAll(
@@ -62,7 +67,7 @@ final class GuestWrites {
               "-c", "write -P " + (values[i] & 0xff) + " " + (long) blocks[i] * BLOCK + " 64k"));
     }
     cmd.addAll(List.of("-c", "flush"));
-    cmd.addAll(target(socket, vdiUuid));
+    cmd.addAll(target);
     process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     reader =
         new Thread(

@@ -222,6 +222,9 @@ class PoolIT {
             null,
             60);
     assertThat(gone.exit()).as("host 2 let the disk go: " + gone.output()).isNotZero();
+    // Its disk is not moved between SRs while written on a member (the mirror runs on the master).
+    assertThatThrownBy(() -> sharedDisk.poolMigrate(master, iscsi, Map.of()))
+        .isInstanceOf(Types.OperationNotAllowed.class);
     sharedVm.hardShutdown(master);
     assertThat(transfers.get(sharedDisk, "raw", "")).isEqualTo(onThreeWrites.afterAll(afterTwo));
     assertThat(transfers.get(sharedSnapDisk, "raw", "")).isEqualTo(onTwoWrites.after(point, zeros));
@@ -237,15 +240,42 @@ class PoolIT {
     assertThat(onMaster.put(smDisk, "raw", before).succeeded()).isTrue();
     VM smSnap = sm.snapshot(master, "before the move");
     sm.start(master, false, false);
+    // A writer on the running disk's NBD export (TLS) during the whole move, as its guest writes.
+    GuestWrites during =
+        new GuestWrites(8 << 20, 2000, 24)
+            .start(NbdXenApiTest.target(smDisk.getNbdInfo(master).iterator().next()).qemuArgs());
     VDI onArray = smDisk.poolMigrate(master, iscsi, Map.of());
+    during.finish();
     assertThat(onArray.getSR(master)).isEqualTo(iscsi);
     VDI movedSnap = smSnap.getVBDs(master).iterator().next().getVDI(master);
     assertThat(movedSnap.getSR(master)).isEqualTo(iscsi);
     assertThat(movedSnap.getSnapshotOf(master)).isEqualTo(onArray);
-    assertThat(onArray.getCbtEnabled(master)).as("the array has no CBT to keep").isFalse();
+    assertThat(onArray.getCbtEnabled(master)).as("CBT kept on the array").isTrue();
     sm.hardShutdown(master);
-    assertThat(onMaster.get(onArray, "raw", "")).isEqualTo(before);
+    byte[] afterMove = during.afterAll(before);
+    assertThat(onMaster.get(onArray, "raw", "")).isEqualTo(afterMove);
     assertThat(onMaster.get(movedSnap, "raw", "")).isEqualTo(before);
+    // The next backup is still a delta: from the moved snapshot to a new one, the changed blocks
+    // are those the writer wrote (at least; CBT may name more, never fewer).
+    VDI afterSnap = onArray.snapshot(master, Map.of());
+    byte[] bitmap =
+        java.util.Base64.getDecoder().decode(movedSnap.listChangedBlocks(master, afterSnap));
+    for (int block = 0; block < (8 << 20) / 65536; block++) {
+      boolean changed =
+          !java.util.Arrays.equals(
+              before,
+              block * 65536,
+              (block + 1) * 65536,
+              afterMove,
+              block * 65536,
+              (block + 1) * 65536);
+      boolean marked = (bitmap[block / 8] & (0x80 >>> (block % 8))) != 0;
+      if (changed) {
+        assertThat(marked)
+            .as("block %d changed by the writer is in the changed blocks", block)
+            .isTrue();
+      }
+    }
 
     // A member's HTTP handlers redirect to the master, as xapi's do.
     java.net.http.HttpResponse<Void> redirected =

@@ -1,6 +1,7 @@
 package org.xsm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.xensource.xenapi.Connection;
 import com.xensource.xenapi.Pool;
@@ -34,14 +35,7 @@ class VdiCopyTest {
     Connection c = new Connection(url);
     Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
     SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
-    VDI.Record r = new VDI.Record();
-    r.nameLabel = "source";
-    r.SR = sr;
-    r.virtualSize = 16L * 1024 * 1024;
-    r.type = Types.VdiType.USER;
-    r.otherConfig = Map.of();
-    r.tags = Set.of();
-    VDI src = VDI.create(c, r);
+    VDI src = newVdi(c, sr, "source", 16L * 1024 * 1024);
     byte[] data = new byte[3 * 1024 * 1024 + 17];
     new Random(5).nextBytes(data);
     VdiDevice d = storage.activate(Ref.of(src.toWireString()), true);
@@ -62,6 +56,39 @@ class VdiCopyTest {
     assertThat(read(copy)).isEqualTo(got);
     copy.destroy(c);
     Session.logout(c);
+  }
+
+  /**
+   * Found by the soak: a copy refused because its source was in use left its new, empty VDI behind.
+   */
+  @Test
+  void aRefusedCopyLeavesNoVdiBehind() throws Exception {
+    Connection c = new Connection(url);
+    Session.loginWithPassword(c, "root", "xsm-test-root", "2.21");
+    SR sr = Pool.getAll(c).iterator().next().getDefaultSR(c);
+    VDI src = newVdi(c, sr, "source in use", 4L * 1024 * 1024);
+    int before = sr.getVDIs(c).size();
+    storage.activate(Ref.of(src.toWireString()), true); // written by someone: in use
+    try {
+      assertThatThrownBy(() -> src.copy(c, sr)).isInstanceOf(Types.XenAPIException.class);
+    } finally {
+      storage.deactivate(Ref.of(src.toWireString()));
+    }
+    assertThat(sr.getVDIs(c)).hasSize(before);
+    assertThat(VDI.getByNameLabel(c, "source in use")).containsExactly(src);
+    src.destroy(c);
+    Session.logout(c);
+  }
+
+  private static VDI newVdi(Connection c, SR sr, String name, long size) throws Exception {
+    VDI.Record r = new VDI.Record();
+    r.nameLabel = name;
+    r.SR = sr;
+    r.virtualSize = size;
+    r.type = Types.VdiType.USER;
+    r.otherConfig = Map.of();
+    r.tags = Set.of();
+    return VDI.create(c, r);
   }
 
   private byte[] read(VDI v) throws Exception {

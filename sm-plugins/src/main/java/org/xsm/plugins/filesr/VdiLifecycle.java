@@ -150,8 +150,18 @@ final class VdiLifecycle {
                         : ""));
           }
           try {
+            // A CBT log covers the disk's size: it grows first (found by the soak: changes past the
+            // old size were tracked nowhere), so no crash leaves the disk larger than its log.
+            CbtLog log = CbtLog.read(sr.store, n.uuid);
+            if (log != null && log.virtualSizeBytes < newSizeBytes) {
+              new CbtLog(log.parent, newSizeBytes, log.consistent, log.changed)
+                  .write(sr.store, n.uuid);
+            }
             n.format.resize(sr.store, n.file(), newSizeBytes);
             long virtual = n.format.summary(sr.store, n.file()).virtualSizeBytes();
+            if (log != null && virtual > newSizeBytes) {
+              new CbtLog(log.parent, virtual, log.consistent, log.changed).write(sr.store, n.uuid);
+            }
             sr.model.putVhd(n.uuid, n.format, n.parentUuid, n.hidden, virtual);
           } catch (IOException e) {
             throw SmErrors.of(e, SmError.VDI_RESIZE, "resize of VDI " + location);

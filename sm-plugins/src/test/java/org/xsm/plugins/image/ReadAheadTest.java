@@ -43,13 +43,8 @@ class ReadAheadTest {
     @Override
     public ImageFile open(String name, boolean writable) throws IOException {
       ImageFile f = delegate.open(name, writable);
-      return new ImageFile() {
+      return new org.xsm.plugins.store.ForwardingImageFile(f) {
         private volatile boolean closed;
-
-        @Override
-        public String name() {
-          return f.name();
-        }
 
         @Override
         public int read(ByteBuffer dst, long position) throws IOException {
@@ -60,26 +55,6 @@ class ReadAheadTest {
             readAhead.countDown();
           }
           return f.read(dst, position);
-        }
-
-        @Override
-        public int write(ByteBuffer src, long position) throws IOException {
-          return f.write(src, position);
-        }
-
-        @Override
-        public long size() throws IOException {
-          return f.size();
-        }
-
-        @Override
-        public void truncate(long sizeBytes) throws IOException {
-          f.truncate(sizeBytes);
-        }
-
-        @Override
-        public void force() throws IOException {
-          f.force();
         }
 
         @Override

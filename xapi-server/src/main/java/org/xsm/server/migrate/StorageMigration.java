@@ -57,9 +57,37 @@ public class StorageMigration {
   @Inject VdiSnapshots snapshots;
   @Inject CbtService cbt;
   @Inject NbdService nbd;
+  @Inject org.xsm.server.host.HostService hosts;
 
   /** What a move did: the new VDI, and how long guest I/O was held at the switch. */
   public record Moved(Ref<Vdi> vdi, long heldNanos) {}
+
+  /**
+   * The mirror runs where the guest's writes arrive, this host's NBD exports: a disk attached for a
+   * VM running on another host of the pool cannot be moved yet (its writes would miss the copy).
+   */
+  private void assertNotInUseElsewhere(Row<Vdi> src) throws XenApiException {
+    for (Ref<org.xsm.server.model.Vbd> vbd : src.get(Vdi.VBDS)) {
+      Row<org.xsm.server.model.Vbd> b = db.readOrNull(org.xsm.server.model.Vbd.CLASS, vbd);
+      if (b == null || !b.get(org.xsm.server.model.Vbd.CURRENTLY_ATTACHED)) {
+        continue;
+      }
+      Ref<org.xsm.server.model.Vm> vm = b.get(org.xsm.server.model.Vbd.VM);
+      Ref<org.xsm.server.model.Host> on = db.get(vm, org.xsm.server.model.Vm.RESIDENT_ON);
+      if (!on.isNull()
+          && !on.equals(hosts.host())
+          && db.exists(org.xsm.server.model.Host.CLASS, on)) {
+        throw new XenApiException(
+            XenApiError.OPERATION_NOT_ALLOWED,
+            "VDI "
+                + src.get(Vdi.UUID)
+                + " is in use by a VM running on host "
+                + db.get(on, org.xsm.server.model.Host.ADDRESS)
+                + ": a disk is moved between SRs only on the pool's master (migrate the VM there"
+                + " first)");
+      }
+    }
+  }
 
   /** Moves {@code vdi} (and its snapshots) to {@code dest}; the new VDI. */
   public Moved move(Ref<Vdi> vdi, Ref<Sr> dest, DoubleConsumer progress) throws XenApiException {
@@ -77,6 +105,7 @@ public class StorageMigration {
       throw new XenApiException(
           XenApiError.VDI_INCOMPATIBLE_TYPE, vdi.value(), src.get(Vdi.TYPE).wire());
     }
+    assertNotInUseElsewhere(src);
     List<Ref<Vdi>> snaps = snapshotsOf(vdi);
     Ref<Vdi> moved = vdis.create(specLike(src, dest));
     try {
@@ -87,7 +116,8 @@ public class StorageMigration {
           if (!e.code().equals("SR_OPERATION_NOT_SUPPORTED")) {
             throw e;
           }
-          // A destination without CBT (an iSCSI SR): the move goes on, as xapi's does, without it.
+          // A destination without CBT (a driver that does not track changes): the move goes on, as
+          // xapi's does, without it.
           LOG.warnf(
               "VDI %s moves to SR %s, which has no changed block tracking: CBT is off after it",
               src.get(Vdi.UUID), db.get(dest, Sr.UUID));

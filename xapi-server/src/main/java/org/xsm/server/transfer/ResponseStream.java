@@ -9,17 +9,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A response body as a blocking {@link OutputStream} for a worker thread, with back-pressure: a
- * write waits while the connection's write queue is full, so a slow client holds the export back
- * instead of filling memory. Writes are gathered into 1 MiB buffers.
+ * write waits while more than {@link #MAX_IN_FLIGHT_BYTES} are written but not yet handed to the
+ * connection (counted from each write's completion) or the connection's write queue is full, so a
+ * slow client holds the export back instead of filling memory. The connection's own flag alone is
+ * not enough: it changes on the event loop, and a worker writing faster than a busy event loop runs
+ * would queue the whole body behind it. {@link #close()} returns only once the last byte was handed
+ * to the connection, and throws if any write failed (the client went away), so an export is a
+ * success only when its body was sent. Writes are gathered into 1 MiB buffers.
  */
 public final class ResponseStream extends OutputStream {
   private static final int CHUNK_BYTES = 1024 * 1024;
   private static final long STALL_SECONDS = 300;
+  static final long MAX_IN_FLIGHT_BYTES = 4L * CHUNK_BYTES;
 
   private final HttpServerResponse response;
   private Buffer pending = Buffer.buffer(CHUNK_BYTES);
   private volatile boolean closed;
   private volatile CountDownLatch drained = new CountDownLatch(0);
+  private final Object progress = new Object();
+  private long inFlight; // guarded by progress
+  private volatile Throwable writeFailure;
 
   public ResponseStream(HttpServerResponse response) {
     this.response = response;
@@ -62,11 +71,57 @@ public final class ResponseStream extends OutputStream {
       return;
     }
     awaitRoom();
-    response.write(pending);
+    long n = pending.length();
+    synchronized (progress) {
+      inFlight += n;
+    }
+    response
+        .write(pending)
+        .onComplete(
+            ar -> {
+              synchronized (progress) {
+                inFlight -= n;
+                if (ar.failed() && writeFailure == null) {
+                  writeFailure = ar.cause();
+                }
+                progress.notifyAll();
+              }
+            });
     pending = Buffer.buffer(CHUNK_BYTES);
   }
 
+  /** Waits while too many bytes are written but not yet handed to the connection. */
+  private void awaitWritten(long atMost) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STALL_SECONDS);
+    synchronized (progress) {
+      while (inFlight > atMost) {
+        failIfGone();
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new IOException("the client read nothing for " + STALL_SECONDS + " s");
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(progress, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while sending", e);
+        }
+      }
+    }
+    failIfGone();
+  }
+
+  private void failIfGone() throws IOException {
+    if (writeFailure != null) {
+      throw new IOException("the client went away: " + writeFailure.getMessage(), writeFailure);
+    }
+    if (closed) {
+      throw new IOException("the client closed the connection");
+    }
+  }
+
   private void awaitRoom() throws IOException {
+    awaitWritten(MAX_IN_FLIGHT_BYTES - CHUNK_BYTES);
     while (response.writeQueueFull()) {
       if (closed) {
         throw new IOException("the client closed the connection");
@@ -91,13 +146,20 @@ public final class ResponseStream extends OutputStream {
     }
   }
 
-  /** Sends what is left and ends the response. */
+  /** Sends what is left, ends the response and waits until it was handed to the connection. */
   @Override
   public void close() throws IOException {
     flush();
-    if (closed) {
-      throw new IOException("the client closed the connection");
+    awaitWritten(0);
+    try {
+      response.end().toCompletionStage().toCompletableFuture().get(STALL_SECONDS, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("the client went away: " + e.getCause().getMessage(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IOException("the client read nothing for " + STALL_SECONDS + " s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while sending", e);
     }
-    response.end();
   }
 }

@@ -182,6 +182,8 @@ public class VdiService {
                 src.get(Vdi.OTHER_CONFIG),
                 Map.of(),
                 null));
+    // A copy that fails (the source in use, an SR out of space) leaves no half-made VDI behind
+    // (found by the soak: refused copies had left theirs).
     try (var lease = srs.readShared(vdi)) {
       VdiDevice in = lease.device();
       VdiDevice out = srs.activate(dst, true);
@@ -190,6 +192,9 @@ public class VdiService {
       } finally {
         srs.deactivate(dst);
       }
+    } catch (XenApiException | RuntimeException e) {
+      destroyQuietly(dst);
+      throw e;
     }
     return dst;
   }
