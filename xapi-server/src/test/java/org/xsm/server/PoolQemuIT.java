@@ -47,8 +47,22 @@ class PoolQemuIT {
     pool = PoolServers.start(3, "qemu");
   }
 
+  /** The guests this test started: none may outlive it, even when it fails half-way. */
+  private static final java.util.List<String> guests = new java.util.ArrayList<>();
+
   @AfterAll
   static void tearDown() throws Exception {
+    // Domains outlive their servers by design: a guest left running by a failure is ended here.
+    for (String uuid : guests) {
+      ProcessHandle.allProcesses()
+          .filter(
+              p ->
+                  p.info()
+                      .commandLine()
+                      .map(c -> c.contains("qemu") && c.contains(uuid))
+                      .orElse(false))
+          .forEach(ProcessHandle::destroyForcibly);
+    }
     if (pool != null) {
       pool.close();
     }
@@ -80,8 +94,9 @@ class PoolQemuIT {
     vm.setPVArgs(master, "console=ttyS0 quiet panic=-1");
     VDI disk = SdkTest.newVdi(master, nfs, "guest disk", 16 << 20, Map.of());
     SdkTest.attachDisk(master, vm, disk, "0");
-    vm.startOn(master, two, false, false);
     String uuid = vm.getUuid(master);
+    guests.add(uuid);
+    vm.startOn(master, two, false, false);
     SerialConsole a = console(2, uuid);
     a.awaitShell(BOOT);
     SectorWrites.start(a, CMD);
